@@ -1,0 +1,1 @@
+"""The HTTP surface: FastAPI app, GraphQL schema, REST routes and authentication."""

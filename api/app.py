@@ -1,0 +1,169 @@
+"""The FastAPI application: lifespan (one driver per process), health, GraphQL, REST."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from api.graphql.context import Context, get_context
+from api.graphql.schema import build_schema
+from commonground import __version__
+from commonground.settings import Settings, get_settings
+from graph import bootstrap
+from graph.connection import Database, Timeouts, resolve_target
+from schema.errors import CommonGroundError
+
+log = logging.getLogger("commonground.api")
+
+RETRY_AFTER_S = "2"
+
+
+class CommonGroundGraphQLRouter(GraphQLRouter[Context, None]):
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        context = getattr(request.state, "graphql_context", None)
+        if context is not None and context.new_bookmarks:
+            extensions = dict(response.get("extensions") or {})
+            extensions["bookmark"] = ",".join(context.new_bookmarks)
+            response["extensions"] = extensions
+        return response
+
+
+async def _context(request: Request) -> Context:
+    context = await get_context(request)
+    request.state.graphql_context = context
+    return context
+
+
+async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
+    """Keep trying until the database answers and the schema is applied; then mark ready."""
+    delay = 0.5
+    while True:
+        try:
+            if app.state.db is None:
+                target = resolve_target(
+                    uri=settings.neo4j_uri,
+                    user=settings.neo4j_user,
+                    password=settings.neo4j_password,
+                    database=settings.neo4j_database,
+                    data_dir=settings.data_dir,
+                )
+                app.state.db = Database.connect(
+                    target,
+                    Timeouts(
+                        connection_s=settings.connection_timeout_s,
+                        acquisition_s=settings.acquisition_timeout_s,
+                        retry_s=settings.retry_time_s,
+                        transaction_s=settings.transaction_timeout_s,
+                    ),
+                )
+            await bootstrap.apply_schema(app.state.db)
+            app.state.ready = True
+            log.info("database ready and schema applied")
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            app.state.startup_error = f"{type(error).__name__}: {error}"
+            log.warning("database not ready: %s", app.state.startup_error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = database
+        app.state.ready = False
+        app.state.startup_error = None
+        task = asyncio.create_task(_connect_and_migrate(app, settings))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if app.state.db is not None and database is None:
+                await app.state.db.close()
+
+    app = FastAPI(
+        title="Common Ground",
+        version=__version__,
+        description=(
+            "A shared customer mental-model knowledge graph: one evidence-backed model of the "
+            "customer, and where each team's beliefs diverge from it. The GraphQL API at "
+            "`/graphql` is the main interface; REST serves health, bulk import, snapshot files "
+            "and metrics. Send `Authorization: Bearer <token>` (`commonground token create`)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.ready = False
+
+    @app.exception_handler(CommonGroundError)
+    async def _domain_error(_: Request, error: CommonGroundError) -> JSONResponse:
+        return JSONResponse(
+            {"error": error.code, "message": error.message}, status_code=error.http_status
+        )
+
+    @app.exception_handler(ServiceUnavailable)
+    @app.exception_handler(SessionExpired)
+    async def _database_down(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"error": "SERVICE_UNAVAILABLE", "message": "the database is unreachable; retry"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_S},
+        )
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="The database is reachable and the schema applied (503 otherwise)",
+        responses={503: {"description": "Not ready; retry after the Retry-After seconds"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        db: Database | None = request.app.state.db
+        if db is None or not request.app.state.ready:
+            reason = request.app.state.startup_error or "starting"
+            return _not_ready(f"schema not applied yet: {reason}")
+        try:
+            await asyncio.wait_for(db.ping(), timeout=3.0)
+        except (ServiceUnavailable, SessionExpired, AuthError, OSError, TimeoutError) as error:
+            return _not_ready(f"database unreachable: {type(error).__name__}")
+        return JSONResponse({"status": "ready", "database": db.name})
+
+    graphql = CommonGroundGraphQLRouter(
+        build_schema(settings),
+        context_getter=_context,
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=not settings.production,
+    )
+    app.include_router(graphql, prefix="/graphql", tags=["graphql"])
+    return app
+
+
+def _not_ready(reason: str) -> JSONResponse:
+    return JSONResponse(
+        {"status": "unavailable", "reason": reason},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_S},
+    )

@@ -1,0 +1,1 @@
+"""The GraphQL API: types, resolvers per concept, and the merged schema."""

@@ -1,0 +1,100 @@
+"""The per-request GraphQL context: database, caller, DataLoaders and bookmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from neo4j import AsyncManagedTransaction
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from api.auth import authenticate, token_from_request
+from commonground.settings import Settings
+from graph import entities, propositions
+from graph.connection import Database
+from schema.errors import Forbidden, Unauthenticated
+from schema.models import Actor, Entity, Proposition
+
+T = TypeVar("T")
+
+
+class Context(BaseContext):
+    def __init__(self, db: Database, settings: Settings, actor: Actor | None, bookmarks: list[str]):
+        super().__init__()
+        self.db = db
+        self.settings = settings
+        self.actor_or_none = actor
+        self.bookmarks = bookmarks  # sent by the client: read after these writes
+        self.new_bookmarks: list[str] = []  # returned in the response's extensions
+        self.now = datetime.now(UTC)
+        self.entity_loader: DataLoader[str, Entity | None] = DataLoader(self._load_entities)
+        self.proposition_loader: DataLoader[str, Proposition | None] = DataLoader(
+            self._load_propositions
+        )
+        self.loaders: dict[str, DataLoader[Any, Any]] = {}
+
+    @property
+    def actor(self) -> Actor:
+        if self.actor_or_none is None:
+            raise Unauthenticated("a valid API token is required")
+        return self.actor_or_none
+
+    def writer(self) -> Actor:
+        actor = self.actor
+        if not actor.can_write:
+            raise Forbidden("viewers may read but not write")
+        return actor
+
+    async def read(self, work: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        return await self.db.read_after(self.bookmarks or None, work, *args, **kwargs)
+
+    async def write(self, work: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        result, bookmarks = await self.db.write_with_bookmark(work, *args, **kwargs)
+        self.new_bookmarks = bookmarks
+        # Later reads in this request see this write.
+        self.bookmarks = bookmarks
+        return result
+
+    def loader(
+        self, name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """A named per-request DataLoader, created on first use."""
+        if name not in self.loaders:
+            self.loaders[name] = DataLoader(load)
+        return self.loaders[name]
+
+    async def _load_entities(self, ids: list[str]) -> list[Entity | None]:
+        found = await self.read(_entities_by_id, ids)
+        return [found.get(i) for i in ids]
+
+    async def _load_propositions(self, ids: list[str]) -> list[Proposition | None]:
+        found = await self.read(_propositions_by_id, ids)
+        return [found.get(i) for i in ids]
+
+
+async def _entities_by_id(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Entity]:
+    return await entities.get_many(tx, ids)
+
+
+async def _propositions_by_id(
+    tx: AsyncManagedTransaction, ids: list[str]
+) -> dict[str, Proposition]:
+    return await propositions.get_many(tx, ids)
+
+
+async def get_context(request: Request) -> Context:
+    db: Database | None = getattr(request.app.state, "db", None)
+    if db is None or not request.app.state.ready:
+        raise HTTPException(503, "the database is not ready yet", headers={"Retry-After": "2"})
+    actor = await authenticate(db, token_from_request(request))
+    is_ide_page = request.method == "GET" and "query" not in request.query_params
+    if actor is None and not is_ide_page:
+        raise HTTPException(
+            401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    bookmark_header = request.headers.get("x-bookmark", "")
+    bookmarks = [b.strip() for b in bookmark_header.split(",") if b.strip()]
+    return Context(db, request.app.state.settings, actor, bookmarks)

@@ -1,0 +1,90 @@
+"""The GraphQL schema: each concept's Query and Mutation merged into one, plus the limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from api.graphql.model import ModelMutation, ModelQuery
+from commonground.settings import Settings
+from schema.errors import CommonGroundError
+
+QUERIES: tuple[type, ...] = (ModelQuery,)
+MUTATIONS: tuple[type, ...] = (ModelMutation,)
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
+
+MAX_TOKENS = 5000
+
+
+def error_code(error: GraphQLError) -> str:
+    """The ``extensions.code`` of an error: from our typed errors, else a generic code."""
+    original = error.original_error
+    if isinstance(original, CommonGroundError):
+        return original.code
+    if isinstance(original, ServiceUnavailable | SessionExpired):
+        return "SERVICE_UNAVAILABLE"
+    if original is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "INTERNAL_SERVER_ERROR"
+
+
+class ErrorCodes(SchemaExtension):
+    """Give every error an ``extensions.code`` clients can branch on."""
+
+    def on_operation(self) -> Any:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        for error in result.errors:
+            code = error_code(error)
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", code)
+            original = error.original_error
+            if isinstance(original, CommonGroundError) and original.details:
+                extensions.setdefault("details", {k: str(v) for k, v in original.details.items()})
+            error.extensions = extensions
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    return error_code(error) == "INTERNAL_SERVER_ERROR"
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    # Factories, so each request gets fresh extension instances.
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ErrorCodes,
+    ]
+    if settings.production:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+    )
+
+
+def sdl() -> str:
+    """The schema as SDL, as committed in ``schema/schema.graphql``."""
+    return build_schema(Settings()).as_str() + "\n"

@@ -1,0 +1,1 @@
+"""Everything that speaks Cypher: connection, repositories, analytics queries, local Neo4j."""

@@ -1,0 +1,64 @@
+"""The audit log: every write records who (member and function), what and when."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.connection import fetch_all
+from schema.models import Actor
+
+RECORD_AUDIT = """
+CREATE (a:AuditEntry {
+  id: $id, at: $at, member_id: $member_id, function: $function, role: $role,
+  action: $action, target_ids: $target_ids, detail: $detail
+})
+"""
+
+LIST_AUDIT = """
+MATCH (a:AuditEntry)
+WHERE ($member_id IS NULL OR a.member_id = $member_id)
+  AND ($action IS NULL OR a.action = $action)
+  AND ($before IS NULL OR a.at < $before)
+RETURN a {.*} AS entry
+ORDER BY a.at DESC, a.id DESC
+LIMIT $limit
+"""
+
+
+async def record(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    action: str,
+    target_ids: list[str],
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    await tx.run(
+        RECORD_AUDIT,
+        id=f"audit-{uuid.uuid4().hex}",
+        at=now,
+        member_id=actor.member_id,
+        function=actor.function,
+        role=actor.role.value,
+        action=action,
+        target_ids=target_ids,
+        detail=detail,
+    )
+
+
+async def list_entries(
+    tx: AsyncManagedTransaction,
+    *,
+    member_id: str | None,
+    action: str | None,
+    before: datetime | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    rows = await fetch_all(
+        tx, LIST_AUDIT, member_id=member_id, action=action, before=before, limit=limit
+    )
+    return [row["entry"] for row in rows]

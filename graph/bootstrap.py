@@ -1,0 +1,55 @@
+"""Start-up work on the database: migrations, default functions, and the test marker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from neo4j import AsyncManagedTransaction
+
+from graph import functions
+from graph.connection import Database, fetch_all
+from schema.migrations import LATEST_VERSION, MIGRATIONS
+
+APPLIED_VERSIONS = "MATCH (m:SchemaMigration) RETURN m.version AS version"
+RECORD_VERSION = """
+MERGE (m:SchemaMigration {version: $version})
+ON CREATE SET m.description = $description, m.applied_at = $now
+"""
+ENTITY_COUNT = "MATCH (e:Entity) RETURN count(e) AS entities"
+
+
+async def apply_schema(db: Database) -> int:
+    """Apply every migration not yet recorded, then the default functions; return the version.
+
+    Schema statements cannot share a transaction with data writes in Neo4j, so each runs
+    in its own (auto-commit) transaction; all are ``IF NOT EXISTS`` and safe to repeat.
+    """
+    rows = await db.read(fetch_all, APPLIED_VERSIONS)
+    applied = {int(r["version"]) for r in rows}
+    for migration in MIGRATIONS:
+        if migration.version in applied:
+            continue
+        async with db.driver.session(database=db.name) as session:
+            for statement in migration.statements:
+                await session.run(statement)
+        await db.write(_record, migration.version, migration.description)
+    await db.write(_defaults)
+    return LATEST_VERSION
+
+
+async def _record(tx: AsyncManagedTransaction, version: int, description: str) -> None:
+    await tx.run(RECORD_VERSION, version=version, description=description, now=datetime.now(UTC))
+
+
+async def _defaults(tx: AsyncManagedTransaction) -> None:
+    await functions.ensure_defaults(tx, datetime.now(UTC))
+
+
+async def schema_is_current(db: Database) -> bool:
+    rows = await db.read(fetch_all, APPLIED_VERSIONS)
+    return LATEST_VERSION in {int(r["version"]) for r in rows}
+
+
+async def entity_count(db: Database) -> int:
+    rows = await db.read(fetch_all, ENTITY_COUNT)
+    return int(rows[0]["entities"])

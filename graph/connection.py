@@ -1,0 +1,165 @@
+"""The one place that opens the driver and managed transactions.
+
+Every read runs through :meth:`Database.read` (read access mode, so a cluster can route it)
+and every write through :meth:`Database.write`; both use the driver's managed transactions,
+which retry transient errors. The database name is always passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Bookmarks
+
+from graph import local_neo4j
+
+T = TypeVar("T")
+
+# A unit of work: an async function whose first argument is the managed transaction.
+TxWork = Callable[..., Awaitable[T]]
+
+
+class DatabaseNotConfigured(Exception):
+    """Neither NEO4J_URI nor a local database in the data directory."""
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    uri: str
+    user: str
+    password: str
+    database: str
+    local: bool
+
+
+def resolve_target(
+    *,
+    uri: str | None,
+    user: str,
+    password: str | None,
+    database: str,
+    data_dir: Path,
+) -> ConnectionTarget:
+    """NEO4J_URI when set, else the local database recorded in the data directory."""
+    if uri:
+        return ConnectionTarget(uri, user, password or "", database, local=False)
+    local = local_neo4j.status(data_dir)
+    if local is None:
+        raise DatabaseNotConfigured(
+            f"no database: set NEO4J_URI, or run `commonground db start` (data dir {data_dir})"
+        )
+    return ConnectionTarget(local.uri, local.user, local.password(), database, local=True)
+
+
+@dataclass
+class Timeouts:
+    connection_s: float = 3.0
+    acquisition_s: float = 3.0
+    retry_s: float = 5.0
+    transaction_s: float = 30.0
+
+
+class Database:
+    """One async driver per process, with managed read and write transactions."""
+
+    def __init__(self, driver: AsyncDriver, database: str, timeouts: Timeouts) -> None:
+        self.driver = driver
+        self.name = database
+        self.timeouts = timeouts
+
+    @classmethod
+    def connect(cls, target: ConnectionTarget, timeouts: Timeouts | None = None) -> Database:
+        timeouts = timeouts or Timeouts()
+        driver = AsyncGraphDatabase.driver(
+            target.uri,
+            auth=(target.user, target.password),
+            connection_timeout=timeouts.connection_s,
+            connection_acquisition_timeout=timeouts.acquisition_s,
+            max_transaction_retry_time=timeouts.retry_s,
+            max_connection_pool_size=50,
+            # Schema notifications ("label does not exist" on an empty graph) are noise here.
+            notifications_min_severity="OFF",
+        )
+        return cls(driver, target.database, timeouts)
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+    async def ping(self) -> None:
+        """Raise when the database cannot answer a trivial read right now."""
+        await self.driver.execute_query(
+            "RETURN 1", database_=self.name, routing_=neo4j.RoutingControl.READ
+        )
+
+    def _session(self, mode: str, bookmarks: Bookmarks | None) -> neo4j.AsyncSession:
+        return self.driver.session(
+            database=self.name, default_access_mode=mode, bookmarks=bookmarks
+        )
+
+    async def read(
+        self,
+        work: TxWork[T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        return await self.read_after(None, work, *args, **kwargs)
+
+    async def read_after(
+        self,
+        bookmarks: list[str] | None,
+        work: TxWork[T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        """A read that waits for the writes behind ``bookmarks`` (read-your-own-writes)."""
+        marks = Bookmarks.from_raw_values(bookmarks) if bookmarks else None
+        async with self._session(neo4j.READ_ACCESS, marks) as session:
+            return await session.execute_read(
+                _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
+            )
+
+    async def write(
+        self,
+        work: TxWork[T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        result, _ = await self.write_with_bookmark(work, *args, **kwargs)
+        return result
+
+    async def write_with_bookmark(
+        self,
+        work: TxWork[T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[T, list[str]]:
+        """Run a write and return the bookmark a client can send back to read its own write."""
+        async with self._session(neo4j.WRITE_ACCESS, None) as session:
+            result = await session.execute_write(
+                _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
+            )
+            bookmarks = await session.last_bookmarks()
+        return result, sorted(bookmarks.raw_values)
+
+
+def _with_timeout(work: TxWork[T], timeout_s: float) -> TxWork[T]:
+    """Bound every transaction on the server side too (the DBMS kills it past the timeout)."""
+    return neo4j.unit_of_work(timeout=timeout_s)(work)
+
+
+async def fetch_all(tx: AsyncManagedTransaction, query: str, **params: Any) -> list[dict[str, Any]]:
+    """Run one query and return its records as plain dicts."""
+    result = await tx.run(query, params)
+    return [record.data() async for record in result]
+
+
+async def fetch_one(
+    tx: AsyncManagedTransaction, query: str, **params: Any
+) -> dict[str, Any] | None:
+    result = await tx.run(query, params)
+    record = await result.single()
+    return None if record is None else record.data()

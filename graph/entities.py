@@ -1,0 +1,251 @@
+"""Entities: segments, accounts, goals, pains, alternatives, features and claims."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, records
+from graph.connection import fetch_all, fetch_one
+from graph.cypher_vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
+from schema.errors import BadInput, NotFound
+from schema.models import Actor, Entity, EntityCreate, EntityUpdate, check_status
+from schema.vocabulary import AlternativeKind, EntityKind
+
+# The public shape of an entity; merged entities resolve to their survivor.
+ENTITY_PROJECTION = """
+e {.id, .kind, .name, .description, .status, .alt_kind, .channel, .created_at, .created_by,
+   .retired_at, .retired_reason, .merged_into,
+   segment_id: head([(e)-[:IN_SEGMENT]->(s:Segment) | s.id])}
+"""
+
+GET_ENTITY = (
+    """
+MATCH (start:Entity {id: $id})
+OPTIONAL MATCH (start)-[:MERGED_INTO*1..10]->(survivor:Entity)
+WHERE NOT (survivor)-[:MERGED_INTO]->()
+WITH coalesce(survivor, start) AS e
+WHERE e.created_at <= $as_of
+RETURN """
+    + ENTITY_PROJECTION
+    + " AS entity"
+)
+
+GET_ENTITIES = (
+    """
+UNWIND $ids AS wanted
+MATCH (start:Entity {id: wanted})
+OPTIONAL MATCH (start)-[:MERGED_INTO*1..10]->(survivor:Entity)
+WHERE NOT (survivor)-[:MERGED_INTO]->()
+WITH wanted, coalesce(survivor, start) AS e
+RETURN wanted, """
+    + ENTITY_PROJECTION
+    + " AS entity"
+)
+
+LIST_ENTITIES = (
+    """
+MATCH (e:Entity)
+WHERE ($kind IS NULL OR e.kind = $kind)
+  AND e.merged_into IS NULL
+  AND e.created_at <= $as_of
+  AND ($include_retired OR e.retired_at IS NULL OR e.retired_at > $as_of)
+  AND ($search IS NULL OR toLower(e.name) CONTAINS $search
+       OR toLower(coalesce(e.description, '')) CONTAINS $search)
+  AND ($after_created IS NULL OR [e.created_at, e.id] > [$after_created, $after_id])
+RETURN """
+    + ENTITY_PROJECTION
+    + """ AS entity
+ORDER BY e.created_at, e.id
+LIMIT $limit
+"""
+)
+
+COUNT_ENTITIES = """
+MATCH (e:Entity)
+WHERE ($kind IS NULL OR e.kind = $kind)
+  AND e.merged_into IS NULL
+  AND e.created_at <= $as_of
+  AND ($include_retired OR e.retired_at IS NULL OR e.retired_at > $as_of)
+  AND ($search IS NULL OR toLower(e.name) CONTAINS $search
+       OR toLower(coalesce(e.description, '')) CONTAINS $search)
+RETURN count(e) AS total
+"""
+
+SEGMENT_EXISTS = "MATCH (s:Segment {id: $id}) WHERE s.retired_at IS NULL RETURN s.id AS id"
+
+UPDATE_ENTITY = """
+MATCH (e:Entity {id: $id})
+SET e.name = coalesce($name, e.name),
+    e.description = coalesce($description, e.description),
+    e.status = coalesce($status, e.status),
+    e.alt_kind = coalesce($alt_kind, e.alt_kind),
+    e.channel = coalesce($channel, e.channel),
+    e.updated_at = $now, e.updated_by = $actor_id
+RETURN e.id AS id
+"""
+
+RETIRE_ENTITY = """
+MATCH (e:Entity {id: $id})
+SET e.retired_at = coalesce(e.retired_at, $now),
+    e.retired_reason = coalesce(e.retired_reason, $reason),
+    e.retired_by = coalesce(e.retired_by, $actor_id)
+RETURN e.id AS id
+"""
+
+
+async def create(
+    tx: AsyncManagedTransaction, actor: Actor, data: EntityCreate, now: datetime
+) -> tuple[Entity, bool]:
+    """Create an entity (once per idempotency key); return it and whether it is new."""
+    if data.segment_id is not None:
+        if await fetch_one(tx, SEGMENT_EXISTS, id=data.segment_id) is None:
+            raise NotFound("segment", data.segment_id)
+    params: dict[str, Any] = {
+        "id": f"{data.kind.id_prefix}-{uuid.uuid4().hex[:16]}",
+        "kind": data.kind.value,
+        "name": data.name,
+        "description": data.description,
+        "status": data.status,
+        "alt_kind": data.alt_kind,
+        "channel": data.channel,
+        "segment_id": data.segment_id,
+        "now": now,
+        "actor_id": actor.member_id,
+        "idempotency_key": data.idempotency_key,
+        "marker": uuid.uuid4().hex,
+    }
+    if data.idempotency_key is None:
+        row = await fetch_one(tx, CREATE_ENTITY[data.kind], **params)
+    else:
+        row = await fetch_one(tx, MERGE_ENTITY_BY_KEY[data.kind], **params)
+    assert row is not None
+    created = bool(row["created"])
+    if created:
+        await audit.record(tx, actor, "createEntity", [row["id"]], now, data.name[:200])
+    entity = await get(tx, row["id"], as_of=None)
+    assert entity is not None
+    if not created and entity.kind is not data.kind:
+        raise BadInput(
+            f"idempotencyKey {data.idempotency_key!r} was already used for a {entity.kind.value}"
+        )
+    return entity, created
+
+
+async def upsert_by_id(tx: AsyncManagedTransaction, kind: EntityKind, row: dict[str, Any]) -> None:
+    """Write an entity with a given id (seed data, snapshot restore); a no-op when it exists."""
+    params = {
+        "id": row["id"],
+        "kind": kind.value,
+        "name": row["name"],
+        "description": row.get("description"),
+        "status": row.get("status"),
+        "alt_kind": row.get("alt_kind"),
+        "channel": row.get("channel"),
+        "segment_id": row.get("segment_id"),
+        "created_at": row["created_at"],
+        "created_by": row["created_by"],
+        "idempotency_key": row.get("idempotency_key"),
+        "retired_at": row.get("retired_at"),
+        "retired_reason": row.get("retired_reason"),
+        "merged_into": row.get("merged_into"),
+    }
+    await tx.run(UPSERT_ENTITY_BY_ID[kind], params)
+
+
+async def get(tx: AsyncManagedTransaction, entity_id: str, as_of: datetime | None) -> Entity | None:
+    row = await fetch_one(tx, GET_ENTITY, id=entity_id, as_of=as_of or _FAR_FUTURE)
+    return None if row is None else records.entity(row["entity"])
+
+
+async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Entity]:
+    """Entities by id (merged ids resolve to their survivor), for DataLoaders."""
+    rows = await fetch_all(tx, GET_ENTITIES, ids=ids)
+    return {row["wanted"]: records.entity(row["entity"]) for row in rows}
+
+
+async def list_page(
+    tx: AsyncManagedTransaction,
+    *,
+    kind: EntityKind | None,
+    search: str | None,
+    as_of: datetime,
+    include_retired: bool,
+    after: list[Any] | None,
+    limit: int,
+) -> tuple[list[Entity], int]:
+    needle = search.strip().lower() if search and search.strip() else None
+    filters = {
+        "kind": kind.value if kind else None,
+        "search": needle,
+        "as_of": as_of,
+        "include_retired": include_retired,
+    }
+    after_created = datetime.fromisoformat(after[0]) if after else None
+    rows = await fetch_all(
+        tx,
+        LIST_ENTITIES,
+        **filters,
+        after_created=after_created,
+        after_id=after[1] if after else None,
+        limit=limit,
+    )
+    total = await fetch_one(tx, COUNT_ENTITIES, **filters)
+    return [records.entity(r["entity"]) for r in rows], int(total["total"] if total else 0)
+
+
+async def update(
+    tx: AsyncManagedTransaction, actor: Actor, entity_id: str, data: EntityUpdate, now: datetime
+) -> Entity:
+    current = await get(tx, entity_id, as_of=None)
+    if current is None:
+        raise NotFound("entity", entity_id)
+    if current.retired_at is not None:
+        raise BadInput(f"entity {entity_id!r} is retired and cannot be changed")
+    try:
+        status = check_status(current.kind, data.status) if data.status is not None else None
+    except ValueError as error:
+        raise BadInput(str(error)) from error
+    if data.alt_kind is not None:
+        if current.kind is not EntityKind.ALTERNATIVE:
+            raise BadInput("altKind is only for an ALTERNATIVE")
+        if data.alt_kind not in [k.value for k in AlternativeKind]:
+            raise BadInput(f"altKind must be one of {', '.join(k.value for k in AlternativeKind)}")
+    if data.channel is not None and current.kind is not EntityKind.CLAIM:
+        raise BadInput("channel is only for a CLAIM")
+    await tx.run(
+        UPDATE_ENTITY,
+        id=current.id,
+        name=data.name.strip() if data.name else None,
+        description=data.description,
+        status=status,
+        alt_kind=data.alt_kind,
+        channel=data.channel,
+        now=now,
+        actor_id=actor.member_id,
+    )
+    await audit.record(tx, actor, "updateEntity", [current.id], now)
+    updated = await get(tx, current.id, as_of=None)
+    assert updated is not None
+    return updated
+
+
+async def retire(
+    tx: AsyncManagedTransaction, actor: Actor, entity_id: str, reason: str, now: datetime
+) -> Entity:
+    if not reason.strip():
+        raise BadInput("a reason is needed to retire an entity")
+    current = await get(tx, entity_id, as_of=None)
+    if current is None:
+        raise NotFound("entity", entity_id)
+    await tx.run(RETIRE_ENTITY, id=current.id, now=now, reason=reason, actor_id=actor.member_id)
+    await audit.record(tx, actor, "retireEntity", [current.id], now, reason[:200])
+    retired = await get(tx, current.id, as_of=None)
+    assert retired is not None
+    return retired
+
+
+_FAR_FUTURE = datetime.fromisoformat("9999-12-31T00:00:00+00:00")

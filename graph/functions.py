@@ -1,0 +1,76 @@
+"""Functions (teams): the seven defaults, created with the schema, plus custom ones."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, records
+from graph.connection import fetch_all, fetch_one
+from schema.errors import BadInput, Conflict
+from schema.models import Actor, TeamFunction
+from schema.vocabulary import DEFAULT_FUNCTIONS
+
+FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+ENSURE_DEFAULT_FUNCTIONS = """
+UNWIND $names AS name
+MERGE (f:Function {name: name})
+ON CREATE SET f.builtin = true, f.created_at = $now, f.created_by = 'system'
+"""
+
+ADD_FUNCTION = """
+MERGE (f:Function {name: $name})
+ON CREATE SET f.builtin = false, f.created_at = $now, f.created_by = $actor_id,
+              f.creation_marker = $marker
+WITH f, coalesce(f.creation_marker = $marker, false) AS created
+REMOVE f.creation_marker
+RETURN created
+"""
+
+LIST_FUNCTIONS = """
+MATCH (f:Function)
+RETURN f {.name, .builtin, .created_at} AS function
+ORDER BY f.builtin DESC, f.name
+"""
+
+FUNCTION_EXISTS = "MATCH (f:Function {name: $name}) RETURN f.name AS name"
+
+
+async def ensure_defaults(tx: AsyncManagedTransaction, now: datetime) -> None:
+    await tx.run(ENSURE_DEFAULT_FUNCTIONS, names=list(DEFAULT_FUNCTIONS), now=now)
+
+
+def check_name(name: str) -> str:
+    if not FUNCTION_NAME.match(name):
+        raise BadInput(
+            "a function name is 1-40 characters of lower-case letters, digits, '-' or '_', "
+            "starting with a letter"
+        )
+    return name
+
+
+async def add(tx: AsyncManagedTransaction, actor: Actor, name: str, now: datetime) -> TeamFunction:
+    check_name(name)
+    row = await fetch_one(
+        tx,
+        ADD_FUNCTION,
+        name=name,
+        now=now,
+        actor_id=actor.member_id,
+        marker=f"{now.isoformat()}-{name}",
+    )
+    if not row or not row["created"]:
+        raise Conflict(f"function {name!r} already exists")
+    await audit.record(tx, actor, "addFunction", [name], now)
+    return next(f for f in await list_all(tx) if f.name == name)
+
+
+async def list_all(tx: AsyncManagedTransaction) -> list[TeamFunction]:
+    return [records.team_function(r["function"]) for r in await fetch_all(tx, LIST_FUNCTIONS)]
+
+
+async def exists(tx: AsyncManagedTransaction, name: str) -> bool:
+    return await fetch_one(tx, FUNCTION_EXISTS, name=name) is not None

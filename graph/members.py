@@ -1,0 +1,181 @@
+"""Members and their API tokens.
+
+A token is shown once, when created, and stored only as its SHA-256: the database never
+holds a usable secret. Deactivating a member stops all their tokens at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, functions, records
+from graph.connection import fetch_all, fetch_one
+from schema.errors import BadInput, Conflict, NotFound
+from schema.models import Actor, Member
+from schema.vocabulary import Role
+
+TOKEN_PREFIX = "cg_"
+
+MEMBER_PROJECTION = "m {.id, .name, .function, .role, .active, .created_at}"
+
+ADD_MEMBER = """
+MATCH (f:Function {name: $function})
+CREATE (m:Member {id: $id, name: $name, function: $function, role: $role, active: true,
+                  created_at: $now, created_by: $actor_id})
+CREATE (m)-[:MEMBER_OF]->(f)
+RETURN m.id AS id
+"""
+
+UPSERT_MEMBER = """
+MATCH (f:Function {name: $function})
+MERGE (m:Member {id: $id})
+ON CREATE SET m.name = $name, m.function = $function, m.role = $role, m.active = true,
+              m.created_at = $now, m.created_by = 'system'
+MERGE (m)-[:MEMBER_OF]->(f)
+"""
+
+FIND_MEMBER = (
+    "MATCH (m:Member) WHERE m.id = $ref OR m.name = $ref RETURN " + MEMBER_PROJECTION + " AS member"
+)
+
+LIST_MEMBERS = (
+    "MATCH (m:Member) RETURN " + MEMBER_PROJECTION + " AS member ORDER BY m.function, m.name"
+)
+
+DEACTIVATE_MEMBER = """
+MATCH (m:Member {id: $id})
+SET m.active = false, m.deactivated_at = $now
+WITH m
+OPTIONAL MATCH (t:ApiToken)-[:AUTHENTICATES]->(m) WHERE t.revoked_at IS NULL
+SET t.revoked_at = $now
+RETURN count(t) AS revoked
+"""
+
+CREATE_TOKEN = """
+MATCH (m:Member {id: $member_id})
+CREATE (t:ApiToken {id: $id, hash: $hash, member_id: $member_id, created_at: $now,
+                    expires_at: $expires_at})
+CREATE (t)-[:AUTHENTICATES]->(m)
+"""
+
+REVOKE_TOKEN = """
+MATCH (t:ApiToken {id: $id})
+SET t.revoked_at = coalesce(t.revoked_at, $now)
+RETURN t.member_id AS member_id
+"""
+
+AUTHENTICATE = """
+MATCH (t:ApiToken {hash: $hash})-[:AUTHENTICATES]->(m:Member)
+WHERE t.revoked_at IS NULL AND m.active AND (t.expires_at IS NULL OR t.expires_at > $now)
+RETURN m {.id, .name, .function, .role} AS member
+"""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def add(
+    tx: AsyncManagedTransaction, actor: Actor, name: str, function: str, role: Role, now: datetime
+) -> Member:
+    if not name.strip() or len(name) > 200 or "\x00" in name:
+        raise BadInput("a member's name must be 1-200 characters")
+    if not await functions.exists(tx, function):
+        raise NotFound("function", function)
+    if await find(tx, name) is not None:
+        raise Conflict(f"a member named {name!r} already exists")
+    member_id = f"mem-{uuid.uuid4().hex[:16]}"
+    await tx.run(
+        ADD_MEMBER,
+        id=member_id,
+        name=name.strip(),
+        function=function,
+        role=role.value,
+        now=now,
+        actor_id=actor.member_id,
+    )
+    await audit.record(
+        tx, actor, "addMember", [member_id], now, f"{name} ({function}, {role.value})"
+    )
+    member = await find(tx, member_id)
+    assert member is not None
+    return member
+
+
+async def upsert(
+    tx: AsyncManagedTransaction, member_id: str, name: str, function: str, role: Role, now: datetime
+) -> None:
+    """Seed data: create the member with this id once."""
+    await tx.run(
+        UPSERT_MEMBER, id=member_id, name=name, function=function, role=role.value, now=now
+    )
+
+
+async def find(tx: AsyncManagedTransaction, ref: str) -> Member | None:
+    """A member by id or by name."""
+    row = await fetch_one(tx, FIND_MEMBER, ref=ref)
+    return None if row is None else records.member(row["member"])
+
+
+async def list_all(tx: AsyncManagedTransaction) -> list[Member]:
+    return [records.member(r["member"]) for r in await fetch_all(tx, LIST_MEMBERS)]
+
+
+async def deactivate(tx: AsyncManagedTransaction, actor: Actor, ref: str, now: datetime) -> int:
+    member = await find(tx, ref)
+    if member is None:
+        raise NotFound("member", ref)
+    row = await fetch_one(tx, DEACTIVATE_MEMBER, id=member.id, now=now)
+    await audit.record(tx, actor, "deactivateMember", [member.id], now)
+    return int(row["revoked"]) if row else 0
+
+
+async def create_token(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    ref: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> tuple[str, str]:
+    """Return (token id, token); only the token's hash is stored."""
+    member = await find(tx, ref)
+    if member is None:
+        raise NotFound("member", ref)
+    if not member.active:
+        raise BadInput(f"member {member.name!r} is deactivated")
+    token_id = f"tok-{uuid.uuid4().hex[:12]}"
+    token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
+    await tx.run(
+        CREATE_TOKEN,
+        id=token_id,
+        hash=hash_token(token),
+        member_id=member.id,
+        now=now,
+        expires_at=expires_at,
+    )
+    await audit.record(tx, actor, "createToken", [member.id, token_id], now)
+    return token_id, token
+
+
+async def revoke_token(
+    tx: AsyncManagedTransaction, actor: Actor, token_id: str, now: datetime
+) -> None:
+    row = await fetch_one(tx, REVOKE_TOKEN, id=token_id, now=now)
+    if row is None:
+        raise NotFound("token", token_id)
+    await audit.record(tx, actor, "revokeToken", [token_id], now)
+
+
+async def authenticate(tx: AsyncManagedTransaction, token: str, now: datetime) -> Actor | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = await fetch_one(tx, AUTHENTICATE, hash=hash_token(token), now=now)
+    if row is None:
+        return None
+    m = row["member"]
+    return Actor(member_id=m["id"], name=m["name"], function=m["function"], role=Role(m["role"]))

@@ -1,0 +1,41 @@
+"""Relay-style cursors: opaque, and pinned to the as-of time of their first page."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schema.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Cursor:
+    as_of: datetime
+    after: list[Any]  # the sort key of the last row of the previous page
+
+
+def encode_cursor(as_of: datetime, sort_key: list[Any]) -> str:
+    payload = json.dumps({"t": as_of.isoformat(), "k": sort_key}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Cursor:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return Cursor(datetime.fromisoformat(payload["t"]), list(payload["k"]))
+    except (ValueError, KeyError, TypeError) as error:
+        raise BadInput("the `after` cursor is not one this API issued") from error
+
+
+def check_page_size(first: int | None, default: int, maximum: int) -> int:
+    if first is None:
+        return min(default, maximum)
+    if first < 1:
+        raise BadInput("`first` must be at least 1")
+    if first > maximum:
+        raise BadInput(f"`first` may be at most {maximum}; page through with `after`")
+    return first

@@ -1,0 +1,232 @@
+"""Propositions: reified ``(subject)-[RELATION]->(object)`` statements, keyed by their triple.
+
+Two teams creating the same statement at once converge on one node: the id is a hash of the
+triple, and ``MERGE`` on it is backed by a uniqueness constraint. Only the transaction that
+created the node links it to its endpoints, so concurrent creators never double the edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, entities, records
+from graph.connection import fetch_all, fetch_one
+from graph.cypher_vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
+from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from schema.errors import BadInput, NotFound
+from schema.models import Actor, Proposition, PropositionCreate
+from schema.vocabulary import Relation, endpoint_error
+
+PROPOSITION_PROJECTION = """
+p {.id, .relation, .subject_id, .object_id, .created_at, .created_by, .retired_at,
+   .retired_reason}
+"""
+
+MERGE_PROPOSITION = """
+MERGE (p:Proposition {id: $id})
+ON CREATE SET p.relation = $relation, p.subject_id = $subject_id, p.object_id = $object_id,
+              p.created_at = $now, p.created_by = $actor_id, p.creation_marker = $marker
+WITH p, coalesce(p.creation_marker = $marker, false) AS created
+REMOVE p.creation_marker
+RETURN created
+"""
+
+UPSERT_PROPOSITION = """
+MERGE (p:Proposition {id: $id})
+ON CREATE SET p.relation = $relation, p.subject_id = $subject_id, p.object_id = $object_id,
+              p.created_at = $created_at, p.created_by = $created_by,
+              p.retired_at = $retired_at, p.retired_reason = $retired_reason,
+              p.creation_marker = $marker
+WITH p, coalesce(p.creation_marker = $marker, false) AS created
+REMOVE p.creation_marker
+RETURN created
+"""
+
+GET_PROPOSITION = (
+    """
+MATCH (p:Proposition {id: $id})
+OPTIONAL MATCH (p)-[:MERGED_INTO*1..10]->(survivor:Proposition)
+WHERE NOT (survivor)-[:MERGED_INTO]->()
+WITH coalesce(survivor, p) AS p
+RETURN """
+    + PROPOSITION_PROJECTION
+    + " AS proposition"
+)
+
+GET_PROPOSITIONS = (
+    """
+UNWIND $ids AS wanted
+MATCH (p:Proposition {id: wanted})
+OPTIONAL MATCH (p)-[:MERGED_INTO*1..10]->(survivor:Proposition)
+WHERE NOT (survivor)-[:MERGED_INTO]->()
+WITH wanted, coalesce(survivor, p) AS p
+RETURN wanted, """
+    + PROPOSITION_PROJECTION
+    + " AS proposition"
+)
+
+LIST_PROPOSITIONS = (
+    SEGMENT_SCOPE
+    + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
+    + VISIBLE_AS_OF
+    + """
+  AND ($ids IS NULL OR p.id IN $ids)
+  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])
+RETURN """
+    + PROPOSITION_PROJECTION
+    + """ AS proposition
+ORDER BY p.created_at, p.id
+LIMIT $limit
+"""
+)
+
+COUNT_PROPOSITIONS = (
+    SEGMENT_SCOPE
+    + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
+    + VISIBLE_AS_OF
+    + "  AND ($ids IS NULL OR p.id IN $ids)\nRETURN count(p) AS total"
+)
+
+RETIRE_PROPOSITION = """
+MATCH (p:Proposition {id: $id})
+SET p.retired_at = coalesce(p.retired_at, $now),
+    p.retired_reason = coalesce(p.retired_reason, $reason),
+    p.retired_by = coalesce(p.retired_by, $actor_id)
+"""
+
+
+def proposition_id(subject_id: str, relation: Relation, object_id: str) -> str:
+    """The deterministic id of a triple: the same statement always gets the same id."""
+    digest = hashlib.sha256(f"{subject_id}|{relation.value}|{object_id}".encode()).hexdigest()
+    return f"prop-{digest[:24]}"
+
+
+async def create(
+    tx: AsyncManagedTransaction, actor: Actor, data: PropositionCreate, now: datetime
+) -> tuple[Proposition, bool]:
+    """Create the proposition for a triple, or return the existing one."""
+    subject = await entities.get(tx, data.subject_id, as_of=None)
+    if subject is None:
+        raise NotFound("entity", data.subject_id)
+    obj = await entities.get(tx, data.object_id, as_of=None)
+    if obj is None:
+        raise NotFound("entity", data.object_id)
+    if subject.id == obj.id:
+        raise BadInput("a proposition needs two different entities")
+    problem = endpoint_error(data.relation, subject.kind, obj.kind)
+    if problem:
+        raise BadInput(problem)
+    for endpoint in (subject, obj):
+        if endpoint.retired_at is not None:
+            raise BadInput(f"entity {endpoint.id!r} is retired: {endpoint.retired_reason}")
+    pid = proposition_id(subject.id, data.relation, obj.id)
+    row = await fetch_one(
+        tx,
+        MERGE_PROPOSITION,
+        id=pid,
+        relation=data.relation.value,
+        subject_id=subject.id,
+        object_id=obj.id,
+        now=now,
+        actor_id=actor.member_id,
+        marker=uuid.uuid4().hex,
+    )
+    created = bool(row and row["created"])
+    if created:
+        await tx.run(
+            LINK_PROPOSITION[data.relation], id=pid, subject_id=subject.id, object_id=obj.id
+        )
+        await audit.record(tx, actor, "createProposition", [pid], now)
+    proposition = await get(tx, pid)
+    assert proposition is not None
+    return proposition, created
+
+
+async def upsert(tx: AsyncManagedTransaction, row: dict[str, Any]) -> str:
+    """Write a proposition as given (seed data, snapshot restore); a no-op when it exists."""
+    relation = Relation(row["relation"])
+    pid = row.get("id") or proposition_id(row["subject_id"], relation, row["object_id"])
+    created = await fetch_one(
+        tx,
+        UPSERT_PROPOSITION,
+        id=pid,
+        relation=relation.value,
+        subject_id=row["subject_id"],
+        object_id=row["object_id"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        retired_at=row.get("retired_at"),
+        retired_reason=row.get("retired_reason"),
+        marker=uuid.uuid4().hex,
+    )
+    if created and created["created"]:
+        await tx.run(
+            LINK_PROPOSITION[relation],
+            id=pid,
+            subject_id=row["subject_id"],
+            object_id=row["object_id"],
+        )
+    return str(pid)
+
+
+async def get(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposition | None:
+    row = await fetch_one(tx, GET_PROPOSITION, id=proposition_id_)
+    return None if row is None else records.proposition(row["proposition"])
+
+
+async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
+    rows = await fetch_all(tx, GET_PROPOSITIONS, ids=ids)
+    return {row["wanted"]: records.proposition(row["proposition"]) for row in rows}
+
+
+async def list_page(
+    tx: AsyncManagedTransaction,
+    *,
+    segment_id: str | None,
+    relation: Relation | None,
+    as_of: datetime,
+    ids: list[str] | None,
+    after: list[Any] | None,
+    limit: int,
+) -> tuple[list[Proposition], int]:
+    filters = {
+        "segment_id": segment_id,
+        "relation": relation.value if relation else None,
+        "as_of": as_of,
+        "ids": ids,
+    }
+    rows = await fetch_all(
+        tx,
+        LIST_PROPOSITIONS,
+        **filters,
+        after_created=datetime.fromisoformat(after[0]) if after else None,
+        after_id=after[1] if after else None,
+        limit=limit,
+    )
+    total = await fetch_one(tx, COUNT_PROPOSITIONS, **filters)
+    return [records.proposition(r["proposition"]) for r in rows], int(
+        total["total"] if total else 0
+    )
+
+
+async def retire(
+    tx: AsyncManagedTransaction, actor: Actor, proposition_id_: str, reason: str, now: datetime
+) -> Proposition:
+    if not reason.strip():
+        raise BadInput("a reason is needed to retire a proposition")
+    current = await get(tx, proposition_id_)
+    if current is None:
+        raise NotFound("proposition", proposition_id_)
+    await tx.run(
+        RETIRE_PROPOSITION, id=current.id, now=now, reason=reason, actor_id=actor.member_id
+    )
+    await tx.run(UNLINK_DIRECT_EDGE[current.relation], id=current.id)
+    await audit.record(tx, actor, "retireProposition", [current.id], now, reason[:200])
+    retired = await get(tx, current.id)
+    assert retired is not None
+    return retired

@@ -1,0 +1,41 @@
+"""Where Neo4j records become domain models (and nowhere else)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from neo4j.time import DateTime
+
+from schema.models import Entity, Member, Proposition, TeamFunction
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """Neo4j's DateTime as a timezone-aware Python datetime."""
+    if value is None:
+        return None
+    if isinstance(value, DateTime):
+        return value.to_native()
+    if isinstance(value, datetime):
+        return value
+    raise TypeError(f"not a datetime: {value!r}")
+
+
+def _times(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {**row, **{n: to_datetime(row.get(n)) for n in names}}
+
+
+def entity(row: dict[str, Any]) -> Entity:
+    return Entity.model_validate(_times(row, "created_at", "retired_at"))
+
+
+def proposition(row: dict[str, Any]) -> Proposition:
+    return Proposition.model_validate(_times(row, "created_at", "retired_at"))
+
+
+def team_function(row: dict[str, Any]) -> TeamFunction:
+    return TeamFunction.model_validate(_times(row, "created_at"))
+
+
+def member(row: dict[str, Any]) -> Member:
+    return Member.model_validate(_times(row, "created_at"))

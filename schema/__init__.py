@@ -1,0 +1,1 @@
+"""The domain: vocabulary, pydantic models, errors, migrations and the committed GraphQL SDL."""

@@ -1,0 +1,70 @@
+"""Constraints and indexes, as a versioned list applied idempotently at start-up.
+
+Each version is applied once and recorded as a ``(:SchemaMigration {version})`` node; every
+statement is ``IF NOT EXISTS`` as well, so a half-applied version simply applies again.
+Every key that a ``MERGE`` relies on is backed by a uniqueness constraint here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "identity constraints for every node kind and MERGE key",
+        (
+            "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT entity_idempotency IF NOT EXISTS "
+            "FOR (n:Entity) REQUIRE n.idempotency_key IS UNIQUE",
+            "CREATE CONSTRAINT proposition_id IF NOT EXISTS "
+            "FOR (n:Proposition) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT function_name IF NOT EXISTS "
+            "FOR (n:Function) REQUIRE n.name IS UNIQUE",
+            "CREATE CONSTRAINT member_id IF NOT EXISTS FOR (n:Member) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT member_name IF NOT EXISTS FOR (n:Member) REQUIRE n.name IS UNIQUE",
+            "CREATE CONSTRAINT token_id IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT token_hash IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.hash IS UNIQUE",
+            "CREATE CONSTRAINT evidence_id IF NOT EXISTS FOR (n:Evidence) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT evidence_idempotency IF NOT EXISTS "
+            "FOR (n:Evidence) REQUIRE n.idempotency_key IS UNIQUE",
+            "CREATE CONSTRAINT belief_id IF NOT EXISTS FOR (n:Belief) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT belief_idempotency IF NOT EXISTS "
+            "FOR (n:Belief) REQUIRE n.idempotency_key IS UNIQUE",
+            "CREATE CONSTRAINT belief_series_key IF NOT EXISTS "
+            "FOR (n:BeliefSeries) REQUIRE n.key IS UNIQUE",
+            "CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT snapshot_id IF NOT EXISTS FOR (n:Snapshot) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT snapshot_idempotency IF NOT EXISTS "
+            "FOR (n:Snapshot) REQUIRE n.idempotency_key IS UNIQUE",
+            "CREATE CONSTRAINT import_id IF NOT EXISTS FOR (n:Import) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT schema_migration_version IF NOT EXISTS "
+            "FOR (n:SchemaMigration) REQUIRE n.version IS UNIQUE",
+        ),
+    ),
+    Migration(
+        2,
+        "lookup indexes for as-of reads, search and the audit log",
+        (
+            "CREATE INDEX entity_kind IF NOT EXISTS FOR (n:Entity) ON (n.kind)",
+            "CREATE INDEX entity_created_at IF NOT EXISTS FOR (n:Entity) ON (n.created_at)",
+            "CREATE INDEX proposition_relation IF NOT EXISTS FOR (n:Proposition) ON (n.relation)",
+            "CREATE INDEX evidence_observed_at IF NOT EXISTS FOR (n:Evidence) ON (n.observed_at)",
+            "CREATE INDEX evidence_import IF NOT EXISTS FOR (n:Evidence) ON (n.import_id)",
+            "CREATE INDEX belief_function IF NOT EXISTS FOR (n:Belief) ON (n.function)",
+            "CREATE INDEX audit_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at)",
+            "CREATE FULLTEXT INDEX entity_text IF NOT EXISTS "
+            "FOR (n:Entity) ON EACH [n.name, n.description]",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
