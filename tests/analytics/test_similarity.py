@@ -1,0 +1,134 @@
+"""Near-duplicate detection: the same thing under two teams' names is found, different
+things are not, and the output is stable and well-formed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.similarity import DuplicatePair, near_duplicate_pairs, normalise_text
+
+FEATURES = [
+    "Slack integration",
+    "Integration with Slack",
+    "Custom report builder",
+    "Scheduled email reports",
+    "Real-time dashboards",
+    "Onboarding checklist",
+    "Single sign-on",
+    "Export to CSV",
+    "Anomaly alerts",
+]
+
+
+def score(a: str, b: str, kind: str = "FEATURE") -> float:
+    pairs = near_duplicate_pairs([("a", kind, a), ("b", kind, b)], min_similarity=0.0)
+    assert len(pairs) == 1
+    return pairs[0].similarity
+
+
+def test_the_same_feature_under_two_names_scores_high() -> None:
+    assert score("Slack integration", "Integration with Slack") >= 0.6
+    assert score("Export to CSV", "CSV export") >= 0.6
+    assert score("Onboarding checklist", "Guided onboarding checklist") >= 0.6
+    assert score("Custom report builder", "Report builder") >= 0.6
+
+
+def test_different_features_score_low() -> None:
+    assert score("Slack integration", "Custom report builder") <= 0.2
+    assert score("Single sign-on", "Anomaly alerts") <= 0.2
+
+
+def test_case_and_punctuation_do_not_matter() -> None:
+    assert score("Real-Time Dashboard!", "real time dashboard") == 1.0
+    assert (
+        normalise_text("  Real-time, self_serve   DASHBOARDS ") == "real time self serve dashboards"
+    )
+
+
+def test_finds_the_duplicate_among_a_realistic_list() -> None:
+    items = [(f"feature-{i}", "FEATURE", text) for i, text in enumerate(FEATURES)]
+    pairs = near_duplicate_pairs(items)
+    assert [(p.a_id, p.b_id) for p in pairs] == [("feature-0", "feature-1")]
+    assert pairs[0].kind == "FEATURE"
+
+
+def test_only_items_of_the_same_kind_are_compared() -> None:
+    items = [
+        ("p1", "PAIN", "Slow dashboard loading"),
+        ("f1", "FEATURE", "Slow dashboard loading"),
+        ("g1", "GOAL", "Trust the numbers"),
+        ("g2", "GOAL", "Trust in the numbers"),
+    ]
+    pairs = near_duplicate_pairs(items)
+    assert [(p.a_id, p.b_id, p.kind) for p in pairs] == [("g1", "g2", "GOAL")]
+
+
+def test_fewer_than_two_items_or_empty_texts_give_no_pairs() -> None:
+    assert near_duplicate_pairs([]) == []
+    assert near_duplicate_pairs([("a", "PAIN", "Slow dashboard")]) == []
+    blank = [("a", "PAIN", ""), ("b", "PAIN", "   "), ("c", "PAIN", "?!"), ("d", "PAIN", "Slow")]
+    assert near_duplicate_pairs(blank, min_similarity=0.0) == []
+
+
+def test_texts_of_stop_words_only_are_still_compared() -> None:
+    assert score("The", "the") == 1.0
+    assert score("The", "Slack integration") == 0.0
+
+
+def test_pairs_are_ordered_rounded_and_sorted() -> None:
+    items = [
+        ("z", "CLAIM", "Real-time insight for every team"),
+        ("m", "CLAIM", "Real-time insights for all teams"),
+        ("a", "CLAIM", "Insights for every team in real time"),
+        ("k", "CLAIM", "Numbers you can trust"),
+    ]
+    pairs = near_duplicate_pairs(items, min_similarity=0.0)
+    assert len(pairs) == 6
+    assert all(p.a_id < p.b_id for p in pairs)
+    assert all(p.similarity == round(p.similarity, 4) for p in pairs)
+    assert all(0.0 <= p.similarity <= 1.0 for p in pairs)
+    scores = [p.similarity for p in pairs]
+    assert scores == sorted(scores, reverse=True)
+    # Reversing the input changes nothing.
+    assert near_duplicate_pairs(items[::-1], min_similarity=0.0) == pairs
+
+
+def test_threshold_filters_pairs() -> None:
+    items = [(f"feature-{i}", "FEATURE", text) for i, text in enumerate(FEATURES)]
+    everything = near_duplicate_pairs(items, min_similarity=0.0)
+    assert len(everything) == len(FEATURES) * (len(FEATURES) - 1) // 2
+    assert near_duplicate_pairs(items, min_similarity=1.0) == []
+    middle = near_duplicate_pairs(items, min_similarity=0.3)
+    assert middle == [p for p in everything if p.similarity >= 0.3]
+
+
+def test_identical_texts_score_one() -> None:
+    pairs = near_duplicate_pairs(
+        [
+            ("b", "PAIN", "Numbers do not match the CRM"),
+            ("a", "PAIN", "numbers do not match the crm"),
+        ]
+    )
+    assert pairs == [DuplicatePair(a_id="a", b_id="b", kind="PAIN", similarity=1.0)]
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError):
+        near_duplicate_pairs([("a", "PAIN", "x"), ("a", "GOAL", "y")])
+    with pytest.raises(ValueError):
+        near_duplicate_pairs([], min_similarity=1.5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["GOAL", "PAIN"]), st.text(max_size=40)), max_size=12))
+def test_any_texts_give_well_formed_pairs(entries: list[tuple[str, str]]) -> None:
+    items = [(f"id-{i:02d}", kind, text) for i, (kind, text) in enumerate(entries)]
+    kinds = {item_id: kind for item_id, kind, _ in items}
+    pairs = near_duplicate_pairs(items, min_similarity=0.0)
+    for p in pairs:
+        assert p.a_id < p.b_id
+        assert kinds[p.a_id] == kinds[p.b_id] == p.kind
+        assert 0.0 <= p.similarity <= 1.0
+    assert len({(p.a_id, p.b_id) for p in pairs}) == len(pairs)
