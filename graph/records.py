@@ -7,7 +7,7 @@ from typing import Any
 
 from neo4j.time import DateTime
 
-from schema.models import Entity, Member, Proposition, TeamFunction
+from schema.models import Belief, Entity, Evidence, Member, Proposition, TeamFunction
 
 
 def to_datetime(value: Any) -> datetime | None:
@@ -39,3 +39,13 @@ def team_function(row: dict[str, Any]) -> TeamFunction:
 
 def member(row: dict[str, Any]) -> Member:
     return Member.model_validate(_times(row, "created_at"))
+
+
+def evidence(row: dict[str, Any]) -> Evidence:
+    return Evidence.model_validate(
+        _times(row, "observed_at", "recorded_at", "retracted_at", "redacted_at")
+    )
+
+
+def belief(row: dict[str, Any]) -> Belief:
+    return Belief.model_validate(_times(row, "stated_at"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,9 +13,10 @@ from neo4j import AsyncManagedTransaction
 from rich.console import Console
 from rich.progress import Progress
 
-from graph import entities, members, propositions
+from graph import beliefs, entities, evidence, members, propositions
 from graph.connection import Database, fetch_one
-from schema.vocabulary import EntityKind, Relation, Role
+from schema.models import Actor, BearingCreate, EvidenceCreate
+from schema.vocabulary import EntityKind, Relation, Role, Stance
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 BATCH = 200
@@ -90,9 +92,118 @@ async def load_demo(
             await db.write(_propositions, props[start : start + BATCH])
             bar.advance(task, len(props[start : start + BATCH]))
 
+        await _load_evidence(db, read_seed("evidence.yaml", seed_dir), company, bar)
+        await _load_beliefs(db, read_seed("beliefs.yaml", seed_dir), company, bar)
         for loader in EXTRA_LOADERS:
             await loader(db, {"seed_dir": seed_dir, "scale": scale}, bar)
     return await counts(db)
+
+
+def _actors(company: dict[str, Any]) -> dict[str, Actor]:
+    return {
+        m["id"]: Actor(
+            member_id=m["id"], name=m["name"], function=m["function"], role=Role(m["role"])
+        )
+        for m in company.get("members", [])
+    }
+
+
+async def _load_evidence(
+    db: Database, data: dict[str, Any], company: dict[str, Any], bar: Progress
+) -> None:
+    items = data.get("evidence", [])
+    actors = _actors(company)
+    task = bar.add_task("evidence", total=len(items))
+    for start in range(0, len(items), BATCH):
+        chunk = items[start : start + BATCH]
+        await db.write(_evidence_batch, chunk, actors)
+        bar.advance(task, len(chunk))
+
+
+async def _evidence_batch(
+    tx: AsyncManagedTransaction, chunk: list[dict[str, Any]], actors: dict[str, Actor]
+) -> None:
+    # Seeded items are keyed by their stable id, so loading twice writes nothing new.
+    for index, item in enumerate(chunk):
+        actor = actors[item["recorded_by"]]
+        data = EvidenceCreate(
+            source_type=item["source_type"],
+            summary=item["summary"],
+            source_ref=item.get("source_ref"),
+            observed_at=as_time(item["observed_at"]),
+            account_id=item.get("account"),
+            idempotency_key=f"seed:{item['id']}",
+            bears=[
+                BearingCreate(
+                    proposition_id=triple_id(b["proposition"]),
+                    stance=Stance(b["stance"]),
+                    strength=b.get("strength", 1.0),
+                    magnitude=b.get("magnitude"),
+                )
+                for b in item["bears"]
+            ],
+        )
+        recorded_at = as_time(item.get("recorded_at") or item["observed_at"])
+        row = evidence.prepare_row(
+            index,
+            data,
+            {b.proposition_id: b.proposition_id for b in data.bears},
+            actor,
+            recorded_at,
+            None,
+            recorded_at=recorded_at,
+            evidence_id=item["id"],
+        )
+        [(evidence_id, created)] = await evidence.write_rows(tx, actor, [row], recorded_at)
+        retraction = item.get("retracted")
+        if created and retraction:
+            by = actors[retraction["by"]]
+            await tx.run(
+                evidence.RETRACT,
+                id=evidence_id,
+                now=as_time(retraction["at"]),
+                reason=retraction["reason"],
+                actor_id=by.member_id,
+            )
+
+
+async def _load_beliefs(
+    db: Database, data: dict[str, Any], company: dict[str, Any], bar: Progress
+) -> None:
+    rows = sorted(data.get("beliefs", []), key=lambda b: as_time(b["stated_at"]))
+    actors = _actors(company)
+    task = bar.add_task("beliefs", total=len(rows))
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        await db.write(_belief_batch, chunk, actors)
+        bar.advance(task, len(chunk))
+
+
+async def _belief_batch(
+    tx: AsyncManagedTransaction, chunk: list[dict[str, Any]], actors: dict[str, Actor]
+) -> None:
+    for row in chunk:
+        proposition_id = triple_id(row["proposition"])
+        stated_at = as_time(row["stated_at"])
+        # A stable id from the row's identity, so loading twice appends nothing.
+        belief_id = (
+            "bel-seed-"
+            + hashlib.sha256(
+                f"{row['function']}|{proposition_id}|{stated_at.isoformat()}".encode()
+            ).hexdigest()[:16]
+        )
+        await beliefs.append_given(
+            tx,
+            actors[row["member"]],
+            belief_id=belief_id,
+            function=row["function"],
+            proposition_id=proposition_id,
+            p=None if row.get("withdrawn") else float(row["p"]),
+            magnitude=None if row.get("withdrawn") else row.get("magnitude"),
+            rationale=row.get("rationale"),
+            withdrawn=bool(row.get("withdrawn")),
+            stated_at=stated_at,
+        )
 
 
 async def _entities(tx: AsyncManagedTransaction, rows: list[dict[str, Any]]) -> None:

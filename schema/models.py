@@ -11,12 +11,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schema.vocabulary import (
+    SOURCE_TYPES,
     AlternativeKind,
     ClaimStatus,
     EntityKind,
     FeatureStatus,
     Relation,
     Role,
+    Stance,
 )
 
 MAX_NAME = 500
@@ -169,3 +171,94 @@ class Member(BaseModel):
     role: Role
     active: bool
     created_at: datetime
+
+
+class BearingCreate(BaseModel):
+    """How one evidence item bears on one proposition."""
+
+    proposition_id: str = Field(min_length=1, max_length=MAX_KEY)
+    stance: Stance
+    strength: float = Field(1.0, gt=0.0, le=1.0)
+    magnitude: int | None = Field(None, ge=1, le=5)
+
+
+class EvidenceCreate(BaseModel):
+    source_type: str
+    summary: str = Field(min_length=1, max_length=MAX_TEXT)
+    source_ref: str | None = Field(None, max_length=2000)
+    observed_at: datetime | None = None
+    account_id: str | None = Field(None, max_length=MAX_KEY)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=MAX_KEY)
+    bears: list[BearingCreate] = Field(min_length=1, max_length=50)
+
+    _text = field_validator("summary", "source_ref", "idempotency_key")(_clean_text)
+
+    @field_validator("source_type")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value not in SOURCE_TYPES:
+            raise ValueError(f"sourceType must be one of {', '.join(SOURCE_TYPES)}")
+        return value
+
+    @field_validator("observed_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("observedAt needs a time zone (e.g. 2026-05-03T10:00:00Z)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_bearing_per_proposition(self) -> EvidenceCreate:
+        ids = [b.proposition_id for b in self.bears]
+        if len(ids) != len(set(ids)):
+            raise ValueError("an item may bear on each proposition once")
+        return self
+
+
+class Bearing(BaseModel):
+    proposition_id: str
+    stance: Stance
+    strength: float
+    magnitude: int | None = None
+
+
+class Evidence(BaseModel):
+    id: str
+    source_type: str
+    summary: str | None  # None once redacted
+    source_ref: str | None = None
+    observed_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    function: str | None
+    account_id: str | None = None
+    import_id: str | None = None
+    retracted_at: datetime | None = None
+    retract_reason: str | None = None
+    redacted_at: datetime | None = None
+    bears: list[Bearing] = []
+
+
+class BeliefCreate(BaseModel):
+    proposition_id: str = Field(min_length=1, max_length=MAX_KEY)
+    p: float = Field(ge=0.0, le=1.0)
+    magnitude: int | None = Field(None, ge=1, le=5)
+    rationale: str | None = Field(None, max_length=MAX_TEXT)
+    function: str | None = Field(None, max_length=40)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=MAX_KEY)
+
+    _text = field_validator("rationale", "idempotency_key")(_clean_text)
+
+
+class Belief(BaseModel):
+    id: str
+    proposition_id: str
+    function: str
+    seq: int
+    p: float | None  # None for a withdrawal
+    magnitude: int | None = None
+    rationale: str | None = None
+    withdrawn: bool = False
+    stated_at: datetime
+    stated_by: str
+    vote_id: str | None = None

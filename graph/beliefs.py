@@ -1,0 +1,288 @@
+"""Beliefs: a function's stated stance on a proposition, append-only.
+
+Each (function, proposition) has a ``BeliefSeries`` node whose counter gives every statement
+its sequence number. The counter is bumped with the series node write-locked first, so two
+concurrent statements can never read the same value (read-committed isolation would
+otherwise allow a lost update); timestamps can tie, sequence numbers cannot. The current
+belief is the one with the highest sequence number; a withdrawal is appended like any
+other statement and leaves no current belief.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, functions, propositions, records
+from graph.connection import fetch_all, fetch_one
+from schema.errors import BadInput, Forbidden, NotFound
+from schema.models import Actor, Belief, BeliefCreate
+
+BELIEF_PROJECTION = """
+b {.id, .function, .seq, .p, .magnitude, .rationale, .withdrawn, .stated_at, .stated_by,
+   .vote_id, proposition_id: p.id}
+"""
+
+# Taking the series' write lock before reading its counter is what serialises statements.
+LOCK_SERIES = """
+MERGE (s:BeliefSeries {key: $series_key})
+ON CREATE SET s.seq = 0, s.function = $function, s.proposition_id = $proposition_id
+SET s.locked_by = $marker
+RETURN s.seq AS seq
+"""
+
+EXISTING_BY_KEY = (
+    "MATCH (b:Belief {idempotency_key: $key})-[:ON]->(p:Proposition) RETURN "
+    + BELIEF_PROJECTION
+    + " AS belief"
+)
+
+APPEND = (
+    """
+MATCH (s:BeliefSeries {key: $series_key})
+MATCH (p:Proposition {id: $proposition_id})
+MATCH (f:Function {name: $function})
+SET s.seq = s.seq + 1
+REMOVE s.locked_by
+CREATE (b:Belief {id: $id, function: $function, proposition_id: $proposition_id,
+                  seq: s.seq, p: $p, magnitude: $magnitude, rationale: $rationale,
+                  withdrawn: $withdrawn, stated_at: $stated_at, stated_by: $stated_by,
+                  idempotency_key: $idempotency_key, vote_id: $vote_id})
+CREATE (b)-[:ON]->(p)
+CREATE (b)-[:OF_FUNCTION]->(f)
+RETURN """
+    + BELIEF_PROJECTION
+    + " AS belief"
+)
+
+CURRENT_FOR = (
+    """
+MATCH (b:Belief {function: $function})-[:ON]->(p:Proposition {id: $proposition_id})
+WHERE b.stated_at <= $as_of
+WITH b, p ORDER BY b.seq DESC LIMIT 1
+RETURN """
+    + BELIEF_PROJECTION
+    + " AS belief"
+)
+
+# The current belief of every function on each proposition, as of a time.
+CURRENT_BELIEFS = (
+    """
+UNWIND $proposition_ids AS pid
+MATCH (b:Belief)-[:ON]->(p:Proposition {id: pid})
+WHERE b.stated_at <= $as_of AND ($function IS NULL OR b.function = $function)
+WITH p, b ORDER BY b.seq DESC
+WITH p, b.function AS function, head(collect(b)) AS b
+WHERE NOT b.withdrawn
+RETURN """
+    + BELIEF_PROJECTION
+    + " AS belief"
+)
+
+HISTORY = (
+    """
+MATCH (b:Belief)-[:ON]->(p:Proposition {id: $proposition_id})
+WHERE ($function IS NULL OR b.function = $function) AND b.stated_at <= $as_of
+RETURN """
+    + BELIEF_PROJECTION
+    + """ AS belief
+ORDER BY b.function, b.seq
+"""
+)
+
+
+def series_key(function: str, proposition_id: str) -> str:
+    return f"{function}|{proposition_id}"
+
+
+async def _acting_function(tx: AsyncManagedTransaction, actor: Actor, requested: str | None) -> str:
+    """The function a statement is made for: the caller's own unless they may name another."""
+    if not actor.can_write:
+        raise Forbidden("viewers may read but not state beliefs")
+    function = requested or actor.function
+    if function is None:
+        raise BadInput("name the function this belief is for")
+    if function != actor.function and not actor.may_act_for_any_function:
+        raise Forbidden(
+            f"you are a member of {actor.function}: only facilitators and admins may state "
+            f"beliefs for {function}"
+        )
+    if not await functions.exists(tx, function):
+        raise NotFound("function", function)
+    return function
+
+
+async def _append(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    *,
+    function: str,
+    proposition_id: str,
+    p: float | None,
+    magnitude: int | None,
+    rationale: str | None,
+    withdrawn: bool,
+    idempotency_key: str | None,
+    now: datetime,
+    vote_id: str | None = None,
+    belief_id: str | None = None,
+) -> tuple[Belief, bool]:
+    key = series_key(function, proposition_id)
+    await tx.run(
+        LOCK_SERIES,
+        series_key=key,
+        function=function,
+        proposition_id=proposition_id,
+        marker=uuid.uuid4().hex,
+    )
+    if idempotency_key is not None:
+        # Under the series lock, so a concurrent retry with the same key sees the first.
+        existing = await fetch_one(tx, EXISTING_BY_KEY, key=idempotency_key)
+        if existing is not None:
+            return records.belief(existing["belief"]), False
+    row = await fetch_one(
+        tx,
+        APPEND,
+        series_key=key,
+        id=belief_id or f"bel-{uuid.uuid4().hex[:16]}",
+        function=function,
+        proposition_id=proposition_id,
+        p=p,
+        magnitude=magnitude,
+        rationale=rationale,
+        withdrawn=withdrawn,
+        stated_at=now,
+        stated_by=actor.member_id,
+        idempotency_key=idempotency_key,
+        vote_id=vote_id,
+    )
+    assert row is not None
+    return records.belief(row["belief"]), True
+
+
+async def _live_proposition(tx: AsyncManagedTransaction, proposition_id: str) -> str:
+    found = await propositions.get(tx, proposition_id)
+    if found is None:
+        raise NotFound("proposition", proposition_id)
+    if found.retired_at is not None:
+        raise BadInput(f"proposition {found.id!r} is retired")
+    return found.id
+
+
+async def state(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    data: BeliefCreate,
+    now: datetime,
+    *,
+    vote_id: str | None = None,
+) -> tuple[Belief, bool]:
+    """Append a belief; return it and whether it is new (an idempotent retry is not)."""
+    function = await _acting_function(tx, actor, data.function)
+    proposition_id = await _live_proposition(tx, data.proposition_id)
+    belief, created = await _append(
+        tx,
+        actor,
+        function=function,
+        proposition_id=proposition_id,
+        p=data.p,
+        magnitude=data.magnitude,
+        rationale=data.rationale,
+        withdrawn=False,
+        idempotency_key=data.idempotency_key,
+        now=now,
+        vote_id=vote_id,
+    )
+    if created:
+        await audit.record(
+            tx, actor, "stateBelief", [belief.id, proposition_id], now, f"{function} p={data.p}"
+        )
+    return belief, created
+
+
+async def withdraw(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    proposition_id: str,
+    function: str | None,
+    now: datetime,
+) -> Belief:
+    """Append a withdrawal: the function no longer holds a belief on the proposition."""
+    acting = await _acting_function(tx, actor, function)
+    live_id = await _live_proposition(tx, proposition_id)
+    current = await fetch_one(tx, CURRENT_FOR, function=acting, proposition_id=live_id, as_of=now)
+    if current is None or current["belief"]["withdrawn"]:
+        raise BadInput(f"{acting} holds no current belief on {live_id!r} to withdraw")
+    belief, _ = await _append(
+        tx,
+        actor,
+        function=acting,
+        proposition_id=live_id,
+        p=None,
+        magnitude=None,
+        rationale=None,
+        withdrawn=True,
+        idempotency_key=None,
+        now=now,
+    )
+    await audit.record(tx, actor, "withdrawBelief", [belief.id, live_id], now, acting)
+    return belief
+
+
+async def append_given(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    *,
+    belief_id: str,
+    function: str,
+    proposition_id: str,
+    p: float | None,
+    magnitude: int | None,
+    rationale: str | None,
+    withdrawn: bool,
+    stated_at: datetime,
+) -> None:
+    """Seed data and restore: append a belief with a given id and time, once."""
+    exists = await fetch_one(tx, "MATCH (b:Belief {id: $id}) RETURN b.id AS id", id=belief_id)
+    if exists is not None:
+        return
+    await _append(
+        tx,
+        actor,
+        function=function,
+        proposition_id=proposition_id,
+        p=p,
+        magnitude=magnitude,
+        rationale=rationale,
+        withdrawn=withdrawn,
+        idempotency_key=None,
+        now=stated_at,
+        belief_id=belief_id,
+    )
+
+
+async def current(
+    tx: AsyncManagedTransaction,
+    proposition_ids: list[str],
+    as_of: datetime,
+    function: str | None = None,
+) -> list[Belief]:
+    """The current (not withdrawn) belief of each function on each proposition."""
+    rows = await fetch_all(
+        tx, CURRENT_BELIEFS, proposition_ids=proposition_ids, as_of=as_of, function=function
+    )
+    return [records.belief(r["belief"]) for r in rows]
+
+
+async def history(
+    tx: AsyncManagedTransaction,
+    proposition_id: str,
+    as_of: datetime,
+    function: str | None = None,
+) -> list[Belief]:
+    rows = await fetch_all(
+        tx, HISTORY, proposition_id=proposition_id, function=function, as_of=as_of
+    )
+    return [records.belief(r["belief"]) for r in rows]

@@ -1,0 +1,294 @@
+"""Evidence: observations from the outside world that support or contradict propositions.
+
+A batch is written with one ``UNWIND`` per shape (keyed and unkeyed items). An item with an
+``idempotency_key`` is written once, whatever the number of retries: ``MERGE`` on the key is
+backed by a uniqueness constraint, and only the transaction that created the node links it.
+Evidence is never deleted: it is retracted (kept, excluded from support from then on) or,
+for personal data, redacted (text removed, weight, stance and audit kept).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, propositions, records
+from graph.connection import fetch_all, fetch_one
+from schema.errors import BadInput, Forbidden, NotFound
+from schema.models import Actor, Evidence, EvidenceCreate
+from schema.vocabulary import Role
+
+EVIDENCE_PROJECTION = """
+ev {.id, .source_type, .summary, .source_ref, .observed_at, .recorded_at, .recorded_by,
+    .function, .account_id, .import_id, .retracted_at, .retract_reason, .redacted_at,
+    bears: [(ev)-[b:BEARS_ON]->(p:Proposition) |
+            {proposition_id: p.id, stance: b.stance, strength: b.strength,
+             magnitude: b.magnitude}]}
+"""
+
+# Links a freshly created item to its propositions and account (both checked beforehand).
+_LINK = """
+CALL {
+  WITH ev, row, created
+  WITH ev, row WHERE created
+  UNWIND row.bears AS bearing
+  MATCH (p:Proposition {id: bearing.proposition_id})
+  CREATE (ev)-[:BEARS_ON {stance: bearing.stance, strength: bearing.strength,
+                          magnitude: bearing.magnitude}]->(p)
+}
+CALL {
+  WITH ev, row, created
+  WITH ev, row WHERE created AND row.props.account_id IS NOT NULL
+  MATCH (a:Account {id: row.props.account_id})
+  CREATE (ev)-[:FROM_ACCOUNT]->(a)
+}
+RETURN row.index AS index, ev.id AS id, created
+"""
+
+CREATE_EVIDENCE = (
+    """
+UNWIND $rows AS row
+CREATE (ev:Evidence)
+SET ev = row.props
+WITH ev, row, true AS created
+"""
+    + _LINK
+)
+
+MERGE_EVIDENCE = (
+    """
+UNWIND $rows AS row
+MERGE (ev:Evidence {idempotency_key: row.props.idempotency_key})
+ON CREATE SET ev += row.props, ev.creation_marker = $marker
+WITH ev, row, coalesce(ev.creation_marker = $marker, false) AS created
+REMOVE ev.creation_marker
+WITH ev, row, created
+"""
+    + _LINK
+)
+
+ACCOUNTS_EXIST = """
+UNWIND $ids AS wanted
+OPTIONAL MATCH (a:Account {id: wanted})
+RETURN wanted, a IS NOT NULL AS found
+"""
+
+GET_EVIDENCE = (
+    "UNWIND $ids AS wanted MATCH (ev:Evidence {id: wanted}) RETURN "
+    + EVIDENCE_PROJECTION
+    + " AS evidence"
+)
+
+LIST_FOR_PROPOSITION = (
+    """
+MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: $proposition_id})
+WHERE ev.recorded_at <= $as_of
+  AND ($include_retracted OR ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
+  AND (ev.import_id IS NULL
+       OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
+RETURN """
+    + EVIDENCE_PROJECTION
+    + """ AS evidence
+ORDER BY ev.observed_at DESC, ev.id
+LIMIT $limit
+"""
+)
+
+RETRACT = """
+MATCH (ev:Evidence {id: $id})
+SET ev.retracted_at = coalesce(ev.retracted_at, $now),
+    ev.retract_reason = coalesce(ev.retract_reason, $reason),
+    ev.retracted_by = coalesce(ev.retracted_by, $actor_id)
+"""
+
+REDACT = """
+MATCH (ev:Evidence {id: $id})
+SET ev.summary = null, ev.source_ref = null,
+    ev.redacted_at = coalesce(ev.redacted_at, $now),
+    ev.redact_reason = coalesce(ev.redact_reason, $reason),
+    ev.redacted_by = coalesce(ev.redacted_by, $actor_id)
+"""
+
+
+async def resolve_bearings(
+    tx: AsyncManagedTransaction, items: list[EvidenceCreate]
+) -> dict[str, str]:
+    """Map every proposition id the items name to its live id (merged ids to survivors)."""
+    wanted = sorted({b.proposition_id for item in items for b in item.bears})
+    found = await propositions.get_many(tx, wanted)
+    missing = [pid for pid in wanted if pid not in found]
+    if missing:
+        raise NotFound("proposition", missing[0])
+    retired = [p.id for p in found.values() if p.retired_at is not None]
+    if retired:
+        raise BadInput(f"proposition {retired[0]!r} is retired; evidence cannot bear on it")
+    return {pid: found[pid].id for pid in wanted}
+
+
+async def check_accounts(tx: AsyncManagedTransaction, account_ids: list[str]) -> None:
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return
+    rows = await fetch_all(tx, ACCOUNTS_EXIST, ids=wanted)
+    missing = [r["wanted"] for r in rows if not r["found"]]
+    if missing:
+        raise NotFound("account", missing[0])
+
+
+def prepare_row(
+    index: int,
+    item: EvidenceCreate,
+    live_ids: dict[str, str],
+    actor: Actor,
+    now: datetime,
+    import_id: str | None,
+    recorded_at: datetime | None = None,
+    evidence_id: str | None = None,
+) -> dict[str, Any]:
+    recorded = recorded_at or now
+    return {
+        "index": index,
+        "props": {
+            "id": evidence_id or f"ev-{uuid.uuid4().hex[:16]}",
+            "source_type": item.source_type,
+            "summary": item.summary,
+            "source_ref": item.source_ref,
+            "observed_at": item.observed_at or recorded,
+            "recorded_at": recorded,
+            "recorded_by": actor.member_id,
+            "function": actor.function,
+            "account_id": item.account_id,
+            "idempotency_key": item.idempotency_key,
+            "import_id": import_id,
+        },
+        "bears": [
+            {
+                "proposition_id": live_ids[b.proposition_id],
+                "stance": b.stance.value,
+                "strength": b.strength,
+                "magnitude": b.magnitude,
+            }
+            for b in item.bears
+        ],
+    }
+
+
+async def add(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    items: list[EvidenceCreate],
+    now: datetime,
+    *,
+    import_id: str | None = None,
+) -> list[tuple[str, bool]]:
+    """Write a batch; return (id, created) per item, in order. Validates before writing."""
+    if not actor.can_write:
+        raise Forbidden("viewers may read but not write")
+    if not items:
+        return []
+    keys = [i.idempotency_key for i in items if i.idempotency_key]
+    if len(keys) != len(set(keys)):
+        raise BadInput("two items in one batch share an idempotencyKey")
+    live_ids = await resolve_bearings(tx, items)
+    await check_accounts(tx, [i.account_id for i in items if i.account_id])
+    rows = [prepare_row(n, item, live_ids, actor, now, import_id) for n, item in enumerate(items)]
+    return await write_rows(tx, actor, rows, now)
+
+
+async def write_rows(
+    tx: AsyncManagedTransaction, actor: Actor, rows: list[dict[str, Any]], now: datetime
+) -> list[tuple[str, bool]]:
+    """Write prepared rows (see ``prepare_row``); callers have validated ids and accounts."""
+    keyed = [r for r in rows if r["props"]["idempotency_key"]]
+    unkeyed = [r for r in rows if not r["props"]["idempotency_key"]]
+    results: dict[int, tuple[str, bool]] = {}
+    if keyed:
+        for r in await fetch_all(tx, MERGE_EVIDENCE, rows=keyed, marker=uuid.uuid4().hex):
+            results[r["index"]] = (r["id"], bool(r["created"]))
+    if unkeyed:
+        for r in await fetch_all(tx, CREATE_EVIDENCE, rows=unkeyed):
+            results[r["index"]] = (r["id"], True)
+    created = [results[r["index"]][0] for r in rows if results[r["index"]][1]]
+    if created:
+        await audit.record(tx, actor, "addEvidence", created[:100], now, f"{len(created)} item(s)")
+    return [results[r["index"]] for r in rows]
+
+
+async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Evidence]:
+    rows = await fetch_all(tx, GET_EVIDENCE, ids=ids)
+    return {r["evidence"]["id"]: records.evidence(r["evidence"]) for r in rows}
+
+
+async def get(tx: AsyncManagedTransaction, evidence_id: str) -> Evidence | None:
+    return (await get_many(tx, [evidence_id])).get(evidence_id)
+
+
+async def for_proposition(
+    tx: AsyncManagedTransaction,
+    proposition_id: str,
+    as_of: datetime,
+    *,
+    include_retracted: bool = False,
+    limit: int = 100,
+) -> list[Evidence]:
+    rows = await fetch_all(
+        tx,
+        LIST_FOR_PROPOSITION,
+        proposition_id=proposition_id,
+        as_of=as_of,
+        include_retracted=include_retracted,
+        limit=limit,
+    )
+    return [records.evidence(r["evidence"]) for r in rows]
+
+
+async def retract(
+    tx: AsyncManagedTransaction, actor: Actor, evidence_id: str, reason: str, now: datetime
+) -> Evidence:
+    """Exclude an item from support from now on; it stays, with the reason."""
+    item = await _editable(tx, actor, evidence_id, reason)
+    await tx.run(RETRACT, id=item.id, now=now, reason=reason, actor_id=actor.member_id)
+    await audit.record(tx, actor, "retractEvidence", [item.id], now, reason[:200])
+    retracted = await get(tx, item.id)
+    assert retracted is not None
+    return retracted
+
+
+async def redact(
+    tx: AsyncManagedTransaction, actor: Actor, evidence_id: str, reason: str, now: datetime
+) -> Evidence:
+    """Admins remove an item's text (personal data); its weight, stance and audit stay."""
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("only an admin may redact evidence")
+    item = await _editable(tx, actor, evidence_id, reason)
+    await tx.run(REDACT, id=item.id, now=now, reason=reason, actor_id=actor.member_id)
+    await audit.record(tx, actor, "redactEvidence", [item.id], now, reason[:200])
+    redacted = await get(tx, item.id)
+    assert redacted is not None
+    return redacted
+
+
+async def _editable(
+    tx: AsyncManagedTransaction, actor: Actor, evidence_id: str, reason: str
+) -> Evidence:
+    if not actor.can_write:
+        raise Forbidden("viewers may read but not write")
+    if not reason.strip():
+        raise BadInput("a reason is needed")
+    item = await get(tx, evidence_id)
+    if item is None:
+        raise NotFound("evidence", evidence_id)
+    if not actor.may_act_for_any_function and item.function != actor.function:
+        raise Forbidden(
+            f"this evidence was recorded by {item.function}; only its own function, a "
+            "facilitator or an admin may change it"
+        )
+    return item
+
+
+async def count(tx: AsyncManagedTransaction) -> int:
+    row = await fetch_one(tx, "MATCH (ev:Evidence) RETURN count(ev) AS n")
+    return int(row["n"]) if row else 0

@@ -1,0 +1,150 @@
+"""Support: what the evidence says about each proposition, as of a time (DESIGN.md §2).
+
+One Cypher query aggregates the evidence of every proposition in scope on the server:
+each item's weight ``reliability × strength × 0.5^(age/half-life)``, items of one account
+(per proposition and stance) combined by noisy-OR, then summed into S and C. Python only
+turns S and C into the Beta posterior figures (``analytics.statistics.beta_support``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from neo4j import AsyncManagedTransaction
+
+from analytics.statistics import BetaSupport, beta_support
+from graph.connection import fetch_all
+from graph.records import to_datetime
+from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+
+
+@dataclass(frozen=True)
+class SupportSettings:
+    reliability: dict[str, float]
+    half_life_days: float = 365.0
+
+
+@dataclass(frozen=True)
+class Support:
+    """The evidence behind one proposition, and the posterior it gives."""
+
+    proposition_id: str
+    supporting: float  # S: per-account combined weights of supporting items, summed
+    contradicting: float  # C
+    evidence_count: int
+    supporting_count: int
+    contradicting_count: int
+    distinct_accounts: int
+    newest_evidence_at: datetime | None
+    evidence_ids: tuple[str, ...]  # the newest first, at most EVIDENCE_IDS_LIMIT
+    mean_magnitude: float  # weighted mean magnitude reported by supporting items; 1 if none
+    posterior: BetaSupport
+
+    @property
+    def mass(self) -> float:
+        return self.supporting + self.contradicting
+
+    @property
+    def support(self) -> float:
+        return self.posterior.mean
+
+    @property
+    def confidence(self) -> float:
+        return self.posterior.confidence
+
+
+EVIDENCE_IDS_LIMIT = 20
+
+# Visible evidence as of $as_of: recorded by then, not yet retracted, and (for an import)
+# only once the whole import had committed.
+VISIBLE_EVIDENCE = """
+OPTIONAL MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)
+WHERE ev.recorded_at <= $as_of
+  AND (ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
+  AND (ev.import_id IS NULL
+       OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
+"""
+
+SUPPORT_BY_PROPOSITION = (
+    SEGMENT_SCOPE
+    + "WITH DISTINCT p WHERE ($ids IS NULL OR p.id IN $ids)"
+    + VISIBLE_AS_OF
+    + VISIBLE_EVIDENCE
+    + """
+WITH p, ev, bear,
+     CASE WHEN ev IS NULL THEN null ELSE
+       $reliability[ev.source_type] * bear.strength
+       * 0.5 ^ (CASE WHEN ev.observed_at > $as_of THEN 0.0
+                ELSE duration.inSeconds(ev.observed_at, $as_of).seconds / 86400.0 END
+                / $half_life_days)
+     END AS w
+WITH p, bear.stance AS stance, coalesce(ev.account_id, ev.id) AS source,
+     collect(w) AS weights, collect(ev) AS items,
+     sum(CASE WHEN bear.magnitude IS NULL THEN 0.0 ELSE w * bear.magnitude END) AS wm,
+     sum(CASE WHEN bear.magnitude IS NULL THEN 0.0 ELSE w END) AS wm_weight
+WITH p, stance, source, items, wm, wm_weight,
+     CASE WHEN source IS NULL THEN 0.0
+          ELSE 1.0 - reduce(q = 1.0, x IN weights | q * (1.0 - x)) END AS combined
+WITH p,
+     sum(CASE WHEN stance = 'SUPPORTS' THEN combined ELSE 0.0 END) AS s,
+     sum(CASE WHEN stance = 'CONTRADICTS' THEN combined ELSE 0.0 END) AS c,
+     sum(CASE WHEN stance = 'SUPPORTS' THEN wm ELSE 0.0 END) AS wm,
+     sum(CASE WHEN stance = 'SUPPORTS' THEN wm_weight ELSE 0.0 END) AS wm_weight,
+     sum(CASE WHEN stance = 'SUPPORTS' THEN size(items) ELSE 0 END) AS supporting_count,
+     sum(CASE WHEN stance = 'CONTRADICTS' THEN size(items) ELSE 0 END) AS contradicting_count,
+     reduce(flat = [], xs IN collect(items) | flat + xs) AS all_items
+RETURN p.id AS proposition_id, s, c, supporting_count, contradicting_count,
+       CASE WHEN wm_weight > 0 THEN wm / wm_weight ELSE 1.0 END AS mean_magnitude,
+       reduce(acc = [], x IN all_items |
+              CASE WHEN x.account_id IS NULL OR x.account_id IN acc THEN acc
+                   ELSE acc + x.account_id END) AS accounts,
+       reduce(newest = null, x IN all_items |
+              CASE WHEN newest IS NULL OR x.observed_at > newest THEN x.observed_at
+                   ELSE newest END) AS newest,
+       [x IN all_items | [x.observed_at, x.id]] AS dated_ids
+"""
+)
+
+
+async def support_for(
+    tx: AsyncManagedTransaction,
+    settings: SupportSettings,
+    *,
+    as_of: datetime,
+    segment_id: str | None = None,
+    ids: list[str] | None = None,
+) -> dict[str, Support]:
+    """Support of every proposition in a segment's scope (or all, or the given ids)."""
+    rows = await fetch_all(
+        tx,
+        SUPPORT_BY_PROPOSITION,
+        segment_id=segment_id,
+        ids=ids,
+        as_of=as_of,
+        reliability=settings.reliability,
+        half_life_days=settings.half_life_days,
+    )
+    result: dict[str, Support] = {}
+    for row in rows:
+        dated = sorted(
+            ((to_datetime(at), item_id) for at, item_id in row["dated_ids"]),
+            key=lambda pair: (pair[0], pair[1]),
+            reverse=True,
+        )
+        unique_ids = list(dict.fromkeys(item_id for _, item_id in dated))
+        s, c = float(row["s"]), float(row["c"])
+        result[row["proposition_id"]] = Support(
+            proposition_id=row["proposition_id"],
+            supporting=s,
+            contradicting=c,
+            evidence_count=len(unique_ids),
+            supporting_count=int(row["supporting_count"]),
+            contradicting_count=int(row["contradicting_count"]),
+            distinct_accounts=len(row["accounts"]),
+            newest_evidence_at=to_datetime(row["newest"]),
+            evidence_ids=tuple(unique_ids[:EVIDENCE_IDS_LIMIT]),
+            mean_magnitude=float(row["mean_magnitude"]),
+            posterior=beta_support(s, c),
+        )
+    return result
