@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -152,13 +153,19 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def launcher_dir(target: Path) -> Path:
+    """Where the launcher is compiled: one folder per version of its source."""
+    digest = hashlib.sha256(LAUNCHER_SOURCE.read_bytes()).hexdigest()[:12]
+    return target / f"launcher-{digest}"
+
+
 def provision(cache_dir: Path, version: str = NEO4J_VERSION, *, quiet: bool = False) -> Path:
     """Download Neo4j's jars with Maven (once) and compile the launcher; return the install dir.
 
-    Idempotent and offline once done: a ``.complete`` marker is written last.
+    Idempotent and offline once done: a ``.complete`` marker is written after the jars.
     """
     target = install_dir(cache_dir, version)
-    launcher_class = target / "launcher" / f"{LAUNCHER_CLASS}.class"
+    launcher_class = launcher_dir(target) / f"{LAUNCHER_CLASS}.class"
     if (target / ".complete").exists() and launcher_class.exists():
         return target
     java = find_java()
@@ -172,29 +179,10 @@ def provision(cache_dir: Path, version: str = NEO4J_VERSION, *, quiet: bool = Fa
         if (target / ".complete").exists() and launcher_class.exists():
             return target
         lib = target / "lib"
-        if lib.exists():
-            shutil.rmtree(lib)  # a half-finished earlier attempt: start over
-        lib.mkdir(parents=True)
-        with tempfile.TemporaryDirectory(prefix="commonground-pom-") as work:
-            (Path(work) / "pom.xml").write_text(POM_TEMPLATE.format(version=version))
-            command = [
-                mvn,
-                "-B",
-                "-q" if quiet else "-ntp",
-                "-f",
-                str(Path(work) / "pom.xml"),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={lib}",
-                "-DincludeScope=runtime",
-            ]
-            result = subprocess.run(command, capture_output=quiet, text=True, check=False)
-            if result.returncode != 0:
-                detail = (result.stdout or "")[-2000:] if quiet else ""
-                raise LocalNeo4jError(
-                    f"mvn could not download org.neo4j:neo4j:{version} (exit {result.returncode})"
-                    f"; check Maven's access to Maven Central. {detail}".strip()
-                )
-        classes = target / "launcher"
+        if not (target / ".complete").exists():
+            _download(mvn, lib, version, quiet)
+            (target / ".complete").write_text(version + "\n")
+        classes = launcher_dir(target)
         classes.mkdir(exist_ok=True)
         compiled = subprocess.run(
             [_javac_for(java), "-cp", str(lib / "*"), "-d", str(classes), str(LAUNCHER_SOURCE)],
@@ -204,8 +192,32 @@ def provision(cache_dir: Path, version: str = NEO4J_VERSION, *, quiet: bool = Fa
         )
         if compiled.returncode != 0:
             raise LocalNeo4jError(f"could not compile the launcher: {compiled.stderr.strip()}")
-        (target / ".complete").write_text(version + "\n")
     return target
+
+
+def _download(mvn: str, lib: Path, version: str, quiet: bool) -> None:
+    if lib.exists():
+        shutil.rmtree(lib)  # a half-finished earlier attempt: start over
+    lib.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="commonground-pom-") as work:
+        (Path(work) / "pom.xml").write_text(POM_TEMPLATE.format(version=version))
+        command = [
+            mvn,
+            "-B",
+            "-q" if quiet else "-ntp",
+            "-f",
+            str(Path(work) / "pom.xml"),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}",
+            "-DincludeScope=runtime",
+        ]
+        result = subprocess.run(command, capture_output=quiet, text=True, check=False)
+        if result.returncode != 0:
+            detail = (result.stdout or "")[-2000:] if quiet else ""
+            raise LocalNeo4jError(
+                f"mvn could not download org.neo4j:neo4j:{version} (exit {result.returncode})"
+                f"; check Maven's access to Maven Central. {detail}".strip()
+            )
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -323,7 +335,7 @@ def start(
         f"-Xmx{heap}",
         *JVM_FLAGS,
         "-cp",
-        f"{home / 'launcher'}{os.pathsep}{home / 'lib' / '*'}",
+        f"{launcher_dir(home)}{os.pathsep}{home / 'lib' / '*'}",
         LAUNCHER_CLASS,
         str((data_dir / "neo4j").resolve()),
         str(port),
