@@ -65,6 +65,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Entity) ON EACH [n.name, n.description]",
         ),
     ),
+    Migration(
+        3,
+        "blind votes: votes, ballots and results keyed for MERGE; vote changes for live pages",
+        (
+            "CREATE CONSTRAINT vote_id IF NOT EXISTS FOR (n:Vote) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT vote_idempotency IF NOT EXISTS "
+            "FOR (n:Vote) REQUIRE n.idempotency_key IS UNIQUE",
+            "CREATE CONSTRAINT ballot_key IF NOT EXISTS FOR (n:Ballot) REQUIRE n.key IS UNIQUE",
+            "CREATE CONSTRAINT vote_result_key IF NOT EXISTS "
+            "FOR (n:VoteResult) REQUIRE n.key IS UNIQUE",
+            "CREATE INDEX vote_updated_at IF NOT EXISTS FOR (n:Vote) ON (n.updated_at)",
+            "CREATE INDEX vote_result_proposition IF NOT EXISTS "
+            "FOR (n:VoteResult) ON (n.proposition_id)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,112 @@
+"""Blind votes in a workshop: inputs, ballots and results, as pure data (DESIGN.md §4).
+
+A facilitator opens a vote on some propositions; each participant casts, for their own
+function, a ballot per proposition (p and magnitude) that nobody else can read; at the reveal
+one belief per (function, proposition) is stated: the median of that function's ballots.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator
+
+MAX_VOTE_PROPOSITIONS = 30
+MAX_LABEL = 200
+
+
+class VoteStatus(StrEnum):
+    OPEN = "open"
+    REVEALED = "revealed"
+    CANCELLED = "cancelled"
+
+
+class VoteOpen(BaseModel):
+    """A facilitator's request to open a blind vote."""
+
+    proposition_ids: list[str] = Field(min_length=1, max_length=MAX_VOTE_PROPOSITIONS)
+    label: str | None = Field(None, max_length=MAX_LABEL)
+    segment_id: str | None = Field(None, max_length=200)
+
+    @field_validator("proposition_ids")
+    @classmethod
+    def _distinct_ids(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value]
+        if any(not v or len(v) > 200 or "\x00" in v for v in cleaned):
+            raise ValueError("every proposition id must be 1-200 characters")
+        return list(dict.fromkeys(cleaned))
+
+    @field_validator("label")
+    @classmethod
+    def _clean_label(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "\x00" in value:
+            raise ValueError("label must not contain NUL characters")
+        return value.strip() or None
+
+
+class BallotCast(BaseModel):
+    """One participant's answer on one proposition of an open vote."""
+
+    proposition_id: str = Field(min_length=1, max_length=200)
+    p: float = Field(ge=0.0, le=1.0, description="How likely it holds, 0-1.")
+    magnitude: int | None = Field(None, ge=1, le=5, description="How much it matters, 1-5.")
+
+
+class Ballot(BaseModel):
+    """A ballot as its own caster sees it (nobody else ever does)."""
+
+    proposition_id: str
+    p: float
+    magnitude: int | None
+    cast_at: datetime
+    updated_at: datetime
+
+
+class BallotCount(BaseModel):
+    """Progress the whole room may see: how many have voted, never what they voted."""
+
+    function: str
+    proposition_id: str
+    ballots: int
+
+
+class VoteResult(BaseModel):
+    """One function's outcome on one proposition, stated as a belief at the reveal."""
+
+    function: str
+    proposition_id: str
+    p: float  # the median of the ballots' p
+    magnitude: int | None  # the median magnitude, rounded half up; None when no ballot gave one
+    median_magnitude: float | None  # before rounding
+    count: int  # ballots
+    spread: float  # max - min of the ballots' p
+    p_min: float
+    p_max: float
+    belief_id: str
+
+
+class Vote(BaseModel):
+    id: str
+    label: str
+    segment_id: str | None
+    proposition_ids: list[str]
+    status: VoteStatus
+    opened_at: datetime
+    opened_by: str  # member id
+    opened_by_name: str
+    updated_at: datetime
+    closed_at: datetime | None = None  # revealed or cancelled
+    closed_by: str | None = None
+
+
+class VoteView(BaseModel):
+    """A vote as one member may see it: progress for all, their own ballots, and results."""
+
+    vote: Vote
+    progress: list[BallotCount]
+    participants: int  # distinct members who cast at least one ballot
+    my_ballots: list[Ballot]
+    results: list[VoteResult]  # empty until the reveal
