@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
-PY_SOURCES := api graph schema analytics commonground seed_data tests bench
+PY_SOURCES := $(wildcard api graph schema analytics commonground seed_data tests bench)
 
 .PHONY: up test venv lint typecheck sdl browser-deps web clean-data help
 
