@@ -22,9 +22,11 @@ LIST_AUDIT = """
 MATCH (a:AuditEntry)
 WHERE ($member_id IS NULL OR a.member_id = $member_id)
   AND ($action IS NULL OR a.action = $action)
-  AND ($before IS NULL OR a.at < $before)
+  AND ($before IS NULL
+       OR [a.at.epochSeconds, a.at.nanosecond, a.id]
+          < [$before.epochSeconds, $before.nanosecond, coalesce($before_id, '')])
 RETURN a {.*} AS entry
-ORDER BY a.at DESC, a.id DESC
+ORDER BY a.at.epochSeconds DESC, a.at.nanosecond DESC, a.id DESC
 LIMIT $limit
 """
 
@@ -57,8 +59,16 @@ async def list_entries(
     action: str | None,
     before: datetime | None,
     limit: int,
+    before_id: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Entries newest first; ``before``/``before_id`` continue after an entry (ties on time)."""
     rows = await fetch_all(
-        tx, LIST_AUDIT, member_id=member_id, action=action, before=before, limit=limit
+        tx,
+        LIST_AUDIT,
+        member_id=member_id,
+        action=action,
+        before=before,
+        before_id=before_id,
+        limit=limit,
     )
     return [row["entry"] for row in rows]

@@ -92,6 +92,19 @@ ORDER BY b.function, b.seq
 """
 )
 
+# Histories of several (proposition, function, as-of) requests at once, for DataLoaders.
+HISTORIES = (
+    """
+UNWIND $requests AS r
+MATCH (b:Belief)-[:ON]->(p:Proposition {id: r.proposition_id})
+WHERE (r.function IS NULL OR b.function = r.function) AND b.stated_at <= r.as_of
+RETURN r.index AS index, """
+    + BELIEF_PROJECTION
+    + """ AS belief
+ORDER BY index, b.function, b.seq
+"""
+)
+
 
 def series_key(function: str, proposition_id: str) -> str:
     return f"{function}|{proposition_id}"
@@ -114,6 +127,19 @@ async def _acting_function(tx: AsyncManagedTransaction, actor: Actor, requested:
     return function
 
 
+async def _lock_series(tx: AsyncManagedTransaction, function: str, proposition_id: str) -> str:
+    """Write-lock the (function, proposition) series until this transaction ends."""
+    key = series_key(function, proposition_id)
+    await tx.run(
+        LOCK_SERIES,
+        series_key=key,
+        function=function,
+        proposition_id=proposition_id,
+        marker=uuid.uuid4().hex,
+    )
+    return key
+
+
 async def _append(
     tx: AsyncManagedTransaction,
     actor: Actor,
@@ -129,14 +155,7 @@ async def _append(
     vote_id: str | None = None,
     belief_id: str | None = None,
 ) -> tuple[Belief, bool]:
-    key = series_key(function, proposition_id)
-    await tx.run(
-        LOCK_SERIES,
-        series_key=key,
-        function=function,
-        proposition_id=proposition_id,
-        marker=uuid.uuid4().hex,
-    )
+    key = await _lock_series(tx, function, proposition_id)
     if idempotency_key is not None:
         # Under the series lock, so a concurrent retry with the same key sees the first.
         existing = await fetch_one(tx, EXISTING_BY_KEY, key=idempotency_key)
@@ -212,6 +231,8 @@ async def withdraw(
     """Append a withdrawal: the function no longer holds a belief on the proposition."""
     acting = await _acting_function(tx, actor, function)
     live_id = await _live_proposition(tx, proposition_id)
+    # Under the series lock, so two concurrent withdrawals cannot both find a belief.
+    await _lock_series(tx, acting, live_id)
     current = await fetch_one(tx, CURRENT_FOR, function=acting, proposition_id=live_id, as_of=now)
     if current is None or current["belief"]["withdrawn"]:
         raise BadInput(f"{acting} holds no current belief on {live_id!r} to withdraw")
@@ -286,3 +307,21 @@ async def history(
         tx, HISTORY, proposition_id=proposition_id, function=function, as_of=as_of
     )
     return [records.belief(r["belief"]) for r in rows]
+
+
+async def histories(
+    tx: AsyncManagedTransaction, requests: list[tuple[str, str | None, datetime]]
+) -> list[list[Belief]]:
+    """The history of each (proposition id, function or None, as-of) request, in order."""
+    rows = await fetch_all(
+        tx,
+        HISTORIES,
+        requests=[
+            {"index": n, "proposition_id": pid, "function": function, "as_of": as_of}
+            for n, (pid, function, as_of) in enumerate(requests)
+        ],
+    )
+    result: list[list[Belief]] = [[] for _ in requests]
+    for row in rows:
+        result[int(row["index"])].append(records.belief(row["belief"]))
+    return result

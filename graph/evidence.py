@@ -97,6 +97,73 @@ LIMIT $limit
 """
 )
 
+# Evidence that counts as of $as_of (retracted items too when $include_retracted).
+_VISIBLE = """
+WHERE ev.recorded_at <= $as_of
+  AND ($include_retracted OR ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
+  AND (ev.import_id IS NULL
+       OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
+  AND ($account_id IS NULL OR ev.account_id = $account_id)
+  AND ($source_type IS NULL OR ev.source_type = $source_type)
+"""
+
+# Starts from the proposition when one is named, so a listing never scans all evidence.
+_CANDIDATES = """
+CALL {
+  MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: $proposition_id}) RETURN ev
+  UNION
+  MATCH (ev:Evidence) WHERE $proposition_id IS NULL RETURN ev
+}
+WITH ev
+"""
+
+# Newest observation first; the cursor is the (observed_at, id) of the previous page's end.
+# Times compare as instants (epoch seconds, nanoseconds): Cypher orders two datetimes of the
+# same instant in different zone forms ('Z' and '[UTC]') by zone, and never calls them equal.
+LIST_EVIDENCE_PAGE = (
+    _CANDIDATES
+    + _VISIBLE
+    + """
+  AND ($after_observed IS NULL
+       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id]
+          < [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
+RETURN """
+    + EVIDENCE_PROJECTION
+    + """ AS evidence
+ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
+LIMIT $limit
+"""
+)
+
+COUNT_EVIDENCE = _CANDIDATES + _VISIBLE + "RETURN count(ev) AS total"
+
+# One page of evidence per requested proposition, for DataLoaders: each request row carries
+# its own as-of time, retracted flag, cursor and page size.
+EVIDENCE_PAGES_FOR_PROPOSITIONS = (
+    """
+UNWIND $requests AS r
+CALL {
+  WITH r
+  OPTIONAL MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: r.proposition_id})
+  WHERE ev.recorded_at <= r.as_of
+    AND (r.include_retracted OR ev.retracted_at IS NULL OR ev.retracted_at > r.as_of)
+    AND (ev.import_id IS NULL
+         OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= r.as_of })
+  WITH r, ev
+  ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
+  WITH r, collect(ev) AS items
+  RETURN size(items) AS total,
+         [x IN items WHERE r.after_observed IS NULL
+            OR [x.observed_at.epochSeconds, x.observed_at.nanosecond, x.id]
+               < [r.after_observed.epochSeconds, r.after_observed.nanosecond, r.after_id]]
+         [..r.limit] AS page
+}
+RETURN r.index AS index, total, [ev IN page | """
+    + EVIDENCE_PROJECTION
+    + """] AS evidence
+"""
+)
+
 RETRACT = """
 MATCH (ev:Evidence {id: $id})
 SET ev.retracted_at = coalesce(ev.retracted_at, $now),
@@ -243,6 +310,68 @@ async def for_proposition(
         limit=limit,
     )
     return [records.evidence(r["evidence"]) for r in rows]
+
+
+async def list_page(
+    tx: AsyncManagedTransaction,
+    *,
+    proposition_id: str | None,
+    account_id: str | None,
+    source_type: str | None,
+    as_of: datetime,
+    include_retracted: bool,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> tuple[list[Evidence], int]:
+    """A page of evidence, newest observation first, and how many match over all pages."""
+    filters = {
+        "proposition_id": proposition_id,
+        "account_id": account_id,
+        "source_type": source_type,
+        "as_of": as_of,
+        "include_retracted": include_retracted,
+    }
+    rows = await fetch_all(
+        tx,
+        LIST_EVIDENCE_PAGE,
+        **filters,
+        after_observed=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit,
+    )
+    total = await fetch_one(tx, COUNT_EVIDENCE, **filters)
+    return [records.evidence(r["evidence"]) for r in rows], int(total["total"] if total else 0)
+
+
+async def pages_for_propositions(
+    tx: AsyncManagedTransaction, requests: list[dict[str, Any]]
+) -> list[tuple[list[Evidence], int]]:
+    """One page per request, in order, in one query.
+
+    Each request names ``proposition_id``, ``as_of``, ``include_retracted``, ``after`` (an
+    ``(observed_at, id)`` pair or None) and ``limit``.
+    """
+    rows = await fetch_all(
+        tx,
+        EVIDENCE_PAGES_FOR_PROPOSITIONS,
+        requests=[
+            {
+                "index": n,
+                "proposition_id": r["proposition_id"],
+                "as_of": r["as_of"],
+                "include_retracted": r["include_retracted"],
+                "after_observed": r["after"][0] if r["after"] else None,
+                "after_id": r["after"][1] if r["after"] else None,
+                "limit": r["limit"],
+            }
+            for n, r in enumerate(requests)
+        ],
+    )
+    by_index = {
+        int(row["index"]): ([records.evidence(e) for e in row["evidence"]], int(row["total"]))
+        for row in rows
+    }
+    return [by_index.get(n, ([], 0)) for n in range(len(requests))]
 
 
 async def retract(

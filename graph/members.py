@@ -43,6 +43,10 @@ FIND_MEMBER = (
     "MATCH (m:Member) WHERE m.id = $ref OR m.name = $ref RETURN " + MEMBER_PROJECTION + " AS member"
 )
 
+GET_MEMBERS = (
+    "UNWIND $ids AS wanted MATCH (m:Member {id: wanted}) RETURN " + MEMBER_PROJECTION + " AS member"
+)
+
 LIST_MEMBERS = (
     "MATCH (m:Member) RETURN " + MEMBER_PROJECTION + " AS member ORDER BY m.function, m.name"
 )
@@ -120,6 +124,12 @@ async def find(tx: AsyncManagedTransaction, ref: str) -> Member | None:
     """A member by id or by name."""
     row = await fetch_one(tx, FIND_MEMBER, ref=ref)
     return None if row is None else records.member(row["member"])
+
+
+async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Member]:
+    """Members by id (deactivated ones too: their past writes still name them)."""
+    rows = await fetch_all(tx, GET_MEMBERS, ids=ids)
+    return {r["member"]["id"]: records.member(r["member"]) for r in rows}
 
 
 async def list_all(tx: AsyncManagedTransaction) -> list[Member]:
