@@ -1,0 +1,321 @@
+"""The model content of a snapshot, read from the graph as of a time, page by page.
+
+Content is what a snapshot freezes and fingerprints (DESIGN.md §3): functions, entities,
+propositions, the imports evidence counts through, evidence with its bearings, and belief
+histories, each with its own times. It is read in pages of bounded size, in a fixed order
+(sections as their keys sort, records by id), so memory stays flat whatever the graph size
+and the same model always gives the same stream. As of T means: created (recorded, stated)
+by T; a retirement, merge or retraction only if it happened by T. Redaction is permanent:
+redacted text is gone from every snapshot taken after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import rfc8785
+from neo4j import AsyncManagedTransaction
+from neo4j.time import DateTime
+
+from graph.connection import Database, fetch_all
+from schema.snapshot import NOT_FINGERPRINTED, SECTIONS, TIME_FIELDS
+
+PAGE = 2000
+
+# A proposition belongs to the content as of $as_of when it and both endpoints existed then.
+PROPOSITION_IN_CONTENT = """
+p.created_at <= $as_of
+AND EXISTS { MATCH (p)-[:SUBJECT]->(s:Entity) WHERE s.created_at <= $as_of }
+AND EXISTS { MATCH (p)-[:OBJECT]->(o:Entity) WHERE o.created_at <= $as_of }
+"""
+
+FUNCTIONS = """
+MATCH (f:Function) WHERE f.builtin OR f.created_at <= $as_of
+RETURN f.name AS name, coalesce(f.builtin, false) AS builtin,
+       CASE WHEN f.builtin THEN null ELSE f.created_at END AS created_at
+ORDER BY name
+"""
+
+ENTITIES_PAGE = """
+MATCH (e:Entity)
+WHERE e.created_at <= $as_of AND ($after IS NULL OR e.id > $after)
+WITH e ORDER BY e.id LIMIT $limit
+WITH e,
+     e.retired_at IS NOT NULL AND e.retired_at <= $as_of AS retired,
+     e.merged_into IS NOT NULL AND (e.merged_at IS NULL OR e.merged_at <= $as_of) AS merged
+RETURN e.id AS id, e.kind AS kind, e.name AS name, e.description AS description,
+       head([(e)-[:IN_SEGMENT]->(s:Segment) WHERE s.created_at <= $as_of | s.id]) AS segment_id,
+       e.status AS status, e.alt_kind AS alt_kind, e.channel AS channel,
+       e.created_at AS created_at, e.created_by AS created_by,
+       CASE WHEN retired THEN e.retired_at END AS retired_at,
+       CASE WHEN retired THEN e.retired_reason END AS retired_reason,
+       CASE WHEN retired THEN e.retired_by END AS retired_by,
+       CASE WHEN merged THEN e.merged_into END AS merged_into,
+       CASE WHEN merged THEN e.merged_at END AS merged_at,
+       e.idempotency_key AS idempotency_key
+"""
+
+PROPOSITIONS_PAGE = (
+    """
+MATCH (p:Proposition)
+WHERE ($after IS NULL OR p.id > $after) AND """
+    + PROPOSITION_IN_CONTENT
+    + """
+WITH p ORDER BY p.id LIMIT $limit
+WITH p,
+     p.retired_at IS NOT NULL AND p.retired_at <= $as_of AS retired,
+     p.merged_into IS NOT NULL AND (p.merged_at IS NULL OR p.merged_at <= $as_of) AS merged
+RETURN p.id AS id, p.relation AS relation,
+       head([(p)-[:SUBJECT]->(s:Entity) | s.id]) AS subject_id,
+       head([(p)-[:OBJECT]->(o:Entity) | o.id]) AS object_id,
+       p.created_at AS created_at, p.created_by AS created_by,
+       CASE WHEN retired THEN p.retired_at END AS retired_at,
+       CASE WHEN retired THEN p.retired_reason END AS retired_reason,
+       CASE WHEN retired THEN p.retired_by END AS retired_by,
+       CASE WHEN merged THEN p.merged_into END AS merged_into,
+       CASE WHEN merged THEN p.merged_at END AS merged_at
+"""
+)
+
+IMPORTS = """
+MATCH (i:Import)
+WHERE i.completed_at <= $as_of
+  AND EXISTS { MATCH (ev:Evidence {import_id: i.id}) WHERE ev.recorded_at <= $as_of }
+RETURN i.id AS id, i.completed_at AS completed_at
+ORDER BY id
+"""
+
+# Evidence as of $as_of: recorded by then and, for an import, only once it had completed.
+EVIDENCE_PAGE = (
+    """
+MATCH (ev:Evidence)
+WHERE ev.recorded_at <= $as_of AND ($after IS NULL OR ev.id > $after)
+  AND (ev.import_id IS NULL
+       OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
+WITH ev ORDER BY ev.id LIMIT $limit
+WITH ev, ev.retracted_at IS NOT NULL AND ev.retracted_at <= $as_of AS retracted
+RETURN ev.id AS id, ev.source_type AS source_type, ev.summary AS summary,
+       ev.source_ref AS source_ref, ev.observed_at AS observed_at,
+       ev.recorded_at AS recorded_at, ev.recorded_by AS recorded_by, ev.function AS function,
+       head([(ev)-[:FROM_ACCOUNT]->(a:Account) WHERE a.created_at <= $as_of | a.id])
+         AS account_id,
+       ev.import_id AS import_id,
+       CASE WHEN retracted THEN ev.retracted_at END AS retracted_at,
+       CASE WHEN retracted THEN ev.retract_reason END AS retract_reason,
+       CASE WHEN retracted THEN ev.retracted_by END AS retracted_by,
+       ev.redacted_at AS redacted_at, ev.redact_reason AS redact_reason,
+       ev.redacted_by AS redacted_by, ev.idempotency_key AS idempotency_key,
+       [(ev)-[b:BEARS_ON]->(p:Proposition) WHERE """
+    + PROPOSITION_IN_CONTENT
+    + """ | {proposition_id: p.id, stance: b.stance, strength: b.strength,
+             magnitude: b.magnitude}] AS bears
+"""
+)
+
+BELIEFS_PAGE = (
+    """
+MATCH (b:Belief)
+WHERE b.stated_at <= $as_of AND ($after IS NULL OR b.id > $after)
+MATCH (b)-[:ON]->(p:Proposition)
+WHERE """
+    + PROPOSITION_IN_CONTENT
+    + """
+WITH b, p ORDER BY b.id LIMIT $limit
+RETURN b.id AS id, b.function AS function, p.id AS proposition_id, b.seq AS seq, b.p AS p,
+       b.magnitude AS magnitude, b.rationale AS rationale,
+       coalesce(b.withdrawn, false) AS withdrawn, b.stated_at AS stated_at,
+       b.stated_by AS stated_by, b.vote_id AS vote_id, b.idempotency_key AS idempotency_key
+"""
+)
+
+PAGED: dict[str, str] = {
+    "beliefs": BELIEFS_PAGE,
+    "entities": ENTITIES_PAGE,
+    "evidence": EVIDENCE_PAGE,
+    "propositions": PROPOSITIONS_PAGE,
+}
+WHOLE: dict[str, str] = {"functions": FUNCTIONS, "imports": IMPORTS}
+
+# ---------------------------------------------------------------- times
+
+
+def to_iso(value: Any) -> str | None:
+    """A time as ISO 8601 UTC with nine fraction digits: one instant, one string."""
+    if value is None:
+        return None
+    if isinstance(value, DateTime):
+        utc = value if value.utcoffset() is None else value.astimezone(UTC)
+        nanos = int(utc.nanosecond)
+        y, mo, d, h, mi, s = utc.year, utc.month, utc.day, utc.hour, utc.minute, int(utc.second)
+    elif isinstance(value, datetime):
+        native = value if value.tzinfo is None else value.astimezone(UTC)
+        nanos = native.microsecond * 1000
+        y, mo, d = native.year, native.month, native.day
+        h, mi, s = native.hour, native.minute, native.second
+    else:
+        raise TypeError(f"not a time: {value!r}")
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{nanos:09d}Z"
+
+
+def from_iso(text: str | None) -> DateTime | None:
+    """Parse a time as written by :func:`to_iso` (or any ISO 8601 with an offset)."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw.endswith("Z") or raw.endswith("z"):
+        raw, offset = raw[:-1], timedelta(0)
+    else:
+        sign_at = max(raw.rfind("+"), raw.rfind("-"))
+        if sign_at <= 10:
+            raise ValueError(f"a time needs a zone: {text!r}")
+        zone = raw[sign_at:]
+        raw = raw[:sign_at]
+        hours, _, minutes = zone[1:].partition(":")
+        offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if zone[0] == "-":
+            offset = -offset
+    date_part, _, time_part = raw.partition("T")
+    year, month, day = (int(x) for x in date_part.split("-"))
+    clock, _, fraction = time_part.partition(".")
+    hour, minute, second = (int(x) for x in clock.split(":"))
+    nanos = int((fraction + "000000000")[:9]) if fraction else 0
+    local = DateTime(year, month, day, hour, minute, second, nanos, tzinfo=timezone(offset))
+    utc: DateTime = local.astimezone(UTC)
+    return utc
+
+
+# ---------------------------------------------------------------- records
+
+
+def _clean(section: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A record as the file holds it: times as strings, numbers with their exact types."""
+    record = dict(row)
+    for name in TIME_FIELDS[section]:
+        if name in record:
+            record[name] = to_iso(record[name])
+    if section == "evidence":
+        record["bears"] = sorted(
+            (
+                {
+                    "proposition_id": b["proposition_id"],
+                    "stance": b["stance"],
+                    "strength": float(b["strength"]),
+                    "magnitude": None if b.get("magnitude") is None else int(b["magnitude"]),
+                }
+                for b in record.get("bears") or []
+            ),
+            key=lambda b: (b["proposition_id"], b["stance"]),
+        )
+    elif section == "beliefs":
+        record["seq"] = int(record["seq"])
+        record["p"] = None if record.get("p") is None else float(record["p"])
+        if record.get("magnitude") is not None:
+            record["magnitude"] = int(record["magnitude"])
+        record["withdrawn"] = bool(record.get("withdrawn"))
+    elif section == "functions":
+        record["builtin"] = bool(record.get("builtin"))
+    return record
+
+
+def sort_key(section: str, record: dict[str, Any]) -> str:
+    return str(record["name"] if section == "functions" else record["id"])
+
+
+async def _page(
+    tx: AsyncManagedTransaction, query: str, as_of: DateTime, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    return await fetch_all(tx, query, as_of=as_of, after=after, limit=limit)
+
+
+async def _whole(tx: AsyncManagedTransaction, query: str, as_of: DateTime) -> list[dict[str, Any]]:
+    return await fetch_all(tx, query, as_of=as_of)
+
+
+async def iter_section(
+    db: Database, section: str, as_of: datetime | DateTime, *, page: int = PAGE
+) -> AsyncIterator[dict[str, Any]]:
+    """The records of one section as of a time, in order, one bounded page at a time."""
+    pinned = as_of if isinstance(as_of, DateTime) else from_iso(to_iso(as_of))
+    if section in WHOLE:
+        rows = await db.read(_whole, WHOLE[section], pinned)
+        for row in sorted((_clean(section, r) for r in rows), key=lambda r: sort_key(section, r)):
+            yield row
+        return
+    after: str | None = None
+    while True:
+        rows = await db.read(_page, PAGED[section], pinned, after, page)
+        if not rows:
+            return
+        cleaned = sorted((_clean(section, r) for r in rows), key=lambda r: sort_key(section, r))
+        for row in cleaned:
+            yield row
+        if len(rows) < page:
+            return
+        after = sort_key(section, cleaned[-1])
+
+
+async def iter_content(
+    db: Database, as_of: datetime | DateTime, *, page: int = PAGE
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """Every content record as of a time: (section, record), sections in key order."""
+    for section in SECTIONS:
+        async for record in iter_section(db, section, as_of, page=page):
+            yield section, record
+
+
+# ---------------------------------------------------------------- fingerprint
+
+
+def canonical_record(record: dict[str, Any]) -> bytes:
+    """RFC 8785 canonical JSON of a record's content (non-content fields left out)."""
+    return bytes(rfc8785.dumps({k: v for k, v in record.items() if k not in NOT_FINGERPRINTED}))
+
+
+class Fingerprinter:
+    """SHA-256 of the canonical JSON of ``{section: [records]}``, fed one record at a time.
+
+    The records must come in the content's order (sections as their keys sort); the hash
+    is then exactly that of ``rfc8785.dumps`` over the whole content, without holding it.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256(b"{")
+        self._next_section = 0  # index in SECTIONS of the next section to open
+        self._open = False
+        self._first_record = True
+
+    def _advance_to(self, section: str) -> None:
+        target = SECTIONS.index(section)
+        if target < self._next_section - (1 if self._open else 0):
+            raise ValueError(f"section {section!r} out of order")
+        while self._next_section <= target:
+            if self._open:
+                self._hash.update(b"],")
+            name = SECTIONS[self._next_section]
+            self._hash.update(bytes(rfc8785.dumps(name)) + b":[")
+            self._open = True
+            self._first_record = True
+            self._next_section += 1
+
+    def add(self, section: str, record: dict[str, Any]) -> None:
+        if not self._open or SECTIONS[self._next_section - 1] != section:
+            self._advance_to(section)
+        if not self._first_record:
+            self._hash.update(b",")
+        self._hash.update(canonical_record(record))
+        self._first_record = False
+
+    def hexdigest(self) -> str:
+        self._advance_to(SECTIONS[-1])
+        self._hash.update(b"]}")
+        return self._hash.hexdigest()
+
+
+def fingerprint_of(records: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    hasher = Fingerprinter()
+    for section, record in records:
+        hasher.add(section, record)
+    return hasher.hexdigest()
