@@ -1,0 +1,1 @@
+"""Benchmarks: every figure a ratio against the raw driver on the same database, same run."""
