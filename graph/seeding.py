@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,8 @@ async def load_demo(
         await _load_beliefs(db, read_seed("beliefs.yaml", seed_dir), company, bar)
         for loader in EXTRA_LOADERS:
             await loader(db, {"seed_dir": seed_dir, "scale": scale}, bar)
+        if scale > 0:
+            await load_synthetic(db, scale, company, bar)
     return await counts(db)
 
 
@@ -239,3 +241,84 @@ async def counts(db: Database) -> dict[str, int]:
     row = await db.read(fetch_one, COUNTS)
     assert row is not None
     return {k: int(v) for k, v in row.items()}
+
+
+# ---------------------------------------------------------------- synthetic evidence (--scale)
+
+SYNTHETIC_BATCH = 1000
+SYNTHETIC_SOURCES = ("support_ticket", "interview", "survey", "sales_call", "usage", "review")
+SYNTHETIC_START = datetime(2025, 9, 1, tzinfo=UTC)
+
+
+def synthetic_item(
+    n: int, proposition_ids: list[str], account_ids: list[str]
+) -> tuple[EvidenceCreate, datetime]:
+    """The n-th synthetic evidence item: a pure function of n, so re-seeding adds nothing."""
+    observed = SYNTHETIC_START + timedelta(days=(n * 37) % 440, minutes=n % 1440)
+    account = None if n % 5 == 0 or not account_ids else account_ids[(n * 7) % len(account_ids)]
+    return (
+        EvidenceCreate(
+            source_type=SYNTHETIC_SOURCES[n % len(SYNTHETIC_SOURCES)],
+            summary=f"Synthetic observation {n} (benchmark data, not a real customer)",
+            source_ref=f"synthetic:{n}",
+            observed_at=observed,
+            account_id=account,
+            idempotency_key=f"seed-scale:{n}",
+            bears=[
+                BearingCreate(
+                    proposition_id=proposition_ids[(n * 13) % len(proposition_ids)],
+                    stance=Stance.CONTRADICTS if n % 3 == 0 else Stance.SUPPORTS,
+                    strength=0.3 + (n % 7) / 10,
+                    magnitude=None if n % 4 else 1 + n % 5,
+                )
+            ],
+        ),
+        observed,
+    )
+
+
+async def load_synthetic(db: Database, scale: int, company: dict[str, Any], bar: Progress) -> None:
+    """Add ``scale`` synthetic evidence items over the demo's propositions and accounts."""
+    proposition_ids = sorted(
+        propositions.proposition_id(p["subject"], Relation(p["relation"]), p["object"])
+        for p in company.get("propositions", [])
+    )
+    account_ids = sorted(
+        e["id"] for e in company.get("entities", []) if e["kind"] == EntityKind.ACCOUNT.value
+    )
+    recorders = [a for a in _actors(company).values() if a.role is not Role.VIEWER]
+    if not proposition_ids or not recorders:
+        return
+    task = bar.add_task("synthetic evidence", total=scale)
+    for start in range(0, scale, SYNTHETIC_BATCH):
+        numbers = range(start, min(start + SYNTHETIC_BATCH, scale))
+        await db.write(_synthetic_batch, list(numbers), proposition_ids, account_ids, recorders)
+        bar.advance(task, len(numbers))
+
+
+async def _synthetic_batch(
+    tx: AsyncManagedTransaction,
+    numbers: list[int],
+    proposition_ids: list[str],
+    account_ids: list[str],
+    recorders: list[Actor],
+) -> None:
+    # One UNWIND per batch (evidence.write_rows), keyed by idempotency key.
+    actor = recorders[numbers[0] % len(recorders)]
+    rows = []
+    for index, n in enumerate(numbers):
+        item, observed = synthetic_item(n, proposition_ids, account_ids)
+        ids = {b.proposition_id: b.proposition_id for b in item.bears}
+        rows.append(
+            evidence.prepare_row(
+                index,
+                item,
+                ids,
+                actor,
+                observed,
+                None,
+                recorded_at=observed,
+                evidence_id=f"ev-syn-{n:07d}",
+            )
+        )
+    await evidence.write_rows(tx, actor, rows, datetime.now(UTC))
