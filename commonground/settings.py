@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     reliability: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_RELIABILITY), alias="COMMONGROUND_RELIABILITY"
     )
+    validated_confidence: float = Field(0.95, alias="COMMONGROUND_VALIDATED_CONFIDENCE")
+    refuted_confidence: float = Field(0.05, alias="COMMONGROUND_REFUTED_CONFIDENCE")
+    min_evidence_mass: float = Field(1.0, alias="COMMONGROUND_MIN_EVIDENCE_MASS")
+    significant_gap: float = Field(0.25, alias="COMMONGROUND_SIGNIFICANT_GAP")
+    contested_spread: float = Field(0.4, alias="COMMONGROUND_CONTESTED_SPREAD")
+    strong_belief_high: float = Field(0.7, alias="COMMONGROUND_STRONG_BELIEF_HIGH")
+    strong_belief_low: float = Field(0.3, alias="COMMONGROUND_STRONG_BELIEF_LOW")
+    min_rank_items: int = Field(3, ge=3, alias="COMMONGROUND_MIN_RANK_ITEMS")
+    min_alignment_units: int = Field(5, ge=1, alias="COMMONGROUND_MIN_ALIGNMENT_UNITS")
+    bootstrap_resamples: int = Field(1000, ge=1, alias="COMMONGROUND_BOOTSTRAP_RESAMPLES")
+    bootstrap_level: float = Field(0.95, gt=0.0, lt=1.0, alias="COMMONGROUND_BOOTSTRAP_LEVEL")
+    duplicate_min_similarity: float = Field(
+        0.4, ge=0.0, le=1.0, alias="COMMONGROUND_DUPLICATE_MIN_SIMILARITY"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -61,6 +75,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown source types in COMMONGROUND_RELIABILITY: {sorted(unknown)}")
         if any(not 0.0 < r <= 1.0 for r in self.reliability.values()):
             raise ValueError("every reliability in COMMONGROUND_RELIABILITY must be in (0, 1]")
+        return self
+
+    @model_validator(mode="after")
+    def _divergence_thresholds_in_order(self) -> Settings:
+        if not 0.0 <= self.refuted_confidence < self.validated_confidence <= 1.0:
+            raise ValueError("need 0 <= refuted confidence < validated confidence <= 1")
+        if not 0.0 <= self.strong_belief_low < self.strong_belief_high <= 1.0:
+            raise ValueError("need 0 <= strong belief low < strong belief high <= 1")
+        if self.min_evidence_mass < 0 or self.significant_gap < 0 or self.contested_spread < 0:
+            raise ValueError("evidence mass, gap and spread thresholds must be non-negative")
         return self
 
     @property

@@ -1,0 +1,50 @@
+"""The divergence engine (DESIGN.md §2): where each function's picture of the customer
+parts from the evidence and from the other functions.
+
+``load_picture`` reads the model as of a time in a handful of queries; every divergence
+query is a pure function over the resulting ``Picture``.
+"""
+
+from __future__ import annotations
+
+from graph.divergence.agreement import alignment, belief_matrix, priority_alignment
+from graph.divergence.duplicates import duplicate_pairs, duplicates, load_candidates
+from graph.divergence.gaps import (
+    assumption_debt,
+    belief_gaps,
+    blind_spots,
+    consensus_magnitude,
+    disagreements,
+    gap_sort_key,
+)
+from graph.divergence.picture import (
+    EngineSettings,
+    Picture,
+    build_picture,
+    evidence_view,
+    load_picture,
+)
+from graph.divergence.report import segment_report
+from graph.divergence.structure import structural_gaps
+
+__all__ = [
+    "EngineSettings",
+    "Picture",
+    "alignment",
+    "assumption_debt",
+    "belief_gaps",
+    "belief_matrix",
+    "blind_spots",
+    "build_picture",
+    "consensus_magnitude",
+    "disagreements",
+    "duplicate_pairs",
+    "duplicates",
+    "evidence_view",
+    "gap_sort_key",
+    "load_candidates",
+    "load_picture",
+    "priority_alignment",
+    "segment_report",
+    "structural_gaps",
+]

@@ -1,0 +1,315 @@
+"""The model as it stood at a time T, loaded in a handful of queries for the engine.
+
+A ``Picture`` holds every proposition visible at T (the whole model: structural gaps need
+context beyond one segment), the ids inside the requested segment's scope, the support of
+each proposition and each function's current belief. The divergence queries are pure
+functions over it, so they run the same in tests, the API, the CLI and snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from neo4j import AsyncManagedTransaction
+
+from analytics.statistics import beta_support
+from graph import beliefs, entities, functions, support
+from graph.connection import fetch_all
+from graph.records import to_datetime
+from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph.support import Support, SupportSettings
+from schema.divergence import (
+    EntityRef,
+    EvidenceView,
+    FunctionBelief,
+    PropositionView,
+    Thresholds,
+)
+from schema.errors import NotFound
+from schema.models import Belief
+from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind, Relation
+
+if TYPE_CHECKING:
+    from commonground.settings import Settings
+
+CREDIBLE_LEVEL = 0.90
+DEFAULT_MAGNITUDE = 3.0
+
+ENTITY_REF = "{.id, .kind, .name, .status, .created_by}"
+
+VISIBLE_PROPOSITIONS = (
+    "MATCH (p:Proposition)\nWITH p"
+    + VISIBLE_AS_OF
+    + """
+RETURN p {.id, .relation, .created_at, .created_by} AS proposition,
+       subject """
+    + ENTITY_REF
+    + """ AS subject,
+       object """
+    + ENTITY_REF
+    + """ AS object
+ORDER BY p.id
+"""
+)
+
+SCOPE_IDS = (
+    SEGMENT_SCOPE
+    + "WITH DISTINCT p"
+    + VISIBLE_AS_OF
+    + """
+RETURN p.id AS id
+"""
+)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The configured maths of DESIGN.md §2: evidence weights and every threshold."""
+
+    reliability: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RELIABILITY))
+    half_life_days: float = 365.0
+    validated_confidence: float = 0.95
+    refuted_confidence: float = 0.05
+    min_evidence_mass: float = 1.0
+    significant_gap: float = 0.25
+    contested_spread: float = 0.4
+    strong_belief_high: float = 0.7
+    strong_belief_low: float = 0.3
+    min_rank_items: int = 3
+    min_alignment_units: int = 5
+    bootstrap_resamples: int = 1000
+    bootstrap_level: float = 0.95
+    duplicate_min_similarity: float = 0.4
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineSettings:
+        return cls(
+            reliability=dict(settings.reliability),
+            half_life_days=settings.half_life_days,
+            validated_confidence=settings.validated_confidence,
+            refuted_confidence=settings.refuted_confidence,
+            min_evidence_mass=settings.min_evidence_mass,
+            significant_gap=settings.significant_gap,
+            contested_spread=settings.contested_spread,
+            strong_belief_high=settings.strong_belief_high,
+            strong_belief_low=settings.strong_belief_low,
+            min_rank_items=settings.min_rank_items,
+            min_alignment_units=settings.min_alignment_units,
+            bootstrap_resamples=settings.bootstrap_resamples,
+            bootstrap_level=settings.bootstrap_level,
+            duplicate_min_similarity=settings.duplicate_min_similarity,
+        )
+
+    @property
+    def support_settings(self) -> SupportSettings:
+        return SupportSettings(
+            reliability=dict(self.reliability), half_life_days=self.half_life_days
+        )
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            validated_confidence=self.validated_confidence,
+            refuted_confidence=self.refuted_confidence,
+            credible_level=CREDIBLE_LEVEL,
+            min_evidence_mass=self.min_evidence_mass,
+            significant_gap=self.significant_gap,
+            contested_spread=self.contested_spread,
+            strong_belief_high=self.strong_belief_high,
+            strong_belief_low=self.strong_belief_low,
+            default_magnitude=DEFAULT_MAGNITUDE,
+            min_rank_items=self.min_rank_items,
+            min_alignment_units=self.min_alignment_units,
+            bootstrap_resamples=self.bootstrap_resamples,
+            bootstrap_level=self.bootstrap_level,
+            duplicate_min_similarity=self.duplicate_min_similarity,
+            half_life_days=self.half_life_days,
+        )
+
+
+@dataclass(frozen=True)
+class Picture:
+    """The model at ``as_of``: propositions, their support and current beliefs."""
+
+    as_of: datetime
+    settings: EngineSettings
+    propositions: dict[str, PropositionView]
+    """Every proposition visible at ``as_of``, in the whole model (context for the queries)."""
+    scope: frozenset[str]
+    """The ids of the propositions in the requested segment's scope (all, without one)."""
+    support: dict[str, Support]
+    beliefs: dict[str, dict[str, FunctionBelief]]
+    """Current belief per proposition id, then per function."""
+    functions: tuple[str, ...]
+    segment: EntityRef | None = None
+    _evidence: dict[str, EvidenceView] = field(default_factory=dict, repr=False)
+
+    @property
+    def segment_id(self) -> str | None:
+        return None if self.segment is None else self.segment.id
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.settings.thresholds
+
+    def in_scope(self) -> list[PropositionView]:
+        """The propositions in scope, in id order (a stable order for every query)."""
+        return [self.propositions[pid] for pid in sorted(self.scope)]
+
+    def evidence(self, proposition_id: str) -> EvidenceView:
+        """The evidence figures of a proposition, with the configured thresholds."""
+        cached = self._evidence.get(proposition_id)
+        if cached is None:
+            cached = evidence_view(self.support.get(proposition_id), self.settings)
+            self._evidence[proposition_id] = cached
+        return cached
+
+    def beliefs_on(self, proposition_id: str) -> tuple[FunctionBelief, ...]:
+        """Each function's current belief, in the order of ``functions``."""
+        held = self.beliefs.get(proposition_id, {})
+        order = {name: n for n, name in enumerate(self.functions)}
+        return tuple(
+            sorted(held.values(), key=lambda b: (order.get(b.function, 1 << 30), b.function))
+        )
+
+    def check_function(self, function: str | None) -> None:
+        if function is not None and function not in self.functions:
+            raise NotFound("function", function)
+
+
+def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceView:
+    """Support figures as the engine reports them; no evidence gives Beta(1, 1)."""
+    s = found.supporting if found else 0.0
+    c = found.contradicting if found else 0.0
+    posterior = beta_support(
+        s,
+        c,
+        level=CREDIBLE_LEVEL,
+        validated_at=settings.validated_confidence,
+        refuted_at=settings.refuted_confidence,
+    )
+    return EvidenceView(
+        evidence_ids=found.evidence_ids if found else (),
+        evidence_count=found.evidence_count if found else 0,
+        supporting_count=found.supporting_count if found else 0,
+        contradicting_count=found.contradicting_count if found else 0,
+        distinct_accounts=found.distinct_accounts if found else 0,
+        newest_evidence_at=found.newest_evidence_at if found else None,
+        supporting_weight=s,
+        contradicting_weight=c,
+        mean_magnitude=found.mean_magnitude if found else 1.0,
+        support=posterior.mean,
+        confidence=posterior.confidence,
+        interval_low=posterior.low,
+        interval_high=posterior.high,
+        interval_level=posterior.level,
+        status=posterior.status,
+    )
+
+
+def function_belief(belief: Belief) -> FunctionBelief:
+    assert belief.p is not None
+    return FunctionBelief(
+        function=belief.function,
+        p=belief.p,
+        magnitude=belief.magnitude,
+        stated_at=belief.stated_at,
+        stated_by=belief.stated_by,
+        belief_id=belief.id,
+        seq=belief.seq,
+        rationale=belief.rationale,
+    )
+
+
+def _entity_ref(row: dict[str, Any]) -> EntityRef:
+    return EntityRef(
+        id=row["id"],
+        kind=EntityKind(row["kind"]),
+        name=row["name"],
+        status=row.get("status"),
+        created_by=row.get("created_by"),
+    )
+
+
+def build_picture(
+    *,
+    as_of: datetime,
+    settings: EngineSettings,
+    propositions: Iterable[PropositionView],
+    support_by_id: dict[str, Support],
+    current: Iterable[Belief],
+    functions: Iterable[str],
+    segment: EntityRef | None = None,
+    scope: Iterable[str] | None = None,
+) -> Picture:
+    """Assemble a Picture from plain data (the loader uses it, and so can tests)."""
+    by_id = {p.id: p for p in propositions}
+    held: dict[str, dict[str, FunctionBelief]] = {}
+    for belief in current:
+        if belief.withdrawn or belief.p is None or belief.proposition_id not in by_id:
+            continue
+        held.setdefault(belief.proposition_id, {})[belief.function] = function_belief(belief)
+    in_scope = frozenset(by_id) if scope is None else frozenset(scope) & frozenset(by_id)
+    return Picture(
+        as_of=as_of,
+        settings=settings,
+        propositions=by_id,
+        scope=in_scope,
+        support={pid: s for pid, s in support_by_id.items() if pid in by_id},
+        beliefs=held,
+        functions=tuple(functions),
+        segment=segment,
+    )
+
+
+async def load_picture(
+    tx: AsyncManagedTransaction,
+    settings: EngineSettings,
+    *,
+    as_of: datetime,
+    segment_id: str | None = None,
+) -> Picture:
+    """The model at ``as_of`` (whole, or with one segment's scope marked) in five queries."""
+    segment: EntityRef | None = None
+    scope: list[str] | None = None
+    if segment_id is not None:
+        found = await entities.get(tx, segment_id, as_of)
+        if (
+            found is None
+            or found.kind is not EntityKind.SEGMENT
+            or (found.retired_at is not None and found.retired_at <= as_of)
+        ):
+            raise NotFound("segment", segment_id)
+        segment = EntityRef(
+            id=found.id, kind=found.kind, name=found.name, created_by=found.created_by
+        )
+        rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
+        scope = [r["id"] for r in rows]
+    rows = await fetch_all(tx, VISIBLE_PROPOSITIONS, as_of=as_of)
+    views = [
+        PropositionView(
+            id=r["proposition"]["id"],
+            relation=Relation(r["proposition"]["relation"]),
+            subject=_entity_ref(r["subject"]),
+            object=_entity_ref(r["object"]),
+            created_at=to_datetime(r["proposition"]["created_at"]),
+            created_by=r["proposition"]["created_by"],
+        )
+        for r in rows
+    ]
+    figures = await support.support_for(tx, settings.support_settings, as_of=as_of)
+    current = await beliefs.current(tx, [v.id for v in views], as_of)
+    names = [f.name for f in await functions.list_all(tx)]
+    return build_picture(
+        as_of=as_of,
+        settings=settings,
+        propositions=views,
+        support_by_id=figures,
+        current=current,
+        functions=names,
+        segment=segment,
+        scope=scope,
+    )
