@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.errors import validated
 from api.graphql.types import (
@@ -19,9 +20,10 @@ from api.graphql.types import (
     PropositionConnection,
     PropositionEdge,
     Relation,
+    SupportStatus,
     TeamFunction,
 )
-from graph import entities, functions, propositions
+from graph import entities, functions, propositions, support
 from graph.pagination import check_page_size, decode_cursor, encode_cursor
 from schema import models
 from schema.errors import BadInput, NotFound
@@ -133,13 +135,15 @@ class ModelQuery:
         return None if found is None else Proposition.from_model(found)
 
     @strawberry.field(
-        description="Propositions, oldest first: all, or those in a segment's scope, by relation."
+        description="Propositions, oldest first: all, or those in a segment's scope, by relation "
+        "and by what the evidence says as of asOf (status)."
     )
     async def propositions(
         self,
         info: Info[Context, None],
         segment_id: strawberry.ID | None = None,
         relation: Relation | None = None,
+        status: SupportStatus | None = None,
         as_of: datetime | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -152,20 +156,32 @@ class ModelQuery:
             segment = await ctx.read(entities.get, str(segment_id), None)
             if segment is None or segment.kind is not EntityKindEnum.SEGMENT:
                 raise NotFound("segment", str(segment_id))
+        ids = None
+        figures: dict[str, support.Support] = {}
+        if status is not None:
+            # One aggregation over the whole scope; the page's figures then need no query.
+            figures = await ctx.read(
+                support.support_for,
+                loaders.support_settings(ctx.settings),
+                as_of=pinned,
+                segment_id=str(segment_id) if segment_id else None,
+            )
+            ids = sorted(pid for pid, f in figures.items() if f.posterior.status == status.value)
         rows, total = await ctx.read(
             propositions.list_page,
             segment_id=str(segment_id) if segment_id else None,
             relation=relation,
             as_of=pinned,
-            ids=None,
+            ids=ids,
             after=after_key,
             limit=limit + 1,
         )
         page = rows[:limit]
+        loaders.prime_support(ctx, pinned, {p.id: figures[p.id] for p in page if p.id in figures})
         edges = [
             PropositionEdge(
                 cursor=encode_cursor(pinned, [p.created_at.isoformat(), p.id]),
-                node=Proposition.from_model(p),
+                node=Proposition.from_model(p, pinned),
             )
             for p in page
         ]

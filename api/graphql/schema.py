@@ -19,12 +19,15 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.graphql.audit import AuditQuery
+from api.graphql.beliefs import BeliefMutation, BeliefQuery
+from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
 from commonground.settings import Settings
 from schema.errors import CommonGroundError
 
-QUERIES: tuple[type, ...] = (ModelQuery,)
-MUTATIONS: tuple[type, ...] = (ModelMutation,)
+QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery)
+MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from api.graphql import loaders
 from api.graphql.context import Context
+from graph.support import Support as SupportFigures
 from schema import models
 from schema.vocabulary import EntityKind as EntityKindEnum
 from schema.vocabulary import Relation as RelationEnum
@@ -26,6 +29,10 @@ strawberry.enum(
     description="VALIDATED: confidence >= 0.95; REFUTED: <= 0.05; CONTESTED: S >= 1 and C >= 1 "
     "and neither; UNKNOWN otherwise.",
 )
+if TYPE_CHECKING:
+    from api.graphql.beliefs import Belief
+    from api.graphql.evidence import EvidenceConnection, Support
+
 EntityKind = EntityKindEnum
 Relation = RelationEnum
 Stance = StanceEnum
@@ -50,6 +57,25 @@ class TeamFunction:
     @classmethod
     def from_model(cls, f: models.TeamFunction) -> TeamFunction:
         return cls(name=f.name, builtin=f.builtin, created_at=f.created_at)
+
+
+@strawberry.type(description="A person who reads or writes the model, as a member of a function.")
+class Member:
+    id: strawberry.ID = strawberry.field(description="The member's stable id (mem-...).")
+    name: str = strawberry.field(description="The member's name, unique in the company.")
+    function: str = strawberry.field(description="The function (team) the member writes as.")
+    role: str = strawberry.field(description="viewer, contributor, facilitator or admin.")
+    active: bool = strawberry.field(description="False once deactivated (all tokens stopped).")
+
+    @classmethod
+    def from_model(cls, m: models.Member) -> Member:
+        return cls(
+            id=strawberry.ID(m.id),
+            name=m.name,
+            function=m.function,
+            role=m.role.value,
+            active=m.active,
+        )
 
 
 @strawberry.type(
@@ -112,6 +138,8 @@ class Proposition:
     retired_reason: str | None
     subject_id: strawberry.Private[str]
     object_id: strawberry.Private[str]
+    # The as-of time of the listing this proposition came from; its figures use it too.
+    as_of: strawberry.Private[datetime | None] = None
 
     @strawberry.field(description="The subject entity.")
     async def subject(self, info: Info[Context, None]) -> Entity:
@@ -129,14 +157,91 @@ class Proposition:
         description="A readable sentence: 'Mid-market ops EXPERIENCES Manual reporting'."
     )
     async def text(self, info: Info[Context, None]) -> str:
-        subject = await info.context.entity_loader.load(self.subject_id)
-        obj = await info.context.entity_loader.load(self.object_id)
+        # Both in one batch: loading them one after the other would cost a second query.
+        subject, obj = await info.context.entity_loader.load_many([self.subject_id, self.object_id])
         return " ".join(
             [subject.name if subject else "?", self.relation.value, obj.name if obj else "?"]
         )
 
+    @strawberry.field(
+        description="The evidence's posterior mean, (1 + S) / (2 + S + C): the share of "
+        "evidence in favour. As of the listing's asOf, else now; see evidenceSupport."
+    )
+    async def support(self, info: Info[Context, None]) -> float:
+        return (await self._support(info, None)).support
+
+    @strawberry.field(
+        description="P(theta > 0.5) under Beta(1 + S, 1 + C): the evidence's confidence that "
+        "the proposition holds. As of the listing's asOf, else now."
+    )
+    async def confidence(self, info: Info[Context, None]) -> float:
+        return (await self._support(info, None)).confidence
+
+    @strawberry.field(description="What the evidence says, as of the listing's asOf, else now.")
+    async def status(self, info: Info[Context, None]) -> SupportStatus:
+        return SupportStatus((await self._support(info, None)).posterior.status)
+
+    @strawberry.field(
+        description="Every support figure: S, C, the 90% credible interval, counts, accounts "
+        "and the newest evidence, as of asOf (default: the listing's asOf, else now)."
+    )
+    async def evidence_support(
+        self, info: Info[Context, None], as_of: datetime | None = None
+    ) -> Annotated[Support, strawberry.lazy("api.graphql.evidence")]:
+        from api.graphql.evidence import Support
+
+        when = as_of or self.as_of or info.context.now
+        return Support.from_figures(await self._support(info, when), when)
+
+    @strawberry.field(
+        description="The evidence bearing on this proposition, newest observation first, as "
+        "of asOf (default: the listing's asOf, else now); retracted items only when asked."
+    )
+    async def evidence(
+        self,
+        info: Info[Context, None],
+        as_of: datetime | None = None,
+        include_retracted: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Annotated[EvidenceConnection, strawberry.lazy("api.graphql.evidence")]:
+        from api.graphql.evidence import evidence_of_proposition
+
+        return await evidence_of_proposition(
+            info, str(self.id), as_of or self.as_of, include_retracted, first, after
+        )
+
+    @strawberry.field(
+        description="Each function's current belief (withdrawn ones left out), as of asOf "
+        "(default: the listing's asOf, else now), ordered by function."
+    )
+    async def beliefs(
+        self, info: Info[Context, None], as_of: datetime | None = None
+    ) -> list[Annotated[Belief, strawberry.lazy("api.graphql.beliefs")]]:
+        from api.graphql.beliefs import current_beliefs_of
+
+        return await current_beliefs_of(info, str(self.id), as_of or self.as_of)
+
+    @strawberry.field(
+        description="Every statement and withdrawal made on this proposition up to asOf, by "
+        "function then sequence number; one function's only when named."
+    )
+    async def belief_history(
+        self,
+        info: Info[Context, None],
+        function: str | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Annotated[Belief, strawberry.lazy("api.graphql.beliefs")]]:
+        from api.graphql.beliefs import belief_history_of
+
+        return await belief_history_of(info, str(self.id), function, as_of or self.as_of)
+
+    async def _support(self, info: Info[Context, None], as_of: datetime | None) -> SupportFigures:
+        when = as_of or self.as_of or info.context.now
+        return await loaders.support_of(info.context, str(self.id), when)
+
     @classmethod
-    def from_model(cls, p: models.Proposition) -> Proposition:
+    def from_model(cls, p: models.Proposition, as_of: datetime | None = None) -> Proposition:
         return cls(
             id=strawberry.ID(p.id),
             relation=p.relation,
@@ -146,6 +251,7 @@ class Proposition:
             retired_reason=p.retired_reason,
             subject_id=p.subject_id,
             object_id=p.object_id,
+            as_of=as_of,
         )
 
 
