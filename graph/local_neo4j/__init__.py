@@ -229,11 +229,14 @@ def _pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie (exited, not yet reaped by us) counts as gone.
+    # A zombie (exited, not yet reaped by us) counts as gone, but only once its other
+    # threads have exited too: right after a kill -9 the JVM's main thread is already a
+    # zombie while dozens of threads still hold the Bolt port and the store lock, and a
+    # restart at that moment fails with "port taken".
     with contextlib.suppress(OSError):
         stat = Path(f"/proc/{pid}/stat").read_text()
         if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
+            return len(os.listdir(f"/proc/{pid}/task")) > 1
     return True
 
 
