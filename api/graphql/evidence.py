@@ -18,6 +18,7 @@ from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.errors import validated
 from api.graphql.types import Entity, Member, PageInfo, Proposition, Stance, SupportStatus
+from commonground.settings import Settings
 from graph import evidence as evidence_repo
 from graph.pagination import check_page_size, decode_cursor, encode_cursor
 from graph.support import Support as SupportFigures
@@ -52,7 +53,8 @@ def evidence_position(key: list[Any] | None) -> tuple[datetime, str] | None:
 @strawberry.type(
     description="What the evidence says about one proposition as of a time (DESIGN.md §2): "
     "weights are reliability x strength x 0.5^(age/half-life), items of one account combined "
-    "by noisy-OR, and the posterior is Beta(1 + S, 1 + C)."
+    "by noisy-OR, and the posterior is Beta(1 + S, 1 + C). A proposition that does not exist "
+    "at that time (not yet created, or retired) gets the figures of no evidence."
 )
 class Support:
     support: float = strawberry.field(
@@ -67,8 +69,17 @@ class Support:
         description="P(theta > 0.5): the evidence's confidence that the proposition holds."
     )
     status: SupportStatus = strawberry.field(
-        description="VALIDATED (confidence >= 0.95), REFUTED (<= 0.05), CONTESTED (S >= 1 and "
-        "C >= 1, neither), else UNKNOWN."
+        description="VALIDATED (confidence >= validatedConfidence), REFUTED (<= "
+        "refutedConfidence), CONTESTED (S >= 1 and C >= 1, neither), else UNKNOWN."
+    )
+    validated_confidence: float = strawberry.field(
+        description="The confidence from which a proposition counts as validated (0.95)."
+    )
+    refuted_confidence: float = strawberry.field(
+        description="The confidence up to which a proposition counts as refuted (0.05)."
+    )
+    half_life_days: float = strawberry.field(
+        description="Evidence weight halves every this many days of age."
     )
     supporting_weight: float = strawberry.field(
         description="S: the summed weight of supporting evidence, each account's items "
@@ -96,7 +107,7 @@ class Support:
     as_of: datetime = strawberry.field(description="The time these figures are computed as of.")
 
     @classmethod
-    def from_figures(cls, figures: SupportFigures, as_of: datetime) -> Support:
+    def from_figures(cls, figures: SupportFigures, as_of: datetime, settings: Settings) -> Support:
         posterior = figures.posterior
         return cls(
             support=posterior.mean,
@@ -105,6 +116,9 @@ class Support:
             interval_level=posterior.level,
             confidence=posterior.confidence,
             status=SupportStatus(posterior.status),
+            validated_confidence=settings.validated_confidence,
+            refuted_confidence=settings.refuted_confidence,
+            half_life_days=settings.half_life_days,
             supporting_weight=figures.supporting,
             contradicting_weight=figures.contradicting,
             evidence_mass=figures.mass,

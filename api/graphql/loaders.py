@@ -9,7 +9,7 @@ nothing is cached across requests.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from strawberry.dataloader import DataLoader
@@ -20,6 +20,9 @@ from commonground.settings import Settings
 from graph import beliefs, evidence, members, support
 from graph.support import Support, SupportSettings
 from schema.models import Belief, Evidence, Member
+
+# beta_support's own defaults; other configured values need the status recomputed.
+DEFAULT_THRESHOLDS = (0.95, 0.05)
 
 SupportKey = tuple[str, datetime]  # (proposition id, as of)
 HistoryKey = tuple[str, str | None, datetime]  # (proposition id, function or None, as of)
@@ -41,6 +44,30 @@ def support_settings(settings: Settings) -> SupportSettings:
     return SupportSettings(
         reliability=dict(settings.reliability), half_life_days=settings.half_life_days
     )
+
+
+def with_thresholds(settings: Settings, figures: Support) -> Support:
+    """The figures with the configured validated/refuted thresholds applied to the status."""
+    if (settings.validated_confidence, settings.refuted_confidence) == DEFAULT_THRESHOLDS:
+        return figures
+    posterior = beta_support(
+        figures.supporting,
+        figures.contradicting,
+        level=figures.posterior.level,
+        validated_at=settings.validated_confidence,
+        refuted_at=settings.refuted_confidence,
+    )
+    return replace(figures, posterior=posterior)
+
+
+async def support_in_scope(
+    ctx: Context, as_of: datetime, segment_id: str | None
+) -> dict[str, Support]:
+    """Support of every proposition in a segment's scope (or all), in one query."""
+    figures = await ctx.read(
+        support.support_for, support_settings(ctx.settings), as_of=as_of, segment_id=segment_id
+    )
+    return {pid: with_thresholds(ctx.settings, f) for pid, f in figures.items()}
 
 
 def no_evidence(proposition_id: str) -> Support:
@@ -77,7 +104,9 @@ def support_loader(ctx: Context) -> DataLoader[SupportKey, Support]:
             )
             for proposition_id, figure in figures.items():
                 found[(proposition_id, as_of)] = figure
-        return [found.get(key) or no_evidence(key[0]) for key in keys]
+        return [
+            with_thresholds(ctx.settings, found.get(key) or no_evidence(key[0])) for key in keys
+        ]
 
     return ctx.loader("support", load)
 

@@ -160,11 +160,8 @@ class ModelQuery:
         figures: dict[str, support.Support] = {}
         if status is not None:
             # One aggregation over the whole scope; the page's figures then need no query.
-            figures = await ctx.read(
-                support.support_for,
-                loaders.support_settings(ctx.settings),
-                as_of=pinned,
-                segment_id=str(segment_id) if segment_id else None,
+            figures = await loaders.support_in_scope(
+                ctx, pinned, str(segment_id) if segment_id else None
             )
             ids = sorted(pid for pid, f in figures.items() if f.posterior.status == status.value)
         rows, total = await ctx.read(

@@ -191,7 +191,7 @@ class Proposition:
         from api.graphql.evidence import Support
 
         when = as_of or self.as_of or info.context.now
-        return Support.from_figures(await self._support(info, when), when)
+        return Support.from_figures(await self._support(info, when), when, info.context.settings)
 
     @strawberry.field(
         description="The evidence bearing on this proposition, newest observation first, as "

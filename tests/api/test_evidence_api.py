@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +85,23 @@ def _item(prop: str, n: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+@contextlib.asynccontextmanager
+async def _client_with(
+    db: Database, app_settings: Settings, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on an app whose settings differ from the defaults."""
+    app = create_app(app_settings.model_copy(update=overrides), database=db)
+    async with app.router.lifespan_context(app):
+        for _ in range(200):
+            if app.state.ready:
+                break
+            await asyncio.sleep(0.05)
+        assert app.state.ready, app.state.startup_error
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
 def _data(body: dict[str, Any]) -> Any:
     assert "errors" not in body, body["errors"]
     return body["data"]
@@ -143,20 +162,12 @@ async def test_a_bad_item_or_an_oversized_batch_writes_nothing(
     body = await gql(client, pm, ADD, input=[_item("prop-nowhere", 0)])
     assert _code(body) == "NOT_FOUND"
 
-    small = create_app(app_settings.model_copy(update={"max_evidence_batch": 2}), database=db)
-    async with small.router.lifespan_context(small):
-        for _ in range(200):
-            if small.state.ready:
-                break
-            await asyncio.sleep(0.05)
-        assert small.state.ready, small.state.startup_error
-        transport = httpx.ASGITransport(app=small)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as limited:
-            body = await gql(limited, pm, ADD, input=[_item(prop, n) for n in range(3)])
-            assert _code(body) == "BAD_USER_INPUT"
-            assert "at most 2 items" in body["errors"][0]["message"]
-            ok = _data(await gql(limited, pm, ADD, input=[_item(prop, n) for n in range(2)]))
-            assert ok["addEvidence"]["created"] == 2
+    async with _client_with(db, app_settings, max_evidence_batch=2) as limited:
+        body = await gql(limited, pm, ADD, input=[_item(prop, n) for n in range(3)])
+        assert _code(body) == "BAD_USER_INPUT"
+        assert "at most 2 items" in body["errors"][0]["message"]
+        ok = _data(await gql(limited, pm, ADD, input=[_item(prop, n) for n in range(2)]))
+        assert ok["addEvidence"]["created"] == 2
     assert await _total(client, pm, prop) == 2
 
     viewer = await make_caller(db, "product", Role.VIEWER)
@@ -302,7 +313,9 @@ async def test_evidence_items_filter_and_page_newest_first(
     assert _code(too_many) == "BAD_USER_INPUT"
 
 
-async def test_status_filter_on_propositions(client: httpx.AsyncClient, db: Database) -> None:
+async def test_status_filter_on_propositions(
+    client: httpx.AsyncClient, db: Database, app_settings: Settings
+) -> None:
     segment, account, props = await _model(db, pains=4)
     validated, refuted, contested, _unknown = props
     pm = await make_caller(db, "product")
@@ -337,6 +350,17 @@ async def test_status_filter_on_propositions(client: httpx.AsyncClient, db: Data
     everything = _data(await gql(client, pm, query, s="UNKNOWN"))["propositions"]
     assert [n["id"] for n in everything["nodes"]] == [_unknown]
     assert everything["nodes"][0]["support"] == 0.5
+
+    # Six independent interviews give confidence 1 - 0.5^5.8 = 0.982: validated at the
+    # default 0.95, not when the threshold is configured to 0.99.
+    async with _client_with(db, app_settings, validated_confidence=0.99) as strict:
+        found = _data(await gql(strict, pm, query, s="UNKNOWN", seg=segment))["propositions"]
+        assert sorted(n["id"] for n in found["nodes"]) == sorted([validated, _unknown])
+        figures = _data(await gql(strict, pm, SUPPORT, id=validated))
+        assert figures["proposition"]["evidenceSupport"]["status"] == "UNKNOWN"
+        assert figures["proposition"]["evidenceSupport"]["confidence"] == pytest.approx(
+            1 - 0.5**5.8
+        )
 
 
 class _CountingTx:
