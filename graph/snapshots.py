@@ -50,7 +50,7 @@ s {.id, .label, .as_of, .created_at, .created_by, .fingerprint, .schema_version,
 CREATE_SNAPSHOT = """
 CREATE (s:Snapshot {id: $id, label: $label, as_of: $as_of, created_at: $now,
                     created_by: $actor_id, schema_version: $schema_version, complete: false})
-RETURN s.id AS id, s.as_of AS as_of, false AS complete
+RETURN s.id AS id, s.as_of AS as_of, s.label AS label, false AS complete
 """
 
 MERGE_SNAPSHOT_BY_KEY = """
@@ -58,7 +58,7 @@ MERGE (s:Snapshot {idempotency_key: $key})
 ON CREATE SET s.id = $id, s.label = $label, s.as_of = $as_of, s.created_at = $now,
               s.created_by = $actor_id, s.schema_version = $schema_version,
               s.complete = false
-RETURN s.id AS id, s.as_of AS as_of, s.complete AS complete
+RETURN s.id AS id, s.as_of AS as_of, s.label AS label, s.complete AS complete
 """
 
 WRITE_CHUNKS = """
@@ -307,7 +307,19 @@ async def create(
             on_record(section)
     chunk_count = await writer.close()
     figures = await figures_fn(db, pinned_as_of)
-    figures["history"] = await history(db, pinned_as_of)
+    alignment = figures.get("alignment") or {}
+    # The past snapshots' alignment index, and this one's, frozen with the figures.
+    figures["history"] = [
+        *(h for h in await history(db, pinned_as_of) if h["id"] != snapshot_id),
+        {
+            "id": snapshot_id,
+            "label": started["label"],
+            "as_of": pinned_as_of.isoformat(),
+            "alpha": alignment.get("alpha"),
+            "units": int(alignment.get("units") or 0),
+            "mean_abs_difference": alignment.get("mean_abs_difference"),
+        },
+    ]
     await db.write(
         _complete,
         actor,

@@ -1,0 +1,116 @@
+"""The Markdown report: the same story as the HTML one, in tables and sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from api.reports.words import (
+    day,
+    disagreement_sentence,
+    gap_sentence,
+    number,
+    quoted,
+    summary,
+)
+from schema.snapshot import SnapshotInfo
+
+
+def cell(value: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _quotes(row: dict[str, Any], quotes: bool) -> Iterator[str]:
+    if not quotes:
+        return
+    for q in row.get("quotes") or []:
+        if q.get("summary"):
+            text = str(q["summary"]).replace("\n", " ")
+            source = q["source_type"].replace("_", " ")
+            yield f"   > {quoted(text)} — {source}, {q['observed_at']}\n"
+
+
+def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iterator[str]:
+    title = info.label or f"Snapshot of {day(info.as_of)}"
+    a = figures.get("alignment") or {}
+    yield f"# Alignment snapshot: {title}\n\n"
+    yield f"**As of {day(info.as_of)}** · snapshot `{info.id}` · "
+    yield f"fingerprint `{info.fingerprint}`\n\n"
+    yield "## In plain words\n\n"
+    for sentence in summary(info, figures):
+        yield f"- {sentence}\n"
+    yield "\n## Top divergences from the evidence\n\n"
+    top = figures.get("top_gaps") or []
+    for n, row in enumerate(top, start=1):
+        yield f"{n}. {gap_sentence(row)}\n"
+        yield from _quotes(row, quotes)
+    if not top:
+        yield "No belief parts from the evidence by 0.25 or more.\n"
+    yield "\n## Where the functions disagree\n\n"
+    disagreements = figures.get("top_disagreements") or []
+    for n, row in enumerate(disagreements, start=1):
+        yield f"{n}. {disagreement_sentence(row)}\n"
+        yield from _quotes(row, quotes)
+    if not disagreements:
+        yield "No proposition is contested among functions.\n"
+    yield "\n## Structural gaps\n\n"
+    structural = figures.get("structural_gaps") or []
+    for gap in structural:
+        yield f"- **{', '.join(gap['owners'])}**: {gap['explanation']}\n"
+    if not structural:
+        yield "No structural gaps.\n"
+
+    heat = figures.get("heatmap") or {}
+    functions = heat.get("functions") or []
+    if heat.get("rows"):
+        yield "\n## Function × proposition heatmap\n\n"
+        yield (
+            "Each function's belief (p) on the most divergent propositions, beside the "
+            "evidence's confidence; ◆ marks a belief 0.25 or more from the evidence.\n\n"
+        )
+        yield "| proposition | " + " | ".join(functions) + " | evidence |\n"
+        yield "|---|" + "---:|" * (len(functions) + 1) + "\n"
+        for row in heat["rows"]:
+            cells = []
+            for f in functions:
+                p = row["cells"].get(f)
+                mark = " ◆" if p is not None and abs(p - row["confidence"]) >= 0.25 else ""
+                cells.append("" if p is None else f"{p:.2f}{mark}")
+            yield f"| {cell(row['text'])} | " + " | ".join(cells)
+            yield f" | **{row['confidence']:.2f}** |\n"
+    yield "\n## Belief versus evidence, per function\n\n"
+    yield "| function | beliefs on evidenced propositions | over-confident | under-confident "
+    yield "| mean \\|gap\\| |\n|---|---:|---:|---:|---:|\n"
+    for row in figures.get("gaps_by_function") or []:
+        yield (
+            f"| {cell(row['function'])} | {row['beliefs_with_evidence']} | "
+            f"{row['over_confident']} | {row['under_confident']} | "
+            f"{number(row['mean_abs_gap'])} |\n"
+        )
+    yield "\n## Alignment index\n\n"
+    yield "| scope | alpha | 95% interval | mean difference | propositions |\n"
+    yield "|---|---:|---:|---:|---:|\n"
+    yield (
+        f"| all segments | {number(a.get('alpha'))} | {number(a.get('alpha_low'))} – "
+        f"{number(a.get('alpha_high'))} | {number(a.get('mean_abs_difference'))} | "
+        f"{a.get('units', 0)} |\n"
+    )
+    for seg in figures.get("segments") or []:
+        al = seg["alignment"]
+        yield (
+            f"| {cell(seg['name'])} | {number(al['alpha'])} | {number(al['alpha_low'])} – "
+            f"{number(al['alpha_high'])} | {number(al['mean_abs_difference'])} | "
+            f"{al['units']} |\n"
+        )
+    history = figures.get("history") or []
+    if history:
+        yield "\n### Across snapshots\n\n| snapshot | as of | alpha | mean difference |\n"
+        yield "|---|---|---:|---:|\n"
+        for point in history:
+            yield (
+                f"| {cell(point.get('label') or point['id'])} | {point['as_of'][:10]} | "
+                f"{number(point['alpha'])} | {number(point['mean_abs_difference'])} |\n"
+            )
+    if not quotes:
+        yield "\n_Evidence quotes are left out of this copy._\n"

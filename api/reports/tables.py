@@ -1,0 +1,256 @@
+"""CSV tables of a snapshot: the report's figures, and its content streamed from the chunks."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from graph import snapshots
+from graph.connection import Database
+from schema.errors import BadInput
+from schema.snapshot import QUOTE_FIELDS, SnapshotInfo
+
+FIGURE_TABLES = (
+    "heatmap",
+    "gaps_by_function",
+    "top_gaps",
+    "disagreements",
+    "structural_gaps",
+    "alignment",
+    "history",
+)
+CONTENT_TABLES = ("entities", "propositions", "evidence", "beliefs")
+TABLES = FIGURE_TABLES + CONTENT_TABLES
+DEFAULT_TABLE = "heatmap"
+
+
+def _line(values: Iterable[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+def _figure_rows(name: str, figures: dict[str, Any]) -> Iterator[list[Any]]:
+    if name == "heatmap":
+        heat = figures.get("heatmap") or {}
+        functions = heat.get("functions") or []
+        yield ["proposition_id", "proposition", "evidence_confidence", "status", *functions]
+        for row in heat.get("rows") or []:
+            cells = [row["cells"].get(f) for f in functions]
+            yield [row["proposition_id"], row["text"], row["confidence"], row["status"], *cells]
+    elif name == "gaps_by_function":
+        keys = [
+            "function",
+            "beliefs_with_evidence",
+            "significant",
+            "over_confident",
+            "under_confident",
+            "mean_abs_gap",
+            "mean_gap",
+        ]
+        yield keys
+        for row in figures.get("gaps_by_function") or []:
+            yield [row.get(k) for k in keys]
+    elif name == "top_gaps":
+        keys = [
+            "function",
+            "proposition_id",
+            "text",
+            "p",
+            "confidence",
+            "gap",
+            "direction",
+            "consensus_magnitude",
+            "status",
+            "evidence_count",
+            "distinct_accounts",
+        ]
+        yield keys
+        for row in figures.get("top_gaps") or []:
+            yield [row.get(k) for k in keys]
+    elif name == "disagreements":
+        yield [
+            "proposition_id",
+            "text",
+            "spread",
+            "standard_deviation",
+            "mean_p",
+            "highest",
+            "lowest",
+            "evidence_confidence",
+        ]
+        for row in figures.get("top_disagreements") or []:
+            yield [
+                row["proposition_id"],
+                row["text"],
+                row["spread"],
+                row["standard_deviation"],
+                row["mean_p"],
+                f"{row['highest']['function']} {row['highest']['p']}",
+                f"{row['lowest']['function']} {row['lowest']['p']}",
+                row["confidence"],
+            ]
+    elif name == "structural_gaps":
+        yield ["kind", "owners", "entity_id", "entity", "segments", "explanation"]
+        for row in figures.get("structural_gaps") or []:
+            yield [
+                row["kind"],
+                " ".join(row["owners"]),
+                row["entity_id"],
+                row["entity"],
+                "; ".join(row["segments"]),
+                row["explanation"],
+            ]
+    elif name == "alignment":
+        yield [
+            "scope",
+            "a",
+            "b",
+            "alpha",
+            "alpha_low",
+            "alpha_high",
+            "mean_abs_difference",
+            "units",
+        ]
+        a = figures.get("alignment") or {}
+        if a:
+            yield [
+                "all",
+                "",
+                "",
+                a.get("alpha"),
+                a.get("alpha_low"),
+                a.get("alpha_high"),
+                a.get("mean_abs_difference"),
+                a.get("units"),
+            ]
+        for seg in figures.get("segments") or []:
+            al = seg["alignment"]
+            yield [
+                seg["id"],
+                "",
+                "",
+                al["alpha"],
+                al["alpha_low"],
+                al["alpha_high"],
+                al["mean_abs_difference"],
+                al["units"],
+            ]
+        for pair in a.get("pairwise") or []:
+            yield [
+                "pair",
+                pair["a"],
+                pair["b"],
+                pair["alpha"],
+                "",
+                "",
+                pair["mean_abs_difference"],
+                pair["units"],
+            ]
+    elif name == "history":
+        yield ["snapshot_id", "label", "as_of", "alpha", "mean_abs_difference", "units"]
+        for point in figures.get("history") or []:
+            yield [
+                point["id"],
+                point.get("label"),
+                point["as_of"],
+                point["alpha"],
+                point["mean_abs_difference"],
+                point["units"],
+            ]
+
+
+CONTENT_COLUMNS = {
+    "entities": [
+        "id",
+        "kind",
+        "name",
+        "description",
+        "segment_id",
+        "status",
+        "alt_kind",
+        "channel",
+        "created_at",
+        "created_by",
+        "retired_at",
+        "retired_reason",
+        "merged_into",
+    ],
+    "propositions": [
+        "id",
+        "relation",
+        "subject_id",
+        "object_id",
+        "created_at",
+        "created_by",
+        "retired_at",
+        "retired_reason",
+        "merged_into",
+    ],
+    "evidence": [
+        "id",
+        "source_type",
+        "summary",
+        "source_ref",
+        "observed_at",
+        "recorded_at",
+        "function",
+        "account_id",
+        "retracted_at",
+        "retract_reason",
+        "redacted_at",
+        "proposition_id",
+        "stance",
+        "strength",
+        "magnitude",
+    ],
+    "beliefs": [
+        "id",
+        "function",
+        "proposition_id",
+        "seq",
+        "p",
+        "magnitude",
+        "rationale",
+        "withdrawn",
+        "stated_at",
+        "stated_by",
+    ],
+}
+
+
+async def render(
+    db: Database,
+    info: SnapshotInfo,
+    figures: dict[str, Any],
+    table: str,
+    *,
+    quotes: bool,
+) -> AsyncIterator[str]:
+    """One table as CSV text, piece by piece (content tables stream from the chunks)."""
+    if table not in TABLES:
+        raise BadInput(f"table must be one of {', '.join(TABLES)}")
+    if table in FIGURE_TABLES:
+        if not quotes:
+            figures = snapshots.strip_figure_quotes(figures)
+        yield "".join(_line(row) for row in _figure_rows(table, figures))
+        return
+    columns = CONTENT_COLUMNS[table]
+    yield _line(columns)
+    async for _, lines in snapshots.iter_chunks(db, info.id, [table]):
+        pieces = []
+        for raw in lines:
+            record = orjson.loads(raw)
+            if table == "evidence":
+                if not quotes:
+                    record.update(dict.fromkeys(QUOTE_FIELDS))
+                # One row per bearing: a spreadsheet reads it without nested lists.
+                for bearing in record.get("bears") or [{}]:
+                    pieces.append(_line([{**record, **bearing}.get(c) for c in columns]))
+            else:
+                pieces.append(_line([record.get(c) for c in columns]))
+        yield "".join(pieces)

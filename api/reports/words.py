@@ -1,0 +1,127 @@
+"""Plain words for the figures: the sentences a report opens with, shared by every format."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from schema.snapshot import SnapshotInfo
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def signed(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def day(value: datetime | str) -> str:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def agreement_word(alpha: float | None) -> str:
+    """Krippendorff's customary reading of alpha, in words."""
+    if alpha is None:
+        return "cannot yet be measured"
+    if alpha >= 0.8:
+        return "agree strongly"
+    if alpha >= 0.667:
+        return "agree fairly well"
+    if alpha >= 0.4:
+        return "agree only moderately"
+    if alpha > 0.0:
+        return "agree weakly"
+    return "agree no better than chance"
+
+
+def gap_sentence(row: dict[str, Any]) -> str:
+    direction = "over-confident" if row["gap"] > 0 else "under-confident"
+    return (
+        f"{row['function'].capitalize()} believes “{row['text']}” at {number(row['p'])}, while "
+        f"the evidence gives it {number(row['confidence'])}: {direction} by "
+        f"{number(abs(row['gap']))}."
+    )
+
+
+def quoted(text: str) -> str:
+    """A quote in quotation marks, unless it already carries its own."""
+    return text if text[:1] in "“\"'" else f"“{text}”"
+
+
+def disagreement_sentence(row: dict[str, Any]) -> str:
+    thin = row.get("evidence_mass") is not None and row["evidence_mass"] < 1.0
+    evidence = (
+        "the evidence is too thin to say" if thin else f"the evidence: {number(row['confidence'])}"
+    )
+    return (
+        f"On “{row['text']}” the functions are {number(row['spread'])} apart: "
+        f"{row['highest']['function']} says {number(row['highest']['p'])}, "
+        f"{row['lowest']['function']} {number(row['lowest']['p'])} ({evidence})."
+    )
+
+
+def summary(info: SnapshotInfo, figures: dict[str, Any]) -> list[str]:
+    """The report's opening: what the model holds and where it diverges, in sentences."""
+    s = figures.get("summary") or {}
+    a = figures.get("alignment") or {}
+    sentences = []
+    if s:
+        sentences.append(
+            f"As of {day(info.as_of)}, the shared model holds {s['propositions']} propositions: "
+            f"the evidence validates {s['validated']}, refutes {s['refuted']}, leaves "
+            f"{s['contested']} contested and {s['unknown']} still open."
+        )
+    functions = len(a.get("functions") or [])
+    if a:
+        if a.get("alpha") is None:
+            sentences.append(
+                f"The functions' agreement cannot be measured yet: only {a.get('units', 0)} "
+                "propositions carry beliefs from two or more functions (5 are needed)."
+            )
+        else:
+            sentences.append(
+                f"The {functions} functions {agreement_word(a['alpha'])} with each other: "
+                f"alignment index (Krippendorff's alpha) {number(a['alpha'])}, 95% interval "
+                f"{number(a.get('alpha_low'))} to {number(a.get('alpha_high'))}, over "
+                f"{a['units']} propositions; two functions' beliefs differ by "
+                f"{number(a.get('mean_abs_difference'))} on average."
+            )
+    top = figures.get("top_gaps") or []
+    if s:
+        sentences.append(
+            f"{s['significant_gaps']} beliefs part from the evidence by 0.25 or more, and "
+            f"{s['contested_among_functions']} propositions are contested among functions "
+            "(beliefs 0.4 or more apart)."
+        )
+    if top:
+        sentences.append("The largest divergence: " + gap_sentence(top[0]))
+    over = sorted(
+        (r for r in figures.get("gaps_by_function") or [] if r["significant"]),
+        key=lambda r: (-r["over_confident"], r["function"]),
+    )
+    if over and over[0]["over_confident"]:
+        sentences.append(
+            f"{over[0]['function'].capitalize()} has the most over-confident beliefs "
+            f"({over[0]['over_confident']} significantly above what the evidence supports)."
+        )
+    gaps = figures.get("structural_gaps") or []
+    if gaps:
+        owners: dict[str, int] = {}
+        for g in gaps:
+            for owner in g["owners"]:
+                owners[owner] = owners.get(owner, 0) + 1
+        named = ", ".join(f"{n} for {o}" for o, n in sorted(owners.items(), key=lambda x: -x[1]))
+        sentences.append(f"{len(gaps)} structural gaps in the model need an owner's fix ({named}).")
+    history = [h for h in figures.get("history") or [] if h["id"] != info.id]
+    if history and history[-1].get("alpha") is not None and a.get("alpha") is not None:
+        previous = history[-1]
+        change = a["alpha"] - previous["alpha"]
+        verb = "rose" if change > 0 else "fell" if change < 0 else "held"
+        sentences.append(
+            f"Since the previous snapshot ({previous.get('label') or day(previous['as_of'])}, "
+            f"{day(previous['as_of'])}) the alignment index {verb} from "
+            f"{number(previous['alpha'])} to {number(a['alpha'])}."
+        )
+    return sentences
