@@ -17,6 +17,7 @@ from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
+from api.rest.workshop import router as workshop_router
 from commonground import __version__
 from commonground.settings import Settings, get_settings
 from graph import bootstrap
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         allow_queries_via_get=not settings.production,
     )
     app.include_router(graphql, prefix="/graphql", tags=["graphql"])
+    app.include_router(workshop_router)
     return app
 
 

@@ -149,6 +149,12 @@ ORDER BY v.closed_at DESC, r.function
 LIMIT $limit
 """
 
+VOTED_BELIEFS = """
+UNWIND $proposition_ids AS pid
+MATCH (r:VoteResult {proposition_id: pid})
+RETURN r.belief_id AS belief_id
+"""
+
 # Both use the range indexes on AuditEntry.at and Vote.updated_at: one index seek each.
 NEWEST_AUDIT = """
 MATCH (a:AuditEntry) WHERE a.at IS NOT NULL
@@ -458,6 +464,14 @@ async def results_for_proposition(
         (r["vote_id"], r["label"], to_datetime(r["revealed_at"]), _result(r["result"]))
         for r in rows
     ]
+
+
+async def belief_ids_from_votes(
+    tx: AsyncManagedTransaction, proposition_ids: list[str]
+) -> set[str]:
+    """The ids of the beliefs that reveals stated on these propositions."""
+    rows = await fetch_all(tx, VOTED_BELIEFS, proposition_ids=proposition_ids)
+    return {r["belief_id"] for r in rows}
 
 
 async def change_stamps(tx: AsyncManagedTransaction) -> dict[str, str | None]:
