@@ -15,8 +15,11 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api import limits, metrics
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
+from api.rest.imports import IMPORT_PATH
+from api.rest.imports import router as imports_router
 from api.rest.workshop import router as workshop_router
 from commonground import __version__
 from commonground.settings import Settings, get_settings
@@ -122,15 +125,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"error": error.code, "message": error.message}, status_code=error.http_status
         )
 
-    @app.exception_handler(ServiceUnavailable)
-    @app.exception_handler(SessionExpired)
-    async def _database_down(_: Request, error: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"error": "SERVICE_UNAVAILABLE", "message": "the database is unreachable; retry"},
-            status_code=503,
-            headers={"Retry-After": RETRY_AFTER_S},
-        )
-
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
@@ -160,6 +154,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.include_router(graphql, prefix="/graphql", tags=["graphql"])
     app.include_router(workshop_router)
+    app.include_router(imports_router)
+    # Outermost last: metrics see every answer, including the limits' 413, 504 and 503.
+    limits.install(app, settings, large_body_paths=[IMPORT_PATH])
+    metrics.install(app)
     return app
 
 

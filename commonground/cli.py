@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from commonground.commands import import_cmd
 from commonground.settings import Settings, get_settings
 from graph import bootstrap, local_neo4j
 from graph.connection import Database, DatabaseNotConfigured, Timeouts, resolve_target
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(function_app, name="function")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
+app.command("import")(import_cmd.import_evidence)
 
 out = Console()
 err = Console(stderr=True)

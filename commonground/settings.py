@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_aliases: int = Field(50, alias="COMMONGROUND_MAX_ALIASES")
     max_evidence_batch: int = Field(5000, alias="COMMONGROUND_MAX_EVIDENCE_BATCH")
     max_body_bytes: int = Field(10 * 1024 * 1024, alias="COMMONGROUND_MAX_BODY_BYTES")
+    # A bulk import is streamed to disk, not held in memory, so it may be much larger.
+    max_import_bytes: int = Field(512 * 1024 * 1024, alias="COMMONGROUND_MAX_IMPORT_BYTES")
 
     # Divergence maths (DESIGN.md §2); every threshold is named in the API's output.
     half_life_days: float = Field(365.0, alias="COMMONGROUND_HALF_LIFE_DAYS")

@@ -23,6 +23,8 @@ from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
+from api.limits import OutageStatus
+from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
 from schema.errors import CommonGroundError
 
@@ -76,6 +78,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ErrorCodes,
+        OutageStatus,
+        GraphQLMetrics,
     ]
     if settings.production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

@@ -1,0 +1,311 @@
+"""REST: bulk import of evidence (CSV or JSON Lines with a column mapping), streamed.
+
+The body is streamed to a spool file with the size limit applied as it arrives, validated
+whole (a bad row rejects the file with a row-numbered report, nothing written), then written
+in batches under an import id that becomes visible only when its last batch commits
+(``graph/imports.py``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO, Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.dependencies import ActorDep, DatabaseDep, SettingsDep
+from graph import imports
+from graph.imports import ColumnMapping, ImportFormat, ImportRejected
+from schema.errors import BadInput, Forbidden, NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["import"])
+
+IMPORT_PATH = "/api/v1/evidence:import"
+
+_CONTENT_TYPES = {
+    "text/csv": ImportFormat.CSV,
+    "application/csv": ImportFormat.CSV,
+    "application/x-ndjson": ImportFormat.JSONL,
+    "application/jsonl": ImportFormat.JSONL,
+    "application/json-lines": ImportFormat.JSONL,
+    "application/jsonlines": ImportFormat.JSONL,
+    "application/x-jsonlines": ImportFormat.JSONL,
+}
+
+CSV_EXAMPLE = (
+    "Ticket ID,Ticket subject,Created,Org ID,Proposition,Stance,Score\n"
+    "48213,Setup took our admin two weeks,2026-03-04 10:22,acct-northwind,"
+    "prop-3f1c0d9b8e2a4f6a1b7c9d0e,supports,4\n"
+)
+JSONL_EXAMPLE = (
+    '{"summary": "Could not connect our CRM", "source_type": "interview", '
+    '"proposition_id": "prop-3f1c0d9b8e2a4f6a1b7c9d0e", "stance": "SUPPORTS", '
+    '"observed_at": "2026-05-03", "idempotency_key": "int-2026-05-03-acme"}\n'
+)
+MAPPING_EXAMPLE = (
+    '{"summary": "Ticket subject", "observed_at": "Created", "source_ref": "Ticket ID", '
+    '"account_id": "Org ID", "proposition_id": "Proposition", "stance": "Stance", '
+    '"magnitude": "Score", "source_type": {"const": "support_ticket"}, '
+    '"idempotency_key": "Ticket ID"}'
+)
+
+
+class ImportSummary(BaseModel):
+    """What an import wrote."""
+
+    import_id: str = Field(description="The import's id; its evidence counts from completion.")
+    status: str = Field(description="`complete` once every batch has committed.")
+    rows: int = Field(description="Data rows read from the file.")
+    created: int = Field(description="Evidence items written by this import.")
+    already_present: int = Field(
+        description="Rows whose item an earlier import (or an unfinished one) already wrote."
+    )
+    duplicates: int = Field(description="Rows repeating an earlier row of the same file.")
+    bookmark: str | None = Field(
+        description="Send it back in `X-Bookmark` to read this import's evidence on a cluster."
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "import_id": "import-5b0c2a9e7d1f4c3a",
+                    "status": "complete",
+                    "rows": 2,
+                    "created": 2,
+                    "already_present": 0,
+                    "duplicates": 0,
+                    "bookmark": "FB:kcwQ...",
+                }
+            ]
+        }
+    }
+
+
+class ImportProblem(BaseModel):
+    row: int | None = Field(
+        description="The row (a CSV's header is row 1; a JSON Lines file's line number); "
+        "null for the file as a whole."
+    )
+    column: str | None = Field(description="The source column, as the file names it.")
+    message: str
+
+
+class ImportRejectedBody(BaseModel):
+    """The file was refused whole; nothing was written."""
+
+    error: str = "BAD_USER_INPUT"
+    message: str
+    problem_count: int = Field(description="All problems found; `problems` lists the first 100.")
+    problems: list[ImportProblem]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "error": "BAD_USER_INPUT",
+                    "message": "the file was rejected, nothing was written: 1 problem(s); ...",
+                    "problem_count": 1,
+                    "problems": [
+                        {
+                            "row": 7,
+                            "column": "Stance",
+                            "message": "stance must be SUPPORTS or CONTRADICTS, got 'maybe'",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+
+
+class ImportStatus(BaseModel):
+    """An import's state: `running`, `complete` or `failed`."""
+
+    id: str
+    status: str
+    rows: int
+    format: str | None = None
+    function: str | None = None
+    created_by: str
+    created_at: str
+    completed_at: str | None = None
+    created: int | None = None
+    already_present: int | None = None
+    duplicates: int | None = None
+    error: str | None = None
+
+
+def _format(requested: ImportFormat | None, content_type: str | None) -> ImportFormat:
+    if requested is not None:
+        return requested
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in _CONTENT_TYPES:
+        return _CONTENT_TYPES[media]
+    raise HTTPException(
+        415,
+        "say what the body is: ?format=csv or ?format=jsonl, or Content-Type text/csv or "
+        "application/x-ndjson",
+    )
+
+
+async def _spool(request: Request, limit: int) -> IO[bytes]:
+    """Stream the body to a temporary file, refusing it as soon as it passes ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the file is larger than the limit of {limit} bytes")
+    spool = tempfile.TemporaryFile(prefix="commonground-upload-")
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"the file is larger than the limit of {limit} bytes")
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def _bookmarks(header: str | None) -> list[str] | None:
+    marks = [b.strip() for b in (header or "").split(",") if b.strip()]
+    return marks or None
+
+
+@router.post(
+    "/evidence:import",
+    summary="Bulk-import evidence from a CSV or JSON Lines file",
+    description=(
+        "Send the file as the request body (streamed; up to the import size limit). Say its "
+        "format with `?format=csv|jsonl` or the Content-Type (`text/csv`, "
+        "`application/x-ndjson`). A column `mapping` (JSON, in the query or the "
+        "`X-Import-Mapping` header) names the source column of each of our fields — `summary`, "
+        "`source_type`, `proposition_id`, `stance` (required), `strength`, `magnitude`, "
+        "`source_ref`, `observed_at`, `account_id`, `idempotency_key` — or gives a constant "
+        '(`{"const": "survey"}`), translates values (`{"column": "Sentiment", "values": '
+        '{"positive": "SUPPORTS"}}`) or parses dates (`{"column": "Created", "format": '
+        '"%d/%m/%Y"}`); unmapped fields are read from columns named like them. Times without '
+        "a zone are read as UTC.\n\n"
+        "The whole file is validated first: any bad row rejects it with a row-numbered report "
+        "(422) and nothing is written. Then rows are written in batches under an import id; "
+        "the evidence counts only once the last batch has committed. Each row is keyed by its "
+        "idempotency column (per source type and proposition) or by a hash of its content, so "
+        "sending the same file again writes nothing new."
+    ),
+    response_model=ImportSummary,
+    responses={
+        400: {"model": ErrorBody, "description": "A bad mapping or parameter"},
+        401: {"description": "No valid token"},
+        403: {"model": ErrorBody, "description": "Viewers may not import"},
+        413: {"description": "The file is larger than the import size limit"},
+        415: {"description": "The format is neither given nor implied by the Content-Type"},
+        422: {"model": ImportRejectedBody, "description": "The file was rejected whole"},
+        503: {"description": "The database is unreachable; retry after Retry-After seconds"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": CSV_EXAMPLE,
+                },
+                "application/x-ndjson": {
+                    "schema": {"type": "string"},
+                    "example": JSONL_EXAMPLE,
+                },
+            },
+        }
+    },
+)
+async def import_evidence(
+    request: Request,
+    db: DatabaseDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    format: Annotated[
+        ImportFormat | None,
+        Query(description="csv or jsonl; else taken from the Content-Type."),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        Query(
+            description="The column mapping, as JSON (or send it in `X-Import-Mapping`).",
+            examples=[MAPPING_EXAMPLE],
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str, Query(min_length=1, max_length=1, description="The CSV delimiter.")
+    ] = ",",
+    x_import_mapping: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_bookmark: Annotated[
+        str | None,
+        Header(description="Bookmarks of earlier writes the validation must see."),
+    ] = None,
+) -> Any:
+    if not actor.can_write:
+        raise Forbidden("viewers may read but not import evidence")
+    fmt = _format(format, request.headers.get("content-type"))
+    if mapping is not None and x_import_mapping is not None:
+        raise BadInput("send the column mapping once: in the query or in X-Import-Mapping")
+    column_mapping = ColumnMapping.parse(mapping if mapping is not None else x_import_mapping)
+    spool = await _spool(request, settings.max_import_bytes)
+    try:
+        try:
+            validated = await imports.validate(
+                db,
+                spool,
+                fmt,
+                column_mapping,
+                delimiter=delimiter,
+                bookmarks=_bookmarks(x_bookmark),
+            )
+        except ImportRejected as rejected:
+            body = ImportRejectedBody(
+                message=rejected.message,
+                problem_count=rejected.problem_count,
+                problems=[ImportProblem(**p.as_json()) for p in rejected.problems],
+            )
+            return JSONResponse(body.model_dump(), status_code=422)
+    finally:
+        spool.close()
+    try:
+        result = await imports.write(db, actor, validated)
+    finally:
+        validated.close()
+    return ImportSummary(
+        import_id=result.import_id,
+        status=result.status,
+        rows=result.rows,
+        created=result.created,
+        already_present=result.already_present,
+        duplicates=result.duplicates,
+        bookmark=",".join(result.bookmarks) or None,
+    )
+
+
+@router.get(
+    "/imports/{import_id}",
+    summary="An import's state",
+    response_model=ImportStatus,
+    responses={404: {"model": ErrorBody, "description": "No such import"}},
+)
+async def import_status(import_id: str, db: DatabaseDep, actor: ActorDep) -> ImportStatus:
+    found = await db.read(imports.get, import_id)
+    if found is None:
+        raise NotFound("import", import_id)
+    return ImportStatus(
+        **{
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in found.items()
+            if k in ImportStatus.model_fields
+        }
+    )

@@ -1,0 +1,1 @@
+"""Subcommands of the `commonground` CLI that live in their own modules."""

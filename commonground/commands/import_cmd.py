@@ -1,0 +1,154 @@
+"""`commonground import FILE`: bulk-import evidence from CSV or JSON Lines, with a progress bar.
+
+Writes through ``graph/imports.py`` directly (no HTTP), with the same column mapping,
+whole-file validation and row-numbered report as ``POST /api/v1/evidence:import``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph import imports, members
+from graph.connection import Database
+from graph.imports import ColumnMapping, ImportFormat, ImportRejected, ImportResult
+from schema.errors import BadInput, NotFound
+from schema.models import Actor
+
+_SUFFIXES = {".csv": ImportFormat.CSV, ".jsonl": ImportFormat.JSONL, ".ndjson": ImportFormat.JSONL}
+
+
+def import_evidence(
+    file: Annotated[
+        Path, typer.Argument(help="The CSV or JSON Lines file.", exists=True, dir_okay=False)
+    ],
+    format: Annotated[
+        ImportFormat | None,
+        typer.Option("--format", help="csv or jsonl (default: from the file's extension)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help='A JSON file mapping our fields to your columns, e.g. {"summary": "Subject", '
+            '"source_type": {"const": "support_ticket"}}.',
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    member: Annotated[
+        str | None,
+        typer.Option("--member", help="Record the evidence as this member (and their function)."),
+    ] = None,
+    delimiter: Annotated[str, typer.Option(help="The CSV delimiter.")] = ",",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result or the report as JSON.")
+    ] = False,
+) -> None:
+    """Bulk-import evidence: validated whole first (a bad row rejects the file, nothing
+    written), then written in batches that count only once the last one commits. Resending
+    the same file writes nothing new."""
+    from commonground.cli import err, fail, settings_for, with_database
+
+    fmt = format or _SUFFIXES.get(file.suffix.lower())
+    if fmt is None:
+        raise fail(f"say the format of {file.name}: --format csv or --format jsonl")
+    try:
+        column_mapping = ColumnMapping.parse(mapping.read_bytes() if mapping else None)
+    except BadInput as error:
+        raise fail(error.message) from None
+
+    async def work(db: Database) -> ImportResult | ImportRejected:
+        actor = Actor.system()
+        if member is not None:
+            found = await db.read(members.find, member)
+            if found is None or not found.active:
+                raise NotFound("active member", member)
+            actor = Actor(
+                member_id=found.id, name=found.name, function=found.function, role=found.role
+            )
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+        ) as progress:
+            checking = progress.add_task(f"Validating {file.name}", total=None)
+            with file.open("rb") as raw:
+                try:
+                    validated = await imports.validate(
+                        db, raw, fmt, column_mapping, delimiter=delimiter
+                    )
+                except ImportRejected as rejected:
+                    return rejected
+            progress.update(checking, total=1, completed=1)
+            writing = progress.add_task("Writing", total=validated.distinct)
+
+            async def advance(done: int, total: int) -> None:
+                progress.update(writing, completed=done)
+
+            try:
+                return await imports.write(db, actor, validated, progress=advance)
+            finally:
+                validated.close()
+
+    outcome = with_database(settings_for(), work)
+    if isinstance(outcome, ImportRejected):
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "error": outcome.code,
+                        "message": outcome.message,
+                        "problem_count": outcome.problem_count,
+                        "problems": [p.as_json() for p in outcome.problems],
+                    }
+                )
+            )
+        else:
+            table = Table("row", "column", "problem", title="The file was rejected")
+            for problem in outcome.problems:
+                table.add_row(
+                    "" if problem.row is None else str(problem.row),
+                    problem.column or "",
+                    problem.message,
+                )
+            err.print(table)
+            err.print(
+                f"{outcome.problem_count} problem(s)"
+                + (
+                    f"; the first {len(outcome.problems)} are shown"
+                    if outcome.problem_count > len(outcome.problems)
+                    else ""
+                )
+                + ". Nothing was written."
+            )
+        raise typer.Exit(1)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "import_id": outcome.import_id,
+                    "status": outcome.status,
+                    "rows": outcome.rows,
+                    "created": outcome.created,
+                    "already_present": outcome.already_present,
+                    "duplicates": outcome.duplicates,
+                }
+            )
+        )
+        return
+    err.print(
+        f"Imported {file.name} as {outcome.import_id} at {datetime.now(UTC):%H:%M:%S} UTC: "
+        f"{outcome.rows} row(s), {outcome.created} created, {outcome.already_present} already "
+        f"present, {outcome.duplicates} repeated in the file."
+    )
+    print(outcome.import_id)
