@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from api.rest.workshop import ASSETS
 from api.rest.workshop_events import ChangeFeed, stream
 from graph import members, propositions, seeding, votes
 from graph.connection import Database
 from schema.models import Actor
 from schema.vocabulary import Relation, Role
+from schema.votes import BallotCast, VoteOpen
 from tests.factories import Caller, make_caller
+from tests.graph.test_votes import two_propositions
 
 OPS = "seg-mid-market-ops"
 API = "/api/v1/workshop"
@@ -49,13 +53,17 @@ async def test_the_page_shell_and_its_assets_are_public_and_self_contained(
     csp = page.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp
     assert "/workshop/assets/workshop.js" in page.text
-    assert "http://" not in page.text and "https://" not in page.text  # no CDN
+    assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no CDN
     script = await client.get("/workshop/assets/workshop.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    for name in ("workshop.css", "graph.js"):
+    assert {"workshop.js", "workshop.css", "graph.js", "vote.js"} <= set(ASSETS)
+    for name in ASSETS:
         asset = await client.get(f"/workshop/assets/{name}")
         assert asset.status_code == 200, name
-        assert "https://" not in asset.text and "http://" not in asset.text, name
+        # Everything loads from this server: relative module imports, no remote URL or @import.
+        imports = re.findall(r"""^import .* from "([^"]+)";""", asset.text, re.MULTILINE)
+        assert all(target.startswith("./") for target in imports), (name, imports)
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", asset.text), name
     cached = await client.get(
         "/workshop/assets/workshop.js", headers={"If-None-Match": script.headers["etag"]}
     )
@@ -94,6 +102,7 @@ async def test_the_data_needs_a_token_and_says_how_to_get_one(
     await db.write(members.deactivate, Actor.system(), caller.member.id, datetime.now(UTC))
     revoked = await client.get(f"{API}/segments", headers=caller.headers)
     assert revoked.status_code == 401 and "no longer valid" in revoked.json()["detail"]
+    assert 'error="invalid_token"' in revoked.headers["www-authenticate"]
     assert (await client.get(f"{API}/events")).status_code == 401
 
 
@@ -262,11 +271,9 @@ async def test_bad_vote_requests_are_refused_and_change_nothing(
 async def test_the_change_feed_tells_open_pages_about_ballots_and_stops_when_they_leave(
     db: Database,
 ) -> None:
-    _, pain, _ = await _one_vote_world(db)
+    _, pain, _ = await two_propositions(db)
     facilitator = await make_caller(db, "design", Role.FACILITATOR)
     member = await make_caller(db, "product")
-    from schema.votes import BallotCast, VoteOpen
-
     vote = await db.write(
         votes.open_vote, facilitator.actor, VoteOpen(proposition_ids=[pain]), datetime.now(UTC)
     )
@@ -297,9 +304,3 @@ async def test_the_change_feed_tells_open_pages_about_ballots_and_stops_when_the
 
 async def _never_disconnected() -> bool:
     return False
-
-
-async def _one_vote_world(db: Database) -> tuple[str, str, str]:
-    from tests.graph.test_votes import two_propositions
-
-    return await two_propositions(db)
