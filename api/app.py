@@ -20,6 +20,7 @@ from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
 from api.rest.imports import IMPORT_PATH
 from api.rest.imports import router as imports_router
+from api.rest.snapshots import router as snapshots_router
 from api.rest.workshop import router as workshop_router
 from commonground import __version__
 from commonground.settings import Settings, get_settings
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(graphql, prefix="/graphql", tags=["graphql"])
     app.include_router(workshop_router)
     app.include_router(imports_router)
+    app.include_router(snapshots_router)
     # Outermost last: metrics see every answer, including the limits' 413, 504 and 503.
     limits.install(app, settings, large_body_paths=[IMPORT_PATH])
     metrics.install(app)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from commonground.commands import import_cmd
+from commonground.commands import snapshot as snapshot_cmd
 from commonground.settings import Settings, get_settings
 from graph import bootstrap, local_neo4j
 from graph.connection import Database, DatabaseNotConfigured, Timeouts, resolve_target
@@ -38,6 +39,7 @@ app.add_typer(function_app, name="function")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
 app.command("import")(import_cmd.import_evidence)
+app.add_typer(snapshot_cmd.app, name="snapshot")
 
 out = Console()
 err = Console(stderr=True)

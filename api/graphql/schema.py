@@ -23,6 +23,7 @@ from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
+from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.limits import OutageStatus
 from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
@@ -30,6 +31,9 @@ from schema.errors import CommonGroundError
 
 QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery)
 MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation)
+
+QUERIES += (SnapshotQuery,)
+MUTATIONS += (SnapshotMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -1,0 +1,314 @@
+"""GraphQL for snapshots: list, read, diff and create (DESIGN.md §3).
+
+The snapshot's files (JSON, reports, CSV) are served by REST (``api/rest/snapshots.py``);
+``Snapshot.files`` gives their paths.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.types import PageInfo
+from api.reports.words import summary as plain_summary
+from graph import snapshot_diff, snapshots
+from graph.divergence import EngineSettings
+from graph.pagination import check_page_size, decode_cursor, encode_cursor
+from graph.snapshot_figures import figures_for
+from schema import snapshot as model
+from schema.errors import BadInput
+
+
+@strawberry.type(description="How many records of each kind a snapshot froze.")
+class SnapshotCounts:
+    functions: int
+    entities: int
+    propositions: int
+    evidence: int
+    beliefs: int
+    imports: int
+
+
+@strawberry.type(description="The alignment index when the snapshot was taken.")
+class SnapshotAlignment:
+    alpha: float | None = strawberry.field(
+        description="Krippendorff's alpha over the functions' beliefs; null below 5 units."
+    )
+    alpha_low: float | None = strawberry.field(description="95% bootstrap interval, low end.")
+    alpha_high: float | None = strawberry.field(description="95% bootstrap interval, high end.")
+    mean_abs_difference: float | None = strawberry.field(
+        description="Mean absolute difference between two functions' beliefs."
+    )
+    units: int = strawberry.field(description="Propositions believed by two or more functions.")
+
+
+@strawberry.type(description="Where the snapshot's files are served (GET, with a token).")
+class SnapshotFiles:
+    json: str = strawberry.field(description="The restorable, schema-versioned JSON file.")
+    markdown: str
+    html: str = strawberry.field(description="A self-contained report with charts.")
+    csv: str = strawberry.field(description="CSV tables; add ?table=… (default heatmap).")
+
+
+@strawberry.type(
+    description="The model frozen as of a time, with its alignment figures. Immutable."
+)
+class Snapshot:
+    id: strawberry.ID
+    fingerprint: str = strawberry.field(
+        description="SHA-256 of the canonical JSON (RFC 8785) of the model content; restoring "
+        "a snapshot into an empty database and snapshotting again reproduces it."
+    )
+    label: str | None
+    as_of: datetime = strawberry.field(description="The time the model is frozen as of.")
+    created_at: datetime
+    created_by: str = strawberry.field(description="The id of the member who took it.")
+    schema_version: int = strawberry.field(description="The version of the snapshot file format.")
+    counts: SnapshotCounts
+    alignment_alpha: strawberry.Private[float | None]
+    alignment_units: strawberry.Private[int]
+    alignment_mad: strawberry.Private[float | None]
+
+    @strawberry.field(description="The alignment index at the snapshot's time.")
+    async def alignment(self, info: Info[Context, None]) -> SnapshotAlignment:
+        figures = await snapshots.figures(info.context.db, str(self.id))
+        a = figures.get("alignment") or {}
+        return SnapshotAlignment(
+            alpha=a.get("alpha"),
+            alpha_low=a.get("alpha_low"),
+            alpha_high=a.get("alpha_high"),
+            mean_abs_difference=a.get("mean_abs_difference"),
+            units=int(a.get("units") or 0),
+        )
+
+    @strawberry.field(description="The snapshot's figures in plain sentences, as reports open.")
+    async def summary(self, info: Info[Context, None]) -> list[str]:
+        found = await snapshots.get(info.context.db, str(self.id))
+        return plain_summary(found, await snapshots.figures(info.context.db, found.id))
+
+    @strawberry.field(description="Paths of the snapshot's files.")
+    def files(self) -> SnapshotFiles:
+        base = f"/api/v1/snapshots/{self.id}"
+        return SnapshotFiles(
+            json=f"{base}.json", markdown=f"{base}.md", html=f"{base}.html", csv=f"{base}.csv"
+        )
+
+    @classmethod
+    def from_model(cls, s: model.SnapshotInfo) -> Snapshot:
+        counts = {k: int(s.counts.get(k, 0)) for k in model.SECTIONS}
+        return cls(
+            id=strawberry.ID(s.id),
+            fingerprint=s.fingerprint,
+            label=s.label,
+            as_of=s.as_of,
+            created_at=s.created_at,
+            created_by=s.created_by,
+            schema_version=s.schema_version,
+            counts=SnapshotCounts(**counts),
+            alignment_alpha=s.alignment_alpha,
+            alignment_units=s.alignment_units,
+            alignment_mad=s.mean_abs_difference,
+        )
+
+
+@strawberry.type
+class SnapshotEdge:
+    cursor: str
+    node: Snapshot
+
+
+@strawberry.type(description="A page of snapshots, newest first.")
+class SnapshotConnection:
+    edges: list[SnapshotEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The snapshots of this page, without cursors.")
+    def nodes(self) -> list[Snapshot]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type(description="An entity or proposition that appeared, vanished or retired.")
+class SnapshotModelChange:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="An entity kind, or PROPOSITION.")
+    name: str = strawberry.field(description="Its name; for a proposition, its sentence.")
+
+
+@strawberry.type(description="A function's current belief that moved between two snapshots.")
+class SnapshotBeliefShift:
+    function: str
+    proposition_id: strawberry.ID
+    text: str
+    before: float | None = strawberry.field(description="p in the older snapshot; null: none.")
+    after: float | None = strawberry.field(description="p in the newer snapshot; null: none.")
+    change: str = strawberry.field(description="moved, new or withdrawn.")
+    delta: float | None
+
+
+@strawberry.type(description="A belief gap or disagreement that appeared, vanished or changed.")
+class SnapshotDivergenceChange:
+    kind: str = strawberry.field(description="belief_gap or disagreement.")
+    change: str = strawberry.field(description="appeared, vanished or changed.")
+    proposition_id: strawberry.ID
+    text: str
+    function: str | None = strawberry.field(description="For a belief gap: whose belief.")
+    before: float | None = strawberry.field(description="The gap (or spread) before.")
+    after: float | None = strawberry.field(description="The gap (or spread) after.")
+
+
+def _changes(rows: list[model.EntityChange]) -> list[SnapshotModelChange]:
+    return [SnapshotModelChange(id=strawberry.ID(r.id), kind=r.kind, name=r.name) for r in rows]
+
+
+@strawberry.type(description="What changed from one snapshot to another.")
+class SnapshotDiff:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    from_as_of: datetime
+    to_as_of: datetime
+    entities_added: list[SnapshotModelChange]
+    entities_removed: list[SnapshotModelChange]
+    entities_retired: list[SnapshotModelChange]
+    propositions_added: list[SnapshotModelChange]
+    propositions_removed: list[SnapshotModelChange]
+    propositions_retired: list[SnapshotModelChange]
+    belief_shifts: list[SnapshotBeliefShift] = strawberry.field(
+        description="Current beliefs that moved by shiftThreshold or more, appeared or went."
+    )
+    divergence_changes: list[SnapshotDivergenceChange]
+    alpha_before: float | None
+    alpha_after: float | None
+    alpha_change: float | None
+    mean_abs_difference_before: float | None
+    mean_abs_difference_after: float | None
+    shift_threshold: float
+
+    @classmethod
+    def from_model(cls, d: model.SnapshotDiff) -> SnapshotDiff:
+        return cls(
+            from_id=strawberry.ID(d.from_id),
+            to_id=strawberry.ID(d.to_id),
+            from_as_of=d.from_as_of,
+            to_as_of=d.to_as_of,
+            entities_added=_changes(d.entities_added),
+            entities_removed=_changes(d.entities_removed),
+            entities_retired=_changes(d.entities_retired),
+            propositions_added=_changes(d.propositions_added),
+            propositions_removed=_changes(d.propositions_removed),
+            propositions_retired=_changes(d.propositions_retired),
+            belief_shifts=[
+                SnapshotBeliefShift(
+                    function=s.function,
+                    proposition_id=strawberry.ID(s.proposition_id),
+                    text=s.text,
+                    before=s.before,
+                    after=s.after,
+                    change=s.change,
+                    delta=s.delta,
+                )
+                for s in d.belief_shifts
+            ],
+            divergence_changes=[
+                SnapshotDivergenceChange(
+                    kind=c.kind,
+                    change=c.change,
+                    proposition_id=strawberry.ID(c.proposition_id),
+                    text=c.text,
+                    function=c.function,
+                    before=c.before,
+                    after=c.after,
+                )
+                for c in d.divergence_changes
+            ],
+            alpha_before=d.alpha_before,
+            alpha_after=d.alpha_after,
+            alpha_change=d.alpha_change,
+            mean_abs_difference_before=d.mean_abs_difference_before,
+            mean_abs_difference_after=d.mean_abs_difference_after,
+            shift_threshold=d.shift_threshold,
+        )
+
+
+@strawberry.type
+class SnapshotQuery:
+    @strawberry.field(description="Snapshots, newest first.")
+    async def snapshots(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> SnapshotConnection:
+        ctx = info.context
+        ctx.actor  # noqa: B018 - reading needs a token
+        limit = check_page_size(first, 20, ctx.settings.max_page_size)
+        after_key = [str(k) for k in decode_cursor(after).after] if after else None
+        rows, total = await ctx.read(snapshots.list_page, after=after_key, limit=limit + 1)
+        page = rows[:limit]
+        edges = [
+            SnapshotEdge(
+                cursor=encode_cursor(ctx.now, [s.created_at.isoformat(), s.id]),
+                node=Snapshot.from_model(s),
+            )
+            for s in page
+        ]
+        return SnapshotConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > limit,
+                end_cursor=edges[-1].cursor if edges else None,
+                as_of=ctx.now,
+            ),
+            total_count=total,
+        )
+
+    @strawberry.field(description="One snapshot by id.")
+    async def snapshot(self, info: Info[Context, None], id: strawberry.ID) -> Snapshot | None:
+        info.context.actor  # noqa: B018
+        found = await info.context.read(snapshots.get_in, str(id))
+        return None if found is None else Snapshot.from_model(found)
+
+    @strawberry.field(
+        description="What changed between two snapshots: entities and propositions added, "
+        "removed and retired, belief shifts per function, divergences, the alignment index."
+    )
+    async def snapshot_diff(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        to: strawberry.ID,
+    ) -> SnapshotDiff:
+        info.context.actor  # noqa: B018
+        return SnapshotDiff.from_model(
+            await snapshot_diff.diff(info.context.db, str(from_), str(to))
+        )
+
+
+@strawberry.type
+class SnapshotMutation:
+    @strawberry.mutation(
+        description="Freeze the model and its alignment figures as of a time (default now). "
+        "The same idempotencyKey returns the first snapshot."
+    )
+    async def create_snapshot(
+        self,
+        info: Info[Context, None],
+        label: str | None = None,
+        as_of: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Snapshot:
+        ctx = info.context
+        actor = ctx.writer()
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+            raise BadInput("idempotencyKey must be 1-200 characters")
+        created, _ = await snapshots.create(
+            ctx.db,
+            actor,
+            figures_for(EngineSettings.from_settings(ctx.settings)),
+            label=label,
+            as_of=as_of,
+            idempotency_key=idempotency_key,
+            now=ctx.now,
+        )
+        return Snapshot.from_model(created)

@@ -1,0 +1,311 @@
+"""`commonground snapshot …`: create, list, export, diff and restore alignment snapshots."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph.connection import Database
+from schema.errors import CommonGroundError
+from schema.models import Actor
+from schema.snapshot import SnapshotDiff
+
+app = typer.Typer(
+    help="Alignment snapshots: freeze, export, compare, restore.", no_args_is_help=True
+)
+
+
+def _cli() -> Any:
+    import commonground.cli as cli
+
+    return cli
+
+
+def _figures(settings: Any) -> Any:
+    from graph.divergence import EngineSettings
+    from graph.snapshot_figures import figures_for
+
+    return figures_for(EngineSettings.from_settings(settings))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_cli().err,
+        transient=True,
+    )
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _cli().fail(f"--as-of {value!r} is not an ISO date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command("create")
+def create(
+    label: Annotated[str | None, typer.Option("--label", help="e.g. 'Q3 planning'.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Freeze the model as of this time (ISO, UTC by default)."),
+    ] = None,
+) -> None:
+    """Freeze the model and its alignment figures as of a time (default: now)."""
+    from graph import snapshots
+
+    cli = _cli()
+    settings = cli.settings_for()
+    moment = _as_of(as_of)
+
+    async def work(db: Database) -> Any:
+        with _progress() as bar:
+            task = bar.add_task("freezing the model", total=None)
+            return await snapshots.create(
+                db,
+                Actor.system(),
+                _figures(settings),
+                label=label,
+                as_of=moment,
+                on_record=lambda _: bar.advance(task),
+            )
+
+    info, _ = cli.with_database(settings, work)
+    alpha = "—" if info.alignment_alpha is None else f"{info.alignment_alpha:.2f}"
+    cli.err.print(
+        f"Snapshot [bold]{info.id}[/] as of {info.as_of.isoformat()}: "
+        f"{sum(info.counts.values())} records, alignment index {alpha}\n"
+        f"fingerprint {info.fingerprint}",
+        highlight=False,
+    )
+    print(info.id)
+
+
+@app.command("list")
+def list_snapshots(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the snapshots, newest first."""
+    from graph import snapshots
+
+    cli = _cli()
+
+    async def work(db: Database) -> Any:
+        found, _ = await db.read(snapshots.list_page, after=None, limit=1000)
+        return found
+
+    found = cli.with_database(cli.settings_for(), work)
+    if as_json:
+        print(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
+        return
+    table = Table("id", "label", "as of", "created", "alpha", "records", "fingerprint")
+    for s in found:
+        table.add_row(
+            s.id,
+            s.label or "",
+            s.as_of.strftime("%Y-%m-%d %H:%M"),
+            s.created_at.strftime("%Y-%m-%d %H:%M"),
+            "—" if s.alignment_alpha is None else f"{s.alignment_alpha:.2f}",
+            str(sum(s.counts.values())),
+            s.fingerprint[:16] + "…",
+        )
+    cli.out.print(table)
+
+
+@app.command("export")
+def export(
+    snapshot_id: Annotated[str, typer.Argument(help="The snapshot's id (snap-…).")],
+    fmt: Annotated[str, typer.Option("--format", help="json | md | html | csv")] = "json",
+    no_quotes: Annotated[
+        bool,
+        typer.Option("--no-quotes", help="Leave evidence quotes out (for outside audiences)."),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Write to this file (a directory: every CSV table)."),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="CSV: which table (default heatmap)."),
+    ] = None,
+) -> None:
+    """Export a snapshot: JSON (restorable), Markdown, HTML report or CSV tables."""
+    from api.reports import FORMATS
+    from api.reports import export as render
+    from api.reports.tables import TABLES
+    from graph import snapshots
+
+    cli = _cli()
+    if fmt not in FORMATS:
+        raise cli.fail(f"--format must be one of {', '.join(FORMATS)}")
+    if table is not None and table not in TABLES:
+        raise cli.fail(f"--table must be one of {', '.join(TABLES)}")
+    to_directory = output is not None and output.is_dir()
+    if to_directory and fmt != "csv":
+        raise cli.fail(f"--output {output} is a directory; only --format csv writes one per table")
+
+    async def write(db: Database, handle: IO[bytes], name: str | None, bar: Progress) -> None:
+        info = await snapshots.get(db, snapshot_id)
+        total = sum(info.counts.values()) if fmt in ("json", "csv") else None
+        task = bar.add_task(f"exporting {name or fmt}", total=total)
+        async for piece in render(db, snapshot_id, fmt, quotes=not no_quotes, table=name):
+            handle.write(piece)
+            if total is not None:
+                bar.update(task, advance=piece.count(b"\n"))
+
+    async def work(db: Database) -> list[Path]:
+        written: list[Path] = []
+        with _progress() as bar:
+            if to_directory:
+                assert output is not None
+                for name in TABLES:
+                    path = output / f"{snapshot_id}-{name}.csv"
+                    with path.open("wb") as handle:
+                        await write(db, handle, name, bar)
+                    written.append(path)
+            elif output is not None:
+                with output.open("wb") as handle:
+                    await write(db, handle, table, bar)
+                written.append(output)
+            else:
+                await write(db, sys.stdout.buffer, table, bar)
+                sys.stdout.buffer.flush()
+        return written
+
+    for path in cli.with_database(cli.settings_for(), work):
+        cli.err.print(f"Wrote {path}", highlight=False)
+
+
+def _p(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _print_diff(result: SnapshotDiff) -> None:
+    cli = _cli()
+    change = result.alpha_change
+    cli.out.print(
+        f"[bold]{result.from_id}[/] ({result.from_as_of:%Y-%m-%d}) → [bold]{result.to_id}[/] "
+        f"({result.to_as_of:%Y-%m-%d})\nalignment index {_p(result.alpha_before)} → "
+        f"{_p(result.alpha_after)}"
+        + ("" if change is None else f" ({change:+.2f})")
+        + f"; mean difference {_p(result.mean_abs_difference_before)} → "
+        f"{_p(result.mean_abs_difference_after)}",
+        highlight=False,
+    )
+    model = Table("change", "kind", "name", "id", title="Entities and propositions")
+    for label, rows in (
+        ("added", result.entities_added + result.propositions_added),
+        ("removed", result.entities_removed + result.propositions_removed),
+        ("retired", result.entities_retired + result.propositions_retired),
+    ):
+        for row in rows:
+            model.add_row(label, row.kind.lower(), row.name, row.id)
+    cli.out.print(model if model.row_count else "No entities or propositions changed.")
+    shifts = Table(
+        "function",
+        "proposition",
+        "before",
+        "after",
+        "change",
+        title=f"Belief shifts (by {result.shift_threshold:g} or more)",
+    )
+    for s in sorted(result.belief_shifts, key=lambda s: (s.function, s.text)):
+        delta = s.delta
+        shifts.add_row(
+            s.function,
+            s.text,
+            _p(s.before),
+            _p(s.after),
+            s.change if delta is None else f"{delta:+.2f}",
+        )
+    cli.out.print(shifts if shifts.row_count else "No belief moved.")
+    divergences = Table(
+        "divergence", "change", "function", "proposition", "before", "after", title="Divergences"
+    )
+    for d in result.divergence_changes:
+        divergences.add_row(
+            "belief gap" if d.kind == "belief_gap" else "disagreement",
+            d.change,
+            d.function or "",
+            d.text,
+            _p(d.before),
+            _p(d.after),
+        )
+    cli.out.print(divergences if divergences.row_count else "No divergence changed.")
+
+
+@app.command("diff")
+def diff(
+    older: Annotated[str, typer.Argument(help="The earlier snapshot's id.")],
+    newer: Annotated[str, typer.Argument(help="The later snapshot's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """What changed between two snapshots."""
+    from graph import snapshot_diff
+
+    cli = _cli()
+    result = cli.with_database(cli.settings_for(), lambda db: snapshot_diff.diff(db, older, newer))
+    if as_json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        _print_diff(result)
+
+
+@app.command("restore")
+def restore(
+    file: Annotated[
+        Path, typer.Argument(help="A JSON snapshot file.", exists=True, dir_okay=False)
+    ],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Add the content to a database that already has entities."),
+    ] = False,
+) -> None:
+    """Restore a snapshot file into an empty database (same ids, times and fingerprint)."""
+    from graph import snapshot_restore
+    from graph.snapshot_content import Fingerprinter, from_iso, iter_content
+
+    cli = _cli()
+    try:
+        snapshot = snapshot_restore.SnapshotFile(file)
+    except CommonGroundError as error:
+        raise cli.fail(error.message) from None
+
+    async def work(db: Database) -> tuple[dict[str, int], str]:
+        with _progress() as bar:
+            task = bar.add_task("restoring", total=None)
+            written = await snapshot_restore.restore(
+                db, snapshot, force=force, on_progress=lambda _, n: bar.advance(task, n)
+            )
+            hasher = Fingerprinter()
+            as_of = from_iso(snapshot.header.snapshot["as_of"])
+            assert as_of is not None
+            async for section, record in iter_content(db, as_of):
+                hasher.add(section, record)
+        return written, hasher.hexdigest()
+
+    written, fingerprint = cli.with_database(cli.settings_for(), work)
+    counts = ", ".join(f"{n} {section}" for section, n in written.items())
+    cli.err.print(f"Restored {counts}.", highlight=False)
+    if fingerprint == snapshot.header.snapshot["fingerprint"]:
+        cli.err.print(f"Fingerprint verified: {fingerprint}", highlight=False)
+    else:
+        cli.err.print(
+            f"The database as of {snapshot.header.snapshot['as_of']} now fingerprints "
+            f"{fingerprint[:16]}…, not the file's {snapshot.header.snapshot['fingerprint'][:16]}…"
+            " (it held other content before the restore).",
+            highlight=False,
+        )

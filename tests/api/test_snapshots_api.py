@@ -1,0 +1,174 @@
+"""Snapshots through the API: create (idempotent), list, read, diff, and the streamed files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+
+from graph import entities, members
+from graph.connection import Database
+from schema.models import Actor
+from schema.vocabulary import EntityKind, Role
+from tests.factories import gql, make_caller
+from tests.graph.test_snapshots import BASE, small_company
+
+CREATE = """
+mutation($label: String, $asOf: DateTime, $key: String) {
+  createSnapshot(label: $label, asOf: $asOf, idempotencyKey: $key) {
+    id fingerprint label asOf createdAt
+    counts { entities propositions evidence beliefs }
+    alignment { alpha units meanAbsDifference }
+    summary
+    files { json html csv }
+  }
+}
+"""
+DIFF = """
+query($a: ID!, $b: ID!) {
+  snapshotDiff(from: $a, to: $b) {
+    entitiesAdded { id name } entitiesRetired { id name }
+    propositionsAdded { id name }
+    beliefShifts { function text before after change }
+    divergenceChanges { kind change function }
+    alphaBefore alphaAfter alphaChange
+  }
+}
+"""
+
+
+async def test_create_list_read_and_diff_snapshots(client: httpx.AsyncClient, db: Database) -> None:
+    ids = await small_company(db)
+    pm = await make_caller(db, "product")
+    viewer = await make_caller(db, "sales", Role.VIEWER)
+
+    refused = await gql(client, viewer, CREATE, label="nope")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
+
+    early = (BASE + timedelta(days=1, hours=1)).isoformat()
+    first = (await gql(client, pm, CREATE, label="Kick-off", asOf=early, key="k-1"))["data"]
+    snap_a = first["createSnapshot"]  # type: ignore[index]
+    assert snap_a["label"] == "Kick-off"
+    assert snap_a["counts"] == {"entities": 9, "propositions": 6, "evidence": 0, "beliefs": 18}
+    assert snap_a["files"]["html"] == f"/api/v1/snapshots/{snap_a['id']}.html"
+    again = (await gql(client, pm, CREATE, label="Other", key="k-1"))["data"]
+    assert again["createSnapshot"]["id"] == snap_a["id"]  # type: ignore[index]
+
+    # Between the two snapshots: a new pain, a retired one, and product changes its mind.
+    now = datetime.now(UTC)
+    await db.write(
+        entities.upsert_by_id,
+        EntityKind.PAIN,
+        {"id": "pain-new", "name": "Too many dashboards", "created_at": now, "created_by": "m"},
+    )
+    await db.write(entities.retire, Actor.system(), "pain-4", "out of scope", now)
+    changed = await gql(
+        client,
+        pm,
+        "mutation($p: ID!) { stateBelief(input: {propositionId: $p, p: 0.99}) { p } }",
+        p=ids["Slow setup"],
+    )
+    assert "errors" not in changed, changed
+    later = (await gql(client, pm, CREATE, label="Q4"))["data"]["createSnapshot"]  # type: ignore[index]
+    assert later["counts"]["evidence"] == 16
+    assert later["alignment"]["units"] == 5 and later["alignment"]["alpha"] is not None
+    assert any("propositions" in s for s in later["summary"])
+
+    listing = await gql(
+        client,
+        pm,
+        "{ snapshots(first: 1) { totalCount nodes { id label } "
+        "pageInfo { hasNextPage endCursor } } }",
+    )
+    page = listing["data"]["snapshots"]  # type: ignore[index]
+    assert page["totalCount"] == 2 and page["nodes"][0]["label"] == "Q4"
+    rest = await gql(
+        client,
+        pm,
+        "query($c: String) { snapshots(first: 5, after: $c) { nodes { label } } }",
+        c=page["pageInfo"]["endCursor"],
+    )
+    assert [n["label"] for n in rest["data"]["snapshots"]["nodes"]] == ["Kick-off"]  # type: ignore[index]
+
+    diff = (await gql(client, pm, DIFF, a=snap_a["id"], b=later["id"]))["data"]["snapshotDiff"]  # type: ignore[index]
+    assert [e["id"] for e in diff["entitiesAdded"]] == ["pain-new"]
+    assert [e["id"] for e in diff["entitiesRetired"]] == ["pain-4"]
+    shifts = {(s["function"], s["text"]): s for s in diff["beliefShifts"]}
+    assert shifts[("product", "Ops teams EXPERIENCES Slow setup")]["after"] == 0.99
+    assert any(
+        c["kind"] == "belief_gap" and c["change"] == "appeared" for c in diff["divergenceChanges"]
+    )
+    missing = await gql(client, pm, '{ snapshot(id: "snap-nope") { id } }')
+    assert missing["data"] == {"snapshot": None}
+
+
+async def test_files_stream_with_a_token_and_quotes_can_be_left_out(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await small_company(db)
+    pm = await make_caller(db, "product")
+    snap = (await gql(client, pm, CREATE, label="Board"))["data"]["createSnapshot"]  # type: ignore[index]
+    base = f"/api/v1/snapshots/{snap['id']}"
+
+    assert (await client.get(f"{base}.json")).status_code == 401
+    assert (
+        await client.get("/api/v1/snapshots/snap-nope.json", headers=pm.headers)
+    ).status_code == 404
+    assert (await client.get(f"{base}.pdf", headers=pm.headers)).status_code == 400
+
+    response = await client.get(f"{base}.json", headers=pm.headers)
+    assert response.status_code == 200
+    assert response.headers["x-snapshot-fingerprint"] == snap["fingerprint"]
+    document = orjson.loads(response.content)
+    assert document["snapshot"]["fingerprint"] == snap["fingerprint"]
+    assert any(
+        "Quote 0 about slow setup" in (e["summary"] or "") for e in document["content"]["evidence"]
+    )
+
+    for fmt in ("json", "md", "html"):
+        public = await client.get(f"{base}.{fmt}?quotes=false", headers=pm.headers)
+        assert public.status_code == 200
+        assert "Quote 0 about" not in public.text and "ticket-0" not in public.text, fmt
+    html = await client.get(f"{base}.html", headers=pm.headers)
+    assert html.headers["content-type"].startswith("text/html")
+    assert '<svg id="heatmap"' in html.text and "Quote" in html.text
+
+    table = await client.get(f"{base}.csv?table=evidence", headers=pm.headers)
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert len(rows) == 16 and rows[0]["summary"].startswith("Quote")
+    public_table = await client.get(f"{base}.csv?table=evidence&quotes=false", headers=pm.headers)
+    assert all(r["summary"] == "" for r in csv.DictReader(io.StringIO(public_table.text)))
+    heat = list(csv.reader(io.StringIO((await client.get(f"{base}.csv", headers=pm.headers)).text)))
+    assert heat[0][:2] == ["proposition_id", "proposition"] and len(heat) == 7
+
+
+async def test_no_secret_ever_reaches_a_snapshot(
+    client: httpx.AsyncClient, db: Database, app_settings: object
+) -> None:
+    await small_company(db)
+    callers = [
+        await make_caller(db, f, r) for f, r in (("product", Role.ADMIN), ("sales", Role.VIEWER))
+    ]
+    _, extra_token = await db.write(
+        members.create_token, Actor.system(), callers[1].member.id, datetime.now(UTC)
+    )
+    secrets = [c.token for c in callers] + [extra_token]
+    secrets += [members.hash_token(s) for s in secrets]
+    password = getattr(app_settings, "neo4j_password", None)
+    if password:
+        secrets.append(password)
+    snap = (await gql(client, callers[0], CREATE, label="Secrets?"))["data"]["createSnapshot"]  # type: ignore[index]
+    base = f"/api/v1/snapshots/{snap['id']}"
+    from api.reports.tables import TABLES
+
+    urls = [f"{base}.{fmt}?quotes={q}" for fmt in ("json", "md", "html") for q in ("true", "false")]
+    urls += [f"{base}.csv?table={t}" for t in TABLES]
+    for url in urls:
+        body = (await client.get(url, headers=callers[0].headers)).text
+        assert body, url
+        for secret in secrets:
+            assert secret not in body, url
+        assert "ApiToken" not in body and "cg_" not in body, url

@@ -1,0 +1,90 @@
+"""`commonground snapshot …` against a real Neo4j: create, list, export, diff, restore."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from commonground.cli import app
+from commonground.settings import get_settings
+from graph import entities
+from graph.connection import Database
+from schema.models import Actor
+from tests.conftest import TestDatabase, wipe
+from tests.graph.test_snapshots import small_company
+
+
+@pytest.fixture
+def cli_env(neo4j_target: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the CLI at the test database."""
+    target = neo4j_target.target
+    monkeypatch.setenv("NEO4J_URI", target.uri)
+    monkeypatch.setenv("NEO4J_USER", target.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", target.password)
+    monkeypatch.setenv("NEO4J_DATABASE", target.database)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(app, ["snapshot", *args], catch_exceptions=False)
+
+
+async def run(*args: str) -> Result:
+    return await asyncio.to_thread(_run, *args)
+
+
+async def test_create_list_export_diff_and_restore(
+    db: Database, cli_env: None, tmp_path: Path
+) -> None:
+    await small_company(db)
+    first = await run("create", "--label", "Kick-off", "--as-of", "2026-01-02T12:00:00")
+    assert first.exit_code == 0, first.output
+    a = first.stdout.strip().splitlines()[-1]
+    await db.write(entities.retire, Actor.system(), "pain-5", "out of scope", datetime.now(UTC))
+    second = await run("create", "--label", "Later")
+    b = second.stdout.strip().splitlines()[-1]
+    assert a.startswith("snap-") and b.startswith("snap-") and a != b
+
+    listed = json.loads((await run("list", "--json")).stdout)
+    assert [s["label"] for s in listed] == ["Later", "Kick-off"]
+    assert "Kick-off" in (await run("list")).stdout
+
+    exported = tmp_path / "kickoff.json"
+    result = await run("export", a, "--format", "json", "--output", str(exported))
+    assert result.exit_code == 0, result.output
+    assert json.loads(exported.read_text())["snapshot"]["id"] == a
+    report = tmp_path / "report.html"
+    await run("export", b, "--format", "html", "--no-quotes", "--output", str(report))
+    assert "<svg" in report.read_text() and "Quote 0" not in report.read_text()
+    on_stdout = await run("export", b, "--format", "md")
+    assert on_stdout.stdout.startswith("# Alignment snapshot: Later")
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    await run("export", b, "--format", "csv", "--output", str(tables))
+    assert (tables / f"{b}-evidence.csv").read_text().count("\n") == 17
+    assert len(list(tables.glob("*.csv"))) == 11
+
+    as_json = json.loads((await run("diff", a, b, "--json")).stdout)
+    assert [e["id"] for e in as_json["entities_retired"]] == ["pain-5"]
+    table = await run("diff", a, b)
+    assert "Entities and propositions" in table.stdout and "retired" in table.stdout
+
+    refused = await run("restore", str(exported))
+    assert refused.exit_code == 1
+    assert "already holds" in refused.output and "--force" in refused.output
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(exported.read_text().replace("Slow setup", "Fast setup"))
+    await wipe(db)
+    bad = await run("restore", str(tampered))
+    assert bad.exit_code == 1 and "fingerprint mismatch" in bad.output
+    restored = await run("restore", str(exported))
+    assert restored.exit_code == 0, restored.output
+    assert "Fingerprint verified" in restored.output
