@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
+from api.graphql.divergence import DivergenceMutation, DivergenceQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
@@ -29,8 +30,8 @@ from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
 from schema.errors import CommonGroundError
 
-QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery)
-MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation)
+QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery, DivergenceQuery)
+MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation, DivergenceMutation)
 
 QUERIES += (SnapshotQuery,)
 MUTATIONS += (SnapshotMutation,)

@@ -139,7 +139,7 @@ def _unrelieved_pains(index: _Index, segment_id: str | None) -> list[StructuralG
                 pain,
                 segments,
                 index.evidenced(evidence_props + relievers),
-                f"“{pain.name}” is validated for {_names(segments)} but no planned, building or "
+                f"“{pain.name}” is validated for {_names(segments)}, but no planned, building or "
                 f"shipped feature relieves it{note}.",
             )
         )
