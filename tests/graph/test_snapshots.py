@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import orjson
 import pytest
 import rfc8785
@@ -24,6 +25,9 @@ from schema.vocabulary import DEFAULT_FUNCTIONS, EntityKind, Relation, Role, Sta
 from tests.conftest import wipe
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
+SNAPSHOT_SCHEMA = orjson.loads(
+    (Path(__file__).resolve().parents[2] / "schema" / "snapshot.schema.json").read_bytes()
+)
 
 
 async def no_figures(db: Database, as_of: datetime) -> dict[str, Any]:
@@ -86,6 +90,7 @@ async def test_demo_company_round_trips_through_a_snapshot_file(
 
     path = await export_to(db, info.id, tmp_path / "q4.json")
     document = orjson.loads(path.read_bytes())  # the streamed layout is plain JSON
+    jsonschema.validate(document, SNAPSHOT_SCHEMA)
     assert document["snapshot"]["fingerprint"] == info.fingerprint
     redacted = next(e for e in document["content"]["evidence"] if e["id"] == "ev-0001")
     assert redacted["summary"] is None and redacted["redact_reason"] == "personal data"
@@ -187,6 +192,9 @@ async def test_restore_refuses_changed_files_other_versions_and_exports_without_
         SnapshotFile(other_version)
 
     quoteless = await export_to(db, info.id, tmp_path / "public.json", quotes=False)
+    public = orjson.loads(quoteless.read_bytes())
+    jsonschema.validate(public, SNAPSHOT_SCHEMA)
+    assert public["quotes"] is False and "Close the books" in quoteless.read_text()
     with pytest.raises(BadInput, match="without evidence quotes"):
         SnapshotFile(quoteless).check()
 
