@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from commonground.commands import divergence as divergence_cmd
 from commonground.commands import import_cmd
 from commonground.commands import snapshot as snapshot_cmd
 from commonground.settings import Settings, get_settings
@@ -39,6 +40,8 @@ app.add_typer(function_app, name="function")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
 app.command("import")(import_cmd.import_evidence)
+app.command("divergences")(divergence_cmd.divergences)
+app.command("alignment")(divergence_cmd.alignment)
 app.add_typer(snapshot_cmd.app, name="snapshot")
 
 out = Console()

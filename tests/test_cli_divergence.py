@@ -1,0 +1,155 @@
+"""`commonground divergences` and `commonground alignment` against a real Neo4j."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from neo4j import AsyncManagedTransaction
+from typer.testing import CliRunner
+
+from commonground.cli import app
+from commonground.settings import get_settings
+from graph import beliefs, entities, evidence, propositions
+from graph.connection import Database
+from graph.divergence import EngineSettings, alignment, belief_gaps, load_picture
+from schema.models import (
+    Actor,
+    BearingCreate,
+    BeliefCreate,
+    EntityCreate,
+    EvidenceCreate,
+    PropositionCreate,
+)
+from schema.vocabulary import EntityKind, Relation, Stance
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
+
+SYSTEM = Actor.system()
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+AS_OF = "2026-06-01"
+FUNCTIONS = ("product", "marketing", "sales", "success", "design")
+
+
+@pytest.fixture
+def cli_env(neo4j_target: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the CLI at the test database."""
+    target = neo4j_target.target
+    monkeypatch.setenv("NEO4J_URI", target.uri)
+    monkeypatch.setenv("NEO4J_USER", target.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", target.password)
+    monkeypatch.setenv("NEO4J_DATABASE", target.database)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def _small_company(db: Database) -> str:
+    """Two segments, six propositions, evidence and beliefs that disagree (one write)."""
+
+    async def build(tx: AsyncManagedTransaction) -> str:
+        async def entity(kind: EntityKind, name: str) -> str:
+            created, _ = await entities.create(tx, SYSTEM, EntityCreate(kind=kind, name=name), T0)
+            return created.id
+
+        ops = await entity(EntityKind.SEGMENT, "Mid-market operations teams")
+        await entity(EntityKind.SEGMENT, "Digital marketing agencies")
+        for n, (relation, kind, name) in enumerate(
+            [
+                (Relation.EXPERIENCES, EntityKind.PAIN, "Slow onboarding"),
+                (Relation.EXPERIENCES, EntityKind.PAIN, "Stale data"),
+                (Relation.PURSUES, EntityKind.GOAL, "Act on live data"),
+                (Relation.PURSUES, EntityKind.GOAL, "Weekly KPI review"),
+                (Relation.USES, EntityKind.ALTERNATIVE, "Spreadsheets"),
+                (Relation.USES, EntityKind.ALTERNATIVE, "Glasswing BI"),
+            ]
+        ):
+            target = await entity(kind, name)
+            data = PropositionCreate(subject_id=ops, relation=relation, object_id=target)
+            created, _ = await propositions.create(tx, SYSTEM, data, T0)
+            stance = Stance.SUPPORTS if n % 2 == 0 else Stance.CONTRADICTS
+            items = [
+                EvidenceCreate(
+                    source_type="interview",
+                    summary=f"interview {n}.{k}",
+                    observed_at=T0,
+                    bears=[BearingCreate(proposition_id=created.id, stance=stance)],
+                )
+                for k in range(n % 3 + 1)
+            ]
+            await evidence.add(tx, SYSTEM, items, T0)
+            for k, function in enumerate(FUNCTIONS):
+                p = round(((n * 7 + k * 3) % 10) / 10 + 0.05, 2)
+                belief = BeliefCreate(
+                    proposition_id=created.id, p=p, magnitude=1 + (n + k) % 5, function=function
+                )
+                await beliefs.state(tx, SYSTEM, belief, T0)
+        return ops
+
+    return await db.write(build)
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args))
+
+
+async def test_divergences_and_alignment_print_tables_and_json(db: Database, cli_env: None) -> None:
+    ops = await _small_company(db)
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    picture = await db.read(load_picture, EngineSettings(), as_of=as_of)
+    expected = belief_gaps(picture, significant_only=True)
+    assert expected
+
+    result = await asyncio.to_thread(_run, "divergences", "--as-of", AS_OF, "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["total"] == len(expected) and body["significant_only"]
+    assert body["thresholds"]["significant_gap"] == 0.25
+    assert [(g["function"], g["proposition"]["id"], g["gap"]) for g in body["gaps"]] == [
+        (g.function, g.proposition.id, g.gap) for g in expected
+    ]
+    assert body["gaps"][0]["evidence"]["evidence_ids"]
+
+    table = await asyncio.to_thread(_run, "divergences", "--as-of", AS_OF, "--limit", "3")
+    assert table.exit_code == 0, table.output
+    assert f"{len(expected)} significant belief gaps" in table.stdout
+    assert expected[0].function in table.stdout and f"{expected[0].gap:+.2f}" in table.stdout
+
+    only_sales = await asyncio.to_thread(
+        _run, "divergences", "--as-of", AS_OF, "--function", "sales", "--all", "--json"
+    )
+    assert {g["function"] for g in json.loads(only_sales.stdout)["gaps"]} == {"sales"}
+
+    # A segment by the starts of words of its name.
+    scoped = await asyncio.to_thread(
+        _run, "alignment", "--as-of", AS_OF, "--segment", "mid market", "--json"
+    )
+    assert scoped.exit_code == 0, scoped.output
+    figures = json.loads(scoped.stdout)
+    ops_picture = await db.read(load_picture, EngineSettings(), as_of=as_of, segment_id=ops)
+    assert figures["alignment"] == json.loads(alignment(ops_picture).model_dump_json())
+    assert figures["segments"] == []
+
+    overall = await asyncio.to_thread(_run, "alignment", "--as-of", AS_OF)
+    assert overall.exit_code == 0, overall.output
+    assert "Krippendorff's alpha" in overall.stdout and "By segment" in overall.stdout
+    assert "Digital marketing agencies" in overall.stdout
+    for function in FUNCTIONS:
+        assert function in overall.stdout
+
+
+async def test_bad_options_fail_with_a_message(db: Database, cli_env: None) -> None:
+    await _small_company(db)
+    for args, message in [
+        (("divergences", "--function", "finance"), "function 'finance' does not exist"),
+        (("divergences", "--segment", "nowhere"), "segment 'nowhere' does not exist"),
+        (("alignment", "--as-of", "yesterday"), "is not an ISO date"),
+    ]:
+        result = await asyncio.to_thread(_run, *args)
+        assert result.exit_code == 1, args
+        assert message in result.stderr, (args, result.stderr)
