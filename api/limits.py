@@ -20,10 +20,11 @@ import anyio
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from graphql import GraphQLError
+from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from commonground.settings import Settings
 from schema.errors import DatabaseUnavailable
@@ -39,6 +40,11 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     SessionExpired,
     DatabaseUnavailable,
 )
+
+
+def is_timeout(error: BaseException | None) -> bool:
+    """Whether the database killed a transaction for running past the transaction timeout."""
+    return isinstance(error, Neo4jError) and "TransactionTimedOut" in (error.code or "")
 
 
 def is_outage(error: BaseException | None) -> bool:
@@ -228,6 +234,19 @@ async def _outage_handler(request: Request, _: Exception) -> JSONResponse:
     return outage_response(request)
 
 
+async def _timeout_handler(request: Request, error: Exception) -> JSONResponse:
+    if not is_timeout(error):
+        raise error  # a genuine bug: the server error handler logs it and answers 500
+    return JSONResponse(
+        {
+            "error": "TIMEOUT",
+            "message": "the database stopped the work after the transaction timeout; nothing "
+            "it had not committed was written",
+        },
+        status_code=504,
+    )
+
+
 class OutageStatus(SchemaExtension):
     """A GraphQL request that failed because the database is unreachable answers HTTP 503
     with ``Retry-After`` (its errors carry ``extensions.code`` SERVICE_UNAVAILABLE)."""
@@ -247,6 +266,16 @@ class OutageStatus(SchemaExtension):
         request = getattr(context, "request", None)
         if request is not None:
             note_outage(request.app)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Production: an unexpected error reaches the client as "Unexpected error." with the
+    code INTERNAL_SERVER_ERROR, and nothing of its message, type or stack."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
 
 
 class _StopProbeOnShutdown:
@@ -294,3 +323,4 @@ def install(app: FastAPI, settings: Settings, *, large_body_paths: Iterable[str]
     handler: Callable[[Request, Exception], Awaitable[JSONResponse]] = _outage_handler
     for error in OUTAGE_ERRORS:
         app.add_exception_handler(error, handler)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientError, _timeout_handler)

@@ -10,7 +10,6 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -25,7 +24,7 @@ from api.graphql.divergence import DivergenceMutation, DivergenceQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
-from api.limits import OutageStatus
+from api.limits import MaskUnexpectedErrors, OutageStatus, is_timeout
 from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
 from schema.errors import CommonGroundError
@@ -49,6 +48,8 @@ def error_code(error: GraphQLError) -> str:
         return original.code
     if isinstance(original, ServiceUnavailable | SessionExpired):
         return "SERVICE_UNAVAILABLE"
+    if is_timeout(original):
+        return "TIMEOUT"
     if original is None:
         return "GRAPHQL_VALIDATION_FAILED"
     return "INTERNAL_SERVER_ERROR"
@@ -88,7 +89,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+        extensions.append(lambda: MaskUnexpectedErrors(should_mask_error=_should_mask))
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

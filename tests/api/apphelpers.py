@@ -99,7 +99,9 @@ class CountingDatabase(Database):
 
 
 @contextlib.asynccontextmanager
-async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(
+    settings: Settings, db: Database, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on a fresh app with these settings, its lifespan run, ready."""
     from api.app import create_app
 
@@ -110,7 +112,7 @@ async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.As
                 break
             await asyncio.sleep(0.05)
         assert app.state.ready, app.state.startup_error
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://test", timeout=120
         ) as http:
