@@ -9,7 +9,7 @@ const NODE_W = 250;
 const SEG_W = 170;
 let NODE_H = 42;
 let WRAP = 29;
-const GAP = 10;
+const GAP = 8;
 const GROUP_GAP = 34;
 const X_SEG = 16;
 const X_MID = X_SEG + SEG_W + 130;
@@ -163,7 +163,7 @@ function defs() {
  */
 export function renderGraph(model, selection, onSelect, options = {}) {
   // Projector mode: taller nodes, fewer characters a line, larger type (set in the CSS).
-  NODE_H = options.large ? 54 : 42;
+  NODE_H = options.large ? 52 : 40;
   WRAP = options.large ? 23 : 29;
   const { positions, groups, own, byId, height, width } = layout(model);
   const selectedProp = selection && selection.kind === "proposition" ? selection.id : null;
@@ -289,6 +289,12 @@ export function legend() {
       { class: "legend-item legend-disagree", title: "spread of the functions' beliefs ≥ 0.4" },
       h("span", { class: "legend-line", "aria-hidden": "true" }),
       "Thick line, purple halo: the functions disagree",
+    ),
+    h(
+      "li",
+      { class: "legend-item st-none", title: "Features and claims have no verdict of their own here: the lines leaving them carry the evidence about what they do." },
+      h("span", { class: "legend-swatch", "aria-hidden": "true" }, "·"),
+      "Feature or claim (its lines carry the evidence)",
     ),
   );
 }

@@ -137,7 +137,13 @@ function showSignIn({ invalidLink = false, expired = false, signedOut = false } 
 // --- loading --------------------------------------------------------------------------------
 
 async function loadSegment() {
-  if (!state.segmentId) return;
+  if (!state.segmentId) {
+    // An empty model: pick up the first segment as soon as someone creates one.
+    state.segments = (await api.segments()).segments;
+    if (!state.segments.length) return;
+    state.segmentId = state.segments[0].id;
+    writeHash();
+  }
   const model = await api.segment(state.segmentId);
   state.model = model;
   state.stamps.model = model.stamps.model;
@@ -391,7 +397,9 @@ function header() {
     "header",
     { class: "topbar" },
     h("h1", { class: "brand" }, "Common Ground ", h("span", { class: "brand-sub" }, "workshop")),
-    h(
+    state.segments.length === 0
+      ? null
+      : h(
       "label",
       { class: "segment-picker" },
       h("span", { class: "sr-only" }, "Segment"),
@@ -620,7 +628,7 @@ function mainView() {
       "div",
       { class: "empty-state" },
       h("h2", null, "No segments yet"),
-      h("p", null, "Load the demo company with ", h("code", null, "commonground seed"), ", or create a segment with the createEntity mutation, then reload."),
+      h("p", null, "Load the demo company with ", h("code", null, "commonground seed"), ", or create a segment with the createEntity mutation: it appears here by itself."),
     );
   }
   if (!state.model) return h("p", { class: "loading" }, "Loading the segment…");

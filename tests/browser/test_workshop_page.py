@@ -3,13 +3,15 @@ functions, each in their own browser context, run a blind vote on the demo compa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graph import propositions, seeding
+from graph import members, propositions, seeding
 from graph.connection import Database
+from schema.models import Actor
 from schema.vocabulary import Relation, Role
 from tests.browser.conftest import VIEWPORT, LiveServer
 from tests.factories import make_caller
@@ -148,9 +150,10 @@ async def test_a_blind_vote_from_three_browsers_moves_the_heatmap(
     await expect(eng.page.locator(f'.result-card[data-proposition="{ONBOARDING}"]')).to_be_visible()
 
     # The projector mode: large type at the same size of screen.
-    await page.locator('.tab[data-view="heatmap"]').click()
     await page.locator(".topbar .toggle").click()
     await expect(page.locator("html")).to_have_class("projector")
+    await page.screenshot(path=str(artifacts / "workshop-projector-results.png"))
+    await page.locator('.tab[data-view="heatmap"]').click()
     await page.screenshot(path=str(artifacts / "workshop-projector-heatmap.png"))
     await page.locator('.tab[data-view="divergences"]').click()
     await expect(page.locator(".div-section").first).to_be_visible()
@@ -163,7 +166,7 @@ async def test_a_blind_vote_from_three_browsers_moves_the_heatmap(
         await person.context.close()
 
 
-async def test_without_a_token_the_page_explains_how_to_sign_in(
+async def test_signing_in_an_empty_model_and_a_revoked_token_say_what_to_do(
     db: Database, live_server: LiveServer, chromium: Any, artifacts: Path
 ) -> None:
     from playwright.async_api import expect
@@ -173,8 +176,20 @@ async def test_without_a_token_the_page_explains_how_to_sign_in(
     page = await context.new_page()
     await page.goto(f"{live_server.url}/workshop")
     await expect(page.locator(".signin")).to_contain_text("commonground token create")
+    await expect(page.locator(".signin .problem")).to_have_count(0)  # not an error: just how
     await page.screenshot(path=str(artifacts / "workshop-signin.png"))
+
     await page.goto(f"{live_server.url}/workshop?token=cg_expired-or-wrong")
     await expect(page.locator(".signin .problem")).to_contain_text("did not work")
     assert page.url.endswith("/workshop")  # neither the bad token nor the flag stays
+
+    caller = await make_caller(db, "marketing")
+    await page.goto(f"{live_server.url}/workshop?token={caller.token}")
+    await expect(page.locator(".empty-state")).to_contain_text("No segments yet")
+    await page.screenshot(path=str(artifacts / "workshop-empty.png"))
+
+    await db.write(members.deactivate, Actor.system(), caller.member.id, datetime.now(UTC))
+    await page.reload()
+    await expect(page.locator(".signin .problem")).to_contain_text("expired or was revoked")
+    await page.screenshot(path=str(artifacts / "workshop-expired.png"))
     await context.close()
