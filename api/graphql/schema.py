@@ -24,6 +24,7 @@ from api.graphql.divergence import DivergenceMutation, DivergenceQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
+from api.graphql.votes import VoteMutation, VoteQuery
 from api.limits import MaskUnexpectedErrors, OutageStatus, is_timeout
 from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
@@ -34,6 +35,8 @@ MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation, 
 
 QUERIES += (SnapshotQuery,)
 MUTATIONS += (SnapshotMutation,)
+QUERIES += (VoteQuery,)
+MUTATIONS += (VoteMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
