@@ -199,6 +199,7 @@ def note_outage(app: FastAPI) -> None:
     if state.ready:
         log.warning("database unreachable: answering 503 until it is back")
     state.ready = False
+    state.startup_error = "the database became unreachable"
     probe = getattr(state, "outage_probe", None)
     if probe is None or probe.done():
         state.outage_probe = asyncio.get_running_loop().create_task(_probe(app))

@@ -66,6 +66,18 @@ def metrics_of(app: Any) -> Metrics | None:
     return metrics if isinstance(metrics, Metrics) else None
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's path template, prefixes included; "unmatched" when none."""
+    # An included router's route knows only its own path; the effective context that
+    # FastAPI records has the full one.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    full = getattr(context, "path_format", None)
+    if isinstance(full, str) and full:
+        return full
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else "unmatched"
+
+
 class MetricsMiddleware:
     """Count every HTTP request and time it until its response has been sent."""
 
@@ -89,8 +101,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope.get("method", "GET")
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - began)

@@ -7,13 +7,14 @@ inside the limit goes on to run its resolvers, so the counter can tell the two a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from neo4j import AsyncManagedTransaction
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, ServiceUnavailable
 
 from graph import members
 from graph.connection import Database, Timeouts, TxWork, fetch_one
@@ -236,3 +237,51 @@ async def test_the_database_kills_a_transaction_past_the_transaction_timeout(
         rest = await http.get("/api/v1/imports/import-x", headers=caller.headers)
     assert graphql.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
     assert rest.status_code == 504 and rest.json()["error"] == "TIMEOUT"
+
+
+class _Unreachable(CountingDatabase):
+    """Once ``down``, every read but the token lookup fails as if the server were gone."""
+
+    down = False
+
+    async def read_after(
+        self, bookmarks: list[str] | None, work: TxWork[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        if self.down and work is not members.authenticate:
+            raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
+        return await super().read_after(bookmarks, work, *args, **kwargs)
+
+
+async def test_a_database_outage_answers_503_with_retry_after_and_recovers_alone(
+    db: Database, neo4j_target: TestDatabase
+) -> None:
+    caller = await make_caller(db, "product")
+    flaky = _Unreachable(db)
+    async with app_client(settings_for_target(neo4j_target.target), flaky) as http:
+        flaky.down = True
+        graphql = await http.post(
+            "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
+        )
+        assert graphql.status_code == 503 and graphql.headers["retry-after"].isdigit()
+        assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+        # From now on the app answers 503 at once, without asking the database.
+        flaky.reset()
+        rest = await http.get("/api/v1/imports/import-x", headers=caller.headers)
+        again = await http.post(
+            "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
+        )
+        ready = await http.get("/readyz")
+        assert [r.status_code for r in (rest, again, ready)] == [503, 503, 503]
+        assert all(r.headers["retry-after"].isdigit() for r in (rest, again, ready))
+        assert flaky.queries == 0
+
+        flaky.down = False  # the database is back: a probe notices, no restart needed
+        for _ in range(100):
+            if (await http.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        back = await http.post(
+            "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
+        )
+        assert back.status_code == 200 and len(back.json()["data"]["functions"]) == 7
