@@ -272,7 +272,8 @@ async def load_picture(
     as_of: datetime,
     segment_id: str | None = None,
 ) -> Picture:
-    """The model at ``as_of`` (whole, or with one segment's scope marked) in five queries."""
+    """The model at ``as_of`` (whole, or with one segment's scope marked): four queries,
+    six with a segment, whatever the size of the model."""
     segment: EntityRef | None = None
     scope: list[str] | None = None
     if segment_id is not None:
