@@ -10,6 +10,7 @@ when its last batch commits; nothing changes it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -284,7 +285,9 @@ async def create(
     """Freeze the model as of a time; return the snapshot and whether it is new.
 
     The same idempotency key returns the first snapshot (a creation cut short is finished by
-    the retry, as of the first attempt's time, so the content comes out the same).
+    the retry, as of the first attempt's time, so the content comes out the same). A caller
+    that gives up waiting (a request timeout) does not stop the creation: it completes and
+    appears in the listing.
     """
     if not actor.can_write:
         raise Forbidden("viewers may read but not create snapshots")
@@ -296,6 +299,33 @@ async def create(
     snapshot_id = str(started["id"])
     if started["complete"]:
         return await get(db, snapshot_id), False
+    # The work runs as its own task: a request that times out or is dropped does not stop
+    # it, and a retry with the same idempotency key in this process waits for it.
+    task = _RUNNING.get(snapshot_id)
+    joined = task is not None
+    if task is None:
+        task = asyncio.get_running_loop().create_task(
+            _fill(db, actor, snapshot_id, started, figures_fn, now, on_record)
+        )
+        _RUNNING[snapshot_id] = task
+        task.add_done_callback(lambda _: _RUNNING.pop(snapshot_id, None))
+    await asyncio.shield(task)
+    return await get(db, snapshot_id), not joined
+
+
+_RUNNING: dict[str, asyncio.Task[None]] = {}
+
+
+async def _fill(
+    db: Database,
+    actor: Actor,
+    snapshot_id: str,
+    started: dict[str, Any],
+    figures_fn: FiguresFn,
+    now: datetime,
+    on_record: Callable[[str], None] | None,
+) -> None:
+    """Write the content chunks, compute the figures, and mark the snapshot complete."""
     pinned_as_of = to_datetime(started["as_of"])
     assert pinned_as_of is not None
     writer = ChunkWriter(db, snapshot_id)
@@ -330,7 +360,6 @@ async def create(
         chunk_count,
         now,
     )
-    return await get(db, snapshot_id), True
 
 
 # ---------------------------------------------------------------- reading

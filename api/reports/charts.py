@@ -178,7 +178,7 @@ def alignment_history(points: list[dict[str, Any]], current_id: str) -> str:
     if not usable:
         return '<p class="empty">No snapshot has a measurable alignment index yet.</p>'
     width, height, left, right, top, bottom = 700, 220, 60, 70, 16, 52
-    low = min(-0.2, *(float(p["alpha"]) for p in usable))
+    low = min(-0.2, *(float(p["alpha"]) for p in usable)) - 0.1
     span_x = max(1, len(usable) - 1)
 
     def x(i: int) -> float:
