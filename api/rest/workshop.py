@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 import web
 from api.auth import SESSION_COOKIE, authenticate, token_from_request
 from api.dependencies import DatabaseDep, SettingsDep
-from api.rest.workshop_events import ChangeFeed, TooManyStreams, stream
+from api.rest.workshop_events import MAX_STREAM_S, ChangeFeed, TooManyStreams, stream
 from graph import beliefs, entities, evidence, functions, members, propositions, support, votes
 from graph.connection import Database
 from graph.divergence import (
@@ -814,10 +814,24 @@ def _feed(request: Request, db: Database) -> ChangeFeed:
 @router.get(
     "/api/v1/workshop/events",
     summary="Server-sent events: `change` with the newest model and vote stamps",
+    description=(
+        "A stream for open workshop pages (send `Accept: text/event-stream`, as EventSource "
+        "does): a `change` event carries `{model, votes}`, the times of the newest model write "
+        "and vote change; fetch what you show when one moves. Each stream ends after "
+        f"{int(MAX_STREAM_S)} s (EventSource reconnects)."
+    ),
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        406: {"description": "The client does not accept text/event-stream"},
+    },
 )
 async def events(request: Request, _: WorkshopActor, db: DatabaseDep) -> Response:
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        # A plain HTTP client would wait on an endless response; say what this is instead.
+        raise HTTPException(
+            406, "this is a server-sent event stream: send Accept: text/event-stream"
+        )
     feed = _feed(request, db)
     try:
         queue = feed.subscribe()

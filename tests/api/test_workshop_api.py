@@ -104,6 +104,9 @@ async def test_the_data_needs_a_token_and_says_how_to_get_one(
     assert revoked.status_code == 401 and "no longer valid" in revoked.json()["detail"]
     assert 'error="invalid_token"' in revoked.headers["www-authenticate"]
     assert (await client.get(f"{API}/events")).status_code == 401
+    caller_ok = await make_caller(db, "sales")
+    plain = await client.get(f"{API}/events", headers=caller_ok.headers)
+    assert plain.status_code == 406 and "text/event-stream" in plain.json()["detail"]
 
 
 async def test_a_segment_model_shows_support_beliefs_gaps_and_structural_gaps(

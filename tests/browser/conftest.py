@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
-from graph import local_neo4j
 from tests.conftest import TestDatabase
 from tests.factories import settings_for_target
+from tests.live_server import LiveServer, serve
 
 CHROMIUM = os.environ.get("COMMONGROUND_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,44 +32,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
 
 
-@dataclass
-class LiveServer:
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
 @pytest.fixture(scope="module")
 def live_server(neo4j_target: TestDatabase) -> Iterator[LiveServer]:
     """The API and the workshop page on http://127.0.0.1:<free port>, ready for requests."""
-    port = local_neo4j.free_port()
-    app = create_app(settings_for_target(neo4j_target.target))
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=3,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="workshop-uvicorn", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if server.started and httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail("the workshop server did not become ready")
-        time.sleep(0.2)
-    yield LiveServer(url, server, thread)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(settings_for_target(neo4j_target.target)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

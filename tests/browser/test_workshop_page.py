@@ -13,8 +13,9 @@ from graph import members, propositions, seeding
 from graph.connection import Database
 from schema.models import Actor
 from schema.vocabulary import Relation, Role
-from tests.browser.conftest import VIEWPORT, LiveServer
+from tests.browser.conftest import VIEWPORT
 from tests.factories import make_caller
+from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
