@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
+from api.graphql.bulk import BulkQuery
 from api.graphql.divergence import DivergenceMutation, DivergenceQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
@@ -37,6 +38,7 @@ QUERIES += (SnapshotQuery,)
 MUTATIONS += (SnapshotMutation,)
 QUERIES += (VoteQuery,)
 MUTATIONS += (VoteMutation,)
+QUERIES += (BulkQuery,)  # big nested reads as one JSON value (DESIGN.md §6)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
