@@ -29,7 +29,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph import bootstrap, members
-from graph.connection import Database, fetch_one, resolve_target
+from graph.connection import Database, Timeouts, fetch_one, resolve_target
 from graph.evidence import CREATE_EVIDENCE
 from graph.propositions import proposition_id
 from schema.vocabulary import DEFAULT_FUNCTIONS, MAGNITUDE_MEANING, Relation, Role
@@ -483,7 +483,7 @@ def connect(data_dir: Path) -> Database:
     target = resolve_target(
         uri=None, user="neo4j", password=None, database="neo4j", data_dir=data_dir
     )
-    return Database.connect(target)
+    return Database.connect(target, Timeouts(transaction_s=600.0, retry_s=30.0))
 
 
 async def _main(size: str, data_dir: Path) -> None:

@@ -1,0 +1,110 @@
+"""The product's app under uvicorn, plus the plain endpoints the benchmarks compare it with.
+
+``/bench/propositions`` serves the JSON the GraphQL listings give, straight from the same
+Cypher (``graph/bulk_reads.py``) with orjson — authenticated the same way, with no GraphQL
+in between. ``/bench/queries`` says how many Cypher queries this process has run, so a
+benchmark can count a request's database round trips. Loopback only.
+
+Run: ``python -m bench.server --data-dir /tmp/cg-bench --port 8765``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import neo4j
+import orjson
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request, Response
+from neo4j._async.work.transaction import AsyncTransactionBase
+
+from api.app import create_app
+from api.auth import authenticate, token_from_request
+from commonground.settings import Settings
+from graph import bulk_reads
+from graph.connection import Database, resolve_target
+
+# Big enough for the ~10,000-object page of benchmark c through the typed listing (whose
+# default limit is 100); the bulk field has its own limit of 1000.
+BENCH_MAX_PAGE_SIZE = 1000
+
+_queries = itertools.count()
+_original_run = AsyncTransactionBase.run
+
+
+def _counting_run(self: Any, query: Any, parameters: Any = None, **kwargs: Any) -> Any:
+    next(_queries)
+    return _original_run(self, query, parameters, **kwargs)
+
+
+def settings_for(data_dir: Path) -> Settings:
+    target = resolve_target(
+        uri=None, user="neo4j", password=None, database="neo4j", data_dir=data_dir
+    )
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        neo4j_uri=target.uri,
+        neo4j_user=target.user,
+        neo4j_password=target.password,
+        neo4j_database=target.database,
+        COMMONGROUND_MAX_PAGE_SIZE=BENCH_MAX_PAGE_SIZE,
+        COMMONGROUND_REQUEST_TIMEOUT=120.0,
+        COMMONGROUND_TRANSACTION_TIMEOUT=120.0,
+    )
+
+
+def bench_app(data_dir: Path) -> FastAPI:
+    AsyncTransactionBase.run = _counting_run  # type: ignore[method-assign]
+    app = create_app(settings_for(data_dir))
+
+    @app.get("/bench/queries")
+    async def queries() -> dict[str, int]:
+        # Reading the counter advances it; callers subtract the one they caused.
+        return {"queries": next(_queries)}
+
+    @app.get("/bench/propositions")
+    async def plain_propositions(
+        request: Request, first: int, evidence: int, root: str = "propositionGraph"
+    ) -> Response:
+        db: Database = request.app.state.db
+        if await authenticate(db, token_from_request(request)) is None:
+            raise HTTPException(401, "a valid API token is required")
+        as_of = datetime.now(UTC)
+        records, _, _ = await db.driver.execute_query(
+            bulk_reads.PROPOSITION_GRAPH,
+            segment_id=None,
+            relation=None,
+            as_of=as_of,
+            after_created=None,
+            after_id=None,
+            limit=first,
+            evidence_limit=evidence,
+            database_=db.name,
+            routing_=neo4j.RoutingControl.READ,
+        )
+        page = bulk_reads.proposition_page([r.data() for r in records], as_of=as_of, limit=first)
+        return Response(orjson.dumps({"data": {root: page}}), media_type="application/json")
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the product's API plus plain endpoints")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        bench_app(args.data_dir),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

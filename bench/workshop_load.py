@@ -1,0 +1,131 @@
+"""Benchmark d: 32 concurrent clients running the workshop query over HTTP against uvicorn.
+
+The workshop query is ``GET /api/v1/workshop/segments/{id}`` — one segment's whole model
+(entities, propositions, support, beliefs), what the workshop page loads. Each of the 32
+clients sends its requests one after another over its own connection, round-robin over
+the segments, until all requests are answered or the time budget runs out. Reported:
+throughput, p50 and p99 latency, and errors (any status but 200, or a transport error).
+The raw-driver reference is the same clients running ``load_picture``'s Cypher through
+``driver.execute_query`` in this process (no HTTP, no engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from neo4j.exceptions import DriverError, Neo4jError
+
+from bench.divergence_report import raw_queries
+from bench.generate import segment_id
+from graph.connection import Database
+from graph.divergence import EngineSettings
+
+CLIENTS = 32
+REQUESTS_PER_CLIENT = 8
+TIME_BUDGET_S = 300.0
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(fraction * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def _stats(latencies: list[float], errors: int, elapsed: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    p50 = percentile(ordered, 0.50)
+    p99 = percentile(ordered, 0.99)
+    return {
+        "requests": len(latencies) + errors,
+        "ok": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+        "throughput_per_s": round(len(latencies) / elapsed, 3) if elapsed else None,
+        "p50_s": round(p50, 4),
+        "p99_s": round(p99, 4),
+        "max_s": round(ordered[-1], 4) if ordered else None,
+        "p99_over_p50": round(p99 / p50, 3) if p50 else None,
+    }
+
+
+async def _clients(
+    send: Any, segments: int, clients: int, per_client: int, budget_s: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + budget_s
+    started = time.perf_counter()
+
+    async def client(n: int) -> None:
+        nonlocal errors
+        for i in range(per_client):
+            if time.monotonic() > deadline:
+                return
+            segment = segment_id((n * per_client + i) % segments)
+            begun = time.perf_counter()
+            try:
+                ok = await send(n, segment)
+            except (httpx.HTTPError, OSError, Neo4jError, DriverError):
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - begun)
+            else:
+                errors += 1
+
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return _stats(latencies, errors, time.perf_counter() - started)
+
+
+async def run(
+    db: Database,
+    base_url: str,
+    token: str,
+    segments: int,
+    *,
+    clients: int = CLIENTS,
+    per_client: int = REQUESTS_PER_CLIENT,
+    budget_s: float = TIME_BUDGET_S,
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    connections = [
+        httpx.AsyncClient(base_url=base_url, headers=headers, timeout=budget_s)
+        for _ in range(clients)
+    ]
+    try:
+
+        async def over_http(n: int, segment: str) -> bool:
+            response = await connections[n].get(f"/api/v1/workshop/segments/{segment}")
+            await response.aread()
+            return response.status_code == 200
+
+        settings = EngineSettings()
+
+        async def raw(n: int, segment: str) -> bool:
+            await raw_queries(db, settings, datetime.now(UTC), segment)
+            return True
+
+        # One request alone first: the latency of the query without contention.
+        alone = await _clients(over_http, segments, 1, 3, budget_s)
+        http = await _clients(over_http, segments, clients, per_client, budget_s)
+        raw_stats = await _clients(raw, segments, clients, per_client, budget_s)
+    finally:
+        for connection in connections:
+            await connection.aclose()
+    result: dict[str, Any] = {
+        "clients": clients,
+        "requests_per_client": per_client,
+        "alone": alone,
+        "http": http,
+        "raw": raw_stats,
+    }
+    if http["throughput_per_s"] and raw_stats["throughput_per_s"]:
+        result["throughput_ratio"] = round(
+            http["throughput_per_s"] / raw_stats["throughput_per_s"], 3
+        )
+    return result
