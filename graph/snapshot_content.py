@@ -25,11 +25,15 @@ from schema.snapshot import NOT_FINGERPRINTED, SECTIONS, TIME_FIELDS
 
 PAGE = 2000
 
-# A proposition belongs to the content as of $as_of when it and both endpoints existed then.
-PROPOSITION_IN_CONTENT = """
-p.created_at <= $as_of
-AND EXISTS { MATCH (p)-[:SUBJECT]->(s:Entity) WHERE s.created_at <= $as_of }
-AND EXISTS { MATCH (p)-[:OBJECT]->(o:Entity) WHERE o.created_at <= $as_of }
+# The propositions of the content as of $as_of: created by then, both endpoints too. Read
+# once per snapshot (ids only, so memory follows the model, not the evidence); evidence
+# bearings and beliefs are kept only on these.
+CONTENT_PROPOSITIONS = """
+MATCH (p:Proposition)
+WHERE p.created_at <= $as_of
+  AND EXISTS { (p)-[:SUBJECT]->(:Entity) } AND EXISTS { (p)-[:OBJECT]->(:Entity) }
+  AND all(t IN [(p)-[:SUBJECT|OBJECT]->(x:Entity) | x.created_at] WHERE t <= $as_of)
+RETURN p.id AS id
 """
 
 FUNCTIONS = """
@@ -39,9 +43,10 @@ RETURN f.name AS name, coalesce(f.builtin, false) AS builtin,
 ORDER BY name
 """
 
+# Each page seeks the id index from the previous page's last id, in index order.
 ENTITIES_PAGE = """
 MATCH (e:Entity)
-WHERE e.created_at <= $as_of AND ($after IS NULL OR e.id > $after)
+WHERE e.id > $after AND e.created_at <= $as_of
 WITH e ORDER BY e.id LIMIT $limit
 WITH e,
      e.retired_at IS NOT NULL AND e.retired_at <= $as_of AS retired,
@@ -58,12 +63,9 @@ RETURN e.id AS id, e.kind AS kind, e.name AS name, e.description AS description,
        e.idempotency_key AS idempotency_key
 """
 
-PROPOSITIONS_PAGE = (
-    """
+PROPOSITIONS_PAGE = """
 MATCH (p:Proposition)
-WHERE ($after IS NULL OR p.id > $after) AND """
-    + PROPOSITION_IN_CONTENT
-    + """
+WHERE p.id > $after AND p.created_at <= $as_of
 WITH p ORDER BY p.id LIMIT $limit
 WITH p,
      p.retired_at IS NOT NULL AND p.retired_at <= $as_of AS retired,
@@ -78,7 +80,6 @@ RETURN p.id AS id, p.relation AS relation,
        CASE WHEN merged THEN p.merged_into END AS merged_into,
        CASE WHEN merged THEN p.merged_at END AS merged_at
 """
-)
 
 IMPORTS = """
 MATCH (i:Import)
@@ -89,10 +90,9 @@ ORDER BY id
 """
 
 # Evidence as of $as_of: recorded by then and, for an import, only once it had completed.
-EVIDENCE_PAGE = (
-    """
+EVIDENCE_PAGE = """
 MATCH (ev:Evidence)
-WHERE ev.recorded_at <= $as_of AND ($after IS NULL OR ev.id > $after)
+WHERE ev.id > $after AND ev.recorded_at <= $as_of
   AND (ev.import_id IS NULL
        OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
 WITH ev ORDER BY ev.id LIMIT $limit
@@ -108,28 +108,21 @@ RETURN ev.id AS id, ev.source_type AS source_type, ev.summary AS summary,
        CASE WHEN retracted THEN ev.retracted_by END AS retracted_by,
        ev.redacted_at AS redacted_at, ev.redact_reason AS redact_reason,
        ev.redacted_by AS redacted_by, ev.idempotency_key AS idempotency_key,
-       [(ev)-[b:BEARS_ON]->(p:Proposition) WHERE """
-    + PROPOSITION_IN_CONTENT
-    + """ | {proposition_id: p.id, stance: b.stance, strength: b.strength,
-             magnitude: b.magnitude}] AS bears
+       [(ev)-[b:BEARS_ON]->(p:Proposition) |
+        {proposition_id: p.id, stance: b.stance, strength: b.strength,
+         magnitude: b.magnitude}] AS bears
 """
-)
 
-BELIEFS_PAGE = (
-    """
+BELIEFS_PAGE = """
 MATCH (b:Belief)
-WHERE b.stated_at <= $as_of AND ($after IS NULL OR b.id > $after)
-MATCH (b)-[:ON]->(p:Proposition)
-WHERE """
-    + PROPOSITION_IN_CONTENT
-    + """
-WITH b, p ORDER BY b.id LIMIT $limit
-RETURN b.id AS id, b.function AS function, p.id AS proposition_id, b.seq AS seq, b.p AS p,
+WHERE b.id > $after AND b.stated_at <= $as_of
+WITH b ORDER BY b.id LIMIT $limit
+RETURN b.id AS id, b.function AS function,
+       head([(b)-[:ON]->(p:Proposition) | p.id]) AS proposition_id, b.seq AS seq, b.p AS p,
        b.magnitude AS magnitude, b.rationale AS rationale,
        coalesce(b.withdrawn, false) AS withdrawn, b.stated_at AS stated_at,
        b.stated_by AS stated_by, b.vote_id AS vote_id, b.idempotency_key AS idempotency_key
 """
-)
 
 PAGED: dict[str, str] = {
     "beliefs": BELIEFS_PAGE,
@@ -190,9 +183,14 @@ def from_iso(text: str | None) -> DateTime | None:
 # ---------------------------------------------------------------- records
 
 
-def _clean(section: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A record as the file holds it: times as strings, numbers with their exact types."""
+def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[str, Any] | None:
+    """A record as the file holds it (times as strings, numbers with their exact types), or
+    None when it does not belong to the content."""
     record = dict(row)
+    if section == "propositions" and record["id"] not in visible:
+        return None
+    if section == "beliefs" and record.get("proposition_id") not in visible:
+        return None
     for name in TIME_FIELDS[section]:
         if name in record:
             record[name] = to_iso(record[name])
@@ -206,6 +204,7 @@ def _clean(section: str, row: dict[str, Any]) -> dict[str, Any]:
                     "magnitude": None if b.get("magnitude") is None else int(b["magnitude"]),
                 }
                 for b in record.get("bears") or []
+                if b["proposition_id"] in visible
             ),
             key=lambda b: (b["proposition_id"], b["stance"]),
         )
@@ -220,12 +219,8 @@ def _clean(section: str, row: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def sort_key(section: str, record: dict[str, Any]) -> str:
-    return str(record["name"] if section == "functions" else record["id"])
-
-
 async def _page(
-    tx: AsyncManagedTransaction, query: str, as_of: DateTime, after: str | None, limit: int
+    tx: AsyncManagedTransaction, query: str, as_of: DateTime, after: str, limit: int
 ) -> list[dict[str, Any]]:
     return await fetch_all(tx, query, as_of=as_of, after=after, limit=limit)
 
@@ -234,35 +229,55 @@ async def _whole(tx: AsyncManagedTransaction, query: str, as_of: DateTime) -> li
     return await fetch_all(tx, query, as_of=as_of)
 
 
+def _pin(as_of: datetime | DateTime) -> DateTime:
+    if isinstance(as_of, DateTime):
+        return as_of
+    pinned = from_iso(to_iso(as_of))
+    assert pinned is not None
+    return pinned
+
+
+async def content_propositions(db: Database, as_of: datetime | DateTime) -> frozenset[str]:
+    """The ids of the propositions in the content as of a time."""
+    rows = await db.read(_whole, CONTENT_PROPOSITIONS, _pin(as_of))
+    return frozenset(r["id"] for r in rows)
+
+
 async def iter_section(
-    db: Database, section: str, as_of: datetime | DateTime, *, page: int = PAGE
+    db: Database,
+    section: str,
+    as_of: datetime | DateTime,
+    visible: frozenset[str],
+    *,
+    page: int = PAGE,
 ) -> AsyncIterator[dict[str, Any]]:
-    """The records of one section as of a time, in order, one bounded page at a time."""
-    pinned = as_of if isinstance(as_of, DateTime) else from_iso(to_iso(as_of))
+    """The records of one section as of a time, in id order, one bounded page at a time."""
+    pinned = _pin(as_of)
     if section in WHOLE:
-        rows = await db.read(_whole, WHOLE[section], pinned)
-        for row in sorted((_clean(section, r) for r in rows), key=lambda r: sort_key(section, r)):
-            yield row
+        for row in await db.read(_whole, WHOLE[section], pinned):
+            cleaned = _clean(section, row, visible)
+            if cleaned is not None:
+                yield cleaned
         return
-    after: str | None = None
+    after = ""
     while True:
         rows = await db.read(_page, PAGED[section], pinned, after, page)
-        if not rows:
-            return
-        cleaned = sorted((_clean(section, r) for r in rows), key=lambda r: sort_key(section, r))
-        for row in cleaned:
-            yield row
+        for row in rows:
+            cleaned = _clean(section, row, visible)
+            if cleaned is not None:
+                yield cleaned
         if len(rows) < page:
             return
-        after = sort_key(section, cleaned[-1])
+        after = str(rows[-1]["id"])
 
 
 async def iter_content(
     db: Database, as_of: datetime | DateTime, *, page: int = PAGE
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Every content record as of a time: (section, record), sections in key order."""
+    visible = await content_propositions(db, as_of)
     for section in SECTIONS:
-        async for record in iter_section(db, section, as_of, page=page):
+        async for record in iter_section(db, section, as_of, visible, page=page):
             yield section, record
 
 
