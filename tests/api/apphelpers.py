@@ -61,6 +61,7 @@ class _CountingTransaction:
 
     async def run(self, query: str, parameters: Any = None, **kwargs: Any) -> Any:
         self._owner.queries += 1
+        self._owner.log.append(" ".join(query.split())[:100])
         return await self._tx.run(query, parameters, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -74,10 +75,12 @@ class CountingDatabase(Database):
         super().__init__(db.driver, db.name, db.timeouts)
         self.queries = 0
         self.transactions = 0
+        self.log: list[str] = []  # the start of each query, for failure messages
 
     def reset(self) -> None:
         self.queries = 0
         self.transactions = 0
+        self.log = []
 
     def _counted(self, work: TxWork[Any]) -> TxWork[Any]:
         async def counted(tx: AsyncManagedTransaction, *args: Any, **kwargs: Any) -> Any:
