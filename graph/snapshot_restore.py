@@ -212,13 +212,16 @@ class SnapshotFile:
                     raise BadInput(f"line {number}: {error}") from None
                 yield section, record
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, *, validate: bool = False) -> str:
         hasher = Fingerprinter()
         for section, record in self.records():
             try:
+                if validate:
+                    check_record(section, record)
                 hasher.add(section, record)
-            except (ValueError, TypeError) as error:
-                raise BadInput(f"the snapshot content is malformed: {error}") from None
+            except (ValueError, TypeError, KeyError) as error:
+                what = record.get("id") or record.get("name") if isinstance(record, dict) else None
+                raise BadInput(f"{section} record {what!r} is malformed: {error}") from None
         return hasher.hexdigest()
 
     def check(self) -> None:
@@ -229,12 +232,46 @@ class SnapshotFile:
                 "export can be restored"
             )
         recorded = self.header.snapshot["fingerprint"]
-        actual = self.fingerprint()
+        actual = self.fingerprint(validate=True)
         if actual != recorded:
             raise BadInput(
                 f"fingerprint mismatch: the file records {recorded[:16]}… but its content "
                 f"hashes to {actual[:16]}…; the file was changed after export"
             )
+
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "functions": ("name", "builtin"),
+    "entities": ("id", "kind", "name", "created_at", "created_by"),
+    "propositions": ("id", "relation", "subject_id", "object_id", "created_at", "created_by"),
+    "imports": ("id", "completed_at"),
+    "evidence": ("id", "source_type", "observed_at", "recorded_at", "recorded_by", "bears"),
+    "beliefs": ("id", "function", "proposition_id", "seq", "stated_at", "stated_by"),
+}
+
+
+def check_record(section: str, record: Any) -> None:
+    """Refuse a record restore could not write faithfully (before anything is written)."""
+    if not isinstance(record, dict):
+        raise ValueError("not an object")
+    missing = [name for name in REQUIRED[section] if record.get(name) is None]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    for name in TIME_FIELDS[section]:
+        if record.get(name) is not None:
+            from_iso(str(record[name]))
+    if section == "entities":
+        EntityKind(record["kind"])
+    elif section == "propositions":
+        Relation(record["relation"])
+    elif section == "evidence":
+        for bearing in record["bears"]:
+            Stance(bearing["stance"])
+            _float(bearing["strength"])
+    elif section == "beliefs":
+        int(record["seq"])
+        if record.get("p") is not None:
+            _float(record["p"])
 
 
 # ---------------------------------------------------------------- writing
@@ -250,7 +287,7 @@ def _times(section: str, record: dict[str, Any]) -> dict[str, Any]:
 
 def _float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInput(f"not a number: {value!r}")
+        raise ValueError(f"not a number: {value!r}")
     return float(value)
 
 

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from neo4j import AsyncManagedTransaction
 
-from graph import beliefs, entities, evidence, propositions, seeding, snapshots
+from graph import beliefs, bootstrap, entities, evidence, propositions, seeding, snapshots
 from graph.connection import Database
-from graph.snapshot_content import Fingerprinter, iter_content, to_iso
+from graph.snapshot_content import Fingerprinter, fingerprint_of, iter_content, to_iso
 from graph.snapshot_restore import SnapshotFile, restore
 from schema.errors import BadInput, Conflict
 from schema.models import Actor, BearingCreate, EvidenceCreate
@@ -197,6 +197,20 @@ async def test_restore_refuses_changed_files_other_versions_and_exports_without_
     assert public["quotes"] is False and "Close the books" in quoteless.read_text()
     with pytest.raises(BadInput, match="without evidence quotes"):
         SnapshotFile(quoteless).check()
+
+    # A consistent file (fingerprint recomputed) with a record restore cannot write is
+    # refused before anything is written.
+    crafted = orjson.loads(path.read_bytes())
+    crafted["content"]["entities"][0]["kind"] = "PLANET"
+    crafted["snapshot"]["fingerprint"] = fingerprint_of(
+        (section, record) for section in SECTIONS for record in crafted["content"][section]
+    )
+    planet = tmp_path / "planet.json"
+    planet.write_bytes(orjson.dumps(crafted))
+    await wipe(db)
+    with pytest.raises(BadInput, match="entities record 'goal-1' is malformed"):
+        await restore(db, SnapshotFile(planet))
+    assert await bootstrap.entity_count(db) == 0
 
     # A file reformatted by another tool (one line, different layout) still restores.
     reformatted = tmp_path / "pretty.json"
