@@ -57,10 +57,12 @@ RETURN """
     + " AS belief"
 )
 
-CURRENT_FOR = (
+# The series' latest statement whatever its time, read under the series lock: it is the
+# one the next statement follows. (Filtering by the request's own time missed a withdrawal
+# committed meanwhile by a request that started later, and withdrew twice.)
+LATEST_IN_SERIES = (
     """
 MATCH (b:Belief {function: $function})-[:ON]->(p:Proposition {id: $proposition_id})
-WHERE b.stated_at <= $as_of
 WITH b, p ORDER BY b.seq DESC LIMIT 1
 RETURN """
     + BELIEF_PROJECTION
@@ -182,7 +184,8 @@ async def _append(
 
 
 async def _live_proposition(tx: AsyncManagedTransaction, proposition_id: str) -> str:
-    found = await propositions.get(tx, proposition_id)
+    # Locked before read, so a merge of this proposition cannot strand the statement.
+    found = (await propositions.get_many_locked(tx, [proposition_id])).get(proposition_id)
     if found is None:
         raise NotFound("proposition", proposition_id)
     if found.retired_at is not None:
@@ -233,7 +236,7 @@ async def withdraw(
     live_id = await _live_proposition(tx, proposition_id)
     # Under the series lock, so two concurrent withdrawals cannot both find a belief.
     await _lock_series(tx, acting, live_id)
-    current = await fetch_one(tx, CURRENT_FOR, function=acting, proposition_id=live_id, as_of=now)
+    current = await fetch_one(tx, LATEST_IN_SERIES, function=acting, proposition_id=live_id)
     if current is None or current["belief"]["withdrawn"]:
         raise BadInput(f"{acting} holds no current belief on {live_id!r} to withdraw")
     belief, _ = await _append(

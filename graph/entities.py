@@ -75,6 +75,16 @@ WHERE ($kind IS NULL OR e.kind = $kind)
 RETURN count(e) AS total
 """
 
+# A write lock held until the transaction ends (set and removed at once: nothing stays).
+# Merges lock the two entities, and proposition creation locks its endpoints, before
+# reading them, so a proposition is never created on an entity a merge is moving.
+LOCK_ENTITIES = """
+UNWIND $ids AS wanted
+MATCH (e:Entity {id: wanted})
+SET e.lock_marker = true
+REMOVE e.lock_marker
+"""
+
 SEGMENT_EXISTS = "MATCH (s:Segment {id: $id}) WHERE s.retired_at IS NULL RETURN s.id AS id"
 
 UPDATE_ENTITY = """
@@ -159,6 +169,29 @@ async def upsert_by_id(tx: AsyncManagedTransaction, kind: EntityKind, row: dict[
 async def get(tx: AsyncManagedTransaction, entity_id: str, as_of: datetime | None) -> Entity | None:
     row = await fetch_one(tx, GET_ENTITY, id=entity_id, as_of=as_of or _FAR_FUTURE)
     return None if row is None else records.entity(row["entity"])
+
+
+async def lock(tx: AsyncManagedTransaction, ids: list[str]) -> None:
+    """Write-lock these entities until the transaction ends (in id order)."""
+    await tx.run(LOCK_ENTITIES, ids=sorted(set(ids)))
+
+
+async def get_locked(tx: AsyncManagedTransaction, entity_id: str) -> Entity | None:
+    """An entity (a merged id resolves to its survivor), write-locked with its survivor.
+
+    Locked before it is read, so a merge moving it either committed before (and this reads
+    the survivor) or waits until this transaction ends.
+    """
+    locked: set[str] = set()
+    found: Entity | None = None
+    for _ in range(MAX_MERGE_HOPS):
+        wanted = {entity_id} | ({found.id} if found else set())
+        if wanted <= locked:
+            break
+        await lock(tx, sorted(wanted - locked))
+        locked |= wanted
+        found = await get(tx, entity_id, as_of=None)
+    return found
 
 
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Entity]:
@@ -249,3 +282,5 @@ async def retire(
 
 
 _FAR_FUTURE = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
+# How many times a lock-then-read follows a survivor that was itself merged meanwhile.
+MAX_MERGE_HOPS = 10

@@ -185,7 +185,8 @@ async def resolve_bearings(
 ) -> dict[str, str]:
     """Map every proposition id the items name to its live id (merged ids to survivors)."""
     wanted = sorted({b.proposition_id for item in items for b in item.bears})
-    found = await propositions.get_many(tx, wanted)
+    # Locked before read, so a merge of these propositions cannot strand the new links.
+    found = await propositions.get_many_locked(tx, wanted)
     missing = [pid for pid in wanted if pid not in found]
     if missing:
         raise NotFound("proposition", missing[0])

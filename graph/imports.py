@@ -818,6 +818,11 @@ async def _write_batch(
     started: datetime,
 ) -> tuple[int, int]:
     """Write one batch; return (created, already present)."""
+    # Resolved again, and locked, in the batch's own transaction: a proposition merged since
+    # the file was validated takes the rows on its survivor instead of stranding them.
+    named = sorted({b.proposition_id for item in items for b in item.bears})
+    found = await propositions.get_many_locked(tx, named)
+    live_ids = {**live_ids, **{pid: p.id for pid, p in found.items()}}
     keys = [item.idempotency_key for item in items]
     await tx.run(ADOPT_UNFINISHED, keys=keys, import_id=import_id)
     rows = [

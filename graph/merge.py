@@ -147,10 +147,12 @@ def _may_merge(actor: Actor) -> None:
 
 
 async def _pair(tx: AsyncManagedTransaction, keep_id: str, merge_id: str) -> tuple[Entity, Entity]:
-    keep = await entities.get(tx, keep_id, as_of=None)
+    # Locked before read: a second merge of either entity, or a proposition being created
+    # on one, waits for this merge (or this one waits for it and reads its outcome).
+    keep = await entities.get_locked(tx, keep_id)
     if keep is None:
         raise NotFound("entity", keep_id)
-    gone = await entities.get(tx, merge_id, as_of=None)
+    gone = await entities.get_locked(tx, merge_id)
     if gone is None:
         raise NotFound("entity", merge_id)
     if keep.id == gone.id:
@@ -252,6 +254,10 @@ async def merge_entities(
                 "new_id": propositions.proposition_id(subject_id, relation, object_id),
             }
         )
+    # Every proposition this merge reads or rewrites is write-locked before its evidence and
+    # beliefs are read: a statement or evidence in flight on one of them commits first and
+    # is moved, or waits and lands on the survivor (propositions.get_many_locked).
+    await propositions.lock(tx, [p["old"]["id"] for p in plans] + [p["new_id"] for p in plans])
     existing = {
         r["proposition"]["id"]: r["proposition"]
         for r in await fetch_all(tx, EXISTING, ids=[p["new_id"] for p in plans])

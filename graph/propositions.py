@@ -92,6 +92,17 @@ COUNT_PROPOSITIONS = (
     + "  AND ($ids IS NULL OR p.id IN $ids)\nRETURN count(p) AS total"
 )
 
+# Statements, evidence and merges write-lock a proposition before reading it (set and
+# removed at once: nothing stays), so a merge never reads past a write in flight on a
+# proposition it moves: the write commits first and is moved, or waits and lands on the
+# survivor.
+LOCK_PROPOSITIONS = """
+UNWIND $ids AS wanted
+MATCH (p:Proposition {id: wanted})
+SET p.lock_marker = true
+REMOVE p.lock_marker
+"""
+
 RETIRE_PROPOSITION = """
 MATCH (p:Proposition {id: $id})
 SET p.retired_at = coalesce(p.retired_at, $now),
@@ -110,10 +121,11 @@ async def create(
     tx: AsyncManagedTransaction, actor: Actor, data: PropositionCreate, now: datetime
 ) -> tuple[Proposition, bool]:
     """Create the proposition for a triple, or return the existing one."""
-    subject = await entities.get(tx, data.subject_id, as_of=None)
+    # Locked before read: an endpoint being merged is read as its survivor, after the merge.
+    subject = await entities.get_locked(tx, data.subject_id)
     if subject is None:
         raise NotFound("entity", data.subject_id)
-    obj = await entities.get(tx, data.object_id, as_of=None)
+    obj = await entities.get_locked(tx, data.object_id)
     if obj is None:
         raise NotFound("entity", data.object_id)
     if subject.id == obj.id:
@@ -182,6 +194,30 @@ async def get(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposition 
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
     rows = await fetch_all(tx, GET_PROPOSITIONS, ids=ids)
     return {row["wanted"]: records.proposition(row["proposition"]) for row in rows}
+
+
+async def lock(tx: AsyncManagedTransaction, ids: list[str]) -> None:
+    """Write-lock these propositions until the transaction ends (in id order)."""
+    await tx.run(LOCK_PROPOSITIONS, ids=sorted(set(ids)))
+
+
+async def get_many_locked(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
+    """``get_many``, with each proposition and its survivor write-locked before the read.
+
+    A write that attaches to a proposition (a statement, evidence) reads it this way, so a
+    merge moving it either committed before (and the write lands on the survivor) or waits
+    for the write and moves it.
+    """
+    locked: set[str] = set()
+    found: dict[str, Proposition] = {}
+    for _ in range(entities.MAX_MERGE_HOPS):
+        wanted = set(ids) | {p.id for p in found.values()}
+        if wanted <= locked:
+            break
+        await lock(tx, sorted(wanted - locked))
+        locked |= wanted
+        found = await get_many(tx, ids)
+    return found
 
 
 async def list_page(

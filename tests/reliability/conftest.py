@@ -153,7 +153,9 @@ class Server:
     """`commonground serve` in a subprocess on 127.0.0.1; its output goes to a log file."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
+        # These tests assert what is written, not how fast: on a loaded two-core machine a
+        # burst of serialised writes can outlast the default 30 s request budget.
+        self.env = {"COMMONGROUND_REQUEST_TIMEOUT": "180", **env}
         self.workdir = workdir
         self.port = local_neo4j.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
