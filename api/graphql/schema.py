@@ -55,7 +55,13 @@ def error_code(error: GraphQLError) -> str:
         return "SERVICE_UNAVAILABLE"
     if is_timeout(original):
         return "TIMEOUT"
-    if original is None:
+    if error.path is None:
+        # Refused before execution: the document or the variables' values. Variable
+        # coercion errors carry the coercer's exception, and are still the client's input.
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        if error.message.startswith("Variable '$"):
+            return "BAD_USER_INPUT"
         return "GRAPHQL_VALIDATION_FAILED"
     return "INTERNAL_SERVER_ERROR"
 

@@ -109,3 +109,14 @@ async def test_unexpected_errors_are_masked_in_production(env_app: Any) -> None:
     missing = await _post(http, caller, "{ entities(first: 1000) { totalCount } }")
     assert missing["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "at most 100" in missing["errors"][0]["message"]
+    wrong_type = await http.post(
+        "/graphql",
+        json={
+            "query": "query($n: Int) { entities(first: $n) { totalCount } }",
+            "variables": {"n": "ten"},
+        },
+        headers=caller.headers,
+    )
+    error = wrong_type.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Int cannot represent" in error["message"]
