@@ -42,7 +42,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def heatmap(heat: dict[str, Any], significant_gap: float = 0.25) -> str:
+def heatmap(heat: dict[str, Any], significant_gap: float = 0.25, min_mass: float = 1.0) -> str:
     """Rows: the most divergent propositions; columns: each function's p, then the evidence."""
     functions: list[str] = heat.get("functions") or []
     rows: list[dict[str, Any]] = heat.get("rows") or []
@@ -77,9 +77,20 @@ def heatmap(heat: dict[str, Any], significant_gap: float = 0.25) -> str:
             f'fill="{INK}"><title>{_t(row["text"])}</title>{_t(_clip(row["text"], 58))}</text>'
         )
         confidence = float(row["confidence"])
+        # Below the minimum evidence mass the evidence says nothing yet: no gap to mark.
+        thin = float(row.get("mass", 1.0)) < min_mass
         for c, name in enumerate(columns):
             x = label_w + c * cell_w
             value = confidence if name == "evidence" else row["cells"].get(name)
+            if name == "evidence" and thin:
+                out.append(
+                    f'<rect class="cell thin" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" '
+                    f'height="{cell_h - 2}" fill="#f0f0f0" stroke="#d0d0d0">'
+                    "<title>too little evidence to say</title></rect>"
+                    f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" '
+                    f'fill="{MUTED}">—</text>'
+                )
+                continue
             if value is None:
                 out.append(
                     f'<rect class="cell empty" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" '
@@ -87,9 +98,14 @@ def heatmap(heat: dict[str, Any], significant_gap: float = 0.25) -> str:
                 )
                 continue
             fill, ink = blue(float(value))
-            parts = abs(float(value) - confidence) >= significant_gap and name != "evidence"
+            parts = (
+                not thin
+                and name != "evidence"
+                and abs(float(value) - confidence) >= significant_gap
+            )
             stroke = f' stroke="{OVER}" stroke-width="3"' if parts else ""
-            tip = f"{name}: {value:.2f} (evidence {confidence:.2f})"
+            evidence = "too little evidence" if thin else f"evidence {confidence:.2f}"
+            tip = f"{name}: {value:.2f} ({evidence})"
             out.append(
                 f'<rect class="cell{" parts" if parts else ""}" x="{x + 1}" y="{y + 1}" '
                 f'width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}"{stroke}>'
@@ -115,6 +131,7 @@ def heatmap_legend() -> str:
         f'<rect x="292" y="6" width="28" height="14" fill="{BLUE_SCALE[3]}" stroke="{OVER}" '
         'stroke-width="3"/>'
         f'<text x="328" y="17" fill="{INK}">parts from the evidence by 0.25 or more</text>'
+        f'<text x="328" y="36" fill="{MUTED}">— in the evidence column: too little evidence</text>'
         "</svg>"
     )
 

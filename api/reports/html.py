@@ -107,10 +107,11 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
     yield "</section>"
 
     heat = figures.get("heatmap") or {}
+    gap = thresholds.get("significant_gap", 0.25)
     shown, total = len(heat.get("rows") or []), heat.get("total_rows", 0)
     yield (
         "<section><h2>Function × proposition heatmap</h2>"
-        f"<figure>{charts.heatmap(heat, thresholds.get('significant_gap', 0.25))}"
+        f"<figure>{charts.heatmap(heat, gap, thresholds.get('min_evidence_mass', 1.0))}"
         f"{charts.heatmap_legend()}"
         f"<figcaption>Each function's belief (p, the chance the statement holds) on the "
         f"{shown} most divergent of {total} propositions with beliefs, beside the evidence's "

@@ -67,18 +67,20 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
         yield "\n## Function × proposition heatmap\n\n"
         yield (
             "Each function's belief (p) on the most divergent propositions, beside the "
-            "evidence's confidence; ◆ marks a belief 0.25 or more from the evidence.\n\n"
+            "evidence's confidence (— where there is too little evidence to say); ◆ marks a "
+            "belief 0.25 or more from the evidence.\n\n"
         )
         yield "| proposition | " + " | ".join(functions) + " | evidence |\n"
         yield "|---|" + "---:|" * (len(functions) + 1) + "\n"
         for row in heat["rows"]:
+            thin = row.get("mass", 1.0) < 1.0
             cells = []
             for f in functions:
                 p = row["cells"].get(f)
-                mark = " ◆" if p is not None and abs(p - row["confidence"]) >= 0.25 else ""
-                cells.append("" if p is None else f"{p:.2f}{mark}")
-            yield f"| {cell(row['text'])} | " + " | ".join(cells)
-            yield f" | **{row['confidence']:.2f}** |\n"
+                parts = p is not None and not thin and abs(p - row["confidence"]) >= 0.25
+                cells.append("" if p is None else f"{p:.2f}{' ◆' if parts else ''}")
+            evidence = "—" if thin else f"**{row['confidence']:.2f}**"
+            yield f"| {cell(row['text'])} | " + " | ".join(cells) + f" | {evidence} |\n"
     yield "\n## Belief versus evidence, per function\n\n"
     yield "| function | beliefs on evidenced propositions | over-confident | under-confident "
     yield "| mean \\|gap\\| |\n|---|---:|---:|---:|---:|\n"
