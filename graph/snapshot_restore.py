@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import bootstrap, entities, propositions
+from graph import bootstrap, entities, propositions, snapshots
 from graph.beliefs import series_key
 from graph.connection import Database, fetch_all
 from graph.cypher_vocabulary import UNLINK_DIRECT_EDGE
@@ -448,4 +448,12 @@ async def restore(
         tick("evidence", await db.write(_write_evidence, [evidence_row(r) for r in batch]))
     for batch in _batches(snapshot.records("beliefs")):
         tick("beliefs", await db.write(_write_beliefs, [belief_row(r) for r in batch]))
+    # The snapshot itself too, so the restored database lists it and exports it unchanged.
+    await snapshots.record_restored(
+        db,
+        snapshot.header.snapshot,
+        snapshot.header.schema_version,
+        snapshot.header.figures,
+        snapshot.records(),
+    )
     return written

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from neo4j import AsyncManagedTransaction
 from graph import audit
 from graph.connection import Database, fetch_all, fetch_one
 from graph.records import to_datetime
-from graph.snapshot_content import Fingerprinter, iter_content, to_iso
+from graph.snapshot_content import Fingerprinter, from_iso, iter_content, to_iso
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor
 from schema.snapshot import (
@@ -60,6 +60,17 @@ ON CREATE SET s.id = $id, s.label = $label, s.as_of = $as_of, s.created_at = $no
               s.created_by = $actor_id, s.schema_version = $schema_version,
               s.complete = false
 RETURN s.id AS id, s.as_of AS as_of, s.label AS label, s.complete AS complete
+"""
+
+# Restore: the snapshot record as the file has it, once.
+RESTORE_SNAPSHOT = """
+MERGE (s:Snapshot {id: $id})
+ON CREATE SET s.label = $label, s.as_of = $as_of, s.created_at = $created_at,
+              s.created_by = $created_by, s.schema_version = $schema_version,
+              s.complete = false, s.creation_marker = $marker
+WITH s, coalesce(s.creation_marker = $marker, false) AS created
+REMOVE s.creation_marker
+RETURN created
 """
 
 WRITE_CHUNKS = """
@@ -258,6 +269,55 @@ async def _complete(
     )
     if row is not None:
         await audit.record(tx, actor, "createSnapshot", [snapshot_id], now, fingerprint[:16])
+
+
+async def _restore_start(
+    tx: AsyncManagedTransaction, snapshot: dict[str, Any], schema_version: int
+) -> bool:
+    row = await fetch_one(
+        tx,
+        RESTORE_SNAPSHOT,
+        id=snapshot["id"],
+        label=snapshot.get("label"),
+        as_of=from_iso(snapshot["as_of"]),
+        created_at=from_iso(snapshot["created_at"]),
+        created_by=snapshot["created_by"],
+        schema_version=schema_version,
+        marker=uuid.uuid4().hex,
+    )
+    return bool(row and row["created"])
+
+
+async def record_restored(
+    db: Database,
+    snapshot: dict[str, Any],
+    schema_version: int,
+    figures: dict[str, Any],
+    records: AsyncIterator[tuple[str, dict[str, Any]]] | Iterable[tuple[str, dict[str, Any]]],
+) -> bool:
+    """Record a restored file's snapshot itself (same id, times, figures, content), so the
+    restored database lists it and exports it byte for byte; False when it is already there."""
+    if not await db.write(_restore_start, snapshot, schema_version):
+        return False
+    writer = ChunkWriter(db, snapshot["id"])
+    if isinstance(records, AsyncIterator):
+        async for section, record in records:
+            await writer.add(section, record)
+    else:
+        for section, record in records:
+            await writer.add(section, record)
+    chunk_count = await writer.close()
+    await db.write(
+        _complete,
+        Actor.system(),
+        snapshot["id"],
+        snapshot["fingerprint"],
+        figures,
+        writer.counts,
+        chunk_count,
+        datetime.now(UTC),
+    )
+    return True
 
 
 def check_as_of(as_of: datetime | None, now: datetime) -> datetime:

@@ -100,6 +100,9 @@ async def test_demo_company_round_trips_through_a_snapshot_file(
     written = await restore(db, SnapshotFile(path))
     assert written["evidence"] == 316 and written["beliefs"] == 340
     assert await live_fingerprint(db, info.as_of) == info.fingerprint
+    assert (await export_to(db, info.id, tmp_path / "again.json")).read_bytes() == (
+        path.read_bytes()
+    )
     again, _ = await snapshots.create(db, admin, no_figures, as_of=info.as_of)
     assert again.fingerprint == info.fingerprint and again.id != info.id
 
@@ -220,6 +223,11 @@ async def test_restore_refuses_changed_files_other_versions_and_exports_without_
     await wipe(db)
     await restore(db, SnapshotFile(reformatted))
     assert await live_fingerprint(db, info.as_of) == info.fingerprint
+    # The restored database holds the snapshot itself too, and exports the same bytes.
+    restored = await snapshots.get(db, info.id)
+    assert (restored.label, restored.fingerprint) == (info.label, info.fingerprint)
+    again = await export_to(db, info.id, tmp_path / "again.json")
+    assert again.read_bytes() == path.read_bytes()
 
 
 async def test_the_same_idempotency_key_returns_the_first_snapshot(db: Database) -> None:
