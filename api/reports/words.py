@@ -118,10 +118,15 @@ def summary(info: SnapshotInfo, figures: dict[str, Any]) -> list[str]:
     if history and history[-1].get("alpha") is not None and a.get("alpha") is not None:
         previous = history[-1]
         change = a["alpha"] - previous["alpha"]
-        verb = "rose" if change > 0 else "fell" if change < 0 else "held"
-        sentences.append(
+        since = (
             f"Since the previous snapshot ({previous.get('label') or day(previous['as_of'])}, "
-            f"{day(previous['as_of'])}) the alignment index {verb} from "
-            f"{number(previous['alpha'])} to {number(a['alpha'])}."
+            f"{day(previous['as_of'])}) the alignment index "
         )
+        if number(previous["alpha"]) == number(a["alpha"]):
+            sentences.append(since + f"held at {number(a['alpha'])}.")
+        else:
+            verb = "rose" if change > 0 else "fell"
+            sentences.append(
+                since + f"{verb} from {number(previous['alpha'])} to {number(a['alpha'])}."
+            )
     return sentences
