@@ -219,7 +219,12 @@ def seed(
         int, typer.Option(help="Add N synthetic evidence items (for benchmarks).")
     ] = 0,
     only_if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Do nothing when the model already has entities.")
+        bool,
+        typer.Option(
+            "--if-empty",
+            help="Do nothing when the model already has entities (unless an earlier demo "
+            "load was cut short: then finish it).",
+        ),
     ] = False,
 ) -> None:
     """Load the demo company (idempotent: loading twice leaves the same graph)."""
@@ -229,7 +234,9 @@ def seed(
 
     async def work(db: Database) -> dict[str, int] | None:
         if only_if_empty and await bootstrap.entity_count(db) > 0:
-            return None
+            if not await seeding.unfinished(db):
+                return None
+            err.print("An earlier load of the demo company was cut short; finishing it.")
         return await seeding.load_demo(db, progress=err, scale=scale)
 
     counts = with_database(settings, work)

@@ -54,6 +54,18 @@ def triple_id(triple: list[str]) -> str:
     return propositions.proposition_id(subject, Relation(relation), obj)
 
 
+# A demo load is marked started before its first write and complete after its last, so one
+# cut short (Ctrl-C, a crash) is finished by the next `seed --if-empty` instead of being
+# taken for a loaded model.
+DEMO_RUN = "demo"
+MARK_STARTED = """
+MERGE (r:SeedRun {name: $name})
+ON CREATE SET r.started_at = $now
+SET r.completed_at = null
+"""
+MARK_COMPLETED = "MATCH (r:SeedRun {name: $name}) SET r.completed_at = $now"
+UNFINISHED = "MATCH (r:SeedRun {name: $name}) WHERE r.completed_at IS NULL RETURN r.name AS name"
+
 # Later loaders (evidence, beliefs) register here so `seed` loads everything in order.
 ExtraLoader = Callable[[Database, dict[str, Any], Progress], Coroutine[Any, Any, None]]
 EXTRA_LOADERS: list[ExtraLoader] = []
@@ -64,6 +76,7 @@ async def load_demo(
 ) -> dict[str, int]:
     company = read_seed("company.yaml", seed_dir)
     now = datetime.now(UTC)
+    await db.write(_mark, MARK_STARTED, now)
     with Progress(console=progress or Console(stderr=True), transient=True) as bar:
         people = company.get("members", [])
         task = bar.add_task("members", total=len(people))
@@ -98,7 +111,17 @@ async def load_demo(
             await loader(db, {"seed_dir": seed_dir, "scale": scale}, bar)
         if scale > 0:
             await load_synthetic(db, scale, company, bar)
+    await db.write(_mark, MARK_COMPLETED, datetime.now(UTC))
     return await counts(db)
+
+
+async def _mark(tx: AsyncManagedTransaction, query: str, now: datetime) -> None:
+    await tx.run(query, name=DEMO_RUN, now=now)
+
+
+async def unfinished(db: Database) -> bool:
+    """Whether a demo load started and never completed (it was interrupted)."""
+    return await db.read(fetch_one, UNFINISHED, name=DEMO_RUN) is not None
 
 
 def _actors(company: dict[str, Any]) -> dict[str, Actor]:

@@ -80,6 +80,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:VoteResult) ON (n.proposition_id)",
         ),
     ),
+    Migration(
+        4,
+        "seed runs: a demo load is complete only once its last write committed",
+        ("CREATE CONSTRAINT seed_run_name IF NOT EXISTS FOR (n:SeedRun) REQUIRE n.name IS UNIQUE",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
