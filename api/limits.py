@@ -47,6 +47,17 @@ def is_timeout(error: BaseException | None) -> bool:
     return isinstance(error, Neo4jError) and "TransactionTimedOut" in (error.code or "")
 
 
+def is_bad_bookmark(error: BaseException | None) -> bool:
+    """Whether the database refused an ``X-Bookmark`` the client sent as malformed."""
+    return isinstance(error, Neo4jError) and "InvalidBookmark" in (error.code or "")
+
+
+BAD_BOOKMARK = (
+    "X-Bookmark is not a bookmark of this database: send back the value a write returned "
+    "(the GraphQL response's extensions.bookmark, or an import's bookmark)"
+)
+
+
 def is_outage(error: BaseException | None) -> bool:
     """Whether an error means the database cannot be reached (not a bad query)."""
     seen = 0
@@ -235,7 +246,10 @@ async def _outage_handler(request: Request, _: Exception) -> JSONResponse:
     return outage_response(request)
 
 
-async def _timeout_handler(request: Request, error: Exception) -> JSONResponse:
+async def _database_client_error(request: Request, error: Exception) -> JSONResponse:
+    """The database refused the work: a timeout or a bad bookmark is the client's to fix."""
+    if is_bad_bookmark(error):
+        return JSONResponse({"error": "BAD_USER_INPUT", "message": BAD_BOOKMARK}, status_code=400)
     if not is_timeout(error):
         raise error  # a genuine bug: the server error handler logs it and answers 500
     return JSONResponse(
@@ -324,4 +338,4 @@ def install(app: FastAPI, settings: Settings, *, large_body_paths: Iterable[str]
     handler: Callable[[Request, Exception], Awaitable[JSONResponse]] = _outage_handler
     for error in OUTAGE_ERRORS:
         app.add_exception_handler(error, handler)  # type: ignore[arg-type]
-    app.add_exception_handler(ClientError, _timeout_handler)
+    app.add_exception_handler(ClientError, _database_client_error)

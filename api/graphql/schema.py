@@ -26,7 +26,7 @@ from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
-from api.limits import MaskUnexpectedErrors, OutageStatus, is_timeout
+from api.limits import MaskUnexpectedErrors, OutageStatus, is_bad_bookmark, is_timeout
 from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
 from schema.errors import CommonGroundError
@@ -55,6 +55,8 @@ def error_code(error: GraphQLError) -> str:
         return "SERVICE_UNAVAILABLE"
     if is_timeout(original):
         return "TIMEOUT"
+    if is_bad_bookmark(original):
+        return "BAD_USER_INPUT"
     if error.path is None:
         # Refused before execution: the document or the variables' values. Variable
         # coercion errors carry the coercer's exception, and are still the client's input.

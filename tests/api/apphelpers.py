@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +18,8 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from commonground.settings import Settings
-from graph.connection import Database, TxWork, fetch_all
+from graph import local_neo4j
+from graph.connection import ConnectionTarget, Database, TxWork, fetch_all
 
 ALL_NODES = """
 MATCH (n) WHERE NOT n:CommonGroundTestMarker
@@ -120,3 +125,47 @@ async def app_client(
             transport=transport, base_url="http://test", timeout=120
         ) as http:
             yield http
+
+
+@contextlib.contextmanager
+def served(target: ConnectionTarget, workdir: Path) -> Iterator[str]:
+    """`commonground serve` in a subprocess on a free loopback port; yields its base URL."""
+    port = local_neo4j.free_port()
+    env = {
+        **os.environ,
+        "NEO4J_URI": target.uri,
+        "NEO4J_USER": target.user,
+        "NEO4J_PASSWORD": target.password,
+        "NEO4J_DATABASE": target.database,
+        "COMMONGROUND_ENV": "development",
+    }
+    with (workdir / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "commonground.cli", "serve", "--port", str(port)],
+            cwd=workdir,  # no stray .env file
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def wait_ready(base: str, attempts: int = 300) -> None:
+    """Poll /readyz (every 0.2 s, a bounded number of times) until the server serves."""
+    async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+        for _ in range(attempts):
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{base} never became ready")

@@ -436,3 +436,26 @@ async def test_bad_input_on_every_rest_write_is_a_4xx_and_writes_nothing(
             failures.append(f"{where}: the answer does not mention {says!r}: {response.text[:300]}")
     assert not failures, "\n".join(failures)
     assert await graph_fingerprint(db) == before
+
+
+async def test_a_malformed_bookmark_is_bad_input_not_a_server_error(
+    client: httpx.AsyncClient, db: Database, model: Model, admin: Caller
+) -> None:
+    nonsense = {**admin.headers, "X-Bookmark": "not-a-bookmark"}
+    graphql = await client.post(
+        "/graphql", json={"query": "{ functions { name } }"}, headers=nonsense
+    )
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "bookmark" in graphql.json()["errors"][0]["message"].lower()
+    row = (
+        '{"summary": "s", "source_type": "survey", "stance": "SUPPORTS", '
+        f'"proposition_id": "{model.proposition}"}}\n'
+    )
+    before = await graph_fingerprint(db)
+    rest = await client.post(
+        "/api/v1/evidence:import",
+        content=row,
+        headers={**nonsense, "Content-Type": "application/x-ndjson"},
+    )
+    assert rest.status_code == 400 and "X-Bookmark" in rest.json()["message"]
+    assert await graph_fingerprint(db) == before

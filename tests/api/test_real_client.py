@@ -8,21 +8,16 @@ marketing with their own tokens; then the divergences and the alignment index.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 
-from graph import local_neo4j
 from graph.connection import Database
+from tests.api.apphelpers import served, wait_ready
 from tests.factories import make_caller
 
 if TYPE_CHECKING:
@@ -30,52 +25,11 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
-STARTUP_ATTEMPTS = 300  # x 0.2 s
-
 
 @pytest.fixture
 def server(neo4j_target: TestDatabase, tmp_path: Path) -> Iterator[str]:
-    """`commonground serve` on a free loopback port, against the test database."""
-    port = local_neo4j.free_port()
-    target = neo4j_target.target
-    env = {
-        **os.environ,
-        "NEO4J_URI": target.uri,
-        "NEO4J_USER": target.user,
-        "NEO4J_PASSWORD": target.password,
-        "NEO4J_DATABASE": target.database,
-        "COMMONGROUND_ENV": "development",
-    }
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "commonground.cli", "serve", "--port", str(port)],
-        cwd=tmp_path,  # no stray .env file
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-async def _wait_ready(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=5) as http:
-        for _ in range(STARTUP_ATTEMPTS):
-            try:
-                if (await http.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"{base} never became ready")
+    with served(neo4j_target.target, tmp_path) as base:
+        yield base
 
 
 class Session:
@@ -103,7 +57,7 @@ class Session:
 async def sessions(server: str, db: Database) -> AsyncIterator[tuple[Session, Session]]:
     product = await make_caller(db, "product")
     marketing = await make_caller(db, "marketing")
-    await _wait_ready(server)
+    await wait_ready(server)
     clients = [
         Client(
             transport=HTTPXAsyncTransport(
