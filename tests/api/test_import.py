@@ -3,10 +3,15 @@ resends, visibility only once complete, and a 100k-row file streamed in."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -14,7 +19,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import entities, evidence, imports, propositions
-from graph.connection import Database, fetch_one
+from graph.connection import ConnectionTarget, Database, fetch_one
 from graph.support import SupportSettings, support_for
 from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind, Relation, Role
@@ -459,3 +464,54 @@ async def _delete_some_evidence(tx: AsyncManagedTransaction) -> int:
         tx, "MATCH (ev:Evidence) WITH ev LIMIT 10000 DETACH DELETE ev RETURN count(*) AS n"
     )
     return int(row["n"]) if row else 0
+
+
+def _cli(target: ConnectionTarget, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "NEO4J_URI": target.uri,
+        "NEO4J_USER": target.user,
+        "NEO4J_PASSWORD": target.password,
+        "NEO4J_DATABASE": target.database,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "commonground.cli", "import", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+async def test_the_cli_imports_with_a_mapping_file_and_the_same_report(
+    db: Database, neo4j_target: TestDatabase, tmp_path: Path
+) -> None:
+    props, account = await _model(db)
+    success = await make_caller(db, "success")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text(_tickets(props, account, 12))
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps(TICKET_MAPPING))
+    args = (str(tickets), "--mapping", str(mapping), "--member", success.member.name, "--json")
+
+    first = await asyncio.to_thread(_cli, neo4j_target.target, tmp_path, *args)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["rows"], summary["created"]) == (12, 12)
+    items = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
+    assert {i.function for i in items} == {"success"}
+    again = await asyncio.to_thread(_cli, neo4j_target.target, tmp_path, *args)
+    assert json.loads(again.stdout)["already_present"] == 12
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(_tickets(props, account, 12).replace(",supports,", ",perhaps,", 1))
+    before = await graph_fingerprint(db)
+    rejected = await asyncio.to_thread(
+        _cli, neo4j_target.target, tmp_path, str(bad), "--mapping", str(mapping), "--json"
+    )
+    assert rejected.returncode == 1
+    report = json.loads(rejected.stdout)
+    assert report["problems"][0]["column"] == "Stance" and report["problems"][0]["row"] == 3
+    assert await graph_fingerprint(db) == before
