@@ -17,6 +17,7 @@ import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Bookmarks
 
 from graph import local_neo4j
+from schema.errors import BadInput
 
 T = TypeVar("T")
 
@@ -128,9 +129,12 @@ class Database:
         """A read that waits for the writes behind ``bookmarks`` (read-your-own-writes)."""
         marks = Bookmarks.from_raw_values(bookmarks) if bookmarks else None
         async with self._slots, self._session(neo4j.READ_ACCESS, marks) as session:
-            return await session.execute_read(
-                _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
-            )
+            try:
+                return await session.execute_read(
+                    _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
+                )
+            except UnicodeEncodeError as error:
+                raise _unstorable_text(error) from None
 
     async def write(
         self,
@@ -149,11 +153,23 @@ class Database:
     ) -> tuple[T, list[str]]:
         """Run a write and return the bookmark a client can send back to read its own write."""
         async with self._slots, self._session(neo4j.WRITE_ACCESS, None) as session:
-            result = await session.execute_write(
-                _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
-            )
+            try:
+                result = await session.execute_write(
+                    _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
+                )
+            except UnicodeEncodeError as error:
+                raise _unstorable_text(error) from None
             bookmarks = await session.last_bookmarks()
         return result, sorted(bookmarks.raw_values)
+
+
+def _unstorable_text(error: UnicodeEncodeError) -> BadInput:
+    """A value the driver cannot send: a lone UTF-16 surrogate, which JSON can carry
+    (``"\\ud800"``) but UTF-8, and so Neo4j, cannot. The transaction was rolled back."""
+    return BadInput(
+        "text must be valid Unicode: a lone surrogate such as "
+        f"{error.object[error.start : error.end]!r} cannot be stored"
+    )
 
 
 def _with_timeout(work: TxWork[T], timeout_s: float) -> TxWork[T]:

@@ -73,7 +73,14 @@ def _pin(
     if after is None:
         return as_of or now, None
     cursor = decode_cursor(after)
-    return cursor.as_of, [str(k) for k in cursor.after]
+    # The key of the previous page's last row: its creation time and id. A forged cursor
+    # with another shape is bad input, not a server error.
+    try:
+        created, last_id = cursor.after
+        datetime.fromisoformat(str(created))
+    except (ValueError, TypeError) as error:
+        raise BadInput("the `after` cursor is not one this API issued") from error
+    return cursor.as_of, [str(created), str(last_id)]
 
 
 @strawberry.type
