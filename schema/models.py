@@ -124,6 +124,14 @@ class EntityUpdate(BaseModel):
 
     _text = field_validator("name", "description", "channel")(_clean_text)
 
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str | None) -> str | None:
+        # As on create: a rename to blanks would leave the entity with an empty name.
+        if value is not None and not value.strip():
+            raise ValueError("name must not be blank")
+        return value
+
 
 class Entity(BaseModel):
     id: str

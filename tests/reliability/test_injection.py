@@ -87,6 +87,7 @@ EXAMPLES = (
     "x" * 10_001,
     "\u02bc\uff07\u037e}",
     crafted_cursor(["' DETACH DELETE n //", "ent-1"]),
+    " \n\t ",
 )
 
 REFUSALS = {"BAD_USER_INPUT", "NOT_FOUND"}
@@ -561,6 +562,7 @@ def worlds() -> dict[str, World]:
 @example(value=EXAMPLES[3])
 @example(value=EXAMPLES[4])
 @example(value=EXAMPLES[5])
+@example(value=EXAMPLES[6])
 async def test_hostile_strings_are_stored_verbatim_or_refused(
     name: str, value: str, client: httpx.AsyncClient, db: Database, worlds: dict[str, World]
 ) -> None:
