@@ -22,7 +22,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from graphql import GraphQLError
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable, SessionExpired
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, SchemaExtension
 
@@ -90,9 +89,13 @@ async def _send_json(
 # ---------------------------------------------------------------- body size
 
 
-class BodyTooLarge(StarletteHTTPException):
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` once a body passes its limit; answered 413 by the middleware.
+
+    Not an HTTPException, so no route's handler turns it into another shape of answer."""
+
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
+        super().__init__(f"the request body is larger than the limit of {limit} bytes")
         self.limit = limit
 
 

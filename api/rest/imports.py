@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.dependencies import ActorDep, DatabaseDep, SettingsDep
+from api.limits import BodyTooLarge
 from graph import imports
 from graph.imports import ColumnMapping, ImportFormat, ImportRejected
 from schema.errors import BadInput, Forbidden, NotFound
@@ -157,17 +158,19 @@ def _format(requested: ImportFormat | None, content_type: str | None) -> ImportF
 
 
 async def _spool(request: Request, limit: int) -> IO[bytes]:
-    """Stream the body to a temporary file, refusing it as soon as it passes ``limit``."""
+    """Stream the body to a temporary file, refusing it as soon as it passes ``limit``.
+
+    The body-size middleware applies the same limit; this keeps the route safe on its own."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the file is larger than the limit of {limit} bytes")
+        raise BodyTooLarge(limit)
     spool = tempfile.TemporaryFile(prefix="commonground-upload-")
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise HTTPException(413, f"the file is larger than the limit of {limit} bytes")
+                raise BodyTooLarge(limit)
             spool.write(chunk)
     except BaseException:
         spool.close()

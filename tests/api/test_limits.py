@@ -154,6 +154,7 @@ async def test_a_body_over_ten_mib_is_refused_before_anything_runs(counted: Any)
         headers={**caller.headers, "Content-Type": "application/json"},
     )
     assert streamed.status_code == 413
+    assert streamed.json() == declared.json()
     # Refused on its Content-Length before anything ran; the chunked one after the token
     # lookup, while it streamed in, and before any resolver.
     assert counting.queries <= AUTH_ONLY
