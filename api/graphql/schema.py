@@ -17,6 +17,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
@@ -86,6 +88,18 @@ class ErrorCodes(SchemaExtension):
             error.extensions = extensions
 
 
+class LoggedSchema(strawberry.Schema):
+    """Logs (with their traceback) only the errors someone must look at: bugs and timeouts.
+    Expected refusals (bad input, not found, forbidden) are answered, not logged."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if error_code(error) in ("INTERNAL_SERVER_ERROR", "TIMEOUT"):
+                StrawberryLogger.error(error, execution_context)
+
+
 def _should_mask(error: GraphQLError) -> bool:
     return error_code(error) == "INTERNAL_SERVER_ERROR"
 
@@ -103,7 +117,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     if settings.production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
         extensions.append(lambda: MaskUnexpectedErrors(should_mask_error=_should_mask))
-    return strawberry.Schema(
+    return LoggedSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

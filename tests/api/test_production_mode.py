@@ -3,6 +3,7 @@ and unexpected errors reach clients masked, without their details."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -120,3 +121,17 @@ async def test_unexpected_errors_are_masked_in_production(env_app: Any) -> None:
     error = wrong_type.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "Int cannot represent" in error["message"]
+
+
+async def test_only_unexpected_errors_reach_the_log(
+    env_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, http, broken, caller = env_app
+    with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
+        await _post(http, caller, "{ entities(first: 1000) { totalCount } }")
+        await _post(http, caller, '{ entity(id: "nope") { id } }')
+        expected = list(caplog.records)
+        broken.broken = True
+        await _post(http, caller, "{ functions { name } }")
+    assert expected == []  # refusals are answered, not logged
+    assert any(SECRET in r.getMessage() or SECRET in str(r.exc_info) for r in caplog.records)
