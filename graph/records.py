@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from neo4j.time import DateTime
@@ -19,6 +19,19 @@ def to_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
     raise TypeError(f"not a datetime: {value!r}")
+
+
+def from_epoch(parts: list[int] | None) -> datetime | None:
+    """A time sent as ``[t.epochSeconds, t.nanosecond, t.offsetSeconds]``: the instant, offset
+    and microseconds ``to_datetime`` gives for the same value (as a fixed-offset zone).
+
+    Big reads send times this way: the driver hydrates a ``neo4j.time.DateTime`` in pure
+    Python, which costs far more than three integers (docs/benchmarks.md)."""
+    if parts is None:
+        return None
+    seconds, nanosecond, offset = parts
+    zone = timezone(timedelta(seconds=offset))
+    return datetime.fromtimestamp(seconds, zone).replace(microsecond=nanosecond // 1000)
 
 
 def _times(row: dict[str, Any], *names: str) -> dict[str, Any]:

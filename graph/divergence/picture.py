@@ -17,8 +17,8 @@ from neo4j import AsyncManagedTransaction
 
 from analytics.statistics import beta_support
 from graph import beliefs, entities, functions, support
-from graph.connection import fetch_all
-from graph.records import to_datetime
+from graph.connection import fetch_all, fetch_one
+from graph.records import from_epoch
 from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.support import Support, SupportSettings
 from schema.divergence import (
@@ -40,18 +40,23 @@ DEFAULT_MAGNITUDE = 3.0
 
 ENTITY_REF = "{.id, .kind, .name, .status, .created_by}"
 
+# One record for the whole model, creation times as epoch parts (records.from_epoch): a
+# record per proposition with a hydrated DateTime costs the driver several times more.
 VISIBLE_PROPOSITIONS = (
     "MATCH (p:Proposition)\nWITH p"
     + VISIBLE_AS_OF
     + """
-RETURN p {.id, .relation, .created_at, .created_by} AS proposition,
-       subject """
+WITH p, subject, object ORDER BY p.id
+RETURN collect({
+  proposition: p {.id, .relation, .created_by,
+                  created_at: [p.created_at.epochSeconds, p.created_at.nanosecond,
+                               p.created_at.offsetSeconds]},
+  subject: subject """
     + ENTITY_REF
-    + """ AS subject,
-       object """
+    + """,
+  object: object """
     + ENTITY_REF
-    + """ AS object
-ORDER BY p.id
+    + """}) AS rows
 """
 )
 
@@ -289,17 +294,17 @@ async def load_picture(
         )
         rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
         scope = [r["id"] for r in rows]
-    rows = await fetch_all(tx, VISIBLE_PROPOSITIONS, as_of=as_of)
+    visible = await fetch_one(tx, VISIBLE_PROPOSITIONS, as_of=as_of)
     views = [
         PropositionView(
             id=r["proposition"]["id"],
             relation=Relation(r["proposition"]["relation"]),
             subject=_entity_ref(r["subject"]),
             object=_entity_ref(r["object"]),
-            created_at=to_datetime(r["proposition"]["created_at"]),
+            created_at=from_epoch(r["proposition"]["created_at"]),
             created_by=r["proposition"]["created_by"],
         )
-        for r in rows
+        for r in (visible["rows"] if visible else [])
     ]
     figures = await support.support_for(tx, settings.support_settings, as_of=as_of)
     current = await beliefs.current(tx, [v.id for v in views], as_of)
