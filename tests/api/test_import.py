@@ -247,6 +247,7 @@ async def test_json_lines_with_nested_fields_and_translated_values(
     assert all(i.source_type == "survey" and i.observed_at.year == 2026 for i in items)
 
     bad = body.replace('"negative"', '"meh"', 1).replace('"r-4"', "null")
+    bad = bad.replace(props[2], "prop-missing")  # rows n = 2 and 5
     report = (
         await client.post(
             IMPORT,
@@ -258,9 +259,12 @@ async def test_json_lines_with_nested_fields_and_translated_values(
             },
         )
     ).json()
+    # A bad first line does not stop the rest of the file from being checked, ids included.
     assert [(p["row"], p["column"]) for p in report["problems"]] == [
         (1, None),
         (2, "sentiment"),
+        (4, "tag"),
+        (7, "tag"),
     ]
 
 
