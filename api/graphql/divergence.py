@@ -649,7 +649,12 @@ def _limit(ctx: Context, first: int | None) -> int:
 
 
 def _gap_key(gap: rows.BeliefGap) -> list[str]:
-    return [repr(gap.rank_score), repr(abs(gap.gap)), gap.proposition.id, gap.function]
+    return [
+        repr(float(gap.rank_score)),
+        repr(float(abs(gap.gap))),
+        gap.proposition.id,
+        gap.function,
+    ]
 
 
 def _after(key: list[str]) -> tuple[float, float, str, str]:
