@@ -30,6 +30,8 @@ ev {.id, .source_type, .summary, .source_ref, .observed_at, .recorded_at, .recor
 """
 
 # Links a freshly created item to its propositions and account (both checked beforehand).
+# Accounts are found through the Entity.id constraint's index: `(:Account {id})` would scan
+# every account for every row.
 _LINK = """
 CALL {
   WITH ev, row, created
@@ -42,7 +44,7 @@ CALL {
 CALL {
   WITH ev, row, created
   WITH ev, row WHERE created AND row.props.account_id IS NOT NULL
-  MATCH (a:Account {id: row.props.account_id})
+  MATCH (a:Entity {id: row.props.account_id}) WHERE a:Account
   CREATE (ev)-[:FROM_ACCOUNT]->(a)
 }
 RETURN row.index AS index, ev.id AS id, created
@@ -72,7 +74,7 @@ WITH ev, row, created
 
 ACCOUNTS_EXIST = """
 UNWIND $ids AS wanted
-OPTIONAL MATCH (a:Account {id: wanted})
+OPTIONAL MATCH (a:Entity {id: wanted}) WHERE a:Account
 RETURN wanted, a IS NOT NULL AS found
 """
 
