@@ -22,7 +22,7 @@ from graph.divergence import EngineSettings, load_picture, segment_report
 from graph.divergence.picture import SCOPE_IDS, VISIBLE_PROPOSITIONS
 from graph.entities import GET_ENTITY
 from graph.functions import LIST_FUNCTIONS
-from graph.support import SUPPORT_BY_PROPOSITION
+from graph.support import EVIDENCE_IDS_LIMIT, SUPPORT_BY_PROPOSITION
 from schema.divergence import SegmentReport
 
 ONE_SEGMENT = "seg-b000"
@@ -60,9 +60,10 @@ async def raw_queries(
             as_of=as_of,
             reliability=settings.reliability,
             half_life_days=settings.half_life_days,
+            ids_limit=EVIDENCE_IDS_LIMIT,
         )
     )
-    ids = [r["proposition"]["id"] for r in visible]
+    ids = [r["proposition"]["id"] for r in visible[0]["rows"]]
     fetched += len(await query(CURRENT_BELIEFS, proposition_ids=ids, as_of=as_of, function=None))
     fetched += len(await query(LIST_FUNCTIONS))
     return fetched
