@@ -31,6 +31,19 @@ def decode_cursor(cursor: str) -> Cursor:
         raise BadInput("the `after` cursor is not one this API issued") from error
 
 
+def time_and_id(key: list[Any]) -> list[str]:
+    """The (ISO time, id) sort key a listing's cursor continues after.
+
+    A forged cursor whose key has another shape is bad input, not a server error.
+    """
+    try:
+        at, last_id = key
+        datetime.fromisoformat(str(at))
+    except (ValueError, TypeError) as error:
+        raise BadInput("the `after` cursor is not one this API issued") from error
+    return [str(at), str(last_id)]
+
+
 def check_page_size(first: int | None, default: int, maximum: int) -> int:
     if first is None:
         return min(default, maximum)

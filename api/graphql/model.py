@@ -24,7 +24,7 @@ from api.graphql.types import (
     TeamFunction,
 )
 from graph import entities, functions, propositions, support
-from graph.pagination import check_page_size, decode_cursor, encode_cursor
+from graph.pagination import check_page_size, decode_cursor, encode_cursor, time_and_id
 from schema import models
 from schema.errors import BadInput, NotFound
 from schema.vocabulary import EntityKind as EntityKindEnum
@@ -73,14 +73,12 @@ def _pin(
     if after is None:
         return as_of or now, None
     cursor = decode_cursor(after)
-    # The key of the previous page's last row: its creation time and id. A forged cursor
-    # with another shape is bad input, not a server error.
-    try:
-        created, last_id = cursor.after
-        datetime.fromisoformat(str(created))
-    except (ValueError, TypeError) as error:
-        raise BadInput("the `after` cursor is not one this API issued") from error
-    return cursor.as_of, [str(created), str(last_id)]
+    return cursor.as_of, [str(k) for k in cursor.after]
+
+
+def _created_key(key: list[str] | None) -> list[str] | None:
+    """The (creation time, id) an entity or proposition cursor continues after."""
+    return None if key is None else time_and_id(key)
 
 
 @strawberry.type
@@ -108,6 +106,7 @@ class ModelQuery:
         ctx.actor  # noqa: B018
         limit = check_page_size(first, 50, ctx.settings.max_page_size)
         pinned, after_key = _pin(as_of, after, ctx.now)
+        after_key = _created_key(after_key)
         rows, total = await ctx.read(
             entities.list_page,
             kind=kind,
@@ -159,6 +158,7 @@ class ModelQuery:
         ctx.actor  # noqa: B018
         limit = check_page_size(first, 50, ctx.settings.max_page_size)
         pinned, after_key = _pin(as_of, after, ctx.now)
+        after_key = _created_key(after_key)
         if segment_id is not None:
             segment = await ctx.read(entities.get, str(segment_id), None)
             if segment is None or segment.kind is not EntityKindEnum.SEGMENT:
