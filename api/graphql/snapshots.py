@@ -17,7 +17,7 @@ from api.graphql.types import PageInfo
 from api.reports.words import summary as plain_summary
 from graph import snapshot_diff, snapshots
 from graph.divergence import EngineSettings
-from graph.pagination import check_page_size, decode_cursor, encode_cursor
+from graph.pagination import check_page_size, decode_cursor, encode_cursor, time_and_id
 from graph.snapshot_figures import figures_for
 from schema import snapshot as model
 from schema.errors import BadInput
@@ -243,7 +243,7 @@ class SnapshotQuery:
         ctx = info.context
         ctx.actor  # noqa: B018 - reading needs a token
         limit = check_page_size(first, 20, ctx.settings.max_page_size)
-        after_key = [str(k) for k in decode_cursor(after).after] if after else None
+        after_key = time_and_id(decode_cursor(after).after) if after else None
         rows, total = await ctx.read(snapshots.list_page, after=after_key, limit=limit + 1)
         page = rows[:limit]
         edges = [
