@@ -39,7 +39,7 @@ STOP_WAIT_S = 30.0
 # The whole private database, not a shared one: it was created by this fixture.
 WIPE_OWN = """
 MATCH (n) WHERE NOT n:SchemaMigration
-CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
 """
 
 
