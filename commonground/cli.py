@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from schema.models import Actor
 from schema.vocabulary import Role
 
 T = TypeVar("T")
+
+GRACEFUL_SHUTDOWN_S = 5  # a request still running this long after Ctrl-C is cancelled
 
 app = typer.Typer(
     help="Common Ground: where each team's picture of the customer diverges from the evidence.",
@@ -204,13 +207,31 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.rest.workshop import end_event_streams
 
     settings = settings_for()
     err.print(
         f"Common Ground on http://{host}:{port}  (GraphQL: /graphql, workshop: /workshop, "
         "docs: /docs)"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+    application = create_app(settings)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Open workshop pages hold event streams; without this, Ctrl-C would wait for
+            # them ("Waiting for connections to close") until a second Ctrl-C force-quits.
+            end_event_streams(application)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    Server(config).run()
 
 
 @app.command()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
@@ -809,6 +809,14 @@ def _feed(request: Request, db: Database) -> ChangeFeed:
         feed = ChangeFeed(read_stamps)
         request.app.state.workshop_feed = feed
     return feed
+
+
+def end_event_streams(app: FastAPI) -> None:
+    """End the open pages' event streams, so that a shutting-down server need not wait for
+    them (the pages' EventSource reconnects to whichever server answers next)."""
+    feed: ChangeFeed | None = getattr(app.state, "workshop_feed", None)
+    if feed is not None:
+        feed.end_streams()
 
 
 @router.get(

@@ -41,7 +41,7 @@ class ChangeFeed:
     ) -> None:
         self._read_stamps = read_stamps
         self._interval_s = interval_s
-        self._subscribers: set[asyncio.Queue[Stamps]] = set()
+        self._subscribers: set[asyncio.Queue[Stamps | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self.latest: Stamps | None = None
 
@@ -49,20 +49,28 @@ class ChangeFeed:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self) -> asyncio.Queue[Stamps]:
+    def subscribe(self) -> asyncio.Queue[Stamps | None]:
         if len(self._subscribers) >= MAX_STREAMS:
             raise TooManyStreams
-        queue: asyncio.Queue[Stamps] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[Stamps | None] = asyncio.Queue(maxsize=1)
         self._subscribers.add(queue)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._poll())
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[Stamps]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Stamps | None]) -> None:
         self._subscribers.discard(queue)
         if not self._subscribers and self._task is not None:
             self._task.cancel()
             self._task = None
+
+    def end_streams(self) -> None:
+        """Ask every open stream to end now: the server is shutting down, and would otherwise
+        wait for each page's stream to run out (up to ``MAX_STREAM_S``)."""
+        for queue in list(self._subscribers):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
 
     async def close(self) -> None:
         self._subscribers.clear()
@@ -95,7 +103,7 @@ def sse(event: str, data: object) -> bytes:
 
 async def stream(
     feed: ChangeFeed,
-    queue: asyncio.Queue[Stamps],
+    queue: asyncio.Queue[Stamps | None],
     is_disconnected: Callable[[], Awaitable[bool]],
     *,
     max_stream_s: float = MAX_STREAM_S,
@@ -117,6 +125,8 @@ async def stream(
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
+            if stamps is None:  # end_streams: the server is shutting down
+                break
             yield sse("change", stamps)
     finally:
         feed.unsubscribe(queue)

@@ -51,9 +51,11 @@ def import_evidence(
         bool, typer.Option("--json", help="Print the result or the report as JSON.")
     ] = False,
 ) -> None:
-    """Bulk-import evidence: validated whole first (a bad row rejects the file, nothing
-    written), then written in batches that count only once the last one commits. Resending
-    the same file writes nothing new."""
+    """Bulk-import evidence from CSV or JSON Lines.
+
+    The file is validated whole first (a bad row rejects the file, nothing written), then
+    written in batches that count only once the last one commits. Resending the same file
+    writes nothing new."""
     from commonground.cli import err, fail, settings_for, with_database
 
     fmt = format or _SUFFIXES.get(file.suffix.lower())

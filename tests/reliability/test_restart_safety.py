@@ -193,3 +193,36 @@ def test_db_stop_under_a_running_server_then_start_recovers_it(
         assert server.alive() and server.pid == pid
     finally:
         server.stop()
+
+
+def test_ctrl_c_with_a_workshop_page_open_stops_the_server_cleanly(
+    own_db: OwnDatabase, tmp_path: Path
+) -> None:
+    """An open workshop page holds an event stream; Ctrl-C must not wait for it to run out
+    (it used to: "Waiting for connections to close" until a second Ctrl-C and a traceback)."""
+    own_db.ensure_running()
+    added = run_cli(own_db, "member", "add", f"Page {tmp_path.name}", "--function", "design")
+    assert added.returncode == 0, added.stderr
+    made = run_cli(own_db, "token", "create", f"Page {tmp_path.name}")
+    assert made.returncode == 0, made.stderr
+    headers = {"Authorization": f"Bearer {made.stdout.strip()}", "Accept": "text/event-stream"}
+
+    server = Server(own_db.cli_env(), tmp_path)
+    server.start()
+    try:
+        with (
+            httpx.Client(base_url=server.url, timeout=10.0) as http,
+            http.stream("GET", "/api/v1/workshop/events", headers=headers) as events,
+        ):
+            assert events.status_code == 200
+            lines = events.iter_lines()
+            assert next(lines).startswith("retry:")
+            server.stop()  # Ctrl-C; killed only if it does not stop by itself
+            received = list(lines)  # the server ended the stream: iteration finishes
+        assert server.process is not None
+        assert server.process.returncode != -signal.SIGKILL, server.log_tail()
+        log = server.log_path.read_text()
+        assert "Traceback" not in log and "Finished server process" in log, server.log_tail()
+        assert all(not line.startswith("event: error") for line in received)
+    finally:
+        server.stop()
