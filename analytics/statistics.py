@@ -414,6 +414,27 @@ class AlignmentFigures:
     """Pairable units used."""
 
 
+def point_figures(
+    data: Sequence[Sequence[float | None]], *, min_units: int = 5
+) -> AlignmentFigures:
+    """Alpha (None below ``min_units`` pairable units), the mean absolute difference and the
+    pairable unit count, without an interval: what ``krippendorff_alpha_interval``,
+    ``mean_absolute_difference`` and ``pairable_units`` give, from one pass over the data."""
+    return _point(data, min_units)[1]
+
+
+def _point(
+    data: Sequence[Sequence[float | None]], min_units: int
+) -> tuple[_UnitSummaries | None, AlignmentFigures]:
+    units = _pairable_unit_values(data)
+    if not units:
+        return None, AlignmentFigures(None, None, None, None, 0)
+    summaries = _summarise(units)
+    mad = float(np.mean(summaries.mean_abs_differences))
+    alpha = _point_alpha(summaries) if summaries.count >= min_units else None
+    return summaries, AlignmentFigures(alpha, None, None, mad, summaries.count)
+
+
 def alignment_figures(
     data: Sequence[Sequence[float | None]],
     *,
@@ -429,16 +450,11 @@ def alignment_figures(
     least one unit is pairable.
     """
     _check_bootstrap_args(resamples, level)
-    units = _pairable_unit_values(data)
-    if not units:
-        return AlignmentFigures(None, None, None, None, 0)
-    summaries = _summarise(units)
-    mad = float(np.mean(summaries.mean_abs_differences))
-    alpha = _point_alpha(summaries) if summaries.count >= min_units else None
-    if alpha is None:
-        return AlignmentFigures(None, None, None, mad, summaries.count)
+    summaries, point = _point(data, min_units)
+    if summaries is None or point.alpha is None:
+        return point
     low, high = _bootstrap_interval(summaries, resamples, level, seed)
-    return AlignmentFigures(alpha, low, high, mad, summaries.count)
+    return AlignmentFigures(point.alpha, low, high, point.mean_abs_difference, point.units)
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 
 from graph import audit, functions, propositions, records
-from graph.connection import fetch_all, fetch_one
+from graph.connection import fetch_all, fetch_collected, fetch_one
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, Belief, BeliefCreate
 
@@ -296,11 +296,15 @@ async def current(
     function: str | None = None,
 ) -> list[Belief]:
     """The current (not withdrawn) belief of each function on each proposition."""
-    row = await fetch_one(
-        tx, CURRENT_BELIEFS, proposition_ids=proposition_ids, as_of=as_of, function=function
+    found = await fetch_collected(
+        tx,
+        CURRENT_BELIEFS,
+        "beliefs",
+        proposition_ids=proposition_ids,
+        as_of=as_of,
+        function=function,
     )
-    found = row["beliefs"] if row else []
-    return [records.belief({**b, "stated_at": records.from_epoch(b["stated_at"])}) for b in found]
+    return [records.belief_at_epoch(b) for b in found]
 
 
 async def history(

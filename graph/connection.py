@@ -189,3 +189,18 @@ async def fetch_one(
     result = await tx.run(query, params)
     record = await result.single()
     return None if record is None else record.data()
+
+
+async def fetch_collected(
+    tx: AsyncManagedTransaction, query: str, key: str, **params: Any
+) -> list[Any]:
+    """The list one query collects into ``key`` of its single record, as the driver decoded it.
+
+    For queries that collect maps of plain values (no nodes, relationships or paths): they
+    need none of ``Record.data()``'s recursive copy, which cost more than the query itself on
+    the divergence report's reads (benchmark b, docs/benchmarks.md).
+    """
+    result = await tx.run(query, params)
+    record = await result.single()
+    found = None if record is None else record[key]
+    return list(found) if found else []

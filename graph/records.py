@@ -62,3 +62,8 @@ def evidence(row: dict[str, Any]) -> Evidence:
 
 def belief(row: dict[str, Any]) -> Belief:
     return Belief.model_validate(_times(row, "stated_at"))
+
+
+def belief_at_epoch(row: dict[str, Any]) -> Belief:
+    """A belief whose ``stated_at`` came as epoch parts (see ``from_epoch``)."""
+    return Belief.model_validate({**row, "stated_at": from_epoch(row["stated_at"])})

@@ -14,7 +14,7 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 
 from analytics.statistics import BetaSupport, beta_support
-from graph.connection import fetch_one
+from graph.connection import fetch_collected
 from graph.records import from_epoch
 from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 
@@ -133,9 +133,10 @@ async def support_for(
     ids: list[str] | None = None,
 ) -> dict[str, Support]:
     """Support of every proposition in a segment's scope (or all, or the given ids)."""
-    found = await fetch_one(
+    found = await fetch_collected(
         tx,
         SUPPORT_BY_PROPOSITION,
+        "rows",
         segment_id=segment_id,
         ids=ids,
         as_of=as_of,
@@ -144,7 +145,7 @@ async def support_for(
         ids_limit=EVIDENCE_IDS_LIMIT,
     )
     result: dict[str, Support] = {}
-    for row in found["rows"] if found else []:
+    for row in found:
         s, c = float(row["s"]), float(row["c"])
         result[row["proposition_id"]] = Support(
             proposition_id=row["proposition_id"],

@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from analytics.statistics import (
-    alignment_figures,
-    kendall_tau_b,
-    krippendorff_alpha_interval,
-    mean_absolute_difference,
-    pairable_units,
-)
+from analytics.statistics import alignment_figures, kendall_tau_b, point_figures
 from graph.divergence.picture import DEFAULT_MAGNITUDE, Picture
 from schema.divergence import (
     Alignment,
@@ -136,18 +130,14 @@ def alignment(picture: Picture) -> Alignment:
     )
     pairwise: list[PairAgreement] = []
     for (i, a), (j, b) in combinations(enumerate(coders), 2):
-        pair = [data[i], data[j]]
-        units = pairable_units(pair)
-        pair_alpha = (
-            krippendorff_alpha_interval(pair) if units >= settings.min_alignment_units else None
-        )
+        pair = point_figures([data[i], data[j]], min_units=settings.min_alignment_units)
         pairwise.append(
             PairAgreement(
                 a=a,
                 b=b,
-                alpha=pair_alpha,
-                mean_abs_difference=mean_absolute_difference(pair),
-                units=units,
+                alpha=pair.alpha,
+                mean_abs_difference=pair.mean_abs_difference,
+                units=pair.units,
             )
         )
     return Alignment(

@@ -17,7 +17,7 @@ from neo4j import AsyncManagedTransaction
 
 from analytics.statistics import beta_support
 from graph import beliefs, entities, functions, support
-from graph.connection import fetch_all, fetch_one
+from graph.connection import fetch_all, fetch_collected
 from graph.records import from_epoch
 from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.support import Support, SupportSettings
@@ -217,7 +217,9 @@ def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceVi
 
 def function_belief(belief: Belief) -> FunctionBelief:
     assert belief.p is not None
-    return FunctionBelief(
+    # Built from a validated Belief: validating each field again cost a tenth of the
+    # report's load time (benchmark b, docs/benchmarks.md).
+    return FunctionBelief.model_construct(
         function=belief.function,
         p=belief.p,
         magnitude=belief.magnitude,
@@ -294,7 +296,7 @@ async def load_picture(
         )
         rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
         scope = [r["id"] for r in rows]
-    visible = await fetch_one(tx, VISIBLE_PROPOSITIONS, as_of=as_of)
+    visible = await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", as_of=as_of)
     views = [
         PropositionView(
             id=r["proposition"]["id"],
@@ -304,7 +306,7 @@ async def load_picture(
             created_at=from_epoch(r["proposition"]["created_at"]),
             created_by=r["proposition"]["created_by"],
         )
-        for r in (visible["rows"] if visible else [])
+        for r in visible
     ]
     figures = await support.support_for(tx, settings.support_settings, as_of=as_of)
     current = await beliefs.current(tx, [v.id for v in views], as_of)
