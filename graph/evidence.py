@@ -16,7 +16,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph import audit, propositions, records
-from graph.connection import fetch_all, fetch_one
+from graph.connection import fetch_all, fetch_collected, fetch_one
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, Evidence, EvidenceCreate
 from schema.vocabulary import Role
@@ -47,7 +47,7 @@ CALL {
   MATCH (a:Entity {id: row.props.account_id}) WHERE a:Account
   CREATE (ev)-[:FROM_ACCOUNT]->(a)
 }
-RETURN row.index AS index, ev.id AS id, created
+RETURN collect([row.index, ev.id, created]) AS written
 """
 
 CREATE_EVIDENCE = (
@@ -188,11 +188,11 @@ async def resolve_bearings(
     """Map every proposition id the items name to its live id (merged ids to survivors)."""
     wanted = sorted({b.proposition_id for item in items for b in item.bears})
     # Locked before read, so a merge of these propositions cannot strand the new links.
-    found = await propositions.get_many_locked(tx, wanted)
+    found = await propositions.live_ids_locked(tx, wanted)
     missing = [pid for pid in wanted if pid not in found]
     if missing:
         raise NotFound("proposition", missing[0])
-    retired = [p.id for p in found.values() if p.retired_at is not None]
+    retired = [live.id for live in found.values() if live.retired]
     if retired:
         raise BadInput(f"proposition {retired[0]!r} is retired; evidence cannot bear on it")
     return {pid: found[pid].id for pid in wanted}
@@ -275,12 +275,18 @@ async def write_rows(
     keyed = [r for r in rows if r["props"]["idempotency_key"]]
     unkeyed = [r for r in rows if not r["props"]["idempotency_key"]]
     results: dict[int, tuple[str, bool]] = {}
+    # One collected record per query: a record per row cost more than writing the row.
     if keyed:
-        for r in await fetch_all(tx, MERGE_EVIDENCE, rows=keyed, marker=uuid.uuid4().hex):
-            results[r["index"]] = (r["id"], bool(r["created"]))
+        written = await fetch_collected(
+            tx, MERGE_EVIDENCE, "written", rows=keyed, marker=uuid.uuid4().hex
+        )
+        for index, evidence_id, created in written:
+            results[index] = (evidence_id, bool(created))
     if unkeyed:
-        for r in await fetch_all(tx, CREATE_EVIDENCE, rows=unkeyed):
-            results[r["index"]] = (r["id"], True)
+        for index, evidence_id, _ in await fetch_collected(
+            tx, CREATE_EVIDENCE, "written", rows=unkeyed
+        ):
+            results[index] = (evidence_id, True)
     created = [results[r["index"]][0] for r in rows if results[r["index"]][1]]
     if created:
         await audit.record(tx, actor, "addEvidence", created[:100], now, f"{len(created)} item(s)")

@@ -713,15 +713,15 @@ async def _check_ids(
     wanted = sorted(checks.proposition_rows)
     for start in range(0, len(wanted), ID_CHECK_CHUNK):
         chunk = wanted[start : start + ID_CHECK_CHUNK]
-        found = await db.read_after(bookmarks, propositions.get_many, chunk)
+        found = await db.read_after(bookmarks, propositions.live_ids, chunk)
         for pid in chunk:
-            prop = found.get(pid)
-            if prop is None:
+            live = found.get(pid)
+            if live is None:
                 message = f"proposition {pid[:80]!r} does not exist"
-            elif prop.retired_at is not None:
+            elif live.retired:
                 message = f"proposition {pid[:80]!r} is retired; evidence cannot bear on it"
             else:
-                live_ids[pid] = prop.id
+                live_ids[pid] = live.id
                 continue
             for row in checks.proposition_rows[pid]:
                 found_rows.append((checks.proposition_counts[pid], Problem(row, label, message)))
@@ -837,8 +837,8 @@ async def _write_batch(
     # Resolved again, and locked, in the batch's own transaction: a proposition merged since
     # the file was validated takes the rows on its survivor instead of stranding them.
     named = sorted({b.proposition_id for item in items for b in item.bears})
-    found = await propositions.get_many_locked(tx, named)
-    live_ids = {**live_ids, **{pid: p.id for pid, p in found.items()}}
+    found = await propositions.live_ids_locked(tx, named)
+    live_ids = {**live_ids, **{pid: live.id for pid, live in found.items()}}
     keys = [item.idempotency_key for item in items]
     await tx.run(ADOPT_UNFINISHED, keys=keys, import_id=import_id)
     rows = [
