@@ -353,13 +353,13 @@ def evidence_rows(world: SegmentWorld, start: int, stop: int) -> Iterator[dict[s
             continue
         yield {
             "index": j,
+            "observed_at": observed.isoformat(),
+            "recorded_at": recorded.isoformat(),
             "props": {
                 "id": f"ev-b{world.k:03d}-{j:06d}",
                 "source_type": source_type,
                 "summary": summary,
                 "source_ref": f"ref-{world.k}-{j}",
-                "observed_at": observed,
-                "recorded_at": recorded,
                 "recorded_by": member_id(function),
                 "function": function,
                 "account_id": account,

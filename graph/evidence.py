@@ -50,11 +50,15 @@ CALL {
 RETURN collect([row.index, ev.id, created]) AS written
 """
 
+# Rows carry their two times as ISO text, made DATETIME values here: the driver spends
+# ~0.1-0.2 ms packing each Python datetime, more than the database's own work on a big
+# batch (benchmark a, docs/benchmarks.md). Nobody ever sees the text.
 CREATE_EVIDENCE = (
     """
 UNWIND $rows AS row
 CREATE (ev:Evidence)
-SET ev = row.props
+SET ev = row.props, ev.observed_at = datetime(row.observed_at),
+    ev.recorded_at = datetime(row.recorded_at)
 WITH ev, row, true AS created
 """
     + _LINK
@@ -64,7 +68,8 @@ MERGE_EVIDENCE = (
     """
 UNWIND $rows AS row
 MERGE (ev:Evidence {idempotency_key: row.props.idempotency_key})
-ON CREATE SET ev += row.props, ev.creation_marker = $marker
+ON CREATE SET ev += row.props, ev.observed_at = datetime(row.observed_at),
+              ev.recorded_at = datetime(row.recorded_at), ev.creation_marker = $marker
 WITH ev, row, coalesce(ev.creation_marker = $marker, false) AS created
 REMOVE ev.creation_marker
 WITH ev, row, created
@@ -78,11 +83,30 @@ OPTIONAL MATCH (a:Entity {id: wanted}) WHERE a:Account
 RETURN wanted, a IS NOT NULL AS found
 """
 
-GET_EVIDENCE = (
-    "UNWIND $ids AS wanted MATCH (ev:Evidence {id: wanted}) RETURN "
-    + EVIDENCE_PROJECTION
-    + " AS evidence"
-)
+# Many items by id in one collected record, times as epoch parts (``records.from_epoch``):
+# read back after a 5,000-item addEvidence, a record and four hydrated DateTimes per item
+# cost three times the write itself (benchmark a, docs/benchmarks.md).
+GET_EVIDENCE = """
+UNWIND $ids AS wanted
+MATCH (ev:Evidence {id: wanted})
+RETURN collect(ev {
+  .id, .source_type, .summary, .source_ref, .recorded_by, .function, .account_id,
+  .import_id, .retract_reason,
+  observed_at: [ev.observed_at.epochSeconds, ev.observed_at.nanosecond,
+                ev.observed_at.offsetSeconds],
+  recorded_at: [ev.recorded_at.epochSeconds, ev.recorded_at.nanosecond,
+                ev.recorded_at.offsetSeconds],
+  retracted_at: CASE WHEN ev.retracted_at IS NULL THEN null
+                ELSE [ev.retracted_at.epochSeconds, ev.retracted_at.nanosecond,
+                      ev.retracted_at.offsetSeconds] END,
+  redacted_at: CASE WHEN ev.redacted_at IS NULL THEN null
+               ELSE [ev.redacted_at.epochSeconds, ev.redacted_at.nanosecond,
+                     ev.redacted_at.offsetSeconds] END,
+  bears: [(ev)-[b:BEARS_ON]->(p:Proposition) |
+          {proposition_id: p.id, stance: b.stance, strength: b.strength,
+           magnitude: b.magnitude}]
+}) AS rows
+"""
 
 LIST_FOR_PROPOSITION = (
     """
@@ -221,13 +245,13 @@ def prepare_row(
     recorded = recorded_at or now
     return {
         "index": index,
+        "observed_at": (item.observed_at or recorded).isoformat(),
+        "recorded_at": recorded.isoformat(),
         "props": {
             "id": evidence_id or f"ev-{uuid.uuid4().hex[:16]}",
             "source_type": item.source_type,
             "summary": item.summary,
             "source_ref": item.source_ref,
-            "observed_at": item.observed_at or recorded,
-            "recorded_at": recorded,
             "recorded_by": actor.member_id,
             "function": actor.function,
             "account_id": item.account_id,
@@ -294,8 +318,8 @@ async def write_rows(
 
 
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Evidence]:
-    rows = await fetch_all(tx, GET_EVIDENCE, ids=ids)
-    return {r["evidence"]["id"]: records.evidence(r["evidence"]) for r in rows}
+    rows = await fetch_collected(tx, GET_EVIDENCE, "rows", ids=ids)
+    return {row["id"]: records.evidence_at_epoch(row) for row in rows}
 
 
 async def get(tx: AsyncManagedTransaction, evidence_id: str) -> Evidence | None:

@@ -100,24 +100,16 @@ GET_IMPORT = "MATCH (i:Import {id: $id}) RETURN i {.*} AS import"
 # same rows again takes them over, so they become visible when it completes.
 ADOPT_UNFINISHED = """
 UNWIND $keys AS key
-MATCH (ev:Evidence {idempotency_key: key})
-// Without the hint the planner may scan every imported item for each key (seen: 9M db hits
-// and 26 s for 1,000 keys beside 3,000 unfinished rows; 4,000 hits with it).
-USING INDEX ev:Evidence(idempotency_key)
-WHERE ev.import_id IS NOT NULL AND ev.import_id <> $import_id
+MATCH (ev:Evidence)
+// A seek, said explicitly: without a hint the planner may scan every imported item for each
+// key (seen: 9M db hits and 26 s for 1,000 keys beside 3,000 unfinished rows), and with a
+// plain USING INDEX it chose a scan of the whole key index per key, which made imports
+// slower the more keyed evidence the graph held (bench a: 2 s or 21 s for one file).
+USING INDEX SEEK ev:Evidence(idempotency_key)
+WHERE ev.idempotency_key = key AND ev.import_id IS NOT NULL AND ev.import_id <> $import_id
   AND NOT EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at IS NOT NULL }
 SET ev.import_id = $import_id
 RETURN count(ev) AS adopted
-"""
-
-# The driver packs a Python datetime in ~0.1-0.2 ms, two per row: for a big import more
-# than the database's own work. Rows are sent with their times as ISO text, and this turns
-# them into DATETIME values in the same transaction, so no reader ever sees the text.
-TIMES_FROM_TEXT = """
-UNWIND $keys AS key
-MATCH (ev:Evidence {idempotency_key: key})
-WHERE ev.recorded_at IS :: STRING
-SET ev.recorded_at = datetime(ev.recorded_at), ev.observed_at = datetime(ev.observed_at)
 """
 
 ACCOUNTS_FOUND = """
@@ -845,12 +837,7 @@ async def _write_batch(
         evidence.prepare_row(n, item, live_ids, actor, started, import_id)
         for n, item in enumerate(items)
     ]
-    for row in rows:
-        props = row["props"]
-        props["recorded_at"] = props["recorded_at"].isoformat()
-        props["observed_at"] = props["observed_at"].isoformat()
     written = await evidence.write_rows(tx, actor, rows, started)
-    await tx.run(TIMES_FROM_TEXT, keys=keys)
     created = sum(1 for _, was_created in written if was_created)
     return created, len(written) - created
 

@@ -60,6 +60,12 @@ def evidence(row: dict[str, Any]) -> Evidence:
     )
 
 
+def evidence_at_epoch(row: dict[str, Any]) -> Evidence:
+    """An evidence item whose times came as epoch parts (see ``from_epoch``)."""
+    times = ("observed_at", "recorded_at", "retracted_at", "redacted_at")
+    return Evidence.model_validate({**row, **{n: from_epoch(row[n]) for n in times}})
+
+
 def belief(row: dict[str, Any]) -> Belief:
     return Belief.model_validate(_times(row, "stated_at"))
 
