@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 PY_SOURCES := $(wildcard api graph schema analytics commonground seed_data tests bench)
 
-.PHONY: up test venv lint typecheck sdl browser-deps web clean-data help
+.PHONY: up test bench venv lint typecheck sdl browser-deps web clean-data help
 
 help:
 	@echo "make up     - install, start the local Neo4j (unless NEO4J_URI), seed the demo, serve :8000"
 	@echo "make test   - install with test extras, then lint, type checks and the whole test suite"
+	@echo "make bench  - every benchmark at S, M and L (about 90 min; docs/benchmarks.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,11 @@ sdl: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
+
+# Its own Neo4j in BENCH_DIR; results in bench/results/<date>.json (docs/benchmarks.md).
+BENCH_DIR ?= /tmp/cg-bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --data-dir $(BENCH_DIR) --force-l --rust-off-venv $(BENCH_DIR)-norust-venv
 
 clean-data:
 	-$(BIN)/commonground db stop
