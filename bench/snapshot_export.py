@@ -5,7 +5,7 @@ and ``commonground snapshot export`` stream — for a snapshot of the whole gene
 ``raw`` streams the same records (every belief, entity, evidence item with its bearings,
 function, import and proposition) straight from the graph, one query per section through
 one session, turning each record into a dict. Rates are content records per second; peak
-memory is Python's (tracemalloc) while each runs, at every size, to show it stays flat.
+memory is Python's (tracemalloc) while the export runs, at every size, to show it stays flat.
 Creating the snapshot (reading the graph in pages, fingerprinting, compressing, writing
 chunks) is timed once per size alongside.
 """
@@ -107,10 +107,9 @@ async def run(db: Database, runs: int) -> dict[str, Any]:
             "export": export_s,
             "raw": raw_s,
             "ratio": ratio(export_s["records_per_s"], raw_s["records_per_s"]),
-            "peak_python_bytes": {
-                "export": await peak_memory(export_once),
-                "raw": await peak_memory(raw_once),
-            },
+            # The export's own peak. (The raw read under tracemalloc outlasts the database's
+            # transaction timeout at M, and its memory is not the question.)
+            "peak_python_bytes": {"export": await peak_memory(export_once)},
             "create": {
                 "seconds": round(created_s, 3),
                 "records_per_s": round(records / created_s),
