@@ -21,7 +21,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from graphql import GraphQLError
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    ClientError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, SchemaExtension
 
@@ -44,6 +50,13 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 def is_timeout(error: BaseException | None) -> bool:
     """Whether the database killed a transaction for running past the transaction timeout."""
     return isinstance(error, Neo4jError) and "TransactionTimedOut" in (error.code or "")
+
+
+def is_busy(error: BaseException | None) -> bool:
+    """Whether the database refused the work for now, after the driver's retries (out of
+    transaction memory under a burst, a deadlock that kept recurring): the client should
+    retry, and the database is up."""
+    return isinstance(error, TransientError)
 
 
 def is_bad_bookmark(error: BaseException | None) -> bool:
@@ -249,6 +262,18 @@ async def _outage_handler(request: Request, _: Exception) -> JSONResponse:
     return outage_response(request)
 
 
+BUSY_MESSAGE = "the database is busy right now; nothing was written; retry"
+
+
+async def _busy_handler(request: Request, error: Exception) -> JSONResponse:
+    log.warning("database busy: %s", getattr(error, "code", type(error).__name__))
+    return JSONResponse(
+        {"error": "SERVICE_UNAVAILABLE", "message": BUSY_MESSAGE},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_S},
+    )
+
+
 async def _database_client_error(request: Request, error: Exception) -> JSONResponse:
     """The database refused the work: a timeout or a bad bookmark is the client's to fix."""
     if is_bad_bookmark(error):
@@ -266,15 +291,17 @@ async def _database_client_error(request: Request, error: Exception) -> JSONResp
 
 
 class OutageStatus(SchemaExtension):
-    """A GraphQL request that failed because the database is unreachable answers HTTP 503
-    with ``Retry-After`` (its errors carry ``extensions.code`` SERVICE_UNAVAILABLE)."""
+    """A GraphQL request that failed because the database is unreachable, or busy after the
+    driver's retries, answers HTTP 503 with ``Retry-After`` (its errors carry
+    ``extensions.code`` SERVICE_UNAVAILABLE)."""
 
     def on_operation(self) -> Any:
         yield
         result = self.execution_context.result
         if result is None or not result.errors:
             return
-        if not any(is_outage(error.original_error) for error in result.errors):
+        outage = any(is_outage(error.original_error) for error in result.errors)
+        if not outage and not any(is_busy(error.original_error) for error in result.errors):
             return
         context = self.execution_context.context
         response = getattr(context, "response", None)
@@ -282,7 +309,7 @@ class OutageStatus(SchemaExtension):
             response.status_code = 503
             response.headers["Retry-After"] = RETRY_AFTER_S
         request = getattr(context, "request", None)
-        if request is not None:
+        if outage and request is not None:
             note_outage(request.app)
 
 
@@ -342,3 +369,4 @@ def install(app: FastAPI, settings: Settings, *, large_body_paths: Iterable[str]
     for error in OUTAGE_ERRORS:
         app.add_exception_handler(error, handler)  # type: ignore[arg-type]
     app.add_exception_handler(ClientError, _database_client_error)
+    app.add_exception_handler(TransientError, _busy_handler)

@@ -71,6 +71,11 @@ class Timeouts:
 # a few connections stay free for health checks.
 POOL_SIZE = 50
 TRANSACTION_SLOTS = 45
+# Reads of the whole model (the divergence picture) at once per process; the rest queue.
+# Each holds the support of every evidence item in the database's transaction memory:
+# 32 at once at M (100k evidence) exhausted it (benchmark d, docs/benchmarks.md), while two
+# keep both cores busy.
+MODEL_READ_SLOTS = 2
 
 
 class Database:
@@ -81,6 +86,7 @@ class Database:
         self.name = database
         self.timeouts = timeouts
         self._slots = asyncio.Semaphore(TRANSACTION_SLOTS)
+        self._model_reads = asyncio.Semaphore(MODEL_READ_SLOTS)
 
     @classmethod
     def connect(cls, target: ConnectionTarget, timeouts: Timeouts | None = None) -> Database:
@@ -118,6 +124,17 @@ class Database:
         **kwargs: Any,
     ) -> T:
         return await self.read_after(None, work, *args, **kwargs)
+
+    async def read_model(
+        self,
+        bookmarks: list[str] | None,
+        work: TxWork[T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        """``read_after`` for a read of the whole model: at most ``MODEL_READ_SLOTS`` at once."""
+        async with self._model_reads:
+            return await self.read_after(bookmarks, work, *args, **kwargs)
 
     async def read_after(
         self,

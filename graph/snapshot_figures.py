@@ -194,7 +194,7 @@ def _pick_quotes(row: dict[str, Any], found: dict[str, Evidence]) -> list[dict[s
 
 
 async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> dict[str, Any]:
-    picture = await db.read(load_picture, settings, as_of=as_of)
+    picture = await db.read_model(None, load_picture, settings, as_of=as_of)
     gaps = belief_gaps(picture)
     divergent = disagreements(picture)
     structural = structural_gaps(picture)
@@ -209,7 +209,9 @@ async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> di
     )
     by_segment = []
     for segment in segments[:MAX_SEGMENTS]:
-        scoped = await db.read(load_picture, settings, as_of=as_of, segment_id=segment.id)
+        scoped = await db.read_model(
+            None, load_picture, settings, as_of=as_of, segment_id=segment.id
+        )
         scoped_gaps = belief_gaps(scoped, significant_only=True)
         by_segment.append(
             {

@@ -636,7 +636,8 @@ def _thresholds(ctx: Context) -> tuple[engine.EngineSettings, DivergenceThreshol
 async def _picture(
     ctx: Context, settings: engine.EngineSettings, segment_id: strawberry.ID | None, as_of: datetime
 ) -> engine.Picture:
-    return await ctx.read(
+    return await ctx.db.read_model(
+        ctx.bookmarks or None,
         engine.load_picture,
         settings,
         as_of=as_of,

@@ -28,7 +28,13 @@ from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.model import ModelMutation, ModelQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
-from api.limits import MaskUnexpectedErrors, OutageStatus, is_bad_bookmark, is_timeout
+from api.limits import (
+    MaskUnexpectedErrors,
+    OutageStatus,
+    is_bad_bookmark,
+    is_busy,
+    is_timeout,
+)
 from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
 from schema.errors import CommonGroundError
@@ -53,7 +59,7 @@ def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, CommonGroundError):
         return original.code
-    if isinstance(original, ServiceUnavailable | SessionExpired):
+    if isinstance(original, ServiceUnavailable | SessionExpired) or is_busy(original):
         return "SERVICE_UNAVAILABLE"
     if is_timeout(original):
         return "TIMEOUT"

@@ -510,8 +510,8 @@ async def segment_model(
     include: Include = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 10,
 ) -> Response:
-    picture, details, voted, stamps = await db.read(
-        _load_segment, engine, segment_id, as_of or _now()
+    picture, details, voted, stamps = await db.read_model(
+        None, _load_segment, engine, segment_id, as_of or _now()
     )
     body = _model(picture, details, voted, stamps)
     wanted = set(include or [])
@@ -529,8 +529,8 @@ async def segment_model(
 async def segment_heatmap(
     segment_id: str, _: WorkshopActor, db: DatabaseDep, engine: Engine, as_of: AsOf = None
 ) -> Response:
-    picture, _details, voted, _stamps = await db.read(
-        _load_segment, engine, segment_id, as_of or _now()
+    picture, _details, voted, _stamps = await db.read_model(
+        None, _load_segment, engine, segment_id, as_of or _now()
     )
     return _json(_heatmap(picture, voted))
 
@@ -547,8 +547,8 @@ async def segment_divergences(
     as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 10,
 ) -> Response:
-    picture, _details, _voted, _stamps = await db.read(
-        _load_segment, engine, segment_id, as_of or _now()
+    picture, _details, _voted, _stamps = await db.read_model(
+        None, _load_segment, engine, segment_id, as_of or _now()
     )
     return _json(await asyncio.to_thread(_divergences, picture, limit))
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from neo4j import AsyncManagedTransaction
-from neo4j.exceptions import ClientError, ServiceUnavailable
+from neo4j.exceptions import ClientError, ServiceUnavailable, TransientError
 
 from graph import members
 from graph.connection import Database, Timeouts, TxWork, fetch_one
@@ -282,6 +282,47 @@ async def test_a_database_outage_answers_503_with_retry_after_and_recovers_alone
             if (await http.get("/readyz")).status_code == 200:
                 break
             await asyncio.sleep(0.1)
+        back = await http.post(
+            "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
+        )
+        assert back.status_code == 200 and len(back.json()["data"]["functions"]) == 7
+
+
+class _Busy(CountingDatabase):
+    """Once ``busy``, every read but the token lookup is refused as the database refuses a
+    burst it has no transaction memory for, after the driver's retries."""
+
+    busy = False
+
+    async def read_after(
+        self, bookmarks: list[str] | None, work: TxWork[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        if self.busy and work is not members.authenticate:
+            raise TransientError(
+                "The allocation of an extra 2.0 MiB would use more than the limit 1.4 GiB."
+            )
+        return await super().read_after(bookmarks, work, *args, **kwargs)
+
+
+async def test_a_busy_database_answers_503_with_retry_after_and_stays_ready(
+    db: Database, neo4j_target: TestDatabase
+) -> None:
+    caller = await make_caller(db, "product")
+    busy = _Busy(db)
+    async with app_client(settings_for_target(neo4j_target.target), busy) as http:
+        busy.busy = True
+        graphql = await http.post(
+            "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
+        )
+        rest = await http.get("/api/v1/imports/import-x", headers=caller.headers)
+        assert [r.status_code for r in (graphql, rest)] == [503, 503]
+        assert all(r.headers["retry-after"].isdigit() for r in (graphql, rest))
+        assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "retry" in rest.json()["message"]
+
+        # Busy is not down: the app stays ready and the next request is served.
+        assert (await http.get("/readyz")).status_code == 200
+        busy.busy = False
         back = await http.post(
             "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
         )
