@@ -240,26 +240,31 @@ async def test_the_database_kills_a_transaction_past_the_transaction_timeout(
     assert rest.status_code == 504 and rest.json()["error"] == "TIMEOUT"
 
 
-class _Unreachable(CountingDatabase):
-    """Once ``down``, every read but the token lookup fails as if the server were gone."""
+class _Failing(CountingDatabase):
+    """While ``failure`` is set, every read but the token lookup raises it: a server gone
+    (ServiceUnavailable), or one refusing work it has no transaction memory for after the
+    driver's retries (TransientError)."""
 
-    down = False
+    failure: Exception | None = None
 
     async def read_after(
         self, bookmarks: list[str] | None, work: TxWork[Any], *args: Any, **kwargs: Any
     ) -> Any:
-        if self.down and work is not members.authenticate:
-            raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
+        if self.failure is not None and work is not members.authenticate:
+            raise self.failure
         return await super().read_after(bookmarks, work, *args, **kwargs)
+
+
+UNREACHABLE = ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
 
 
 async def test_a_database_outage_answers_503_with_retry_after_and_recovers_alone(
     db: Database, neo4j_target: TestDatabase
 ) -> None:
     caller = await make_caller(db, "product")
-    flaky = _Unreachable(db)
+    flaky = _Failing(db)
     async with app_client(settings_for_target(neo4j_target.target), flaky) as http:
-        flaky.down = True
+        flaky.failure = UNREACHABLE
         graphql = await http.post(
             "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
         )
@@ -277,7 +282,7 @@ async def test_a_database_outage_answers_503_with_retry_after_and_recovers_alone
         assert all(r.headers["retry-after"].isdigit() for r in (rest, again, ready))
         assert flaky.queries == 0
 
-        flaky.down = False  # the database is back: a probe notices, no restart needed
+        flaky.failure = None  # the database is back: a probe notices, no restart needed
         for _ in range(100):
             if (await http.get("/readyz")).status_code == 200:
                 break
@@ -288,29 +293,15 @@ async def test_a_database_outage_answers_503_with_retry_after_and_recovers_alone
         assert back.status_code == 200 and len(back.json()["data"]["functions"]) == 7
 
 
-class _Busy(CountingDatabase):
-    """Once ``busy``, every read but the token lookup is refused as the database refuses a
-    burst it has no transaction memory for, after the driver's retries."""
-
-    busy = False
-
-    async def read_after(
-        self, bookmarks: list[str] | None, work: TxWork[Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        if self.busy and work is not members.authenticate:
-            raise TransientError(
-                "The allocation of an extra 2.0 MiB would use more than the limit 1.4 GiB."
-            )
-        return await super().read_after(bookmarks, work, *args, **kwargs)
-
-
 async def test_a_busy_database_answers_503_with_retry_after_and_stays_ready(
     db: Database, neo4j_target: TestDatabase
 ) -> None:
     caller = await make_caller(db, "product")
-    busy = _Busy(db)
+    busy = _Failing(db)
     async with app_client(settings_for_target(neo4j_target.target), busy) as http:
-        busy.busy = True
+        busy.failure = TransientError(
+            "The allocation of an extra 2.0 MiB would use more than the limit 1.4 GiB."
+        )
         graphql = await http.post(
             "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
         )
@@ -322,7 +313,7 @@ async def test_a_busy_database_answers_503_with_retry_after_and_stays_ready(
 
         # Busy is not down: the app stays ready and the next request is served.
         assert (await http.get("/readyz")).status_code == 200
-        busy.busy = False
+        busy.failure = None
         back = await http.post(
             "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
         )
