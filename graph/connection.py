@@ -8,8 +8,9 @@ which retry transient errors. The database name is always passed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,9 +18,10 @@ import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Bookmarks
 
 from graph import local_neo4j
-from schema.errors import BadInput
+from schema.errors import BadInput, CommonGroundError
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 # A unit of work: an async function whose first argument is the managed transaction.
 TxWork = Callable[..., Awaitable[T]]
@@ -76,6 +78,20 @@ TRANSACTION_SLOTS = 45
 # 32 at once at M (100k evidence) exhausted it (benchmark d, docs/benchmarks.md), while two
 # keep both cores busy.
 MODEL_READ_SLOTS = 2
+# Requests that queue for a model read at the same time share one (read_model_shared); a
+# batch takes at most this many, so its transaction stays well inside the timeout.
+SHARED_READ_BATCH = 64
+
+
+@dataclass(eq=False)
+class _SharedRead:
+    """Requests waiting for a model-read slot that one transaction will serve together."""
+
+    shared: Callable[[AsyncManagedTransaction, datetime], Awaitable[Any]]
+    bookmarks: set[str] = field(default_factory=set)
+    requests: list[tuple[Callable[..., Awaitable[Any]], asyncio.Future[Any]]] = field(
+        default_factory=list
+    )
 
 
 class Database:
@@ -87,6 +103,8 @@ class Database:
         self.timeouts = timeouts
         self._slots = asyncio.Semaphore(TRANSACTION_SLOTS)
         self._model_reads = asyncio.Semaphore(MODEL_READ_SLOTS)
+        self._waiting: dict[Hashable, _SharedRead] = {}
+        self._serving: set[asyncio.Task[None]] = set()
 
     @classmethod
     def connect(cls, target: ConnectionTarget, timeouts: Timeouts | None = None) -> Database:
@@ -135,6 +153,77 @@ class Database:
         """``read_after`` for a read of the whole model: at most ``MODEL_READ_SLOTS`` at once."""
         async with self._model_reads:
             return await self.read_after(bookmarks, work, *args, **kwargs)
+
+    async def read_model_shared(
+        self,
+        key: Hashable,
+        bookmarks: list[str] | None,
+        shared: Callable[[AsyncManagedTransaction, datetime], Awaitable[S]],
+        own: Callable[[AsyncManagedTransaction, S, datetime], Awaitable[T]],
+    ) -> T:
+        """A model read whose whole-model part is shared by the requests queued with it.
+
+        When thirty workshop pages open at once, each needs the same whole model and a little
+        of its own (one segment's scope). The requests with the same ``key`` that wait for a
+        model-read slot at the same time form one batch: when it gets the slot, one read
+        transaction runs ``shared(tx, started_at)`` once and then each request's
+        ``own(tx, common, started_at)``. ``started_at`` is when that transaction began: the
+        "now" of every request in it, all of which arrived before it. ``key`` must name
+        everything ``shared`` depends on. Each request's bookmarks are honoured (the batch
+        waits for all of them), and a request's own failure (a segment that does not exist)
+        is its alone; a database error fails the batch, after the driver's retries.
+        """
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+        batch = self._waiting.get(key)
+        if batch is None or len(batch.requests) >= SHARED_READ_BATCH:
+            batch = _SharedRead(shared)
+            self._waiting[key] = batch
+            # A task of its own, so that the batch outlives a first requester who hangs up.
+            task = asyncio.create_task(self._serve_shared(key, batch))
+            self._serving.add(task)
+            task.add_done_callback(self._serving.discard)
+        batch.bookmarks.update(bookmarks or ())
+        batch.requests.append((own, answer))
+        return await answer
+
+    async def _serve_shared(self, key: Hashable, batch: _SharedRead) -> None:
+        async with self._model_reads:
+            if self._waiting.get(key) is batch:
+                del self._waiting[key]  # from here on, newcomers form the next batch
+            requests = [(own, answer) for own, answer in batch.requests if not answer.done()]
+            if not requests:
+                return
+            started_at = datetime.now(UTC)
+
+            async def work(tx: AsyncManagedTransaction) -> list[tuple[bool, Any]]:
+                common = await batch.shared(tx, started_at)
+                outcomes: list[tuple[bool, Any]] = []
+                for own, _ in requests:
+                    try:
+                        outcomes.append((True, await own(tx, common, started_at)))
+                    except CommonGroundError as error:
+                        outcomes.append((False, error))
+                return outcomes
+
+            try:
+                outcomes = await self.read_after(sorted(batch.bookmarks) or None, work)
+            except asyncio.CancelledError:
+                for _, answer in requests:
+                    answer.cancel()
+                raise
+            except Exception as error:
+                for _, answer in requests:
+                    if not answer.done():
+                        answer.set_exception(error)
+                return
+        for (ok, value), (_, answer) in zip(outcomes, requests, strict=True):
+            if answer.done():
+                continue  # its requester hung up
+            if ok:
+                answer.set_result(value)
+            else:
+                answer.set_exception(value)
 
     async def read_after(
         self,

@@ -35,8 +35,10 @@ from graph.divergence import (
     belief_gaps,
     disagreements,
     evidence_view,
-    load_picture,
+    load_model,
+    load_scope,
     structural_gaps,
+    with_scope,
 )
 from schema.divergence import EntityRef, EvidenceView, PropositionView
 from schema.errors import NotFound
@@ -475,16 +477,41 @@ def _divergences(picture: Picture, limit: int) -> dict[str, Any]:
     }
 
 
+SegmentModel = tuple[Picture, dict[str, Entity], set[str], dict[str, Any]]
+
+
 async def _load_segment(
-    tx: AsyncManagedTransaction, engine: EngineSettings, segment_id: str, as_of: datetime
-) -> tuple[Picture, dict[str, Entity], set[str], dict[str, Any]]:
-    stamps = await votes.change_stamps(tx)
-    picture = await load_picture(tx, engine, as_of=as_of, segment_id=segment_id)
-    in_scope = picture.in_scope()
-    ids = sorted({segment_id} | {r.id for p in in_scope for r in (p.subject, p.object)})
-    details = await entities.get_many(tx, ids)
-    voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
-    return picture, details, voted, stamps
+    db: Database, engine: EngineSettings, segment_id: str, as_of: datetime | None
+) -> SegmentModel:
+    """One segment's model, its entities' details, the beliefs set by votes, the stamps.
+
+    The pages of a workshop open together, each on its own segment, and each needs the
+    whole model (structural gaps look beyond the segment). Requests that queue together
+    share one read of it (``Database.read_model_shared``) and add only their own segment's
+    scope, details and votes in the same transaction: thirty pages opened at once cost
+    about one whole-model read instead of thirty. Without ``as_of`` a request sees the
+    model as of the moment its read began.
+    """
+
+    async def whole(tx: AsyncManagedTransaction, started_at: datetime) -> tuple[Any, Picture]:
+        stamps = await votes.change_stamps(tx)  # first: a change during the read shows later
+        return stamps, await load_model(tx, engine, as_of=as_of or started_at)
+
+    async def own(
+        tx: AsyncManagedTransaction, common: tuple[Any, Picture], started_at: datetime
+    ) -> SegmentModel:
+        stamps, model = common
+        segment, scope = await load_scope(tx, segment_id, as_of=as_of or started_at)
+        picture = with_scope(model, segment, scope)
+        in_scope = picture.in_scope()
+        ids = sorted({segment_id} | {r.id for p in in_scope for r in (p.subject, p.object)})
+        details = await entities.get_many(tx, ids)
+        voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
+        return picture, details, voted, stamps
+
+    # The engine settings are part of the key: a frozen dataclass whose repr lists them all.
+    key = ("workshop segment", repr(engine), as_of)
+    return await db.read_model_shared(key, None, whole, own)
 
 
 AsOf = Annotated[
@@ -510,9 +537,7 @@ async def segment_model(
     include: Include = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 10,
 ) -> Response:
-    picture, details, voted, stamps = await db.read_model(
-        None, _load_segment, engine, segment_id, as_of or _now()
-    )
+    picture, details, voted, stamps = await _load_segment(db, engine, segment_id, as_of)
     body = _model(picture, details, voted, stamps)
     wanted = set(include or [])
     if "heatmap" in wanted:
@@ -529,9 +554,7 @@ async def segment_model(
 async def segment_heatmap(
     segment_id: str, _: WorkshopActor, db: DatabaseDep, engine: Engine, as_of: AsOf = None
 ) -> Response:
-    picture, _details, voted, _stamps = await db.read_model(
-        None, _load_segment, engine, segment_id, as_of or _now()
-    )
+    picture, _details, voted, _stamps = await _load_segment(db, engine, segment_id, as_of)
     return _json(_heatmap(picture, voted))
 
 
@@ -547,9 +570,7 @@ async def segment_divergences(
     as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 10,
 ) -> Response:
-    picture, _details, _voted, _stamps = await db.read_model(
-        None, _load_segment, engine, segment_id, as_of or _now()
-    )
+    picture, _details, _voted, _stamps = await _load_segment(db, engine, segment_id, as_of)
     return _json(await asyncio.to_thread(_divergences, picture, limit))
 
 

@@ -22,7 +22,10 @@ from graph.divergence.picture import (
     Picture,
     build_picture,
     evidence_view,
+    load_model,
     load_picture,
+    load_scope,
+    with_scope,
 )
 from graph.divergence.report import segment_report
 from graph.divergence.structure import structural_gaps
@@ -43,8 +46,11 @@ __all__ = [
     "evidence_view",
     "gap_sort_key",
     "load_candidates",
+    "load_model",
     "load_picture",
+    "load_scope",
     "priority_alignment",
     "segment_report",
     "structural_gaps",
+    "with_scope",
 ]

@@ -9,7 +9,7 @@ functions over it, so they run the same in tests, the API, the CLI and snapshots
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -281,21 +281,16 @@ async def load_picture(
 ) -> Picture:
     """The model at ``as_of`` (whole, or with one segment's scope marked): four queries,
     six with a segment, whatever the size of the model."""
-    segment: EntityRef | None = None
-    scope: list[str] | None = None
-    if segment_id is not None:
-        found = await entities.get(tx, segment_id, as_of)
-        if (
-            found is None
-            or found.kind is not EntityKind.SEGMENT
-            or (found.retired_at is not None and found.retired_at <= as_of)
-        ):
-            raise NotFound("segment", segment_id)
-        segment = EntityRef(
-            id=found.id, kind=found.kind, name=found.name, created_by=found.created_by
-        )
-        rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
-        scope = [r["id"] for r in rows]
+    if segment_id is None:
+        return await load_model(tx, settings, as_of=as_of)
+    segment, scope = await load_scope(tx, segment_id, as_of=as_of)
+    return with_scope(await load_model(tx, settings, as_of=as_of), segment, scope)
+
+
+async def load_model(
+    tx: AsyncManagedTransaction, settings: EngineSettings, *, as_of: datetime
+) -> Picture:
+    """The whole model at ``as_of``, every proposition in scope: four queries."""
     visible = await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", as_of=as_of)
     views = [
         PropositionView(
@@ -318,6 +313,26 @@ async def load_picture(
         support_by_id=figures,
         current=current,
         functions=names,
-        segment=segment,
-        scope=scope,
     )
+
+
+async def load_scope(
+    tx: AsyncManagedTransaction, segment_id: str, *, as_of: datetime
+) -> tuple[EntityRef, list[str]]:
+    """A segment live at ``as_of`` and the ids of the propositions in its scope: two queries."""
+    found = await entities.get(tx, segment_id, as_of)
+    if (
+        found is None
+        or found.kind is not EntityKind.SEGMENT
+        or (found.retired_at is not None and found.retired_at <= as_of)
+    ):
+        raise NotFound("segment", segment_id)
+    segment = EntityRef(id=found.id, kind=found.kind, name=found.name, created_by=found.created_by)
+    rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
+    return segment, [r["id"] for r in rows]
+
+
+def with_scope(whole: Picture, segment: EntityRef, scope: Iterable[str]) -> Picture:
+    """The whole model's picture with one segment's scope marked; the whole is shared, not
+    copied (a Picture is never changed, and its evidence cache holds for every scope)."""
+    return replace(whole, segment=segment, scope=frozenset(scope) & frozenset(whole.propositions))

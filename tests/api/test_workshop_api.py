@@ -161,6 +161,38 @@ async def test_a_segment_model_shows_support_beliefs_gaps_and_structural_gaps(
     assert missing.status_code == 404
 
 
+async def test_pages_opened_together_each_get_their_own_segment(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    # A workshop opens at once: several pages on each segment, and one stale link. Requests
+    # queued together share one read of the whole model; each must still get its own
+    # segment, exactly as it would alone, and the stale link alone fails.
+    caller = await make_caller(demo, "design")
+    segments = [OPS, "seg-agency-marketing", "seg-saas-revops"]
+    pinned = {"as_of": "2026-11-22T00:00:00Z"}
+    alone = {s: await get_json(client, caller, f"{API}/segments/{s}", **pinned) for s in segments}
+
+    async def fetch(segment: str, **params: Any) -> httpx.Response:
+        return await client.get(f"{API}/segments/{segment}", headers=caller.headers, params=params)
+
+    together = await asyncio.gather(
+        *(fetch(s, **pinned) for s in segments * 4), fetch("seg-nope", **pinned)
+    )
+    assert [r.status_code for r in together] == [200] * 12 + [404]
+    for segment, response in zip(segments * 4, together, strict=False):
+        assert response.json() == alone[segment]
+
+    # Without as_of ("now"), too: each page its own segment, scope and entities.
+    now = await asyncio.gather(*(fetch(s) for s in segments * 3))
+    for segment, response in zip(segments * 3, now, strict=True):
+        body = response.json()
+        assert response.status_code == 200 and body["segment"]["id"] == segment
+        assert {p["id"] for p in body["propositions"]} == {
+            p["id"] for p in alone[segment]["propositions"]
+        }
+        assert {e["id"] for e in body["entities"]} == {e["id"] for e in alone[segment]["entities"]}
+
+
 async def test_a_proposition_shows_its_evidence_and_each_functions_belief(
     client: httpx.AsyncClient, demo: Database
 ) -> None:
