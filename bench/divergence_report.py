@@ -16,7 +16,7 @@ from typing import Any
 import neo4j
 
 from bench.harness import interleaved, ratio, summary
-from graph.beliefs import CURRENT_BELIEFS
+from graph.beliefs import CURRENT_FUNCTION_BELIEFS
 from graph.connection import Database
 from graph.divergence import EngineSettings, load_picture, segment_report
 from graph.divergence.picture import SCOPE_IDS, VISIBLE_PROPOSITIONS
@@ -63,8 +63,10 @@ async def raw_queries(
             ids_limit=EVIDENCE_IDS_LIMIT,
         )
     )
-    ids = [r["proposition"]["id"] for r in visible[0]["rows"]]
-    fetched += len(await query(CURRENT_BELIEFS, proposition_ids=ids, as_of=as_of, function=None))
+    ids = [r["id"] for r in visible[0]["rows"]]
+    fetched += len(
+        await query(CURRENT_FUNCTION_BELIEFS, proposition_ids=ids, as_of=as_of, function=None)
+    )
     fetched += len(await query(LIST_FUNCTIONS))
     return fetched
 

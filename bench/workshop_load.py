@@ -6,7 +6,9 @@ clients sends its requests one after another over its own connection, round-robi
 the segments, until all requests are answered or the time budget runs out. Reported:
 throughput, p50 and p99 latency, and errors (any status but 200, or a transport error).
 The raw-driver reference is the same clients running ``load_picture``'s Cypher through
-``driver.execute_query`` in this process (no HTTP, no engine).
+``driver.execute_query`` in this process (no HTTP, no engine), at most ``MODEL_READ_SLOTS``
+at once as the product reads: thirty-two whole-model reads at once exhaust Neo4j's
+transaction memory at M (2 of 64 answered in the first run, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.divergence_report import raw_queries
 from bench.generate import segment_id
-from graph.connection import Database
+from graph.connection import MODEL_READ_SLOTS, Database
 from graph.divergence import EngineSettings
 
 CLIENTS = 32
@@ -105,9 +107,11 @@ async def run(
             return response.status_code == 200
 
         settings = EngineSettings()
+        slots = asyncio.Semaphore(MODEL_READ_SLOTS)
 
         async def raw(n: int, segment: str) -> bool:
-            await raw_queries(db, settings, datetime.now(UTC), segment)
+            async with slots:
+                await raw_queries(db, settings, datetime.now(UTC), segment)
             return True
 
         # One request alone first: the latency of the query without contention.

@@ -14,9 +14,11 @@ import uuid
 from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
+from pydantic import TypeAdapter
 
 from graph import audit, functions, propositions, records
 from graph.connection import fetch_all, fetch_collected, fetch_one
+from schema.divergence import FunctionBelief
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, Belief, BeliefCreate
 
@@ -72,18 +74,37 @@ RETURN """
 # The current belief of every function on each proposition, as of a time. One record for
 # all (times as epoch parts, see records.from_epoch): a record per belief, each with a
 # hydrated DateTime, cost the driver most of the divergence engine's time.
-CURRENT_BELIEFS = """
+_CURRENT = """
 UNWIND $proposition_ids AS pid
 MATCH (b:Belief)-[:ON]->(p:Proposition {id: pid})
 WHERE b.stated_at <= $as_of AND ($function IS NULL OR b.function = $function)
 WITH p, b ORDER BY b.seq DESC
 WITH p, b.function AS function, head(collect(b)) AS b
 WHERE NOT b.withdrawn
+"""
+CURRENT_BELIEFS = (
+    _CURRENT
+    + """
 RETURN collect(b {.id, .function, .seq, .p, .magnitude, .rationale, .withdrawn, .stated_by,
                   .vote_id, proposition_id: p.id,
                   stated_at: [b.stated_at.epochSeconds, b.stated_at.nanosecond,
                               b.stated_at.offsetSeconds]}) AS beliefs
 """
+)
+# The same beliefs shaped as the divergence engine's FunctionBelief, the time as ISO text
+# (a zone name cut off; its offset stays): pydantic validates the whole list in one call,
+# where a Belief and then a FunctionBelief per row was the biggest cost of loading the
+# model (benchmark b, docs/benchmarks.md).
+CURRENT_FUNCTION_BELIEFS = (
+    _CURRENT
+    + """AND b.p IS NOT NULL
+RETURN collect({proposition_id: p.id, belief: b {.function, .p, .magnitude, .stated_by,
+                .seq, .rationale, belief_id: b.id,
+                stated_at: split(toString(b.stated_at), '[')[0]}}) AS beliefs
+"""
+)
+_FUNCTION_BELIEFS = TypeAdapter(list[FunctionBelief])
+
 
 HISTORY = (
     """
@@ -305,6 +326,23 @@ async def current(
         function=function,
     )
     return [records.belief_at_epoch(b) for b in found]
+
+
+async def current_function_beliefs(
+    tx: AsyncManagedTransaction, proposition_ids: list[str], as_of: datetime
+) -> list[tuple[str, FunctionBelief]]:
+    """Each function's current belief with a value on each proposition, for the engine:
+    (proposition id, belief) pairs."""
+    found = await fetch_collected(
+        tx,
+        CURRENT_FUNCTION_BELIEFS,
+        "beliefs",
+        proposition_ids=proposition_ids,
+        as_of=as_of,
+        function=None,
+    )
+    held = _FUNCTION_BELIEFS.validate_python([row["belief"] for row in found])
+    return [(row["proposition_id"], belief) for row, belief in zip(found, held, strict=True)]
 
 
 async def history(

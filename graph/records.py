@@ -34,6 +34,13 @@ def from_epoch(parts: list[int] | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, zone).replace(microsecond=nanosecond // 1000)
 
 
+def from_text(text: str | None) -> datetime | None:
+    """A time sent as ``split(toString(t), '[')[0]``: ISO 8601 with its offset (a zone name
+    cut off), to the microsecond as ``to_datetime`` gives it. Twenty times cheaper to read
+    than ``from_epoch``'s parts, for the biggest reads (benchmark b, docs/benchmarks.md)."""
+    return None if text is None else datetime.fromisoformat(text)
+
+
 def _times(row: dict[str, Any], *names: str) -> dict[str, Any]:
     return {**row, **{n: to_datetime(row.get(n)) for n in names}}
 

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from analytics.statistics import BetaSupport, beta_support
+from analytics.statistics import BetaSupport, beta_supports
 from graph.connection import fetch_collected
-from graph.records import from_epoch
+from graph.records import from_text
 from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 
 
@@ -107,7 +107,7 @@ WITH p, s, c, supporting_count, contradicting_count, wm, wm_weight, all_items, o
      reduce(newest = null, x IN all_items |
             CASE WHEN newest IS NULL OR x.observed_at > newest THEN x.observed_at
                  ELSE newest END) AS newest
-// One record for all propositions, the newest time as epoch parts (records.from_epoch): a
+// One record for all propositions, the newest time as ISO text (a zone name cut off): a
 // record per proposition with a hydrated DateTime costs the driver several times more.
 RETURN collect({
   proposition_id: p.id, s: s, c: c,
@@ -116,8 +116,7 @@ RETURN collect({
   distinct_accounts: size(reduce(acc = [], x IN all_items |
                                  CASE WHEN x.account_id IS NULL OR x.account_id IN acc THEN acc
                                       ELSE acc + x.account_id END)),
-  newest: CASE WHEN newest IS NULL THEN null
-               ELSE [newest.epochSeconds, newest.nanosecond, newest.offsetSeconds] END,
+  newest: split(toString(newest), '[')[0],
   newest_ids: ordered_ids[..$ids_limit], evidence_count: size(ordered_ids)
 }) AS rows
 """
@@ -144,20 +143,20 @@ async def support_for(
         half_life_days=settings.half_life_days,
         ids_limit=EVIDENCE_IDS_LIMIT,
     )
+    posteriors = beta_supports([float(r["s"]) for r in found], [float(r["c"]) for r in found])
     result: dict[str, Support] = {}
-    for row in found:
-        s, c = float(row["s"]), float(row["c"])
+    for row, posterior in zip(found, posteriors, strict=True):
         result[row["proposition_id"]] = Support(
             proposition_id=row["proposition_id"],
-            supporting=s,
-            contradicting=c,
+            supporting=posterior.supporting,
+            contradicting=posterior.contradicting,
             evidence_count=int(row["evidence_count"]),
             supporting_count=int(row["supporting_count"]),
             contradicting_count=int(row["contradicting_count"]),
             distinct_accounts=int(row["distinct_accounts"]),
-            newest_evidence_at=from_epoch(row["newest"]),
+            newest_evidence_at=from_text(row["newest"]),
             evidence_ids=tuple(row["newest_ids"]),
             mean_magnitude=float(row["mean_magnitude"]),
-            posterior=beta_support(s, c),
+            posterior=posterior,
         )
     return result

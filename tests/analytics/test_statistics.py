@@ -22,6 +22,7 @@ from analytics.statistics import (
     AlignmentFigures,
     alignment_figures,
     beta_support,
+    beta_supports,
     bootstrap_alpha,
     evidence_weight,
     kendall_tau_b,
@@ -181,6 +182,40 @@ def test_beta_interval_at_other_levels_matches_scipy(s: float, c: float, level: 
     low, high = stats.beta(1 + s, 1 + c).interval(level)
     assert close(result.low, float(low))
     assert close(result.high, float(high))
+
+
+@FAST
+@given(
+    st.lists(st.tuples(evidence_mass, evidence_mass), max_size=20),
+    st.floats(0.5, 0.99),
+    st.sampled_from([(0.95, 0.05), (0.9, 0.2)]),
+)
+def test_many_posteriors_at_once_are_each_the_single_one(
+    pairs: list[tuple[float, float]], level: float, thresholds: tuple[float, float]
+) -> None:
+    # The whole model's support is computed in one pass; every figure and status must be
+    # exactly what one proposition alone gets.
+    validated_at, refuted_at = thresholds
+    many = beta_supports(
+        [s for s, _ in pairs],
+        [c for _, c in pairs],
+        level=level,
+        validated_at=validated_at,
+        refuted_at=refuted_at,
+    )
+    assert many == [
+        beta_support(s, c, level=level, validated_at=validated_at, refuted_at=refuted_at)
+        for s, c in pairs
+    ]
+
+
+def test_many_posteriors_refuse_bad_weights() -> None:
+    with pytest.raises(ValueError, match="contradicting must be a finite number, got nan"):
+        beta_supports([1.0, 2.0], [0.0, math.nan])
+    with pytest.raises(ValueError, match="non-negative"):
+        beta_supports([1.0, -2.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="one weight per proposition"):
+        beta_supports([1.0], [0.0, 1.0])
 
 
 def test_uniform_prior_without_evidence() -> None:
