@@ -6,6 +6,8 @@ The same rows three ways, each run writing new items that are deleted again afte
   written in batches under an import id; every row keyed by a hash of its content);
 - ``graphql``: one ``addEvidence`` mutation carrying every item, each with an
   idempotency key;
+- ``graphql_file``: one ``importEvidence`` mutation carrying the REST body as one string
+  (the same import as REST, for tools that speak only GraphQL);
 - ``raw``: ``UNWIND $rows`` through ``driver.execute_query`` in batches of the import's size,
   creating the same nodes, properties and relationships (keys included, so the uniqueness
   constraint is checked alike) and nothing else.
@@ -61,6 +63,12 @@ MATCH (i:Import {id: $import_id}) DELETE i
 ADD_EVIDENCE = """
 mutation Add($input: [EvidenceInput!]!) {
   addEvidence(input: $input) { created items { id } }
+}
+"""
+
+IMPORT_EVIDENCE = """
+mutation Import($data: String!) {
+  importEvidence(data: $data, format: JSONL) { importId created }
 }
 """
 
@@ -155,7 +163,7 @@ async def _write(db: Database, query: str, **parameters: Any) -> None:
 
 async def run(db: Database, base_url: str, token: str, size_name: str, runs: int) -> dict[str, Any]:
     size = SIZES[size_name]
-    times: dict[str, list[float]] = {"rest": [], "graphql": [], "raw": []}
+    times: dict[str, list[float]] = {"rest": [], "graphql": [], "graphql_file": [], "raw": []}
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=600.0) as http:
 
@@ -191,6 +199,23 @@ async def run(db: Database, base_url: str, token: str, size_name: str, runs: int
                 raise RuntimeError(f"addEvidence wrote {len(ids)} of {ITEMS}")
             times["graphql"].append(elapsed)
 
+        async def graphql_file(tag: str) -> None:
+            variables = {"data": jsonl(items(size, tag)).decode()}
+            elapsed, response = await timed_async(
+                lambda: http.post(
+                    "/graphql", json={"query": IMPORT_EVIDENCE, "variables": variables}
+                )
+            )
+            response.raise_for_status()
+            body = response.json()
+            if "errors" in body:
+                raise RuntimeError(f"importEvidence failed: {body['errors'][:2]}")
+            result = body["data"]["importEvidence"]
+            await _write(db, DELETE_IMPORT, import_id=result["importId"])
+            if result["created"] != ITEMS:
+                raise RuntimeError(f"importEvidence wrote {result['created']} of {ITEMS}")
+            times["graphql_file"].append(elapsed)
+
         async def raw(tag: str) -> None:
             rows = raw_rows(items(size, tag), datetime.now(UTC))
 
@@ -202,7 +227,12 @@ async def run(db: Database, base_url: str, token: str, size_name: str, runs: int
             times["raw"].append(elapsed)
             await _write(db, DELETE_BY_IDS, ids=[r["props"]["id"] for r in rows])
 
-        contenders = {"rest": rest, "graphql": graphql, "raw": raw}
+        contenders = {
+            "rest": rest,
+            "graphql": graphql,
+            "graphql_file": graphql_file,
+            "raw": raw,
+        }
         for name, work in contenders.items():  # warm-up, not timed
             await work(f"warm-{name}-{uuid.uuid4().hex[:6]}")
         for key in times:
@@ -214,7 +244,7 @@ async def run(db: Database, base_url: str, token: str, size_name: str, runs: int
     raw_s = summary(times["raw"])
     result: dict[str, Any] = {"items": ITEMS, "batch": BATCH_SIZE, "raw": raw_s}
     result["raw"]["items_per_s"] = round(ITEMS / raw_s["median_s"])
-    for name in ("rest", "graphql"):
+    for name in ("rest", "graphql", "graphql_file"):
         stats = summary(times[name])
         stats["items_per_s"] = round(ITEMS / stats["median_s"])
         result[name] = stats

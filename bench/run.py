@@ -215,7 +215,9 @@ def table(results: dict[str, Any]) -> str:
         a = found.get("a")
         if a:
             raw = f"{a['raw']['items_per_s']} items/s"
-            for name in ("rest", "graphql"):
+            for name in ("rest", "graphql", "graphql_file"):
+                if name not in a:
+                    continue
                 add(
                     f"a. import {a['items']} via {name}",
                     size,

@@ -25,6 +25,7 @@ from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.bulk import BulkQuery
 from api.graphql.divergence import DivergenceMutation, DivergenceQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
+from api.graphql.imports import ImportMutation
 from api.graphql.model import ModelMutation, ModelQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
@@ -37,6 +38,7 @@ from api.limits import (
 )
 from api.metrics import GraphQLMetrics
 from commonground.settings import Settings
+from graph.imports import ImportRejected
 from schema.errors import CommonGroundError
 
 QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery, DivergenceQuery)
@@ -47,6 +49,7 @@ MUTATIONS += (SnapshotMutation,)
 QUERIES += (VoteQuery,)
 MUTATIONS += (VoteMutation,)
 QUERIES += (BulkQuery,)  # big nested reads as one JSON value (DESIGN.md §6)
+MUTATIONS += (ImportMutation,)  # a whole evidence file as one string (benchmark a)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
@@ -91,6 +94,9 @@ class ErrorCodes(SchemaExtension):
             original = error.original_error
             if isinstance(original, CommonGroundError) and original.details:
                 extensions.setdefault("details", {k: str(v) for k, v in original.details.items()})
+            if isinstance(original, ImportRejected):  # the row-numbered report, as REST gives
+                extensions.setdefault("problemCount", original.problem_count)
+                extensions.setdefault("problems", [p.as_json() for p in original.problems])
             error.extensions = extensions
 
 

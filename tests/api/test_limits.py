@@ -306,8 +306,10 @@ async def test_a_busy_database_answers_503_with_retry_after_and_stays_ready(
             "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
         )
         rest = await http.get("/api/v1/imports/import-x", headers=caller.headers)
-        assert [r.status_code for r in (graphql, rest)] == [503, 503]
-        assert all(r.headers["retry-after"].isdigit() for r in (graphql, rest))
+        # A workshop page, whose read is shared with the pages opened with it, says so too.
+        workshop = await http.get("/api/v1/workshop/segments/seg-x", headers=caller.headers)
+        assert [r.status_code for r in (graphql, rest, workshop)] == [503, 503, 503]
+        assert all(r.headers["retry-after"].isdigit() for r in (graphql, rest, workshop))
         assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert "retry" in rest.json()["message"]
 

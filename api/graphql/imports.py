@@ -1,0 +1,97 @@
+"""GraphQL: bulk import of evidence, for tools that speak only GraphQL.
+
+``importEvidence`` takes a whole file (JSON Lines or CSV) as one string and runs the same
+import as ``POST /api/v1/evidence:import`` (``graph/imports.py``): the file validated whole,
+then written in batches under an import that counts once its last batch commits, each row
+keyed so that sending it again writes nothing new. One string is what keeps it fast:
+``addEvidence`` makes every item and bearing a GraphQL input object, which costs more than
+writing it (benchmark a, docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import io
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from graph import imports
+from graph.imports import ColumnMapping, ImportFormat
+from schema.errors import BadInput
+
+# Registered so that resolvers receive the domain enum itself (as api/graphql/types.py does).
+strawberry.enum(
+    ImportFormat,
+    name="EvidenceFileFormat",
+    description="How an imported file is written: CSV with a header row, or JSON Lines.",
+)
+
+
+@strawberry.type(description="What an import wrote.")
+class EvidenceImport:
+    import_id: strawberry.ID = strawberry.field(
+        description="The import's id; its evidence counts from its completion."
+    )
+    status: str = strawberry.field(description="`complete` once every batch has committed.")
+    rows: int = strawberry.field(description="Data rows read from the file.")
+    created: int = strawberry.field(description="Evidence items written by this import.")
+    already_present: int = strawberry.field(
+        description="Rows whose item an earlier import (or an unfinished one) already wrote."
+    )
+    duplicates: int = strawberry.field(description="Rows repeating an earlier row of the file.")
+
+
+@strawberry.type
+class ImportMutation:
+    @strawberry.mutation(
+        description="Bulk-import evidence from a whole file sent as one string (up to the "
+        "request size limit, 10 MB by default; bigger files go to POST "
+        "/api/v1/evidence:import, which streams). Rows and the column `mapping` are those of "
+        "the REST import: a bad row rejects the whole file with BAD_USER_INPUT, its "
+        "`extensions.problems` listing the first 100 problems by row, and nothing is written. "
+        "Each row is keyed by its idempotency column or a hash of its content, so sending the "
+        "same file again writes nothing new. The way to load thousands of items: addEvidence "
+        "turns each one into GraphQL input objects first."
+    )
+    async def import_evidence(
+        self,
+        info: Info[Context, None],
+        data: str,
+        format: ImportFormat = ImportFormat.JSONL,
+        mapping: JSON | None = None,
+        delimiter: str = ",",
+    ) -> EvidenceImport:
+        ctx = info.context
+        actor = ctx.writer()
+        column_mapping = ColumnMapping.parse(mapping)
+        try:
+            raw = io.BytesIO(data.encode("utf-8"))
+        except UnicodeEncodeError as error:
+            raise BadInput(
+                "the file must be valid Unicode: a lone surrogate such as "
+                f"{error.object[error.start : error.end]!r} cannot be stored"
+            ) from None
+        validated = await imports.validate(
+            ctx.db,
+            raw,
+            format,
+            column_mapping,
+            delimiter=delimiter,
+            bookmarks=ctx.bookmarks or None,
+        )
+        try:
+            result = await imports.write(ctx.db, actor, validated)
+        finally:
+            validated.close()
+        # Later reads in this request, and the client through the response, see the import.
+        ctx.new_bookmarks = ctx.bookmarks = result.bookmarks
+        return EvidenceImport(
+            import_id=strawberry.ID(result.import_id),
+            status=result.status,
+            rows=result.rows,
+            created=result.created,
+            already_present=result.already_present,
+            duplicates=result.duplicates,
+        )
