@@ -160,6 +160,23 @@ MUTATIONS: dict[str, tuple[Callable[[Role, bool], bool], Operation]] = {
             {"p": t.proposition},
         ),
     ),
+    "importEvidence": (
+        writers,
+        lambda t: (
+            "mutation($d: String!) { importEvidence(data: $d) { created } }",
+            {
+                "d": json.dumps(
+                    {
+                        "summary": f"imported {uuid.uuid4().hex[:6]}",
+                        "source_type": "survey",
+                        "proposition_id": t.proposition,
+                        "stance": "SUPPORTS",
+                    }
+                )
+                + "\n"
+            },
+        ),
+    ),
     "retractEvidence": (
         own_or_any,
         lambda t: (

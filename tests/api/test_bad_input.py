@@ -4,6 +4,7 @@ message names the problem, and nothing is written (the graph's fingerprint is un
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,6 +131,15 @@ BALLOT = (
 )
 REVEAL = "mutation($v: ID!) { revealVote(id: $v) { id } }"
 CANCEL = "mutation($v: ID!) { cancelVote(id: $v) { id } }"
+IMPORT = (
+    "mutation($d: String!, $f: EvidenceFileFormat, $m: JSON) "
+    "{ importEvidence(data: $d, format: $f, mapping: $m) { created } }"
+)
+
+
+def _line(m: Model, **changes: Any) -> str:
+    row = {"summary": "s", "source_type": "survey", "proposition_id": m.proposition}
+    return json.dumps({**row, "stance": "SUPPORTS", **changes}) + "\n"
 
 
 def graphql_cases(m: Model) -> list[GraphQLCase]:
@@ -257,6 +267,13 @@ def graphql_cases(m: Model) -> list[GraphQLCase]:
         ("stateBelief", STATE, {"i": {"propositionId": m.proposition}}, "p"),
         ("withdrawBelief", WITHDRAW, {"p": "prop-nope"}, "prop-nope"),
         ("withdrawBelief", WITHDRAW, {"p": m.proposition, "f": "finance"}, "finance"),
+        # importEvidence: the file is refused whole, the report names the problem
+        ("importEvidence", IMPORT, {"d": _line(m, stance="MAYBE")}, "SUPPORTS or CONTRADICTS"),
+        ("importEvidence", IMPORT, {"d": _line(m, proposition_id="prop-nope")}, "prop-nope"),
+        ("importEvidence", IMPORT, {"d": "{not json\n"}, "JSON"),
+        ("importEvidence", IMPORT, {"d": "", "f": "CSV"}, "header"),
+        ("importEvidence", IMPORT, {"d": _line(m), "m": {"subject": "x"}}, "'subject'"),
+        ("importEvidence", IMPORT, {"d": _line(m), "f": "XLSX"}, "XLSX"),
         # mergeEntities
         ("mergeEntities", MERGE, {"k": m.pain, "m": m.pain}, "same entity"),
         ("mergeEntities", MERGE, {"k": m.pain, "m": "pain-nope"}, "pain-nope"),

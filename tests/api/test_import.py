@@ -436,6 +436,14 @@ async def test_a_bad_file_through_graphql_is_refused_whole_with_the_problems_by_
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     bad_mapping = await gql(client, pm, IMPORT_EVIDENCE, data="{}", mapping={"subject": "x"})
     assert bad_mapping["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # A lone surrogate, which JSON can carry ("\ud800") but UTF-8 and so Neo4j cannot.
+    lone = await client.post(
+        "/graphql",
+        content=json.dumps({"query": IMPORT_EVIDENCE, "variables": {"data": "\ud800\n"}}),
+        headers={**pm.headers, "Content-Type": "application/json"},
+    )
+    assert lone.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "valid Unicode" in lone.json()["errors"][0]["message"]
     assert await graph_fingerprint(db) == before
 
 
