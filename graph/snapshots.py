@@ -493,9 +493,14 @@ async def _chunks(
     sections: list[str] | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    return await fetch_all(
-        tx, READ_CHUNKS, id=snapshot_id, **{"from": start}, sections=sections, limit=limit
-    )
+    # The records as the driver decoded them: Record.data() walks any sequence value item by
+    # item, and a chunk's compressed bytes are one, so it made a Python call per byte (most
+    # of an export's time: benchmark e, docs/benchmarks.md).
+    parameters = {"id": snapshot_id, "from": start, "sections": sections, "limit": limit}
+    result = await tx.run(READ_CHUNKS, parameters)
+    return [
+        {key: record[key] for key in ("seq", "section", "count", "data")} async for record in result
+    ]
 
 
 async def iter_chunks(
