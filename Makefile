@@ -11,7 +11,7 @@ PY_SOURCES := $(wildcard api graph schema analytics commonground seed_data tests
 help:
 	@echo "make up     - install, start the local Neo4j (unless NEO4J_URI), seed the demo, serve :8000"
 	@echo "make test   - install with test extras, then lint, type checks and the whole test suite"
-	@echo "make bench  - every benchmark at S, M and L (about 90 min; docs/benchmarks.md)"
+	@echo "make bench  - every benchmark at S, M and L (about 100 min; docs/benchmarks.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
