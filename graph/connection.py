@@ -240,7 +240,7 @@ class Database:
                     _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
                 )
             except UnicodeEncodeError as error:
-                raise _unstorable_text(error) from None
+                raise unstorable_text(error) from None
 
     async def write(
         self,
@@ -264,14 +264,14 @@ class Database:
                     _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
                 )
             except UnicodeEncodeError as error:
-                raise _unstorable_text(error) from None
+                raise unstorable_text(error) from None
             bookmarks = await session.last_bookmarks()
         return result, sorted(bookmarks.raw_values)
 
 
-def _unstorable_text(error: UnicodeEncodeError) -> BadInput:
-    """A value the driver cannot send: a lone UTF-16 surrogate, which JSON can carry
-    (``"\\ud800"``) but UTF-8, and so Neo4j, cannot. The transaction was rolled back."""
+def unstorable_text(error: UnicodeEncodeError) -> BadInput:
+    """Text that cannot be encoded as UTF-8: a lone UTF-16 surrogate, which JSON can carry
+    (``"\\ud800"``) but UTF-8, and so Neo4j, cannot. Nothing was written."""
     return BadInput(
         "text must be valid Unicode: a lone surrogate such as "
         f"{error.object[error.start : error.end]!r} cannot be stored"

@@ -18,8 +18,8 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from graph import imports
+from graph.connection import unstorable_text
 from graph.imports import ColumnMapping, ImportFormat
-from schema.errors import BadInput
 
 # Registered so that resolvers receive the domain enum itself (as api/graphql/types.py does).
 strawberry.enum(
@@ -69,10 +69,7 @@ class ImportMutation:
         try:
             raw = io.BytesIO(data.encode("utf-8"))
         except UnicodeEncodeError as error:
-            raise BadInput(
-                "the file must be valid Unicode: a lone surrogate such as "
-                f"{error.object[error.start : error.end]!r} cannot be stored"
-            ) from None
+            raise unstorable_text(error) from None
         validated = await imports.validate(
             ctx.db,
             raw,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
@@ -242,16 +242,6 @@ def function_belief(belief: Belief) -> FunctionBelief:
         belief_id=belief.id,
         seq=belief.seq,
         rationale=belief.rationale,
-    )
-
-
-def _entity_ref(row: dict[str, Any]) -> EntityRef:
-    return EntityRef(
-        id=row["id"],
-        kind=EntityKind(row["kind"]),
-        name=row["name"],
-        status=row.get("status"),
-        created_by=row.get("created_by"),
     )
 
 
