@@ -14,8 +14,9 @@ would take half an hour, and the memory is the question there.
 
 from __future__ import annotations
 
+import contextlib
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,18 +85,28 @@ async def peak_memory(work: Callable[[], Awaitable[Any]]) -> int:
     return peak
 
 
-async def _create(db: Database) -> tuple[float, SnapshotInfo]:
+@contextlib.asynccontextmanager
+async def _whole_model_snapshot(db: Database) -> AsyncIterator[tuple[SnapshotInfo, dict[str, Any]]]:
+    """A snapshot of the whole model and how long creating it took; deleted afterwards."""
     created_s, (info, _) = await timed_async(
         lambda: snapshots.create(db, Actor.system(), no_figures, as_of=datetime.now(UTC))
     )
-    return created_s, info
+    records = sum(info.counts.values())
+    created = {
+        "seconds": round(created_s, 3),
+        "records_per_s": round(records / created_s),
+        "runs": 1,
+    }
+    try:
+        yield info, created
+    finally:
+        await db.driver.execute_query(DELETE_SNAPSHOT, id=info.id, database_=db.name)
 
 
 async def run_export_only(db: Database) -> dict[str, Any]:
     """Create a snapshot of the whole model, export it once timed and once for peak memory."""
-    created_s, info = await _create(db)
-    records = sum(info.counts.values())
-    try:
+    async with _whole_model_snapshot(db) as (info, created):
+        records = sum(info.counts.values())
         exported_s, file_bytes = await timed_async(lambda: export(db, info.id))
         return {
             "records": records,
@@ -107,20 +118,13 @@ async def run_export_only(db: Database) -> dict[str, Any]:
                 "runs": 1,
             },
             "peak_python_bytes": {"export": await peak_memory(lambda: export(db, info.id))},
-            "create": {
-                "seconds": round(created_s, 3),
-                "records_per_s": round(records / created_s),
-                "runs": 1,
-            },
+            "create": created,
         }
-    finally:
-        await db.driver.execute_query(DELETE_SNAPSHOT, id=info.id, database_=db.name)
 
 
 async def run(db: Database, runs: int) -> dict[str, Any]:
-    created_s, info = await _create(db)
-    records = sum(info.counts.values())
-    try:
+    async with _whole_model_snapshot(db) as (info, created):
+        records = sum(info.counts.values())
 
         async def export_once() -> int:
             return await export(db, info.id)
@@ -144,11 +148,5 @@ async def run(db: Database, runs: int) -> dict[str, Any]:
             # The export's own peak. (The raw read under tracemalloc outlasts the database's
             # transaction timeout at M, and its memory is not the question.)
             "peak_python_bytes": {"export": await peak_memory(export_once)},
-            "create": {
-                "seconds": round(created_s, 3),
-                "records_per_s": round(records / created_s),
-                "runs": 1,
-            },
+            "create": created,
         }
-    finally:
-        await db.driver.execute_query(DELETE_SNAPSHOT, id=info.id, database_=db.name)
