@@ -22,11 +22,11 @@ from api.rest.imports import IMPORT_PATH
 from api.rest.imports import router as imports_router
 from api.rest.snapshots import router as snapshots_router
 from api.rest.workshop import router as workshop_router
-from commonground import __version__
-from commonground.settings import Settings, get_settings
-from graph import bootstrap
-from graph.connection import Database, Timeouts, resolve_target
+from graph import startup
+from graph.kit.connection import Database, Timeouts, resolve_target
+from schema import __version__
 from schema.errors import CommonGroundError
+from schema.settings import Settings, get_settings
 
 log = logging.getLogger("commonground.api")
 
@@ -74,7 +74,7 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
                         transaction_s=settings.transaction_timeout_s,
                     ),
                 )
-            await bootstrap.apply_schema(app.state.db)
+            await startup.apply_schema(app.state.db)
             app.state.ready = True
             log.info("database ready and schema applied")
             return

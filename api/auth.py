@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import Request
 
 from graph import members
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
 
 SESSION_COOKIE = "cg_session"

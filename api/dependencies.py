@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from api.auth import authenticate, token_from_request
-from commonground.settings import Settings
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
+from schema.settings import Settings
 
 
 def get_database(request: Request) -> Database:

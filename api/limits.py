@@ -31,8 +31,8 @@ from neo4j.exceptions import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from commonground.settings import Settings
 from schema.errors import DatabaseUnavailable
+from schema.settings import Settings
 
 log = logging.getLogger("commonground.api")
 

@@ -17,11 +17,11 @@ import neo4j
 
 from bench.harness import interleaved, ratio, summary
 from graph.beliefs import CURRENT_FUNCTION_BELIEFS
-from graph.connection import Database
 from graph.divergence import EngineSettings, load_picture, segment_report
 from graph.divergence.picture import SCOPE_IDS, VISIBLE_PROPOSITIONS
 from graph.entities import GET_ENTITY
 from graph.functions import LIST_FUNCTIONS
+from graph.kit.connection import Database
 from graph.support import EVIDENCE_IDS_LIMIT, SUPPORT_BY_PROPOSITION
 from schema.divergence import SegmentReport
 

@@ -28,9 +28,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import bootstrap, members
-from graph.connection import Database, Timeouts, fetch_one, resolve_target
+from graph import members, startup
 from graph.evidence import CREATE_EVIDENCE
+from graph.kit.connection import Database, Timeouts, fetch_one, resolve_target
 from graph.propositions import proposition_id
 from schema.vocabulary import DEFAULT_FUNCTIONS, MAGNITUDE_MEANING, Relation, Role
 
@@ -128,7 +128,7 @@ SET p = row
 CREATE (p)-[:SUBJECT]->(s)
 CREATE (p)-[:OBJECT]->(o)
 """
-# The direct typed edge each live proposition has (graph/cypher_vocabulary.py).
+# The direct typed edge each live proposition has (graph/kit/vocabulary.py).
 _DIRECT = """
 UNWIND $rows AS row
 MATCH (s:Entity {id: row.subject_id}), (o:Entity {id: row.object_id})
@@ -439,7 +439,7 @@ async def current_size(db: Database) -> tuple[int, int]:
 
 async def generate(db: Database, size: Size) -> dict[str, Any]:
     """Grow the database to ``size`` (never shrinks it); return what was written and how fast."""
-    await bootstrap.apply_schema(db)
+    await startup.apply_schema(db)
     await ensure_members(db)
     have_segments, have_per_segment = await current_size(db)
     if have_segments > size.segments or have_per_segment > size.evidence_per_segment:

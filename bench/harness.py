@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from graph import members
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,8 +28,8 @@ import orjson
 
 from bench.generate import SIZES, Size, member_id, segment_world
 from bench.harness import ratio, summary, timed_async
-from graph.connection import Database
 from graph.imports import BATCH_SIZE
+from graph.kit.connection import Database
 
 ITEMS = 5000
 

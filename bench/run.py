@@ -36,7 +36,7 @@ from bench import (
     snapshot_export,
     workshop_load,
 )
-from graph import local_neo4j
+from graph.kit import local_neo4j
 
 RESULTS = harness.ROOT / "bench" / "results"
 PLAN = {"S": "abcde", "M": "bcde", "L": "be"}  # e at L: the export alone (docs/benchmarks.md)

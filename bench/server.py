@@ -24,9 +24,9 @@ from neo4j._async.work.transaction import AsyncTransactionBase
 
 from api.app import create_app
 from api.auth import authenticate, token_from_request
-from commonground.settings import Settings
 from graph import bulk_reads
-from graph.connection import Database, resolve_target
+from graph.kit.connection import Database, resolve_target
+from schema.settings import Settings
 
 # Big enough for the ~10,000-object page of benchmark c through the typed listing (whose
 # default limit is 100); the bulk field has its own limit of 1000.

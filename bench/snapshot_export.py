@@ -1,6 +1,6 @@
 """Benchmark e: snapshot export rate vs a raw streaming read of the same records.
 
-``export`` consumes ``graph.snapshots.iter_json`` — what ``GET /api/v1/snapshots/{id}.json``
+``export`` consumes ``graph.snapshots.store.iter_json`` — what ``GET /api/v1/snapshots/{id}.json``
 and ``commonground snapshot export`` stream — for a snapshot of the whole generated model.
 ``raw`` streams the same records (every belief, entity, evidence item with its bearings,
 function, import and proposition) straight from the graph, one query per section through
@@ -23,8 +23,8 @@ from typing import Any
 import neo4j
 
 from bench.harness import interleaved, ratio, summary, timed_async
-from graph import snapshots
-from graph.connection import Database
+from graph.kit.connection import Database
+from graph.snapshots import store as snapshots
 from schema.models import Actor
 from schema.snapshot import SnapshotInfo
 

@@ -23,8 +23,8 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.divergence_report import raw_queries
 from bench.generate import segment_id
-from graph.connection import MODEL_READ_SLOTS, Database
 from graph.divergence import EngineSettings
+from graph.kit.connection import MODEL_READ_SLOTS, Database
 
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 8

@@ -1,3 +1,5 @@
 """Common Ground: one evidence-backed model of the customer, and where each team diverges."""
 
-__version__ = "0.1.0"
+from schema import __version__
+
+__all__ = ["__version__"]

@@ -15,14 +15,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from commonground.commands import divergence as divergence_cmd
-from commonground.commands import import_cmd
-from commonground.commands import snapshot as snapshot_cmd
-from commonground.settings import Settings, get_settings
-from graph import bootstrap, local_neo4j
-from graph.connection import Database, DatabaseNotConfigured, Timeouts, resolve_target
+from commonground import divergence as divergence_cmd
+from commonground import imports as import_cmd
+from commonground import snapshots as snapshot_cmd
+from graph import startup
+from graph.kit import local_neo4j, migrations
+from graph.kit.connection import Database, DatabaseNotConfigured, Timeouts, resolve_target
 from schema.errors import CommonGroundError
 from schema.models import Actor
+from schema.settings import Settings, get_settings
 from schema.vocabulary import Role
 
 T = TypeVar("T")
@@ -94,7 +95,7 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
     async def run() -> T:
         db = open_database(settings)
         try:
-            await bootstrap.apply_schema(db)
+            await startup.apply_schema(db)
             return await work(db)
         finally:
             await db.close()
@@ -254,7 +255,7 @@ def seed(
     settings = settings_for()
 
     async def work(db: Database) -> dict[str, int] | None:
-        if only_if_empty and await bootstrap.entity_count(db) > 0:
+        if only_if_empty and await migrations.entity_count(db) > 0:
             if not await seeding.unfinished(db):
                 return None
             err.print("An earlier load of the demo company was cut short; finishing it.")

@@ -8,7 +8,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.connection import fetch_all
+from graph.kit.connection import fetch_all
 from schema.models import Actor
 
 RECORD_AUDIT = """

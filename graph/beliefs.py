@@ -16,8 +16,9 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
 
-from graph import audit, functions, propositions, records
-from graph.connection import fetch_all, fetch_collected, fetch_one
+from graph import audit, functions, propositions
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from schema.divergence import FunctionBelief
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, Belief, BeliefCreate

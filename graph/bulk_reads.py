@@ -14,9 +14,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.connection import fetch_all
-from graph.pagination import encode_cursor
-from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph.kit.connection import fetch_all
+from graph.kit.cursors import encode_cursor
+from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 
 MAX_PROPOSITIONS = 1000
 MAX_EVIDENCE_PER_PROPOSITION = 100

@@ -8,9 +8,10 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, records
-from graph.connection import fetch_all, fetch_one
-from graph.cypher_vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
+from graph import audit
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_one
+from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
 from schema.errors import BadInput, NotFound
 from schema.models import Actor, Entity, EntityCreate, EntityUpdate, check_status
 from schema.vocabulary import AlternativeKind, EntityKind

@@ -15,8 +15,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, propositions, records
-from graph.connection import fetch_all, fetch_collected, fetch_one
+from graph import audit, propositions
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, Evidence, EvidenceCreate
 from schema.vocabulary import Role

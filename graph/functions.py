@@ -7,8 +7,9 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, records
-from graph.connection import fetch_all, fetch_one
+from graph import audit
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_one
 from schema.errors import BadInput, Conflict
 from schema.models import Actor, TeamFunction
 from schema.vocabulary import DEFAULT_FUNCTIONS

@@ -35,7 +35,7 @@ from neo4j import AsyncManagedTransaction
 from pydantic import ValidationError
 
 from graph import audit, evidence, propositions
-from graph.connection import Database, fetch_all, fetch_one
+from graph.kit.connection import Database, fetch_all, fetch_one
 from schema.errors import BadInput, Forbidden
 from schema.models import Actor, EvidenceCreate
 from schema.vocabulary import SOURCE_TYPES, Stance

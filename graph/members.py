@@ -13,8 +13,9 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, functions, records
-from graph.connection import fetch_all, fetch_one
+from graph import audit, functions
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_one
 from schema.errors import BadInput, Conflict, NotFound
 from schema.models import Actor, Member
 from schema.vocabulary import Role

@@ -21,9 +21,9 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit, entities, propositions
 from graph.beliefs import LOCK_SERIES, series_key
-from graph.connection import fetch_all, fetch_one
-from graph.cypher_vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
-from graph.records import to_datetime
+from graph.kit.connection import fetch_all, fetch_one
+from graph.kit.records import to_datetime
+from graph.kit.vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
 from schema.divergence import MergeResult
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, Entity

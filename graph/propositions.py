@@ -15,10 +15,11 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, entities, records
-from graph.connection import fetch_all, fetch_collected, fetch_one
-from graph.cypher_vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
-from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph import audit, entities
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one
+from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph.kit.vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
 from schema.errors import BadInput, NotFound
 from schema.models import Actor, Proposition, PropositionCreate
 from schema.vocabulary import Relation, endpoint_error

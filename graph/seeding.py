@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from graph import beliefs, entities, evidence, members, propositions
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.vocabulary import EntityKind, Relation, Role, Stance
 

@@ -25,8 +25,8 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph import audit, beliefs, entities, propositions
-from graph.connection import fetch_all, fetch_one
-from graph.records import to_datetime
+from graph.kit.connection import fetch_all, fetch_one
+from graph.kit.records import to_datetime
 from schema.errors import BadInput, Conflict, Forbidden, NotFound
 from schema.models import Actor, BeliefCreate
 from schema.vocabulary import EntityKind

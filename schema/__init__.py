@@ -1,1 +1,8 @@
-"""The domain: vocabulary, pydantic models, errors, migrations and the committed GraphQL SDL."""
+"""Shapes everyone imports: the vocabulary, pydantic models, errors, settings, migrations."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("commonground")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

@@ -1,6 +1,6 @@
 """The domain's data, as pydantic models: pure data, no database logic.
 
-Records become these models in one place, ``graph/records.py``. Inputs are split from the
+Records become these models in one place, ``graph/kit/records.py``. Inputs are split from the
 public shapes (``*Create`` vs the model itself), so a client cannot set server-owned fields.
 """
 

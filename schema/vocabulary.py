@@ -1,7 +1,7 @@
 """The domain vocabulary: entity kinds, relations, stances, roles and source types.
 
 Every label and relationship type that reaches Cypher comes from these enums; nothing a
-user sends is ever spliced into query text (see ``graph/cypher_vocabulary.py``).
+user sends is ever spliced into query text (see ``graph/kit/vocabulary.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fail on Cypher text built with f-strings, ``%`` or ``.format`` (DESIGN.md §5).
 
-Only ``graph/cypher_vocabulary.py`` may splice text into Cypher, and only labels and types
+Only ``graph/kit/vocabulary.py`` may splice text into Cypher, and only labels and types
 from the vocabulary enums. Run as ``python -m tests.check_cypher_hygiene`` (``make lint``).
 """
 
@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-ALLOWED = {Path("graph/cypher_vocabulary.py")}
+ALLOWED = {Path("graph/kit/vocabulary.py")}
 ROOTS = ("api", "graph", "schema", "analytics", "commonground", "bench")
 CYPHER = re.compile(
     r"\b(MATCH|MERGE|CREATE|DETACH DELETE|UNWIND|RETURN|SET\s+\w+\.|WHERE\s+\w+[.:]|CALL\s*\{)"
@@ -65,7 +65,7 @@ def main(root: Path = Path(".")) -> int:
     if problems:
         print(
             "Cypher values must be $parameters; labels and types come only from "
-            "graph/cypher_vocabulary.py"
+            "graph/kit/vocabulary.py"
         )
         return 1
     return 0

@@ -22,9 +22,10 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from commonground.settings import Settings, default_cache_dir
-from graph import bootstrap, local_neo4j
-from graph.connection import ConnectionTarget, Database, Timeouts
+from graph import startup
+from graph.kit import local_neo4j
+from graph.kit.connection import ConnectionTarget, Database, Timeouts
+from schema.settings import Settings, default_cache_dir
 from tests.factories import settings_for_target
 
 # Nothing in the test process may reach a database named by the user's environment.
@@ -121,7 +122,7 @@ async def session_db(neo4j_target: TestDatabase) -> AsyncIterator[Database]:
                     returncode=3,
                 )
             await session.run(PLACE_MARKER)
-    await bootstrap.apply_schema(db)
+    await startup.apply_schema(db)
     yield db
     await db.close()
 
@@ -132,7 +133,7 @@ async def wipe(db: Database) -> None:
         if markers != 1:
             pytest.exit("the test database lost its test marker; refusing to wipe it", 3)
         await session.run(WIPE)
-    await bootstrap.apply_schema(db)
+    await startup.apply_schema(db)
 
 
 @pytest.fixture

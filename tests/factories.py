@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import httpx
 
-from commonground.settings import Settings
 from graph import members
-from graph.connection import ConnectionTarget, Database
+from graph.kit.connection import ConnectionTarget, Database
 from schema.models import Actor, Member
+from schema.settings import Settings
 from schema.vocabulary import Role
 
 

@@ -13,8 +13,8 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from commonground.settings import Settings
-from graph import local_neo4j
+from graph.kit import local_neo4j
+from schema.settings import Settings
 
 
 class ServerDidNotStart(Exception):

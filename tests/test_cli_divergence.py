@@ -13,10 +13,9 @@ from neo4j import AsyncManagedTransaction
 from typer.testing import CliRunner
 
 from commonground.cli import app
-from commonground.settings import get_settings
 from graph import beliefs, entities, evidence, propositions
-from graph.connection import Database
 from graph.divergence import EngineSettings, alignment, belief_gaps, load_picture
+from graph.kit.connection import Database
 from schema.models import (
     Actor,
     BearingCreate,
@@ -25,6 +24,7 @@ from schema.models import (
     EvidenceCreate,
     PropositionCreate,
 )
+from schema.settings import get_settings
 from schema.vocabulary import EntityKind, Relation, Stance
 
 if TYPE_CHECKING:

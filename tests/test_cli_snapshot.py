@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from commonground.cli import app
-from commonground.settings import get_settings
 from graph import entities
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
+from schema.settings import get_settings
 from tests.conftest import TestDatabase, wipe
 from tests.graph.test_snapshots import small_company
 

@@ -16,8 +16,8 @@ from api.graphql.context import Context
 from api.graphql.evidence import pin_listing
 from api.graphql.types import Member, PageInfo
 from graph import audit
-from graph.pagination import check_page_size, encode_cursor
-from graph.records import to_datetime
+from graph.kit.cursors import check_page_size, encode_cursor
+from graph.kit.records import to_datetime
 from schema.errors import BadInput, Forbidden
 
 DEFAULT_PAGE = 50

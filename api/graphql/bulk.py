@@ -19,7 +19,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.types import Relation
 from graph import bulk_reads, entities
-from graph.pagination import check_page_size, decode_cursor
+from graph.kit.cursors import check_page_size, decode_cursor
 from schema.errors import BadInput, NotFound
 from schema.vocabulary import EntityKind
 

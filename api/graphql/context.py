@@ -12,11 +12,11 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.auth import authenticate, token_from_request
-from commonground.settings import Settings
 from graph import entities, propositions
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.errors import Forbidden, Unauthenticated
 from schema.models import Actor, Entity, Proposition
+from schema.settings import Settings
 
 T = TypeVar("T")
 

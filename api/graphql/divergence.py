@@ -17,8 +17,8 @@ from api.graphql.context import Context
 from api.graphql.model import _pin
 from api.graphql.types import Entity, EntityKind, PageInfo, Proposition, Relation, SupportStatus
 from graph import divergence as engine
+from graph.kit.cursors import check_page_size, encode_cursor
 from graph.merge import merge_entities
-from graph.pagination import check_page_size, encode_cursor
 from schema import divergence as rows
 from schema import models
 from schema.errors import BadInput

@@ -18,12 +18,12 @@ from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.errors import validated
 from api.graphql.types import Entity, Member, PageInfo, Proposition, Stance, SupportStatus
-from commonground.settings import Settings
 from graph import evidence as evidence_repo
-from graph.pagination import check_page_size, decode_cursor, encode_cursor
+from graph.kit.cursors import check_page_size, decode_cursor, encode_cursor
 from graph.support import Support as SupportFigures
 from schema import models
 from schema.errors import BadInput, NotFound
+from schema.settings import Settings
 from schema.vocabulary import SOURCE_TYPES
 
 DEFAULT_PAGE = 20

@@ -18,8 +18,8 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from graph import imports
-from graph.connection import unstorable_text
 from graph.imports import ColumnMapping, ImportFormat
+from graph.kit.connection import unstorable_text
 
 # Registered so that resolvers receive the domain enum itself (as api/graphql/types.py does).
 strawberry.enum(

@@ -16,10 +16,10 @@ from strawberry.dataloader import DataLoader
 
 from analytics.statistics import beta_support
 from api.graphql.context import Context
-from commonground.settings import Settings
 from graph import beliefs, evidence, members, support
 from graph.support import Support, SupportSettings
 from schema.models import Belief, Evidence, Member
+from schema.settings import Settings
 
 # beta_support's own defaults; other configured values need the status recomputed.
 DEFAULT_THRESHOLDS = (0.95, 0.05)

@@ -24,7 +24,7 @@ from api.graphql.types import (
     TeamFunction,
 )
 from graph import entities, functions, propositions, support
-from graph.pagination import check_page_size, decode_cursor, encode_cursor, time_and_id
+from graph.kit.cursors import check_page_size, decode_cursor, encode_cursor, time_and_id
 from schema import models
 from schema.errors import BadInput, NotFound
 from schema.vocabulary import EntityKind as EntityKindEnum

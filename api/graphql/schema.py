@@ -37,9 +37,9 @@ from api.limits import (
     is_timeout,
 )
 from api.metrics import GraphQLMetrics
-from commonground.settings import Settings
 from graph.imports import ImportRejected
 from schema.errors import CommonGroundError
+from schema.settings import Settings
 
 QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery, DivergenceQuery)
 MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation, DivergenceMutation)

@@ -14,11 +14,12 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.types import PageInfo
-from api.reports.words import summary as plain_summary
-from graph import snapshot_diff, snapshots
 from graph.divergence import EngineSettings
-from graph.pagination import check_page_size, decode_cursor, encode_cursor, time_and_id
-from graph.snapshot_figures import figures_for
+from graph.kit.cursors import check_page_size, decode_cursor, encode_cursor, time_and_id
+from graph.snapshots import diff as snapshot_diff
+from graph.snapshots import store as snapshots
+from graph.snapshots.export.words import summary as plain_summary
+from graph.snapshots.figures import figures_for
 from schema import snapshot as model
 from schema.errors import BadInput
 

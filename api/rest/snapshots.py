@@ -14,9 +14,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.dependencies import ActorDep, DatabaseDep
-from api.reports import FORMATS, MEDIA_TYPES, export
-from api.reports.tables import TABLES
-from graph import snapshots
+from graph.snapshots import store as snapshots
+from graph.snapshots.export import FORMATS, MEDIA_TYPES, export
+from graph.snapshots.export.tables import TABLES
 from schema.errors import BadInput, NotFound
 
 router = APIRouter(prefix="/api/v1/snapshots", tags=["snapshots"])

@@ -27,7 +27,6 @@ from api.auth import SESSION_COOKIE, authenticate, token_from_request
 from api.dependencies import DatabaseDep, SettingsDep
 from api.rest.workshop_events import MAX_STREAM_S, ChangeFeed, TooManyStreams, stream
 from graph import beliefs, entities, evidence, functions, members, propositions, support, votes
-from graph.connection import Database
 from graph.divergence import (
     EngineSettings,
     Picture,
@@ -40,6 +39,7 @@ from graph.divergence import (
     structural_gaps,
     with_scope,
 )
+from graph.kit.connection import Database
 from schema.divergence import EntityRef, EvidenceView, PropositionView
 from schema.errors import NotFound
 from schema.models import Actor, Entity

@@ -9,8 +9,8 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 
 from analytics.similarity import near_duplicate_pairs
-from graph.connection import fetch_all
-from graph.records import to_datetime
+from graph.kit.connection import fetch_all
+from graph.kit.records import to_datetime
 from schema.divergence import DuplicateEntity, DuplicatePair, EntityRef
 from schema.vocabulary import EntityKind
 

@@ -18,8 +18,8 @@ from pydantic import TypeAdapter
 
 from analytics.statistics import beta_support, support_status
 from graph import beliefs, entities, functions, support
-from graph.connection import fetch_all, fetch_collected
-from graph.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph.kit.connection import fetch_all, fetch_collected
+from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.support import Support, SupportSettings
 from schema.divergence import (
     EntityRef,
@@ -33,7 +33,7 @@ from schema.models import Belief
 from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind
 
 if TYPE_CHECKING:
-    from commonground.settings import Settings
+    from schema.settings import Settings
 
 CREDIBLE_LEVEL = 0.90
 DEFAULT_MAGNITUDE = 3.0

@@ -17,9 +17,9 @@ import httpx
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from commonground.settings import Settings
-from graph import local_neo4j
-from graph.connection import ConnectionTarget, Database, TxWork, fetch_all
+from graph.kit import local_neo4j
+from graph.kit.connection import ConnectionTarget, Database, TxWork, fetch_all
+from schema.settings import Settings
 
 ALL_NODES = """
 MATCH (n) WHERE NOT n:CommonGroundTestMarker

@@ -9,7 +9,7 @@ import httpx
 from neo4j import AsyncManagedTransaction
 
 from graph import audit
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
 from schema.vocabulary import Role
 from tests.factories import gql, make_caller

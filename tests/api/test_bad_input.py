@@ -15,7 +15,7 @@ from neo4j import AsyncManagedTransaction
 
 from api.graphql.schema import build_schema
 from graph import beliefs, entities, evidence, propositions, votes
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import (
     Actor,
     BearingCreate,

@@ -10,7 +10,7 @@ import httpx
 from neo4j import AsyncManagedTransaction
 
 from graph import entities, propositions
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.vocabulary import EntityKind, Relation, Role
 from tests.factories import gql, make_caller

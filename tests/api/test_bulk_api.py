@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from graph import seeding
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.factories import Caller, gql, make_caller
 

@@ -17,7 +17,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import beliefs, entities, evidence, propositions
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import (
     Actor,
     BearingCreate,

@@ -9,9 +9,9 @@ import pytest
 from graphql import GraphQLObjectType
 
 from api.graphql.schema import build_schema
-from commonground.settings import Settings
 from graph import seeding
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
+from schema.settings import Settings
 from schema.vocabulary import Role
 from tests.factories import gql, make_caller
 

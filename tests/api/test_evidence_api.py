@@ -14,10 +14,10 @@ from neo4j import AsyncManagedTransaction
 
 from api.app import create_app
 from api.graphql.loaders import support_settings
-from commonground.settings import Settings
 from graph import entities, propositions, seeding, support
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor, EntityCreate, PropositionCreate
+from schema.settings import Settings
 from schema.vocabulary import EntityKind, Relation, Role
 from tests.factories import Caller, gql, make_caller
 

@@ -23,7 +23,7 @@ from neo4j import AsyncManagedTransaction
 from schemathesis.graphql import nodes
 
 from graph import beliefs, entities, evidence, propositions, votes
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import (
     Actor,
     BearingCreate,

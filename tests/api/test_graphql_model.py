@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.factories import gql, make_caller
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from api.app import create_app
-from graph import local_neo4j
-from graph.connection import ConnectionTarget
+from graph.kit import local_neo4j
+from graph.kit.connection import ConnectionTarget
 from tests.factories import settings_for_target
 
 

@@ -20,7 +20,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import entities, evidence, imports, propositions
-from graph.connection import ConnectionTarget, Database, fetch_one
+from graph.kit.connection import ConnectionTarget, Database, fetch_one
 from graph.support import SupportSettings, support_for
 from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind, Relation, Role

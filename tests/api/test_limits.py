@@ -17,7 +17,7 @@ from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import ClientError, ServiceUnavailable, TransientError
 
 from graph import members
-from graph.connection import Database, Timeouts, TxWork, fetch_one
+from graph.kit.connection import Database, Timeouts, TxWork, fetch_one
 from schema.vocabulary import Role
 from tests.api.apphelpers import CountingDatabase, app_client
 from tests.factories import Caller, make_caller, settings_for_target

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from api.app import create_app
-from graph import local_neo4j
-from graph.connection import ConnectionTarget, Database
+from graph.kit import local_neo4j
+from graph.kit.connection import ConnectionTarget, Database
 from tests.factories import gql, make_caller, settings_for_target
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from graph import members
-from graph.connection import Database, TxWork
+from graph.kit.connection import Database, TxWork
 from tests.api.apphelpers import CountingDatabase, app_client
 from tests.factories import Caller, make_caller, settings_for_target
 

@@ -16,7 +16,7 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 
-from graph.connection import Database
+from graph.kit.connection import Database
 from tests.api.apphelpers import served, wait_ready
 from tests.factories import make_caller
 

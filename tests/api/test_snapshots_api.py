@@ -10,7 +10,7 @@ import httpx
 import orjson
 
 from graph import entities, members
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
 from schema.vocabulary import EntityKind, Role
 from tests.factories import gql, make_caller
@@ -162,7 +162,7 @@ async def test_no_secret_ever_reaches_a_snapshot(
         secrets.append(password)
     snap = (await gql(client, callers[0], CREATE, label="Secrets?"))["data"]["createSnapshot"]  # type: ignore[index]
     base = f"/api/v1/snapshots/{snap['id']}"
-    from api.reports.tables import TABLES
+    from graph.snapshots.export.tables import TABLES
 
     urls = [f"{base}.{fmt}?quotes={q}" for fmt in ("json", "md", "html") for q in ("true", "false")]
     urls += [f"{base}.csv?table={t}" for t in TABLES]

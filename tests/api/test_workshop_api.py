@@ -13,7 +13,7 @@ import pytest
 from api.rest.workshop import ASSETS
 from api.rest.workshop_events import ChangeFeed, stream
 from graph import members, propositions, seeding, votes
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
 from schema.vocabulary import Relation, Role
 from schema.votes import BallotCast, VoteOpen

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.factories import make_caller, settings_for_target
 from tests.graph.test_votes import two_propositions

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from api.reports import export
-from graph import snapshots
-from graph.connection import Database
 from graph.divergence import EngineSettings
-from graph.snapshot_figures import figures_for
+from graph.kit.connection import Database
+from graph.snapshots import store as snapshots
+from graph.snapshots.export import export
+from graph.snapshots.figures import figures_for
 from schema.models import Actor
 from tests.graph.test_snapshots import BASE, SMALL_FUNCTIONS, small_company
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graph import members, propositions, seeding
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.models import Actor
 from schema.vocabulary import Relation, Role
 from tests.browser.conftest import VIEWPORT

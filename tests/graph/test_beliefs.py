@@ -9,7 +9,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import beliefs, entities, propositions
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, BeliefCreate, EntityCreate, PropositionCreate
 from schema.vocabulary import EntityKind, Relation, Role

@@ -13,7 +13,6 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph import beliefs, entities, evidence, propositions
-from graph.connection import Database
 from graph.divergence import (
     EngineSettings,
     Picture,
@@ -24,6 +23,7 @@ from graph.divergence import (
     load_picture,
     segment_report,
 )
+from graph.kit.connection import Database
 from schema.divergence import GapDirection, SegmentReport
 from schema.models import (
     Actor,

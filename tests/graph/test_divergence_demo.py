@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from graph import seeding
-from graph.connection import Database
 from graph.divergence import (
     EngineSettings,
     alignment,
@@ -20,6 +19,7 @@ from graph.divergence import (
     priority_alignment,
     structural_gaps,
 )
+from graph.kit.connection import Database
 from schema.divergence import GapDirection, StructuralGapKind
 from schema.vocabulary import Relation
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from graph import audit, beliefs, entities, propositions, seeding
-from graph.connection import Database, fetch_all, fetch_one
 from graph.divergence import EngineSettings, duplicates, load_picture
+from graph.kit.connection import Database, fetch_all, fetch_one
 from graph.merge import merge_entities
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor, BeliefCreate, EntityCreate, PropositionCreate

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from graph import entities, propositions
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.errors import BadInput, NotFound
 from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.vocabulary import EntityKind, Relation

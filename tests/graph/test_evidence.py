@@ -8,7 +8,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import entities, evidence, propositions
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import (
     Actor,

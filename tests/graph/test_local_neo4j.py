@@ -21,9 +21,9 @@ import pytest
 from neo4j import GraphDatabase
 
 from api.app import create_app
-from commonground.settings import default_cache_dir
-from graph import local_neo4j
-from graph.connection import ConnectionTarget
+from graph.kit import local_neo4j
+from graph.kit.connection import ConnectionTarget
+from schema.settings import default_cache_dir
 from tests.factories import settings_for_target
 
 pytestmark = pytest.mark.slow

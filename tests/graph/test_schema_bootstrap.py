@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from graph import bootstrap
-from graph.connection import Database, fetch_all
+from graph import startup
+from graph.kit import migrations
+from graph.kit.connection import Database, fetch_all
 from schema.migrations import LATEST_VERSION, MIGRATIONS
 from schema.vocabulary import DEFAULT_FUNCTIONS
 
@@ -23,15 +24,15 @@ async def test_every_constraint_and_index_exists(db: Database) -> None:
 
 async def test_applying_twice_changes_nothing(db: Database) -> None:
     before = await db.read(fetch_all, "SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name")
-    assert await bootstrap.apply_schema(db) == LATEST_VERSION
-    assert await bootstrap.apply_schema(db) == LATEST_VERSION
+    assert await startup.apply_schema(db) == LATEST_VERSION
+    assert await startup.apply_schema(db) == LATEST_VERSION
     after = await db.read(fetch_all, "SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name")
     assert before == after
-    assert await bootstrap.schema_is_current(db)
+    assert await migrations.schema_is_current(db)
 
 
 async def test_the_seven_default_functions_exist_once(db: Database) -> None:
-    await bootstrap.apply_schema(db)
+    await startup.apply_schema(db)
     rows = await db.read(fetch_all, "MATCH (f:Function) RETURN f.name AS name ORDER BY name")
     assert [r["name"] for r in rows] == sorted(DEFAULT_FUNCTIONS)
 

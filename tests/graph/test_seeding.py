@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph import seeding
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 
 GRAPH_SHAPE = """
 MATCH (n) WHERE NOT n:CommonGroundTestMarker

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph.connection import MODEL_READ_SLOTS, Database, fetch_one
+from graph.kit.connection import MODEL_READ_SLOTS, Database, fetch_one
 from schema.errors import NotFound
 
 COUNT_NOTES = "MATCH (n:SharedReadNote) RETURN count(n) AS notes"

@@ -14,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from neo4j import AsyncManagedTransaction
 
-from graph import beliefs, bootstrap, entities, evidence, propositions, seeding, snapshots
-from graph.connection import Database
-from graph.snapshot_content import Fingerprinter, fingerprint_of, iter_content, to_iso
-from graph.snapshot_restore import SnapshotFile, restore
+from graph import beliefs, entities, evidence, propositions, seeding
+from graph.kit import migrations
+from graph.kit.connection import Database
+from graph.snapshots import store as snapshots
+from graph.snapshots.content import Fingerprinter, fingerprint_of, iter_content, to_iso
+from graph.snapshots.restore import SnapshotFile, restore
 from schema.errors import BadInput, Conflict
 from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.snapshot import SECTIONS
@@ -213,7 +215,7 @@ async def test_restore_refuses_changed_files_other_versions_and_exports_without_
     await wipe(db)
     with pytest.raises(BadInput, match="entities record 'goal-1' is malformed"):
         await restore(db, SnapshotFile(planet))
-    assert await bootstrap.entity_count(db) == 0
+    assert await migrations.entity_count(db) == 0
 
     # A file reformatted by another tool (one line, different layout) still restores.
     reformatted = tmp_path / "pretty.json"

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from graph import entities, propositions, seeding
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.vocabulary import EntityKind
 
 WHEN = datetime(2025, 9, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from neo4j import AsyncManagedTransaction
 
 from graph import entities, evidence, propositions, support
-from graph.connection import Database
+from graph.kit.connection import Database
 from graph.support import EVIDENCE_IDS_LIMIT, SupportSettings
 from schema.models import Actor, BearingCreate, EntityCreate, EvidenceCreate, PropositionCreate
 from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind, Relation, Stance

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from graph import beliefs, entities, propositions, votes
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.errors import BadInput, Conflict, Forbidden, NotFound
 from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.vocabulary import EntityKind, Relation, Role

@@ -26,9 +26,10 @@ import httpx
 import pytest
 from neo4j import GraphDatabase
 
-from commonground.settings import default_cache_dir
-from graph import bootstrap, local_neo4j
-from graph.connection import ConnectionTarget, Database, Timeouts
+from graph import startup
+from graph.kit import local_neo4j
+from graph.kit.connection import ConnectionTarget, Database, Timeouts
+from schema.settings import default_cache_dir
 
 CACHE = Path(os.environ.get("COMMONGROUND_CACHE_DIR") or default_cache_dir())
 # A loaded two-core machine can take a minute or more to start Neo4j.
@@ -146,7 +147,7 @@ async def fresh_graph(db: Database) -> None:
     """Empty the private database (never the shared one) and apply the schema again."""
     async with db.driver.session(database=db.name) as session:
         await (await session.run(WIPE_OWN)).consume()
-    await bootstrap.apply_schema(db)
+    await startup.apply_schema(db)
 
 
 class Server:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from neo4j import AsyncManagedTransaction
 
 from graph import entities, propositions
-from graph.connection import Database, fetch_all, fetch_one
+from graph.kit.connection import Database, fetch_all, fetch_one
 from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.vocabulary import EntityKind, Relation
 

@@ -30,7 +30,7 @@ from hypothesis.stateful import (
 )
 from neo4j import Driver, GraphDatabase
 
-from graph.connection import ConnectionTarget, Database
+from graph.kit.connection import ConnectionTarget, Database
 from schema.vocabulary import Role
 from tests.factories import Caller, make_caller
 from tests.reliability.conftest import Server

@@ -20,7 +20,7 @@ from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import TransientError
 
 from graph import beliefs, entities, evidence, merge, propositions, votes
-from graph.connection import Database, fetch_all, fetch_one
+from graph.kit.connection import Database, fetch_all, fetch_one
 from schema.models import (
     BearingCreate,
     BeliefCreate,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.vocabulary import Role
 from tests.factories import make_caller
 from tests.reliability.conftest import (

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from graph.connection import Database, fetch_one
+from graph.kit.connection import Database, fetch_one
 from schema.vocabulary import Role
 from tests.factories import Caller, make_caller
 from tests.reliability.model import GraphShape, Model, build_model, graph_shape

@@ -1,4 +1,4 @@
-"""Start-up work on the database: migrations, default functions, and the test marker."""
+"""Schema migrations: apply the versioned statements of `schema.migrations` once each."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import functions
-from graph.connection import Database, fetch_all
+from graph.kit.connection import Database, fetch_all
 from schema.migrations import LATEST_VERSION, MIGRATIONS
 
 APPLIED_VERSIONS = "MATCH (m:SchemaMigration) RETURN m.version AS version"
@@ -18,8 +17,8 @@ ON CREATE SET m.description = $description, m.applied_at = $now
 ENTITY_COUNT = "MATCH (e:Entity) RETURN count(e) AS entities"
 
 
-async def apply_schema(db: Database) -> int:
-    """Apply every migration not yet recorded, then the default functions; return the version.
+async def apply_migrations(db: Database) -> int:
+    """Apply every migration not yet recorded; return the schema version.
 
     Schema statements cannot share a transaction with data writes in Neo4j, so each runs
     in its own (auto-commit) transaction; all are ``IF NOT EXISTS`` and safe to repeat.
@@ -33,16 +32,11 @@ async def apply_schema(db: Database) -> int:
             for statement in migration.statements:
                 await session.run(statement)
         await db.write(_record, migration.version, migration.description)
-    await db.write(_defaults)
     return LATEST_VERSION
 
 
 async def _record(tx: AsyncManagedTransaction, version: int, description: str) -> None:
     await tx.run(RECORD_VERSION, version=version, description=description, now=datetime.now(UTC))
-
-
-async def _defaults(tx: AsyncManagedTransaction) -> None:
-    await functions.ensure_defaults(tx, datetime.now(UTC))
 
 
 async def schema_is_current(db: Database) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from api.reports.words import (
+from graph.snapshots.export.words import (
     day,
     disagreement_sentence,
     gap_sentence,

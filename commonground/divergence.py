@@ -14,7 +14,7 @@ from rich.text import Text
 
 from graph import divergence as engine
 from graph import entities
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema import divergence as rows
 from schema.errors import BadInput, NotFound
 from schema.vocabulary import EntityKind

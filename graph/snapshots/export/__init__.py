@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from api.reports import html, markdown, tables
-from graph import snapshots
-from graph.connection import Database
+from graph.kit.connection import Database
+from graph.snapshots import store as snapshots
+from graph.snapshots.export import html, markdown, tables
 from schema.errors import BadInput
 
 FORMATS = ("json", "md", "html", "csv")

@@ -16,7 +16,6 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph import evidence
-from graph.connection import Database
 from graph.divergence import (
     EngineSettings,
     Picture,
@@ -26,7 +25,8 @@ from graph.divergence import (
     load_picture,
     structural_gaps,
 )
-from graph.snapshots import FiguresFn
+from graph.kit.connection import Database
+from graph.snapshots.store import FiguresFn
 from schema.divergence import Alignment, BeliefGap, Disagreement, PropositionView
 from schema.models import Evidence
 from schema.vocabulary import EntityKind

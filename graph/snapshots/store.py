@@ -22,9 +22,9 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph import audit
-from graph.connection import Database, fetch_all, fetch_one
-from graph.records import to_datetime
-from graph.snapshot_content import Fingerprinter, from_iso, iter_content, to_iso
+from graph.kit.connection import Database, fetch_all, fetch_one
+from graph.kit.records import to_datetime
+from graph.snapshots.content import Fingerprinter, from_iso, iter_content, to_iso
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import Actor
 from schema.snapshot import (
@@ -581,7 +581,7 @@ async def iter_json(db: Database, snapshot_id: str, *, quotes: bool = True) -> A
     """The snapshot file, piece by piece: one record per line, memory flat in its size.
 
     The layout (a header line, a line per section start and per record) is still plain
-    JSON; ``graph/snapshot_restore.py`` reads it line by line.
+    JSON; ``graph/snapshots/restore.py`` reads it line by line.
     """
     info = await get(db, snapshot_id)
     top = header(info, await figures(db, snapshot_id), quotes=quotes)

@@ -20,7 +20,7 @@ import rfc8785
 from neo4j import AsyncManagedTransaction
 from neo4j.time import DateTime
 
-from graph.connection import Database, fetch_all
+from graph.kit.connection import Database, fetch_all
 from schema.snapshot import NOT_FINGERPRINTED, SECTIONS, TIME_FIELDS
 
 PAGE = 2000

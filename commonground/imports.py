@@ -16,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from graph import imports, members
-from graph.connection import Database
 from graph.imports import ColumnMapping, ImportFormat, ImportRejected, ImportResult
+from graph.kit.connection import Database
 from schema.errors import BadInput, NotFound
 from schema.models import Actor
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import snapshots
-from graph.connection import Database
+from graph.kit.connection import Database
+from graph.snapshots import store as snapshots
 from schema.snapshot import BeliefShift, DivergenceChange, EntityChange, SnapshotDiff
 
 SHIFT_THRESHOLD = 0.05

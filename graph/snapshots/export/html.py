@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from api.reports import charts
-from api.reports.words import (
+from graph.snapshots.export import charts
+from graph.snapshots.export.words import (
     day,
     disagreement_sentence,
     gap_sentence,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Bookmarks
 
-from graph import local_neo4j
+from graph.kit import local_neo4j
 from schema.errors import BadInput, CommonGroundError
 
 T = TypeVar("T")

@@ -21,11 +21,13 @@ from typing import Any
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import bootstrap, entities, propositions, snapshots
+from graph import entities, propositions
 from graph.beliefs import series_key
-from graph.connection import Database, fetch_all
-from graph.cypher_vocabulary import UNLINK_DIRECT_EDGE
-from graph.snapshot_content import Fingerprinter, from_iso
+from graph.kit import migrations
+from graph.kit.connection import Database, fetch_all
+from graph.kit.vocabulary import UNLINK_DIRECT_EDGE
+from graph.snapshots import store as snapshots
+from graph.snapshots.content import Fingerprinter, from_iso
 from schema.errors import BadInput, Conflict
 from schema.snapshot import SECTIONS, SNAPSHOT_FORMAT, SNAPSHOT_SCHEMA_VERSION, TIME_FIELDS
 from schema.vocabulary import EntityKind, Relation, Stance
@@ -408,7 +410,7 @@ async def restore(
     Refuses a database that already holds entities unless ``force`` (then only what is
     missing is added: nothing already there is changed).
     """
-    existing = await bootstrap.entity_count(db)
+    existing = await migrations.entity_count(db)
     if existing and not force:
         raise Conflict(
             f"the database already holds {existing} entities; restore into an empty database, "

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graph.connection import Database
+from graph.kit.connection import Database
 from schema.errors import CommonGroundError
 from schema.models import Actor
 from schema.snapshot import SnapshotDiff
@@ -30,7 +30,7 @@ def _cli() -> Any:
 
 def _figures(settings: Any) -> Any:
     from graph.divergence import EngineSettings
-    from graph.snapshot_figures import figures_for
+    from graph.snapshots.figures import figures_for
 
     return figures_for(EngineSettings.from_settings(settings))
 
@@ -65,7 +65,7 @@ def create(
     ] = None,
 ) -> None:
     """Freeze the model and its alignment figures as of a time (default: now)."""
-    from graph import snapshots
+    from graph.snapshots import store as snapshots
 
     cli = _cli()
     settings = cli.settings_for()
@@ -99,7 +99,7 @@ def list_snapshots(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List the snapshots, newest first."""
-    from graph import snapshots
+    from graph.snapshots import store as snapshots
 
     cli = _cli()
 
@@ -143,10 +143,10 @@ def export(
     ] = None,
 ) -> None:
     """Export a snapshot: JSON (restorable), Markdown, HTML report or CSV tables."""
-    from api.reports import FORMATS
-    from api.reports import export as render
-    from api.reports.tables import TABLES
-    from graph import snapshots
+    from graph.snapshots import store as snapshots
+    from graph.snapshots.export import FORMATS
+    from graph.snapshots.export import export as render
+    from graph.snapshots.export.tables import TABLES
 
     cli = _cli()
     if fmt not in FORMATS:
@@ -254,7 +254,7 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """What changed between two snapshots."""
-    from graph import snapshot_diff
+    from graph.snapshots import diff as snapshot_diff
 
     cli = _cli()
     result = cli.with_database(cli.settings_for(), lambda db: snapshot_diff.diff(db, older, newer))
@@ -275,8 +275,8 @@ def restore(
     ] = False,
 ) -> None:
     """Restore a snapshot file into an empty database (same ids, times and fingerprint)."""
-    from graph import snapshot_restore
-    from graph.snapshot_content import Fingerprinter, from_iso, iter_content
+    from graph.snapshots import restore as snapshot_restore
+    from graph.snapshots.content import Fingerprinter, from_iso, iter_content
 
     cli = _cli()
     try:

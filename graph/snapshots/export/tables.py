@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from graph import snapshots
-from graph.connection import Database
+from graph.kit.connection import Database
+from graph.snapshots import store as snapshots
 from schema.errors import BadInput
 from schema.snapshot import QUOTE_FIELDS, SnapshotInfo
 

@@ -1,1 +1,0 @@
-"""Subcommands of the `commonground` CLI that live in their own modules."""
