@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from commonground.console import fail, out, parse_time, settings_for, with_database
 from graph import divergence as engine
 from graph import entities
 from graph.kit.connection import Database
@@ -43,15 +44,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 
 def parse_as_of(value: str | None) -> datetime:
     """An ISO date or date-time; without a zone it is UTC. None means now."""
-    from commonground.cli import fail
-
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(f"--as-of {value!r} is not an ISO date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    moment = parse_time(value)
+    return datetime.now(UTC) if moment is None else moment
 
 
 async def _segments(db: Database, as_of: datetime) -> list[rows.EntityRef]:
@@ -129,8 +123,6 @@ def divergences(
     ] = None,
 ) -> None:
     """Print belief gaps: where each function's belief parts from the evidence."""
-    from commonground.cli import out, settings_for, with_database
-
     settings = settings_for()
     moment = parse_as_of(as_of)
     engine_settings = engine.EngineSettings.from_settings(settings)
@@ -145,8 +137,6 @@ def divergences(
     try:
         gaps = engine.belief_gaps(picture, function, significant_only=not include_all)
     except NotFound as error:
-        from commonground.cli import fail
-
         raise fail(error.message) from None
     shown = gaps[: (limit if limit is not None else (len(gaps) if as_json else TABLE_ROWS))]
     if as_json:
@@ -228,8 +218,6 @@ def alignment(
     as_json: JsonOption = False,
 ) -> None:
     """Print the alignment index (Krippendorff's alpha) and the function × function matrix."""
-    from commonground.cli import out, settings_for, with_database
-
     settings = settings_for()
     moment = parse_as_of(as_of)
     engine_settings = engine.EngineSettings.from_settings(settings)

@@ -56,7 +56,7 @@ def import_evidence(
     The file is validated whole first (a bad row rejects the file, nothing written), then
     written in batches that count only once the last one commits. Resending the same file
     writes nothing new."""
-    from commonground.cli import err, fail, settings_for, with_database
+    from commonground.console import err, fail, settings_for, with_database
 
     fmt = format or _SUFFIXES.get(file.suffix.lower())
     if fmt is None:

@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commonground.console import err, fail, out, parse_time, settings_for, with_database
+from graph.divergence import EngineSettings
 from graph.kit.connection import Database
+from graph.snapshots.figures import figures_for
+from graph.snapshots.store import FiguresFn
 from schema.errors import CommonGroundError
 from schema.models import Actor
-from schema.snapshot import SnapshotDiff
+from schema.settings import Settings
+from schema.snapshot import SnapshotDiff, SnapshotInfo
 
 app = typer.Typer(
     help="Alignment snapshots: freeze, export, compare, restore.", no_args_is_help=True
 )
 
 
-def _cli() -> Any:
-    import commonground.cli as cli
-
-    return cli
-
-
-def _figures(settings: Any) -> Any:
-    from graph.divergence import EngineSettings
-    from graph.snapshots.figures import figures_for
-
+def _figures(settings: Settings) -> FiguresFn:
     return figures_for(EngineSettings.from_settings(settings))
 
 
@@ -41,19 +36,9 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=_cli().err,
+        console=err,
         transient=True,
     )
-
-
-def _as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _cli().fail(f"--as-of {value!r} is not an ISO date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @app.command("create")
@@ -67,11 +52,10 @@ def create(
     """Freeze the model and its alignment figures as of a time (default: now)."""
     from graph.snapshots import store as snapshots
 
-    cli = _cli()
-    settings = cli.settings_for()
-    moment = _as_of(as_of)
+    settings = settings_for()
+    moment = parse_time(as_of)
 
-    async def work(db: Database) -> Any:
+    async def work(db: Database) -> tuple[SnapshotInfo, bool]:
         with _progress() as bar:
             task = bar.add_task("freezing the model", total=None)
             return await snapshots.create(
@@ -83,9 +67,9 @@ def create(
                 on_record=lambda _: bar.advance(task),
             )
 
-    info, _ = cli.with_database(settings, work)
+    info, _ = with_database(settings, work)
     alpha = "—" if info.alignment_alpha is None else f"{info.alignment_alpha:.2f}"
-    cli.err.print(
+    err.print(
         f"Snapshot [bold]{info.id}[/] as of {info.as_of.isoformat()}: "
         f"{sum(info.counts.values())} records, alignment index {alpha}\n"
         f"fingerprint {info.fingerprint}",
@@ -101,13 +85,11 @@ def list_snapshots(
     """List the snapshots, newest first."""
     from graph.snapshots import store as snapshots
 
-    cli = _cli()
-
-    async def work(db: Database) -> Any:
+    async def work(db: Database) -> list[SnapshotInfo]:
         found, _ = await db.read(snapshots.list_page, after=None, limit=1000)
         return found
 
-    found = cli.with_database(cli.settings_for(), work)
+    found = with_database(settings_for(), work)
     if as_json:
         print(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
         return
@@ -122,7 +104,7 @@ def list_snapshots(
             str(sum(s.counts.values())),
             s.fingerprint[:16] + "…",
         )
-    cli.out.print(table)
+    out.print(table)
 
 
 @app.command("export")
@@ -148,14 +130,13 @@ def export(
     from graph.snapshots.export import export as render
     from graph.snapshots.export.tables import TABLES
 
-    cli = _cli()
     if fmt not in FORMATS:
-        raise cli.fail(f"--format must be one of {', '.join(FORMATS)}")
+        raise fail(f"--format must be one of {', '.join(FORMATS)}")
     if table is not None and table not in TABLES:
-        raise cli.fail(f"--table must be one of {', '.join(TABLES)}")
+        raise fail(f"--table must be one of {', '.join(TABLES)}")
     to_directory = output is not None and output.is_dir()
     if to_directory and fmt != "csv":
-        raise cli.fail(f"--output {output} is a directory; only --format csv writes one per table")
+        raise fail(f"--output {output} is a directory; only --format csv writes one per table")
 
     async def write(db: Database, handle: IO[bytes], name: str | None, bar: Progress) -> None:
         info = await snapshots.get(db, snapshot_id)
@@ -185,8 +166,8 @@ def export(
                 sys.stdout.buffer.flush()
         return written
 
-    for path in cli.with_database(cli.settings_for(), work):
-        cli.err.print(f"Wrote {path}", highlight=False)
+    for path in with_database(settings_for(), work):
+        err.print(f"Wrote {path}", highlight=False)
 
 
 def _p(value: float | None) -> str:
@@ -194,9 +175,8 @@ def _p(value: float | None) -> str:
 
 
 def _print_diff(result: SnapshotDiff) -> None:
-    cli = _cli()
     change = result.alpha_change
-    cli.out.print(
+    out.print(
         f"[bold]{result.from_id}[/] ({result.from_as_of:%Y-%m-%d}) → [bold]{result.to_id}[/] "
         f"({result.to_as_of:%Y-%m-%d})\nalignment index {_p(result.alpha_before)} → "
         f"{_p(result.alpha_after)}"
@@ -213,7 +193,7 @@ def _print_diff(result: SnapshotDiff) -> None:
     ):
         for row in rows:
             model.add_row(label, row.kind.lower(), row.name, row.id)
-    cli.out.print(model if model.row_count else "No entities or propositions changed.")
+    out.print(model if model.row_count else "No entities or propositions changed.")
     shifts = Table(
         "function",
         "proposition",
@@ -231,7 +211,7 @@ def _print_diff(result: SnapshotDiff) -> None:
             _p(s.after),
             s.change if delta is None else f"{delta:+.2f}",
         )
-    cli.out.print(shifts if shifts.row_count else "No belief moved.")
+    out.print(shifts if shifts.row_count else "No belief moved.")
     divergences = Table(
         "divergence", "change", "function", "proposition", "before", "after", title="Divergences"
     )
@@ -244,7 +224,7 @@ def _print_diff(result: SnapshotDiff) -> None:
             _p(d.before),
             _p(d.after),
         )
-    cli.out.print(divergences if divergences.row_count else "No divergence changed.")
+    out.print(divergences if divergences.row_count else "No divergence changed.")
 
 
 @app.command("diff")
@@ -256,8 +236,7 @@ def diff(
     """What changed between two snapshots."""
     from graph.snapshots import diff as snapshot_diff
 
-    cli = _cli()
-    result = cli.with_database(cli.settings_for(), lambda db: snapshot_diff.diff(db, older, newer))
+    result = with_database(settings_for(), lambda db: snapshot_diff.diff(db, older, newer))
     if as_json:
         print(json.dumps(result.as_json(), indent=2))
     else:
@@ -278,11 +257,10 @@ def restore(
     from graph.snapshots import restore as snapshot_restore
     from graph.snapshots.content import Fingerprinter, from_iso, iter_content
 
-    cli = _cli()
     try:
         snapshot = snapshot_restore.SnapshotFile(file)
     except CommonGroundError as error:
-        raise cli.fail(error.message) from None
+        raise fail(error.message) from None
 
     async def work(db: Database) -> tuple[dict[str, int], str]:
         with _progress() as bar:
@@ -297,13 +275,13 @@ def restore(
                 hasher.add(section, record)
         return written, hasher.hexdigest()
 
-    written, fingerprint = cli.with_database(cli.settings_for(), work)
+    written, fingerprint = with_database(settings_for(), work)
     counts = ", ".join(f"{n} {section}" for section, n in written.items())
-    cli.err.print(f"Restored {counts}.", highlight=False)
+    err.print(f"Restored {counts}.", highlight=False)
     if fingerprint == snapshot.header.snapshot["fingerprint"]:
-        cli.err.print(f"Fingerprint verified: {fingerprint}", highlight=False)
+        err.print(f"Fingerprint verified: {fingerprint}", highlight=False)
     else:
-        cli.err.print(
+        err.print(
             f"The database as of {snapshot.header.snapshot['as_of']} now fingerprints "
             f"{fingerprint[:16]}…, not the file's {snapshot.header.snapshot['fingerprint'][:16]}…"
             " (it held other content before the restore).",

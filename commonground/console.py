@@ -1,0 +1,92 @@
+"""What every command shares: the two consoles, one-line errors, settings, the database
+connection with its schema applied, and `--as-of` parsing. Commands import this; it imports
+no command."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from graph import startup
+from graph.kit import local_neo4j
+from graph.kit.connection import Database, DatabaseNotConfigured, Timeouts, resolve_target
+from schema.errors import CommonGroundError
+from schema.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+out = Console()
+err = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="The local database's directory (COMMONGROUND_DATA_DIR)."),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def settings_for(data_dir: Path | None = None) -> Settings:
+    settings = get_settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"commonground_data_dir": data_dir})
+    return settings
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ``--as-of`` value: an ISO date or date-time, UTC when it names no zone."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"--as-of {value!r} is not an ISO date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def open_database(settings: Settings) -> Database:
+    try:
+        target = resolve_target(
+            uri=settings.neo4j_uri,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password,
+            database=settings.neo4j_database,
+            data_dir=settings.data_dir,
+        )
+    except DatabaseNotConfigured as error:
+        raise fail(str(error)) from None
+    if target.local:
+        status = local_neo4j.status(settings.data_dir)
+        if status is None or not status.running:
+            raise fail("the local database is not running: start it with `commonground db start`")
+    return Database.connect(
+        target, Timeouts(connection_s=10, acquisition_s=30, retry_s=30, transaction_s=600)
+    )
+
+
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured database, schema applied, with friendly errors."""
+
+    async def run() -> T:
+        db = open_database(settings)
+        try:
+            await startup.apply_schema(db)
+            return await work(db)
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(run())
+    except CommonGroundError as error:
+        raise fail(error.message) from None
+    except OSError as error:
+        raise fail(f"cannot reach the database: {error}") from None
