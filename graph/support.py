@@ -13,7 +13,7 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from analytics.statistics import BetaSupport, beta_supports
+from analytics.support import BetaSupport, beta_supports
 from graph.kit.connection import fetch_collected
 from graph.kit.records import from_text
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF

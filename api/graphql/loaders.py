@@ -14,7 +14,7 @@ from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
-from analytics.statistics import beta_support
+from analytics.support import beta_support
 from api.graphql.context import Context
 from graph import beliefs, evidence, members, support
 from graph.support import Support, SupportSettings

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from analytics.statistics import alignment_figures, kendall_tau_b, point_figures
+from analytics.agreement import alignment_figures, point_figures
+from analytics.ranking import kendall_tau_b
 from graph.divergence.picture import DEFAULT_MAGNITUDE, Picture
 from schema.divergence import (
     Alignment,

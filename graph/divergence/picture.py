@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
 
-from analytics.statistics import beta_support, support_status
+from analytics.support import beta_support, support_status
 from graph import beliefs, entities, functions, support
 from graph.kit.connection import fetch_all, fetch_collected
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from analytics.statistics import beta_support
+from analytics.support import beta_support
 from graph.divergence import EngineSettings, Picture, build_picture
 from graph.propositions import proposition_id
 from graph.support import Support
