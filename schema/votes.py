@@ -1,4 +1,5 @@
-"""Blind votes in a workshop: inputs, ballots and results, as pure data (DESIGN.md §4).
+"""Blind votes in a workshop: inputs, ballots and results as pure data, and the typed ways a
+vote request fails (DESIGN.md §4).
 
 A facilitator opens a vote on some propositions; each participant casts, for their own
 function, a ballot per proposition (p and magnitude) that nobody else can read; at the reveal
@@ -11,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
+
+from schema.errors import BadInput, Conflict, Forbidden, NotFound
 
 MAX_VOTE_PROPOSITIONS = 30
 MAX_LABEL = 200
@@ -110,3 +113,104 @@ class VoteView(BaseModel):
     participants: int  # distinct members who cast at least one ballot
     my_ballots: list[Ballot]
     results: list[VoteResult]  # empty until the reveal
+
+
+# --- expected failures --------------------------------------------------------------------
+# Each carries the objects involved as attributes. The code and HTTP status come from the root
+# class, so the edge maps them as before; no details beyond the root's go on the wire, so
+# answers read exactly as they did before these subclasses.
+
+
+class VoteNotFound(NotFound):
+    def __init__(self, vote_id: str) -> None:
+        super().__init__("vote", vote_id)
+        self.vote_id = vote_id
+
+
+class NotAFacilitator(Forbidden):
+    """Opening, revealing and cancelling a vote are for facilitators and admins."""
+
+    def __init__(self, member_id: str, action: str) -> None:
+        super().__init__(f"only facilitators and admins may {action}")
+        self.member_id = member_id
+        self.action = action
+
+
+class NotAVoter(Forbidden):
+    """A viewer follows a vote but casts no ballot."""
+
+    def __init__(self, member_id: str, vote_id: str) -> None:
+        super().__init__("viewers follow a vote but do not vote")
+        self.member_id = member_id
+        self.vote_id = vote_id
+
+
+class NoFunctionToVoteFor(BadInput):
+    """Ballots count for the caster's function; a member without one has nothing to vote for."""
+
+    def __init__(self, member_id: str, vote_id: str) -> None:
+        super().__init__("only a member of a function can vote")
+        self.member_id = member_id
+        self.vote_id = vote_id
+
+
+class NoBallots(BadInput):
+    def __init__(self, vote_id: str) -> None:
+        super().__init__("send at least one ballot")
+        self.vote_id = vote_id
+
+
+class RepeatedBallots(BadInput):
+    """Two ballots on one proposition in one request: which one counts would be a guess."""
+
+    def __init__(self, vote_id: str, proposition_ids: list[str]) -> None:
+        super().__init__("send one ballot per proposition")
+        self.vote_id = vote_id
+        self.proposition_ids = proposition_ids
+
+
+class PropositionNotInVote(BadInput):
+    def __init__(self, vote_id: str, proposition_id: str) -> None:
+        super().__init__(f"proposition {proposition_id!r} is not part of this vote")
+        self.vote_id = vote_id
+        self.proposition_id = proposition_id
+
+
+class RetiredPropositionInVote(BadInput):
+    """A vote may only be opened on live propositions."""
+
+    def __init__(self, proposition_id: str) -> None:
+        super().__init__(f"proposition {proposition_id!r} is retired and cannot be voted on")
+        self.proposition_id = proposition_id
+
+
+class VoteNotOpen(Conflict):
+    """The step needs an open vote, and this one was revealed or cancelled."""
+
+    def __init__(self, vote: Vote, message: str) -> None:
+        super().__init__(message)
+        self.vote = vote
+        self.vote_id = vote.id
+
+
+class VoteClosed(VoteNotOpen):
+    """A ballot sent after the vote was revealed or cancelled."""
+
+    def __init__(self, vote: Vote) -> None:
+        super().__init__(
+            vote, f"the vote {vote.label!r} is {vote.status.value}: ballots are closed"
+        )
+
+
+class VoteCancelled(VoteNotOpen):
+    """A cancelled vote is never revealed: its ballots stay secret."""
+
+    def __init__(self, vote: Vote) -> None:
+        super().__init__(vote, f"the vote {vote.label!r} was cancelled")
+
+
+class VoteAlreadyRevealed(VoteNotOpen):
+    """A revealed vote has stated its beliefs; cancelling it cannot take them back."""
+
+    def __init__(self, vote: Vote) -> None:
+        super().__init__(vote, f"the vote {vote.label!r} is already revealed")
