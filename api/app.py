@@ -21,7 +21,7 @@ from api.graphql.schema import build_schema
 from api.rest.imports import IMPORT_PATH
 from api.rest.imports import router as imports_router
 from api.rest.snapshots import router as snapshots_router
-from api.rest.workshop import router as workshop_router
+from api.rest.workshop.routes import router as workshop_router
 from graph import startup
 from graph.kit.connection import Database, Timeouts, resolve_target
 from schema import __version__

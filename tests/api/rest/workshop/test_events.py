@@ -1,16 +1,21 @@
-"""Live updates across API replicas: a page subscribed to one server hears about a ballot
-cast through another, because the change stamps live in Neo4j, not in a process."""
+"""Live updates: the change feed and its event stream, and across API replicas (a page
+subscribed to one server hears about a ballot cast through another, because the change stamps
+live in Neo4j, not in a process)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
 
+from api.rest.workshop.events import ChangeFeed, stream
+from graph import votes
 from graph.kit.connection import Database
 from schema.vocabulary import Role
+from schema.votes import BallotCast, VoteOpen
 from tests.factories import make_caller, settings_for_target
 from tests.graph.test_votes import two_propositions
 from tests.live_server import serve
@@ -71,3 +76,41 @@ async def test_a_ballot_cast_on_one_replica_reaches_a_page_on_another(
                 assert revealed.status_code == 200
                 third = await asyncio.wait_for(next_change(lines), 30)
                 assert third["model"] != second["model"]  # the reveal stated beliefs
+
+
+async def test_the_change_feed_tells_open_pages_about_ballots_and_stops_when_they_leave(
+    db: Database,
+) -> None:
+    _, pain, _ = await two_propositions(db)
+    facilitator = await make_caller(db, "design", Role.FACILITATOR)
+    member = await make_caller(db, "product")
+    vote = await db.write(
+        votes.open_vote, facilitator.actor, VoteOpen(proposition_ids=[pain]), datetime.now(UTC)
+    )
+
+    async def read_stamps() -> dict[str, str | None]:
+        return await db.read(votes.change_stamps)
+
+    feed = ChangeFeed(read_stamps, interval_s=0.05)
+    queue = feed.subscribe()
+    events = stream(feed, queue, _never_disconnected, keepalive_s=30)
+    assert (await anext(events)).startswith(b"retry:")
+    first = await asyncio.wait_for(anext(events), 10)
+    assert first.startswith(b"event: change")
+    await db.write(
+        votes.cast_ballots,
+        member.actor,
+        vote.id,
+        [BallotCast(proposition_id=pain, p=0.5, magnitude=3)],
+        datetime.now(UTC),
+    )
+    second = await asyncio.wait_for(anext(events), 10)
+    assert second.startswith(b"event: change") and second != first
+    assert feed.subscribers == 1
+    await events.aclose()
+    assert feed.subscribers == 0
+    await feed.close()
+
+
+async def _never_disconnected() -> bool:
+    return False

@@ -1,4 +1,5 @@
-"""Live updates for open workshop pages: server-sent events fed by polling Neo4j.
+"""Live updates for open workshop pages: server-sent events fed by polling Neo4j, and the
+``/api/v1/workshop/events`` endpoint that serves them.
 
 Each API process runs at most one poller, shared by every page it serves: about once a second
 it reads two index-backed stamps (the newest audit entry, the newest vote change) and tells
@@ -16,9 +17,18 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
+from api.dependencies import DatabaseDep
+from api.rest.workshop.page import WorkshopActor
+from graph import votes
+from graph.kit.connection import Database
+
 log = logging.getLogger("commonground.workshop")
+
+router = APIRouter(tags=["workshop"])
 
 Stamps = dict[str, str | None]
 
@@ -130,3 +140,58 @@ async def stream(
             yield sse("change", stamps)
     finally:
         feed.unsubscribe(queue)
+
+
+def _feed(request: Request, db: Database) -> ChangeFeed:
+    feed: ChangeFeed | None = getattr(request.app.state, "workshop_feed", None)
+    if feed is None:
+
+        async def read_stamps() -> dict[str, str | None]:
+            return await db.read(votes.change_stamps)
+
+        feed = ChangeFeed(read_stamps)
+        request.app.state.workshop_feed = feed
+    return feed
+
+
+def end_event_streams(app: FastAPI) -> None:
+    """End the open pages' event streams, so that a shutting-down server need not wait for
+    them (the pages' EventSource reconnects to whichever server answers next)."""
+    feed: ChangeFeed | None = getattr(app.state, "workshop_feed", None)
+    if feed is not None:
+        feed.end_streams()
+
+
+@router.get(
+    "/api/v1/workshop/events",
+    summary="Server-sent events: `change` with the newest model and vote stamps",
+    description=(
+        "A stream for open workshop pages (send `Accept: text/event-stream`, as EventSource "
+        "does): a `change` event carries `{model, votes}`, the times of the newest model write "
+        "and vote change; fetch what you show when one moves. Each stream ends after "
+        f"{int(MAX_STREAM_S)} s (EventSource reconnects)."
+    ),
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        406: {"description": "The client does not accept text/event-stream"},
+    },
+)
+async def events(request: Request, _: WorkshopActor, db: DatabaseDep) -> Response:
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        # A plain HTTP client would wait on an endless response; say what this is instead.
+        raise HTTPException(
+            406, "this is a server-sent event stream: send Accept: text/event-stream"
+        )
+    feed = _feed(request, db)
+    try:
+        queue = feed.subscribe()
+    except TooManyStreams:
+        raise HTTPException(
+            503, "too many open workshop pages on this server", headers={"Retry-After": "10"}
+        ) from None
+    return StreamingResponse(
+        stream(feed, queue, request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,244 @@
+"""The segment view data: one segment's whole model, its heatmap and its divergences, as the
+workshop page reads them, and the shared read they are built from.
+
+A segment's whole model is one Cypher-shaped ``Picture`` served as plain JSON, not through
+GraphQL: it is the page's hot path (DESIGN.md §6). Everything but ``load_segment`` is a pure
+function of the picture.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from api.rest.workshop.shapes import (
+    RELATION_ORDER,
+    evidence_json,
+    ordered_functions,
+    rounded,
+    statement,
+)
+from graph import entities, votes
+from graph.divergence import (
+    EngineSettings,
+    Picture,
+    alignment,
+    belief_gaps,
+    disagreements,
+    load_model,
+    load_scope,
+    structural_gaps,
+    with_scope,
+)
+from graph.kit.connection import Database
+from schema.divergence import PropositionView
+from schema.models import Entity
+from schema.vocabulary import MAGNITUDE_MEANING
+
+
+def _ordered(picture: Picture) -> list[PropositionView]:
+    return sorted(
+        picture.in_scope(),
+        key=lambda p: (RELATION_ORDER[p.relation], p.subject.name, p.object.name, p.id),
+    )
+
+
+def segment_json(
+    picture: Picture, details: dict[str, Entity], voted: set[str], stamps: dict[str, Any]
+) -> dict[str, Any]:
+    contested_spread = picture.settings.contested_spread
+    rows: list[dict[str, Any]] = []
+    nodes: dict[str, dict[str, Any]] = {}
+    for view in _ordered(picture):
+        held = picture.beliefs_on(view.id)
+        values = [b.p for b in held]
+        spread = max(values) - min(values) if len(values) >= 2 else None
+        rows.append(
+            {
+                "id": view.id,
+                "relation": view.relation.value,
+                "subject_id": view.subject.id,
+                "object_id": view.object.id,
+                "statement": statement(view),
+                "magnitude_meaning": MAGNITUDE_MEANING[view.relation],
+                "evidence": evidence_json(picture.evidence(view.id)),
+                "beliefs": {
+                    b.function: {
+                        "p": b.p,
+                        "magnitude": b.magnitude,
+                        "stated_at": b.stated_at.isoformat(),
+                        "from_vote": b.belief_id in voted,
+                    }
+                    for b in held
+                },
+                "spread": rounded(spread),
+                "contested_among_functions": spread is not None and spread >= contested_spread,
+            }
+        )
+        for ref in (view.subject, view.object):
+            if ref.id not in nodes:
+                detail = details.get(ref.id)
+                nodes[ref.id] = {
+                    "id": ref.id,
+                    "kind": ref.kind.value,
+                    "name": ref.name,
+                    "status": ref.status,
+                    "alt_kind": detail.alt_kind if detail else None,
+                    "description": detail.description if detail else None,
+                }
+    assert picture.segment is not None
+    segment = details.get(picture.segment.id)
+    return {
+        "as_of": picture.as_of.isoformat(),
+        "stamps": stamps,
+        "segment": {
+            "id": picture.segment.id,
+            "name": picture.segment.name,
+            "description": segment.description if segment else None,
+        },
+        "functions": ordered_functions(picture.functions),
+        "thresholds": picture.thresholds.model_dump(mode="json"),
+        "entities": sorted(nodes.values(), key=lambda n: (n["kind"], n["name"])),
+        "propositions": rows,
+    }
+
+
+def heatmap_json(picture: Picture, voted: set[str]) -> dict[str, Any]:
+    settings = picture.settings
+    rows = []
+    for view in _ordered(picture):
+        ev = picture.evidence(view.id)
+        comparable = ev.mass >= settings.min_evidence_mass
+        cells = {}
+        for b in picture.beliefs_on(view.id):
+            gap = b.p - ev.confidence if comparable else None
+            cells[b.function] = {
+                "p": b.p,
+                "gap": rounded(gap),
+                "significant": gap is not None and abs(gap) >= settings.significant_gap,
+                "from_vote": b.belief_id in voted,
+            }
+        rows.append(
+            {
+                "proposition_id": view.id,
+                "statement": statement(view),
+                "relation": view.relation.value,
+                "status": ev.status.value,
+                "confidence": rounded(ev.confidence),
+                "mass": rounded(ev.mass),
+                "comparable": comparable,
+                "cells": cells,
+            }
+        )
+    return {
+        "functions": ordered_functions(picture.functions),
+        "min_evidence_mass": settings.min_evidence_mass,
+        "significant_gap": settings.significant_gap,
+        "rows": rows,
+    }
+
+
+def divergences_json(picture: Picture, limit: int) -> dict[str, Any]:
+    gaps = []
+    for row in belief_gaps(picture, significant_only=True)[:limit]:
+        text = statement(row.proposition)
+        if row.gap > 0:
+            sentence = (
+                f"{row.function.capitalize()} is more sure than the evidence that {text}: "
+                f"believes {row.p:.2f}, the evidence says {row.confidence:.2f}."
+            )
+        else:
+            sentence = (
+                f"{row.function.capitalize()} doubts that {text} more than the evidence does: "
+                f"believes {row.p:.2f}, the evidence says {row.confidence:.2f}."
+            )
+        gaps.append(
+            {
+                "proposition_id": row.proposition.id,
+                "function": row.function,
+                "p": row.p,
+                "confidence": rounded(row.confidence),
+                "gap": rounded(row.gap),
+                "direction": row.direction.value,
+                "rank_score": rounded(row.rank_score),
+                "text": sentence,
+            }
+        )
+    spreads = []
+    for d in disagreements(picture, contested_only=True)[:limit]:
+        spreads.append(
+            {
+                "proposition_id": d.proposition.id,
+                "spread": rounded(d.spread),
+                "standard_deviation": rounded(d.standard_deviation),
+                "highest": {"function": d.highest.function, "p": d.highest.p},
+                "lowest": {"function": d.lowest.function, "p": d.lowest.p},
+                "text": (
+                    f"The functions disagree on whether {statement(d.proposition)}: "
+                    f"{d.highest.function} {d.highest.p:.2f}, {d.lowest.function} "
+                    f"{d.lowest.p:.2f} (evidence {d.evidence.confidence:.2f})."
+                ),
+            }
+        )
+    structural = [
+        {
+            "kind": g.kind.value,
+            "owners": list(g.owners),
+            "entity": {"id": g.entity.id, "kind": g.entity.kind.value, "name": g.entity.name},
+            "proposition_ids": [p.proposition.id for p in g.propositions],
+            "text": g.explanation,
+        }
+        for g in structural_gaps(picture)
+    ]
+    agreement = alignment(picture)
+    return {
+        "belief_gaps": gaps,
+        "disagreements": spreads,
+        "structural_gaps": structural,
+        "alignment": {
+            "alpha": rounded(agreement.alpha),
+            "alpha_low": rounded(agreement.alpha_low),
+            "alpha_high": rounded(agreement.alpha_high),
+            "mean_abs_difference": rounded(agreement.mean_abs_difference),
+            "units": agreement.units,
+        },
+    }
+
+
+SegmentModel = tuple[Picture, dict[str, Entity], set[str], dict[str, Any]]
+
+
+async def load_segment(
+    db: Database, engine: EngineSettings, segment_id: str, as_of: datetime | None
+) -> SegmentModel:
+    """One segment's model, its entities' details, the beliefs set by votes, the stamps.
+
+    The pages of a workshop open together, each on its own segment, and each needs the
+    whole model (structural gaps look beyond the segment). Requests that queue together
+    share one read of it (``Database.read_model_shared``) and add only their own segment's
+    scope, details and votes in the same transaction: thirty pages opened at once cost
+    about one whole-model read instead of thirty. Without ``as_of`` a request sees the
+    model as of the moment its read began.
+    """
+
+    async def whole(tx: AsyncManagedTransaction, started_at: datetime) -> tuple[Any, Picture]:
+        stamps = await votes.change_stamps(tx)  # first: a change during the read shows later
+        return stamps, await load_model(tx, engine, as_of=as_of or started_at)
+
+    async def own(
+        tx: AsyncManagedTransaction, common: tuple[Any, Picture], started_at: datetime
+    ) -> SegmentModel:
+        stamps, model = common
+        segment, scope = await load_scope(tx, segment_id, as_of=as_of or started_at)
+        picture = with_scope(model, segment, scope)
+        in_scope = picture.in_scope()
+        ids = sorted({segment_id} | {r.id for p in in_scope for r in (p.subject, p.object)})
+        details = await entities.get_many(tx, ids)
+        voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
+        return picture, details, voted, stamps
+
+    # The engine settings are part of the key: a frozen dataclass whose repr lists them all.
+    key = ("workshop segment", repr(engine), as_of)
+    return await db.read_model_shared(key, None, whole, own)

@@ -1,0 +1,79 @@
+"""The workshop page's shell, its assets and signing in, through the ASGI app on a real Neo4j."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+
+from api.rest.workshop.page import ASSETS
+from graph import members
+from graph.kit.connection import Database
+from schema.models import Actor
+from tests.api.rest.workshop.helpers import API
+from tests.factories import make_caller
+
+
+async def test_the_page_shell_and_its_assets_are_public_and_self_contained(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/workshop")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "/workshop/assets/workshop.js" in page.text
+    assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no CDN
+    script = await client.get("/workshop/assets/workshop.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert {"workshop.js", "workshop.css", "graph.js", "vote.js"} <= set(ASSETS)
+    for name in ASSETS:
+        asset = await client.get(f"/workshop/assets/{name}")
+        assert asset.status_code == 200, name
+        # Everything loads from this server: relative module imports, no remote URL or @import.
+        imports = re.findall(r"""^import .* from "([^"]+)";""", asset.text, re.MULTILINE)
+        assert all(target.startswith("./") for target in imports), (name, imports)
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", asset.text), name
+    cached = await client.get(
+        "/workshop/assets/workshop.js", headers={"If-None-Match": script.headers["etag"]}
+    )
+    assert cached.status_code == 304
+    assert (await client.get("/workshop/assets/__init__.py")).status_code == 404
+    assert (await client.get("/workshop/assets/..%2Fapi%2Fapp.py")).status_code == 404
+
+
+async def test_a_token_link_signs_in_with_an_httponly_cookie_and_leaves_the_url(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    caller = await make_caller(db, "sales")
+    response = await client.get("/workshop", params={"token": caller.token})
+    assert response.status_code == 303 and response.headers["location"] == "/workshop"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("cg_session=") and caller.token in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    client.cookies.set("cg_session", caller.token)
+    me = await client.get(f"{API}/me")
+    assert me.status_code == 200
+    assert me.json()["member"]["name"] == caller.member.name
+    assert me.json()["can_vote"] is True and me.json()["can_facilitate"] is False
+
+    bad = await client.get("/workshop", params={"token": "cg_not-a-token"})
+    assert bad.status_code == 303 and bad.headers["location"] == "/workshop?signin=invalid"
+    assert "set-cookie" not in bad.headers
+
+
+async def test_the_data_needs_a_token_and_says_how_to_get_one(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    anonymous = await client.get(f"{API}/segments")
+    assert anonymous.status_code == 401
+    assert "commonground token create" in anonymous.json()["detail"]
+    caller = await make_caller(db, "product")
+    await db.write(members.deactivate, Actor.system(), caller.member.id, datetime.now(UTC))
+    revoked = await client.get(f"{API}/segments", headers=caller.headers)
+    assert revoked.status_code == 401 and "no longer valid" in revoked.json()["detail"]
+    assert 'error="invalid_token"' in revoked.headers["www-authenticate"]
+    assert (await client.get(f"{API}/events")).status_code == 401
+    caller_ok = await make_caller(db, "sales")
+    plain = await client.get(f"{API}/events", headers=caller_ok.headers)
+    assert plain.status_code == 406 and "text/event-stream" in plain.json()["detail"]

@@ -1,0 +1,116 @@
+"""The workshop's segment views and proposition detail, through the ASGI app on a real Neo4j."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from graph.kit.connection import Database
+from schema.vocabulary import Role
+from tests.api.rest.workshop.helpers import API, LIVE_DATA, ONBOARDING, OPS, get_json
+from tests.factories import make_caller
+
+
+async def test_a_segment_model_shows_support_beliefs_gaps_and_structural_gaps(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    caller = await make_caller(demo, "design")
+    listed = await get_json(client, caller, f"{API}/segments")
+    assert {s["id"] for s in listed["segments"]} == {
+        OPS,
+        "seg-agency-marketing",
+        "seg-saas-revops",
+    }
+    model = await get_json(
+        client,
+        caller,
+        f"{API}/segments/{OPS}",
+        include=["heatmap", "divergences"],
+        as_of="2026-11-22T00:00:00Z",
+    )
+    assert model["segment"]["name"] == "Mid-market operations teams"
+    assert model["functions"][:3] == ["product", "marketing", "sales"]
+    by_id = {p["id"]: p for p in model["propositions"]}
+    live = by_id[LIVE_DATA]
+    assert live["statement"].startswith("Mid-market operations teams pursue “Act on live")
+    assert live["evidence"]["status"] == "REFUTED"
+    assert live["beliefs"]["marketing"]["p"] == 0.9
+    assert live["contested_among_functions"] is True and live["spread"] >= 0.7
+    assert by_id[ONBOARDING]["evidence"]["status"] == "VALIDATED"
+    kinds = {e["id"]: e["kind"] for e in model["entities"]}
+    assert kinds[OPS] == "SEGMENT" and kinds["pain-slow-onboarding"] == "PAIN"
+    assert {p["subject_id"] for p in model["propositions"]} | {
+        p["object_id"] for p in model["propositions"]
+    } <= set(kinds)
+
+    rows = {r["proposition_id"]: r for r in model["heatmap"]["rows"]}
+    marketing_live = rows[LIVE_DATA]["cells"]["marketing"]
+    assert marketing_live["gap"] == pytest.approx(0.87, abs=0.01)
+    assert marketing_live["significant"] is True
+
+    divergences = model["divergences"]
+    assert any(
+        g["function"] == "marketing" and g["proposition_id"] == LIVE_DATA
+        for g in divergences["belief_gaps"]
+    )
+    texts = " ".join(g["text"] for g in divergences["belief_gaps"])
+    assert "Marketing is more sure than the evidence that Mid-market operations teams" in texts
+    assert "pain-slow-onboarding" in {g["entity"]["id"] for g in divergences["structural_gaps"]}
+    assert all(g["owners"] for g in divergences["structural_gaps"])
+    assert divergences["disagreements"][0]["spread"] >= 0.4
+
+    missing = await client.get(f"{API}/segments/seg-nope", headers=caller.headers)
+    assert missing.status_code == 404
+
+
+async def test_pages_opened_together_each_get_their_own_segment(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    # A workshop opens at once: several pages on each segment, and one stale link. Requests
+    # queued together share one read of the whole model; each must still get its own
+    # segment, exactly as it would alone, and the stale link alone fails.
+    caller = await make_caller(demo, "design")
+    segments = [OPS, "seg-agency-marketing", "seg-saas-revops"]
+    pinned = {"as_of": "2026-11-22T00:00:00Z"}
+    alone = {s: await get_json(client, caller, f"{API}/segments/{s}", **pinned) for s in segments}
+
+    async def fetch(segment: str, **params: Any) -> httpx.Response:
+        return await client.get(f"{API}/segments/{segment}", headers=caller.headers, params=params)
+
+    together = await asyncio.gather(
+        *(fetch(s, **pinned) for s in segments * 4), fetch("seg-nope", **pinned)
+    )
+    assert [r.status_code for r in together] == [200] * 12 + [404]
+    for segment, response in zip(segments * 4, together, strict=False):
+        assert response.json() == alone[segment]
+
+    # Without as_of ("now"), too: each page its own segment, scope and entities.
+    now = await asyncio.gather(*(fetch(s) for s in segments * 3))
+    for segment, response in zip(segments * 3, now, strict=True):
+        body = response.json()
+        assert response.status_code == 200 and body["segment"]["id"] == segment
+        assert {p["id"] for p in body["propositions"]} == {
+            p["id"] for p in alone[segment]["propositions"]
+        }
+        assert {e["id"] for e in body["entities"]} == {e["id"] for e in alone[segment]["entities"]}
+
+
+async def test_a_proposition_shows_its_evidence_and_each_functions_belief(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    caller = await make_caller(demo, "design", Role.VIEWER)
+    detail = await get_json(client, caller, f"{API}/propositions/{LIVE_DATA}")
+    assert "“Act on live" in detail["proposition"]["statement"]
+    items = detail["items"]
+    assert items and all(i["stance"] in ("SUPPORTS", "CONTRADICTS") for i in items)
+    assert any("daily is plenty" in (i["summary"] or "").lower() for i in items)
+    assert "ev-0099" not in {i["id"] for i in items}  # retracted
+    assert any(i["account"] and i["account"]["name"] for i in items)
+    functions = {b["function"]: b for b in detail["beliefs"]}
+    assert functions["marketing"]["p"] == 0.9 and functions["marketing"]["stated_by"]
+    assert detail["evidence"]["status"] == "REFUTED"
+    missing = await client.get(f"{API}/propositions/prop-nope", headers=caller.headers)
+    assert missing.status_code == 404
