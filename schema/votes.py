@@ -62,10 +62,10 @@ class Ballot(BaseModel):
     """A ballot as its own caster sees it (nobody else ever does)."""
 
     proposition_id: str
-    p: float
-    magnitude: int | None
+    p: float = Field(description="How likely you think it holds, 0-1.")
+    magnitude: int | None = Field(description="How much it matters, 1-5.")
     cast_at: datetime
-    updated_at: datetime
+    updated_at: datetime = Field(description="When you last changed it.")
 
 
 class BallotCount(BaseModel):
@@ -81,14 +81,16 @@ class VoteResult(BaseModel):
 
     function: str
     proposition_id: str
-    p: float  # the median of the ballots' p
-    magnitude: int | None  # the median magnitude, rounded half up; None when no ballot gave one
-    median_magnitude: float | None  # before rounding
-    count: int  # ballots
-    spread: float  # max - min of the ballots' p
+    p: float = Field(description="The median p of the function's ballots.")
+    magnitude: int | None = Field(
+        description="The median magnitude, rounded half up; null when no ballot gave one."
+    )
+    median_magnitude: float | None = Field(description="The median before rounding.")
+    count: int = Field(description="How many ballots.")
+    spread: float = Field(description="Highest minus lowest p among the ballots.")
     p_min: float
     p_max: float
-    belief_id: str
+    belief_id: str = Field(description="The belief the outcome was stated as.")
 
 
 class Vote(BaseModel):

@@ -6,9 +6,13 @@ own ballots, and each function's outcome once revealed; never another member's b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
+from pydantic import BaseModel
+from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.types import Info
 
 from api.graphql.context import Context
@@ -21,41 +25,46 @@ from schema.votes import VoteStatus
 strawberry.enum(VoteStatus, description="Where a blind vote stands.")
 
 MAX_VOTES_PAGE = 20  # each vote is read as the caller sees it: a few queries apiece
+Row = TypeVar("Row")
 
 
-@strawberry.type(description="Your own answer on one proposition of a vote (nobody else sees it).")
+# The row types are derived from the pydantic models (fields, order, descriptions); only the
+# ids are spelled out, as GraphQL IDs.
+
+
+@pydantic_type(
+    model=vote_models.Ballot,
+    all_fields=True,
+    description="Your own answer on one proposition of a vote (nobody else sees it).",
+)
 class Ballot:
     proposition_id: strawberry.ID
-    p: float = strawberry.field(description="How likely you think it holds, 0-1.")
-    magnitude: int | None = strawberry.field(description="How much it matters, 1-5.")
-    cast_at: datetime
-    updated_at: datetime = strawberry.field(description="When you last changed it.")
 
 
-@strawberry.type(description="How many ballots a function has cast on a proposition so far.")
+@pydantic_type(
+    model=vote_models.BallotCount,
+    all_fields=True,
+    description="How many ballots a function has cast on a proposition so far.",
+)
 class BallotCount:
-    function: str
     proposition_id: strawberry.ID
-    ballots: int
 
 
-@strawberry.type(
+@pydantic_type(
+    model=vote_models.VoteResult,
+    all_fields=True,
     description="One function's outcome at the reveal: the median of its ballots, stated as "
-    "its belief."
+    "its belief.",
 )
 class VoteResult:
-    function: str
     proposition_id: strawberry.ID
-    p: float = strawberry.field(description="The median p of the function's ballots.")
-    magnitude: int | None = strawberry.field(
-        description="The median magnitude, rounded half up; null when no ballot gave one."
-    )
-    median_magnitude: float | None = strawberry.field(description="The median before rounding.")
-    count: int = strawberry.field(description="How many ballots.")
-    spread: float = strawberry.field(description="Highest minus lowest p among the ballots.")
-    p_min: float
-    p_max: float
-    belief_id: strawberry.ID = strawberry.field(description="The belief the outcome was stated as.")
+    belief_id: strawberry.ID
+
+
+def _rows(row: type[Row], models: Sequence[BaseModel]) -> list[Row]:
+    # The decorator adds from_pydantic at run time; a type checker sees the class as written.
+    derived: Any = row
+    return [derived.from_pydantic(m) for m in models]
 
 
 @strawberry.type(description="A workshop's blind vote, as the caller may see it.")
@@ -89,40 +98,10 @@ class Vote:
             opened_by_name=v.opened_by_name,
             updated_at=v.updated_at,
             closed_at=v.closed_at,
-            progress=[
-                BallotCount(
-                    function=c.function,
-                    proposition_id=strawberry.ID(c.proposition_id),
-                    ballots=c.ballots,
-                )
-                for c in view.progress
-            ],
+            progress=_rows(BallotCount, view.progress),
             participants=view.participants,
-            my_ballots=[
-                Ballot(
-                    proposition_id=strawberry.ID(b.proposition_id),
-                    p=b.p,
-                    magnitude=b.magnitude,
-                    cast_at=b.cast_at,
-                    updated_at=b.updated_at,
-                )
-                for b in view.my_ballots
-            ],
-            results=[
-                VoteResult(
-                    function=r.function,
-                    proposition_id=strawberry.ID(r.proposition_id),
-                    p=r.p,
-                    magnitude=r.magnitude,
-                    median_magnitude=r.median_magnitude,
-                    count=r.count,
-                    spread=r.spread,
-                    p_min=r.p_min,
-                    p_max=r.p_max,
-                    belief_id=strawberry.ID(r.belief_id),
-                )
-                for r in view.results
-            ],
+            my_ballots=_rows(Ballot, view.my_ballots),
+            results=_rows(VoteResult, view.results),
         )
 
 
