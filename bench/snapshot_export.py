@@ -1,6 +1,6 @@
 """Benchmark e: snapshot export rate vs a raw streaming read of the same records.
 
-``export`` consumes ``graph.snapshots.store.iter_json`` — what ``GET /api/v1/snapshots/{id}.json``
+``export`` consumes ``graph.snapshots.file.iter_json`` — what ``GET /api/v1/snapshots/{id}.json``
 and ``commonground snapshot export`` stream — for a snapshot of the whole generated model.
 ``raw`` streams the same records (every belief, entity, evidence item with its bearings,
 function, import and proposition) straight from the graph, one query per section through
@@ -24,9 +24,10 @@ import neo4j
 
 from bench.harness import interleaved, ratio, summary, timed_async
 from graph.kit.connection import Database
-from graph.snapshots import store as snapshots
+from graph.snapshots import store
+from graph.snapshots.file import iter_json
 from schema.models import Actor
-from schema.snapshot import SnapshotInfo
+from schema.snapshots import SnapshotInfo
 
 RAW_SECTIONS = (
     "MATCH (b:Belief)-[:ON]->(p:Proposition) RETURN b {.*, proposition_id: p.id} AS record",
@@ -68,7 +69,7 @@ async def raw_stream(db: Database) -> int:
 
 async def export(db: Database, snapshot_id: str) -> int:
     size = 0
-    async for piece in snapshots.iter_json(db, snapshot_id):
+    async for piece in iter_json(db, snapshot_id):
         size += len(piece)
     return size
 
@@ -89,7 +90,7 @@ async def peak_memory(work: Callable[[], Awaitable[Any]]) -> int:
 async def _whole_model_snapshot(db: Database) -> AsyncIterator[tuple[SnapshotInfo, dict[str, Any]]]:
     """A snapshot of the whole model and how long creating it took; deleted afterwards."""
     created_s, (info, _) = await timed_async(
-        lambda: snapshots.create(db, Actor.system(), no_figures, as_of=datetime.now(UTC))
+        lambda: store.create(db, Actor.system(), no_figures, as_of=datetime.now(UTC))
     )
     records = sum(info.counts.values())
     created = {

@@ -19,7 +19,7 @@ from graph.snapshots.store import FiguresFn
 from schema.errors import CommonGroundError
 from schema.models import Actor
 from schema.settings import Settings
-from schema.snapshot import SnapshotDiff, SnapshotInfo
+from schema.snapshots import SnapshotDiff, SnapshotInfo
 
 app = typer.Typer(
     help="Alignment snapshots: freeze, export, compare, restore.", no_args_is_help=True

@@ -20,7 +20,7 @@ from graph.snapshots import diff as snapshot_diff
 from graph.snapshots import store as snapshots
 from graph.snapshots.export.words import summary as plain_summary
 from graph.snapshots.figures import figures_for
-from schema import snapshot as model
+from schema import snapshots as model
 from schema.errors import BadInput
 
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.dependencies import ActorDep, DatabaseDep
-from graph.snapshots import store as snapshots
+from graph.snapshots import store
 from graph.snapshots.export import FORMATS, MEDIA_TYPES, export
 from graph.snapshots.export.tables import TABLES
-from schema.errors import BadInput, NotFound
+from schema.snapshots import SnapshotNotFound, TableOnlyForCsv, UnknownExportFormat
 
 router = APIRouter(prefix="/api/v1/snapshots", tags=["snapshots"])
 
@@ -48,14 +48,14 @@ async def snapshot_file(
         str | None, Query(description=f"CSV only: one of {', '.join(TABLES)} (default heatmap)")
     ] = None,
 ) -> StreamingResponse:
+    # Checked before the first byte, so a refusal is a 400 or 404, not a broken stream.
     if fmt not in FORMATS:
-        raise BadInput(f"the file type must be one of {', '.join(FORMATS)}")
+        raise UnknownExportFormat(fmt, FORMATS, what="the file type")
     if table is not None and (fmt != "csv" or table not in TABLES):
-        raise BadInput(f"table is for csv only, one of {', '.join(TABLES)}")
-    # Checked before the first byte, so a missing snapshot is a 404, not a broken stream.
-    info = await snapshots.find(db, snapshot_id)
+        raise TableOnlyForCsv(table, fmt, TABLES)
+    info = await store.find(db, snapshot_id)
     if info is None:
-        raise NotFound("snapshot", snapshot_id)
+        raise SnapshotNotFound(snapshot_id)
     suffix = "" if quotes else "-public"
     name = f"{info.id}{suffix}{'-' + table if table else ''}.{fmt}"
     disposition = "inline" if fmt in ("html", "md") else "attachment"

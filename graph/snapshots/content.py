@@ -21,7 +21,7 @@ from neo4j import AsyncManagedTransaction
 from neo4j.time import DateTime
 
 from graph.kit.connection import Database, fetch_all
-from schema.snapshot import NOT_FINGERPRINTED, SECTIONS, TIME_FIELDS
+from schema.snapshots import NOT_FINGERPRINTED, SECTIONS, TIME_FIELDS
 
 PAGE = 2000
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.kit.connection import Database
-from graph.snapshots import store as snapshots
-from schema.snapshot import BeliefShift, DivergenceChange, EntityChange, SnapshotDiff
+from graph.snapshots import store
+from graph.snapshots.chunks import iter_records
+from schema.snapshots import BeliefShift, DivergenceChange, EntityChange, SnapshotDiff
 
 SHIFT_THRESHOLD = 0.05
 GAP_CHANGE_THRESHOLD = 0.05
@@ -38,7 +39,7 @@ class _Model:
 async def _load(db: Database, snapshot_id: str) -> _Model:
     model = _Model()
     wanted = ["beliefs", "entities", "propositions"]
-    async for section, record in snapshots.iter_records(db, snapshot_id, wanted):
+    async for section, record in iter_records(db, snapshot_id, wanted):
         if section == "entities":
             model.entities[record["id"]] = record
         elif section == "propositions":
@@ -121,10 +122,10 @@ def _gap_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Divergen
 
 
 async def diff(db: Database, from_id: str, to_id: str) -> SnapshotDiff:
-    older, newer = await snapshots.get(db, from_id), await snapshots.get(db, to_id)
+    older, newer = await store.get(db, from_id), await store.get(db, to_id)
     before, after = await _load(db, older.id), await _load(db, newer.id)
-    figures_before = await snapshots.figures(db, older.id)
-    figures_after = await snapshots.figures(db, newer.id)
+    figures_before = await store.figures(db, older.id)
+    figures_after = await store.figures(db, newer.id)
     result = SnapshotDiff(
         from_id=older.id,
         to_id=newer.id,

@@ -1,10 +1,10 @@
 """Snapshots: the model frozen as of a time, with its figures and fingerprint (DESIGN.md §3).
+Creating, finding and listing them; the front door callers import.
 
 A ``(:Snapshot)`` node carries what a snapshot is (id, label, as-of, fingerprint, the
-figures at creation); its content lives in ``(:SnapshotChunk)`` nodes hung off it: JSON
-lines of one section, zlib-compressed, at most ``CHUNK_BYTES`` before compression. Content
-is copied, not re-derived from the graph later, because redactions and merges change the
-graph in place. A snapshot is written in batches and becomes visible (``complete``) only
+figures at creation); its content lives in chunks hung off it (``graph/snapshots/chunks.py``).
+Content is copied, not re-derived from the graph later, because redactions and merges change
+the graph in place. A snapshot is written in batches and becomes visible (``complete``) only
 when its last batch commits; nothing changes it afterwards.
 """
 
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,20 +22,19 @@ from neo4j import AsyncManagedTransaction
 from graph import audit
 from graph.kit.connection import Database, fetch_all, fetch_one
 from graph.kit.records import to_datetime
-from graph.snapshots.content import Fingerprinter, from_iso, iter_content, to_iso
-from schema.errors import BadInput, Forbidden, NotFound
+from graph.snapshots.chunks import ChunkWriter
+from graph.snapshots.content import Fingerprinter, from_iso, iter_content
 from schema.models import Actor
-from schema.snapshot import (
-    QUOTE_FIELDS,
-    SECTIONS,
-    SNAPSHOT_FORMAT,
+from schema.snapshots import (
     SNAPSHOT_SCHEMA_VERSION,
+    AsOfInFuture,
+    AsOfWithoutZone,
+    BadSnapshotLabel,
+    NotAllowedToSnapshot,
     SnapshotInfo,
+    SnapshotNotFound,
 )
 
-CHUNK_BYTES = 512 * 1024
-CHUNKS_PER_WRITE = 4
-CHUNKS_PER_READ = 4
 HISTORY_LIMIT = 24
 
 # Computes the figures stored with a snapshot: (db, as_of) -> JSON-ready dict.
@@ -71,20 +68,6 @@ ON CREATE SET s.label = $label, s.as_of = $as_of, s.created_at = $created_at,
 WITH s, coalesce(s.creation_marker = $marker, false) AS created
 REMOVE s.creation_marker
 RETURN created
-"""
-
-WRITE_CHUNKS = """
-MATCH (s:Snapshot {id: $snapshot_id}) WHERE NOT s.complete
-UNWIND $chunks AS c
-MERGE (s)-[:HAS_CHUNK]->(k:SnapshotChunk {snapshot_id: $snapshot_id, seq: c.seq})
-SET k.section = c.section, k.count = c.count, k.data = c.data
-"""
-
-# A retried creation may have left more chunks than the finished stream has.
-DROP_EXTRA_CHUNKS = """
-MATCH (:Snapshot {id: $snapshot_id})-[:HAS_CHUNK]->(k:SnapshotChunk)
-WHERE k.seq >= $chunk_count
-DETACH DELETE k
 """
 
 COMPLETE_SNAPSHOT = """
@@ -124,83 +107,6 @@ RETURN s.id AS id, s.label AS label, s.as_of AS as_of, s.alignment_alpha AS alph
        s.alignment_units AS units, s.mean_abs_difference AS mean_abs_difference
 ORDER BY as_of, id
 """
-
-READ_CHUNKS = """
-MATCH (:Snapshot {id: $id})-[:HAS_CHUNK]->(k:SnapshotChunk)
-WHERE k.seq >= $from AND ($sections IS NULL OR k.section IN $sections)
-RETURN k.seq AS seq, k.section AS section, k.count AS count, k.data AS data
-ORDER BY k.seq
-LIMIT $limit
-"""
-
-
-# ---------------------------------------------------------------- writing chunks
-
-
-@dataclass
-class ChunkWriter:
-    """Packs records into compressed chunks and writes them a few at a time."""
-
-    db: Database
-    snapshot_id: str
-    chunk_bytes: int = CHUNK_BYTES
-    seq: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
-    _section: str | None = None
-    _lines: list[bytes] = field(default_factory=list)
-    _size: int = 0
-    _pending: list[dict[str, Any]] = field(default_factory=list)
-
-    async def add(self, section: str, record: dict[str, Any]) -> None:
-        if self._section != section:
-            self._seal()
-            self._section = section
-        line = orjson.dumps(record)
-        self._lines.append(line)
-        self._size += len(line) + 1
-        self.counts[section] += 1
-        if self._size >= self.chunk_bytes:
-            self._seal()
-        if len(self._pending) >= CHUNKS_PER_WRITE:
-            await self._flush()
-
-    def _seal(self) -> None:
-        if not self._lines:
-            return
-        self._pending.append(
-            {
-                "seq": self.seq,
-                "section": self._section,
-                "count": len(self._lines),
-                "data": zlib.compress(b"\n".join(self._lines), 6),
-            }
-        )
-        self.seq += 1
-        self._lines = []
-        self._size = 0
-
-    async def _flush(self) -> None:
-        if self._pending:
-            await self.db.write(_write_chunks, self.snapshot_id, self._pending)
-            self._pending = []
-
-    async def close(self) -> int:
-        """Write what is left; return the number of chunks."""
-        self._seal()
-        await self._flush()
-        await self.db.write(_drop_extra_chunks, self.snapshot_id, self.seq)
-        return self.seq
-
-
-async def _write_chunks(
-    tx: AsyncManagedTransaction, snapshot_id: str, chunks: list[dict[str, Any]]
-) -> None:
-    await tx.run(WRITE_CHUNKS, snapshot_id=snapshot_id, chunks=chunks)
-
-
-async def _drop_extra_chunks(tx: AsyncManagedTransaction, snapshot_id: str, count: int) -> None:
-    await tx.run(DROP_EXTRA_CHUNKS, snapshot_id=snapshot_id, chunk_count=count)
-
 
 # ---------------------------------------------------------------- creating
 
@@ -325,9 +231,9 @@ def check_as_of(as_of: datetime | None, now: datetime) -> datetime:
     if as_of is None:
         return now
     if as_of.tzinfo is None:
-        raise BadInput("asOf needs a time zone (e.g. 2026-06-30T00:00:00Z)")
+        raise AsOfWithoutZone(as_of)
     if as_of > now:
-        raise BadInput("asOf is in the future: a snapshot freezes what is known, not what may be")
+        raise AsOfInFuture(as_of, now)
     return as_of.astimezone(UTC)
 
 
@@ -350,9 +256,9 @@ async def create(
     appears in the listing.
     """
     if not actor.can_write:
-        raise Forbidden("viewers may read but not create snapshots")
+        raise NotAllowedToSnapshot(actor.member_id)
     if label is not None and (len(label) > 200 or "\x00" in label):
-        raise BadInput("a label is at most 200 characters")
+        raise BadSnapshotLabel(label)
     now = now or datetime.now(UTC)
     pinned = check_as_of(as_of, now)
     started = await db.write(_start, actor, label, pinned, idempotency_key, now)
@@ -437,7 +343,7 @@ async def find(db: Database, snapshot_id: str) -> SnapshotInfo | None:
 async def get(db: Database, snapshot_id: str) -> SnapshotInfo:
     found = await find(db, snapshot_id)
     if found is None:
-        raise NotFound("snapshot", snapshot_id)
+        raise SnapshotNotFound(snapshot_id)
     return found
 
 
@@ -449,7 +355,7 @@ async def get_in(tx: AsyncManagedTransaction, snapshot_id: str) -> SnapshotInfo 
 async def figures(db: Database, snapshot_id: str) -> dict[str, Any]:
     row = await db.read(fetch_one, GET_FIGURES, id=snapshot_id)
     if row is None:
-        raise NotFound("snapshot", snapshot_id)
+        raise SnapshotNotFound(snapshot_id)
     loaded: dict[str, Any] = orjson.loads(row["figures"] or "{}")
     return loaded
 
@@ -457,13 +363,9 @@ async def figures(db: Database, snapshot_id: str) -> dict[str, Any]:
 async def list_page(
     tx: AsyncManagedTransaction, *, after: list[Any] | None, limit: int
 ) -> tuple[list[SnapshotInfo], int]:
-    rows = await fetch_all(
-        tx,
-        LIST_SNAPSHOTS,
-        after_created=datetime.fromisoformat(after[0]) if after else None,
-        after_id=after[1] if after else None,
-        limit=limit,
-    )
+    # ``after`` is the (ISO time, id) key of the previous page's last snapshot.
+    created, last_id = (datetime.fromisoformat(after[0]), after[1]) if after else (None, None)
+    rows = await fetch_all(tx, LIST_SNAPSHOTS, after_created=created, after_id=last_id, limit=limit)
     total = await fetch_one(tx, COUNT_SNAPSHOTS)
     return [_info(r["snapshot"]) for r in rows], int(total["total"] if total else 0)
 
@@ -484,132 +386,3 @@ async def history(
         }
         for r in rows
     ]
-
-
-async def _chunks(
-    tx: AsyncManagedTransaction,
-    snapshot_id: str,
-    start: int,
-    sections: list[str] | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    # The records as the driver decoded them: Record.data() walks any sequence value item by
-    # item, and a chunk's compressed bytes are one, so it made a Python call per byte (most
-    # of an export's time: benchmark e, docs/benchmarks.md).
-    parameters = {"id": snapshot_id, "from": start, "sections": sections, "limit": limit}
-    result = await tx.run(READ_CHUNKS, parameters)
-    return [
-        {key: record[key] for key in ("seq", "section", "count", "data")} async for record in result
-    ]
-
-
-async def iter_chunks(
-    db: Database, snapshot_id: str, sections: list[str] | None = None
-) -> AsyncIterator[tuple[str, list[bytes]]]:
-    """The stored content, chunk by chunk: (section, JSON lines), in content order."""
-    start = 0
-    while True:
-        rows = await db.read(_chunks, snapshot_id, start, sections, CHUNKS_PER_READ)
-        for row in rows:
-            yield row["section"], zlib.decompress(row["data"]).split(b"\n")
-        if len(rows) < CHUNKS_PER_READ:
-            return
-        start = int(rows[-1]["seq"]) + 1
-
-
-async def iter_records(
-    db: Database, snapshot_id: str, sections: list[str] | None = None
-) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    """The stored content, record by record: (section, record)."""
-    async for section, lines in iter_chunks(db, snapshot_id, sections):
-        for line in lines:
-            yield section, orjson.loads(line)
-
-
-def without_quotes(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, **dict.fromkeys(QUOTE_FIELDS)}
-
-
-# ---------------------------------------------------------------- the JSON file
-
-
-def header(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> dict[str, Any]:
-    """Everything in the file but the content."""
-    if not quotes:
-        figures = strip_figure_quotes(figures)
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "schema_version": SNAPSHOT_SCHEMA_VERSION,
-        "snapshot": {
-            "id": info.id,
-            "label": info.label,
-            "as_of": _iso(info.as_of),
-            "created_at": _iso(info.created_at),
-            "created_by": info.created_by,
-            "fingerprint": info.fingerprint,
-        },
-        "quotes": quotes,
-        "figures": figures,
-    }
-
-
-def _iso(value: datetime) -> str:
-    text = to_iso(value)
-    assert text is not None
-    return text
-
-
-def strip_figure_quotes(figures: dict[str, Any]) -> dict[str, Any]:
-    """The figures without the evidence quotes they carry (for outside audiences)."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                k: (None if k in QUOTE_FIELDS else strip(v))
-                for k, v in value.items()
-                if k != "quotes"
-            }
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    stripped: dict[str, Any] = strip(figures)
-    return stripped
-
-
-async def iter_json(db: Database, snapshot_id: str, *, quotes: bool = True) -> AsyncIterator[bytes]:
-    """The snapshot file, piece by piece: one record per line, memory flat in its size.
-
-    The layout (a header line, a line per section start and per record) is still plain
-    JSON; ``graph/snapshots/restore.py`` reads it line by line.
-    """
-    info = await get(db, snapshot_id)
-    top = header(info, await figures(db, snapshot_id), quotes=quotes)
-    head = orjson.dumps({**top, "content": {}})
-    yield head[: -len(b"{}}")] + b"{\n"
-    current: str | None = None
-    wrote_record = False
-    opened: list[str] = []
-
-    def open_section(name: str) -> bytes:
-        prefix = b"" if not opened else b"\n],\n"
-        opened.append(name)
-        return prefix + orjson.dumps(name) + b":[\n"
-
-    async for section, lines in iter_chunks(db, snapshot_id):
-        pieces: list[bytes] = []
-        while current != section:
-            current = SECTIONS[len(opened)]
-            pieces.append(open_section(current))
-            wrote_record = False
-        for line in lines:
-            if not quotes and section == "evidence":
-                line = orjson.dumps(without_quotes(orjson.loads(line)))
-            pieces.append((b",\n" if wrote_record else b"") + line)
-            wrote_record = True
-        yield b"".join(pieces)
-    tail: list[bytes] = []
-    while len(opened) < len(SECTIONS):
-        tail.append(open_section(SECTIONS[len(opened)]))
-    tail.append(b"\n]}}\n")
-    yield b"".join(tail)

@@ -1,50 +1,7 @@
 """Snapshot exports for people and tools: JSON (the restorable file), Markdown, a
 self-contained HTML report with charts, and CSV tables. Each streams its pieces, so the
-REST route and the CLI write them as they come."""
+REST route and the CLI write them as they come; ``export`` (in ``formats``) picks one."""
 
-from __future__ import annotations
+from graph.snapshots.export.formats import FORMATS, MEDIA_TYPES, export
 
-from collections.abc import AsyncIterator
-
-from graph.kit.connection import Database
-from graph.snapshots import store as snapshots
-from graph.snapshots.export import html, markdown, tables
-from schema.errors import BadInput
-
-FORMATS = ("json", "md", "html", "csv")
-MEDIA_TYPES = {
-    "json": "application/json",
-    "md": "text/markdown; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-}
-
-
-async def export(
-    db: Database,
-    snapshot_id: str,
-    fmt: str,
-    *,
-    quotes: bool = True,
-    table: str | None = None,
-) -> AsyncIterator[bytes]:
-    """The snapshot in a format, as a stream of byte pieces."""
-    if fmt not in FORMATS:
-        raise BadInput(f"format must be one of {', '.join(FORMATS)}")
-    info = await snapshots.get(db, snapshot_id)
-    if fmt == "json":
-        async for piece in snapshots.iter_json(db, snapshot_id, quotes=quotes):
-            yield piece
-        return
-    figures = await snapshots.figures(db, snapshot_id)
-    if not quotes:
-        figures = snapshots.strip_figure_quotes(figures)
-    if fmt == "csv":
-        async for text in tables.render(
-            db, info, figures, table or tables.DEFAULT_TABLE, quotes=quotes
-        ):
-            yield text.encode("utf-8")
-        return
-    renderer = html.render if fmt == "html" else markdown.render
-    for text in renderer(info, figures, quotes=quotes):
-        yield text.encode("utf-8")
+__all__ = ["FORMATS", "MEDIA_TYPES", "export"]

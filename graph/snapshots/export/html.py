@@ -15,7 +15,7 @@ from graph.snapshots.export.words import (
     quoted,
     summary,
 )
-from schema.snapshot import SnapshotInfo
+from schema.snapshots import SnapshotInfo
 
 CSS = """
 :root { color-scheme: light; }

@@ -13,7 +13,7 @@ from graph.snapshots.export.words import (
     quoted,
     summary,
 )
-from schema.snapshot import SnapshotInfo
+from schema.snapshots import SnapshotInfo
 
 
 def cell(value: object) -> str:

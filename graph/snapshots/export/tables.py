@@ -10,9 +10,16 @@ from typing import Any
 import orjson
 
 from graph.kit.connection import Database
-from graph.snapshots import store as snapshots
-from schema.errors import BadInput
-from schema.snapshot import QUOTE_FIELDS, SnapshotInfo
+from graph.snapshots.chunks import iter_chunks
+from graph.snapshots.file import strip_figure_quotes, without_quotes
+from schema.snapshots import (
+    BELIEF_FIELDS,
+    ENTITY_FIELDS,
+    EVIDENCE_FIELDS,
+    PROPOSITION_FIELDS,
+    SnapshotInfo,
+    UnknownTable,
+)
 
 FIGURE_TABLES = (
     "heatmap",
@@ -164,62 +171,35 @@ def _figure_rows(name: str, figures: dict[str, Any]) -> Iterator[list[Any]]:
             ]
 
 
+# A content table is the file's records without what a spreadsheet has no use for: who
+# retired, redacted or recorded them, retry keys, votes, and the nested bearings of evidence,
+# which become a row each instead.
+LEFT_OUT: frozenset[str] = frozenset(
+    {
+        "retired_by",
+        "merged_at",
+        "recorded_by",
+        "import_id",
+        "retracted_by",
+        "redact_reason",
+        "redacted_by",
+        "vote_id",
+        "idempotency_key",
+        "bears",
+    }
+)
+BEARING_COLUMNS = ("proposition_id", "stance", "strength", "magnitude")
+
+
+def _columns(fields: tuple[str, ...], *extra: str) -> list[str]:
+    return [name for name in fields if name not in LEFT_OUT] + list(extra)
+
+
 CONTENT_COLUMNS = {
-    "entities": [
-        "id",
-        "kind",
-        "name",
-        "description",
-        "segment_id",
-        "status",
-        "alt_kind",
-        "channel",
-        "created_at",
-        "created_by",
-        "retired_at",
-        "retired_reason",
-        "merged_into",
-    ],
-    "propositions": [
-        "id",
-        "relation",
-        "subject_id",
-        "object_id",
-        "created_at",
-        "created_by",
-        "retired_at",
-        "retired_reason",
-        "merged_into",
-    ],
-    "evidence": [
-        "id",
-        "source_type",
-        "summary",
-        "source_ref",
-        "observed_at",
-        "recorded_at",
-        "function",
-        "account_id",
-        "retracted_at",
-        "retract_reason",
-        "redacted_at",
-        "proposition_id",
-        "stance",
-        "strength",
-        "magnitude",
-    ],
-    "beliefs": [
-        "id",
-        "function",
-        "proposition_id",
-        "seq",
-        "p",
-        "magnitude",
-        "rationale",
-        "withdrawn",
-        "stated_at",
-        "stated_by",
-    ],
+    "entities": _columns(ENTITY_FIELDS),
+    "propositions": _columns(PROPOSITION_FIELDS),
+    "evidence": _columns(EVIDENCE_FIELDS, *BEARING_COLUMNS),
+    "beliefs": _columns(BELIEF_FIELDS),
 }
 
 
@@ -233,21 +213,21 @@ async def render(
 ) -> AsyncIterator[str]:
     """One table as CSV text, piece by piece (content tables stream from the chunks)."""
     if table not in TABLES:
-        raise BadInput(f"table must be one of {', '.join(TABLES)}")
+        raise UnknownTable(table, TABLES)
     if table in FIGURE_TABLES:
         if not quotes:
-            figures = snapshots.strip_figure_quotes(figures)
+            figures = strip_figure_quotes(figures)
         yield "".join(_line(row) for row in _figure_rows(table, figures))
         return
     columns = CONTENT_COLUMNS[table]
     yield _line(columns)
-    async for _, lines in snapshots.iter_chunks(db, info.id, [table]):
+    async for _, lines in iter_chunks(db, info.id, [table]):
         pieces = []
         for raw in lines:
             record = orjson.loads(raw)
             if table == "evidence":
                 if not quotes:
-                    record.update(dict.fromkeys(QUOTE_FIELDS))
+                    record = without_quotes(record)
                 # One row per bearing: a spreadsheet reads it without nested lists.
                 for bearing in record.get("bears") or [{}]:
                     pieces.append(_line([{**record, **bearing}.get(c) for c in columns]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from schema.snapshot import SnapshotInfo
+from schema.snapshots import SnapshotInfo
 
 
 def number(value: float | None, digits: int = 2) -> str:
