@@ -43,43 +43,49 @@ RETURN f.name AS name, coalesce(f.builtin, false) AS builtin,
 ORDER BY name
 """
 
-# Each page seeks the id index from the previous page's last id, in index order.
-ENTITIES_PAGE = """
-MATCH (e:Entity)
-WHERE e.id > $after AND e.created_at <= $as_of
-WITH e ORDER BY e.id LIMIT $limit
-WITH e,
-     e.retired_at IS NOT NULL AND e.retired_at <= $as_of AS retired,
-     e.merged_into IS NOT NULL AND (e.merged_at IS NULL OR e.merged_at <= $as_of) AS merged
-RETURN e.id AS id, e.kind AS kind, e.name AS name, e.description AS description,
-       head([(e)-[:IN_SEGMENT]->(s:Segment) WHERE s.created_at <= $as_of | s.id]) AS segment_id,
-       e.status AS status, e.alt_kind AS alt_kind, e.channel AS channel,
-       e.created_at AS created_at, e.created_by AS created_by,
-       CASE WHEN retired THEN e.retired_at END AS retired_at,
-       CASE WHEN retired THEN e.retired_reason END AS retired_reason,
-       CASE WHEN retired THEN e.retired_by END AS retired_by,
-       CASE WHEN merged THEN e.merged_into END AS merged_into,
-       CASE WHEN merged THEN e.merged_at END AS merged_at,
-       e.idempotency_key AS idempotency_key
+# A retirement or merge is in the content only if it happened by $as_of. The entity and the
+# proposition pages share this part, so both name their node ``n``.
+AS_OF_FATE = """
+WITH n,
+     n.retired_at IS NOT NULL AND n.retired_at <= $as_of AS retired,
+     n.merged_into IS NOT NULL AND (n.merged_at IS NULL OR n.merged_at <= $as_of) AS merged
 """
+LIFECYCLE_COLUMNS = """
+       n.created_at AS created_at, n.created_by AS created_by,
+       CASE WHEN retired THEN n.retired_at END AS retired_at,
+       CASE WHEN retired THEN n.retired_reason END AS retired_reason,
+       CASE WHEN retired THEN n.retired_by END AS retired_by,
+       CASE WHEN merged THEN n.merged_into END AS merged_into,
+       CASE WHEN merged THEN n.merged_at END AS merged_at"""
 
-PROPOSITIONS_PAGE = """
-MATCH (p:Proposition)
-WHERE p.id > $after AND p.created_at <= $as_of
-WITH p ORDER BY p.id LIMIT $limit
-WITH p,
-     p.retired_at IS NOT NULL AND p.retired_at <= $as_of AS retired,
-     p.merged_into IS NOT NULL AND (p.merged_at IS NULL OR p.merged_at <= $as_of) AS merged
-RETURN p.id AS id, p.relation AS relation,
-       head([(p)-[:SUBJECT]->(s:Entity) | s.id]) AS subject_id,
-       head([(p)-[:OBJECT]->(o:Entity) | o.id]) AS object_id,
-       p.created_at AS created_at, p.created_by AS created_by,
-       CASE WHEN retired THEN p.retired_at END AS retired_at,
-       CASE WHEN retired THEN p.retired_reason END AS retired_reason,
-       CASE WHEN retired THEN p.retired_by END AS retired_by,
-       CASE WHEN merged THEN p.merged_into END AS merged_into,
-       CASE WHEN merged THEN p.merged_at END AS merged_at
+# Each page seeks the id index from the previous page's last id, in index order.
+ENTITIES_PAGE = (
+    """
+MATCH (n:Entity)
+WHERE n.id > $after AND n.created_at <= $as_of
+WITH n ORDER BY n.id LIMIT $limit"""
+    + AS_OF_FATE
+    + """RETURN n.id AS id, n.kind AS kind, n.name AS name, n.description AS description,
+       head([(n)-[:IN_SEGMENT]->(s:Segment) WHERE s.created_at <= $as_of | s.id]) AS segment_id,
+       n.status AS status, n.alt_kind AS alt_kind, n.channel AS channel,"""
+    + LIFECYCLE_COLUMNS
+    + """,
+       n.idempotency_key AS idempotency_key
 """
+)
+
+PROPOSITIONS_PAGE = (
+    """
+MATCH (n:Proposition)
+WHERE n.id > $after AND n.created_at <= $as_of
+WITH n ORDER BY n.id LIMIT $limit"""
+    + AS_OF_FATE
+    + """RETURN n.id AS id, n.relation AS relation,
+       head([(n)-[:SUBJECT]->(s:Entity) | s.id]) AS subject_id,
+       head([(n)-[:OBJECT]->(o:Entity) | o.id]) AS object_id,"""
+    + LIFECYCLE_COLUMNS
+    + "\n"
+)
 
 IMPORTS = """
 MATCH (i:Import)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
+from pydantic import BaseModel
 
 from graph import evidence
 from graph.divergence import (
@@ -40,24 +41,21 @@ HEATMAP_ROWS = 40
 QUOTES_PER_ROW = 2
 
 
+def _copy(row: BaseModel, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of an engine result, in the order given: the order the stored JSON
+    keeps, so a report renders the same from one snapshot to the next."""
+    return {name: getattr(row, name) for name in names}
+
+
+ALIGNMENT_FIELDS = ("alpha", "alpha_low", "alpha_high", "mean_abs_difference", "units")
+PAIR_FIELDS = ("a", "b", "alpha", "mean_abs_difference", "units")
+
+
 def _alignment(a: Alignment) -> dict[str, Any]:
     return {
-        "alpha": a.alpha,
-        "alpha_low": a.alpha_low,
-        "alpha_high": a.alpha_high,
-        "mean_abs_difference": a.mean_abs_difference,
-        "units": a.units,
+        **_copy(a, ALIGNMENT_FIELDS),
         "functions": list(a.functions),
-        "pairwise": [
-            {
-                "a": p.a,
-                "b": p.b,
-                "alpha": p.alpha,
-                "mean_abs_difference": p.mean_abs_difference,
-                "units": p.units,
-            }
-            for p in a.pairwise
-        ],
+        "pairwise": [_copy(p, PAIR_FIELDS) for p in a.pairwise],
     }
 
 
@@ -74,17 +72,10 @@ def _proposition(p: PropositionView) -> dict[str, Any]:
 def _gap(row: BeliefGap) -> dict[str, Any]:
     return {
         **_proposition(row.proposition),
-        "function": row.function,
-        "p": row.p,
-        "confidence": row.confidence,
-        "gap": row.gap,
+        **_copy(row, ("function", "p", "confidence", "gap")),
         "direction": row.direction.value,
-        "significant": row.significant,
-        "consensus_magnitude": row.consensus_magnitude,
-        "rank_score": row.rank_score,
-        "status": row.evidence.status,
-        "evidence_count": row.evidence.evidence_count,
-        "distinct_accounts": row.evidence.distinct_accounts,
+        **_copy(row, ("significant", "consensus_magnitude", "rank_score")),
+        **_copy(row.evidence, ("status", "evidence_count", "distinct_accounts")),
         "rationale": row.belief.rationale,
         "evidence_ids": list(row.evidence.evidence_ids),
         # The quotes to show are those on the evidence's side of the gap.
@@ -95,12 +86,9 @@ def _gap(row: BeliefGap) -> dict[str, Any]:
 def _disagreement(row: Disagreement) -> dict[str, Any]:
     return {
         **_proposition(row.proposition),
-        "spread": row.spread,
-        "standard_deviation": row.standard_deviation,
-        "mean_p": row.mean_p,
-        "contested": row.contested,
-        "highest": {"function": row.highest.function, "p": row.highest.p},
-        "lowest": {"function": row.lowest.function, "p": row.lowest.p},
+        **_copy(row, ("spread", "standard_deviation", "mean_p", "contested")),
+        "highest": _copy(row.highest, ("function", "p")),
+        "lowest": _copy(row.lowest, ("function", "p")),
         "confidence": row.evidence.confidence,
         "evidence_mass": row.evidence.mass,
         "status": row.evidence.status,

@@ -7,14 +7,7 @@ from html import escape
 from typing import Any
 
 from graph.snapshots.export import charts
-from graph.snapshots.export.words import (
-    day,
-    disagreement_sentence,
-    gap_sentence,
-    number,
-    quoted,
-    summary,
-)
+from graph.snapshots.export.words import RANKED_LISTS, day, number, quoted, summary
 from schema.snapshots import SnapshotInfo
 
 CSS = """
@@ -152,28 +145,24 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
             )
         yield "</table>"
     yield "</section>"
-    yield "<section><h2>Top divergences from the evidence</h2>"
-    top = figures.get("top_gaps") or []
-    if top:
-        yield '<ol class="divergences">'
-        for row in top:
-            rationale = (
-                f" <i>Their reasoning: “{_e(row['rationale'])}”</i>" if row.get("rationale") else ""
-            )
-            yield f"<li>{_e(gap_sentence(row))}{rationale}{_quotes(row, quotes)}</li>"
-        yield "</ol>"
-    else:
-        yield '<p class="empty">No belief parts from the evidence by 0.25 or more.</p>'
-    yield "</section><section><h2>Where the functions disagree</h2>"
-    disagreements = figures.get("top_disagreements") or []
-    if disagreements:
-        yield '<ol class="divergences">'
-        for row in disagreements:
-            yield f"<li>{_e(disagreement_sentence(row))}{_quotes(row, quotes)}</li>"
-        yield "</ol>"
-    else:
-        yield '<p class="empty">No proposition is contested among functions.</p>'
-    yield "</section><section><h2>Structural gaps</h2>"
+    for ranked in RANKED_LISTS:
+        yield f"<section><h2>{ranked.title}</h2>"
+        rows = figures.get(ranked.key) or []
+        if rows:
+            yield '<ol class="divergences">'
+            for row in rows:
+                # Only a belief gap has a rationale: the believing function's reasoning.
+                rationale = (
+                    f" <i>Their reasoning: “{_e(row['rationale'])}”</i>"
+                    if row.get("rationale")
+                    else ""
+                )
+                yield f"<li>{_e(ranked.sentence(row))}{rationale}{_quotes(row, quotes)}</li>"
+            yield "</ol>"
+        else:
+            yield f'<p class="empty">{ranked.empty}</p>'
+        yield "</section>"
+    yield "<section><h2>Structural gaps</h2>"
     structural = figures.get("structural_gaps") or []
     if structural:
         yield "<ul>"

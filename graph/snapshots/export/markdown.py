@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graph.snapshots.export.words import (
-    day,
-    disagreement_sentence,
-    gap_sentence,
-    number,
-    quoted,
-    summary,
-)
+from graph.snapshots.export.words import RANKED_LISTS, day, number, quoted, summary
 from schema.snapshots import SnapshotInfo
 
 
@@ -40,20 +33,14 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
     yield "## In plain words\n\n"
     for sentence in summary(info, figures):
         yield f"- {sentence}\n"
-    yield "\n## Top divergences from the evidence\n\n"
-    top = figures.get("top_gaps") or []
-    for n, row in enumerate(top, start=1):
-        yield f"{n}. {gap_sentence(row)}\n"
-        yield from _quotes(row, quotes)
-    if not top:
-        yield "No belief parts from the evidence by 0.25 or more.\n"
-    yield "\n## Where the functions disagree\n\n"
-    disagreements = figures.get("top_disagreements") or []
-    for n, row in enumerate(disagreements, start=1):
-        yield f"{n}. {disagreement_sentence(row)}\n"
-        yield from _quotes(row, quotes)
-    if not disagreements:
-        yield "No proposition is contested among functions.\n"
+    for ranked in RANKED_LISTS:
+        yield f"\n## {ranked.title}\n\n"
+        rows = figures.get(ranked.key) or []
+        for n, row in enumerate(rows, start=1):
+            yield f"{n}. {ranked.sentence(row)}\n"
+            yield from _quotes(row, quotes)
+        if not rows:
+            yield f"{ranked.empty}\n"
     yield "\n## Structural gaps\n\n"
     structural = figures.get("structural_gaps") or []
     for gap in structural:

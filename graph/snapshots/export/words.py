@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +62,32 @@ def disagreement_sentence(row: dict[str, Any]) -> str:
         f"{row['highest']['function']} says {number(row['highest']['p'])}, "
         f"{row['lowest']['function']} {number(row['lowest']['p'])} ({evidence})."
     )
+
+
+@dataclass(frozen=True)
+class RankedList:
+    """A numbered list of the figures' rows that every report format shows the same way."""
+
+    title: str
+    key: str  # the figures' list it shows
+    sentence: Callable[[dict[str, Any]], str]
+    empty: str  # what stands in its place when the list is empty
+
+
+RANKED_LISTS = (
+    RankedList(
+        "Top divergences from the evidence",
+        "top_gaps",
+        gap_sentence,
+        "No belief parts from the evidence by 0.25 or more.",
+    ),
+    RankedList(
+        "Where the functions disagree",
+        "top_disagreements",
+        disagreement_sentence,
+        "No proposition is contested among functions.",
+    ),
+)
 
 
 def summary(info: SnapshotInfo, figures: dict[str, Any]) -> list[str]:
