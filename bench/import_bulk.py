@@ -10,7 +10,7 @@ The same rows three ways, each run writing new items that are deleted again afte
   (the same import as REST, for tools that speak only GraphQL);
 - ``raw``: ``UNWIND $rows`` through ``driver.execute_query`` in batches of the import's size,
   creating the same nodes, properties and relationships (keys included, so the uniqueness
-  constraint is checked alike) and nothing else.
+  constraint is checked alike) and nothing else: the query restore writes evidence with.
 
 Throughput is items per second; the ratio is product throughput / raw throughput.
 """
@@ -30,28 +30,9 @@ from bench.generate import SIZES, Size, member_id, segment_world
 from bench.harness import ratio, summary, timed_async
 from graph.imports import BATCH_SIZE
 from graph.kit.connection import Database
+from graph.snapshots.restore import RESTORE_EVIDENCE
 
 ITEMS = 5000
-
-RAW_CREATE = """
-UNWIND $rows AS row
-CREATE (ev:Evidence)
-SET ev = row.props
-WITH ev, row
-CALL {
-  WITH ev, row
-  UNWIND row.bears AS bearing
-  MATCH (p:Proposition {id: bearing.proposition_id})
-  CREATE (ev)-[:BEARS_ON {stance: bearing.stance, strength: bearing.strength,
-                          magnitude: bearing.magnitude}]->(p)
-}
-CALL {
-  WITH ev, row
-  WITH ev, row WHERE row.props.account_id IS NOT NULL
-  MATCH (a:Entity {id: row.props.account_id})
-  CREATE (ev)-[:FROM_ACCOUNT]->(a)
-}
-"""
 
 DELETE_BY_IDS = "UNWIND $ids AS id MATCH (ev:Evidence {id: id}) DETACH DELETE ev"
 DELETE_IMPORT = """
@@ -221,7 +202,7 @@ async def run(db: Database, base_url: str, token: str, size_name: str, runs: int
 
             async def write_all() -> None:
                 for start in range(0, len(rows), BATCH_SIZE):
-                    await _write(db, RAW_CREATE, rows=rows[start : start + BATCH_SIZE])
+                    await _write(db, RESTORE_EVIDENCE, rows=rows[start : start + BATCH_SIZE])
 
             elapsed, _ = await timed_async(write_all)
             times["raw"].append(elapsed)
