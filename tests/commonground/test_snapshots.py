@@ -17,7 +17,7 @@ from graph.kit.connection import Database
 from schema.models import Actor
 from schema.settings import get_settings
 from tests.conftest import TestDatabase, wipe
-from tests.graph.test_snapshots import small_company
+from tests.graph.snapshots.factories import small_company
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""`commonground import`: a file with a mapping file, resent without writing anything new,
+and a bad file refused with the same report as REST's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from graph import evidence
+from graph.kit.connection import ConnectionTarget, Database
+from tests.api.apphelpers import graph_fingerprint
+from tests.factories import make_caller
+from tests.graph.imports.tickets import TICKET_MAPPING, ticket_model, tickets_csv
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
+
+
+def _cli(target: ConnectionTarget, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "NEO4J_URI": target.uri,
+        "NEO4J_USER": target.user,
+        "NEO4J_PASSWORD": target.password,
+        "NEO4J_DATABASE": target.database,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "commonground.cli", "import", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+async def test_the_cli_imports_with_a_mapping_file_and_the_same_report(
+    db: Database, neo4j_target: TestDatabase, tmp_path: Path
+) -> None:
+    props, account = await ticket_model(db)
+    success = await make_caller(db, "success")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text(tickets_csv(props, account, 12))
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps(TICKET_MAPPING))
+    args = (str(tickets), "--mapping", str(mapping), "--member", success.member.name, "--json")
+
+    first = await asyncio.to_thread(_cli, neo4j_target.target, tmp_path, *args)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["rows"], summary["created"]) == (12, 12)
+    items = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
+    assert {i.function for i in items} == {"success"}
+    again = await asyncio.to_thread(_cli, neo4j_target.target, tmp_path, *args)
+    assert json.loads(again.stdout)["already_present"] == 12
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(tickets_csv(props, account, 12).replace(",supports,", ",perhaps,", 1))
+    before = await graph_fingerprint(db)
+    rejected = await asyncio.to_thread(
+        _cli, neo4j_target.target, tmp_path, str(bad), "--mapping", str(mapping), "--json"
+    )
+    assert rejected.returncode == 1
+    report = json.loads(rejected.stdout)
+    assert report["problems"][0]["column"] == "Stance" and report["problems"][0]["row"] == 3
+    assert await graph_fingerprint(db) == before
