@@ -16,7 +16,7 @@ from graph.snapshots import store as snapshots
 from graph.snapshots.export import export
 from graph.snapshots.figures import figures_for
 from schema.models import Actor
-from tests.graph.test_snapshots import BASE, SMALL_FUNCTIONS, small_company
+from tests.graph.snapshots.factories import BASE, SMALL_FUNCTIONS, small_company
 
 pytestmark = pytest.mark.browser
 

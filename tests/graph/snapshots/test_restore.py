@@ -9,7 +9,6 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
-import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from neo4j import AsyncManagedTransaction
@@ -18,57 +17,18 @@ from graph import beliefs, entities, evidence, propositions, seeding
 from graph.kit import migrations
 from graph.kit.connection import Database
 from graph.snapshots import store as snapshots
-from graph.snapshots.content import Fingerprinter, fingerprint_of, iter_content, to_iso
+from graph.snapshots.content import fingerprint_of
 from graph.snapshots.restore import SnapshotFile, restore
 from schema.errors import BadInput, Conflict
 from schema.models import Actor, BearingCreate, EvidenceCreate
-from schema.snapshot import SECTIONS
+from schema.snapshots import SECTIONS
 from schema.vocabulary import DEFAULT_FUNCTIONS, EntityKind, Relation, Role, Stance
 from tests.conftest import wipe
+from tests.graph.snapshots.factories import BASE, export_to, live_fingerprint, no_figures
 
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
 SNAPSHOT_SCHEMA = orjson.loads(
-    (Path(__file__).resolve().parents[2] / "schema" / "snapshot.schema.json").read_bytes()
+    (Path(__file__).resolve().parents[3] / "schema" / "snapshot.schema.json").read_bytes()
 )
-
-
-async def no_figures(db: Database, as_of: datetime) -> dict[str, Any]:
-    return {"alignment": {"alpha": None, "units": 0}}
-
-
-async def live_fingerprint(db: Database, as_of: datetime) -> str:
-    hasher = Fingerprinter()
-    async for section, record in iter_content(db, as_of):
-        hasher.add(section, record)
-    return hasher.hexdigest()
-
-
-async def export_to(db: Database, snapshot_id: str, path: Path, *, quotes: bool = True) -> Path:
-    with path.open("wb") as handle:
-        async for piece in snapshots.iter_json(db, snapshot_id, quotes=quotes):
-            handle.write(piece)
-    return path
-
-
-def test_fingerprinter_equals_hashing_the_whole_canonical_json() -> None:
-    import hashlib
-
-    content: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
-    content["entities"] = [{"id": "a", "x": 1.0, "idempotency_key": "k"}, {"id": "b", "x": 0.1}]
-    content["propositions"] = [{"id": "p", "n": None}]
-    hasher = Fingerprinter()
-    for section in SECTIONS:
-        for record in content[section]:
-            hasher.add(section, record)
-    stripped = {
-        s: [{k: v for k, v in r.items() if k != "idempotency_key"} for r in rs]
-        for s, rs in content.items()
-    }
-    assert hasher.hexdigest() == hashlib.sha256(rfc8785.dumps(stripped)).hexdigest()
-    with pytest.raises(ValueError):
-        backwards = Fingerprinter()
-        backwards.add("propositions", {"id": "p"})
-        backwards.add("entities", {"id": "a"})
 
 
 async def test_demo_company_round_trips_through_a_snapshot_file(
@@ -113,65 +73,6 @@ async def test_demo_company_round_trips_through_a_snapshot_file(
         await restore(db, SnapshotFile(path))
     forced = await restore(db, SnapshotFile(path), force=True)
     assert forced["evidence"] == 0 and forced["beliefs"] == 0 and forced["entities"] == 0
-
-
-async def test_a_snapshot_as_of_an_earlier_time_leaves_later_changes_out(db: Database) -> None:
-    actor = Actor(member_id="mem-a", name="A", function="product", role=Role.ADMIN)
-    segment = {"id": "seg-1", "name": "Ops", "created_at": BASE, "created_by": "mem-a"}
-    pain = {"id": "pain-1", "name": "Setup", "created_at": BASE, "created_by": "mem-a"}
-    await db.write(entities.upsert_by_id, EntityKind.SEGMENT, segment)
-    await db.write(entities.upsert_by_id, EntityKind.PAIN, pain)
-    pid = await db.write(
-        propositions.upsert,
-        {
-            "subject_id": "seg-1",
-            "relation": "EXPERIENCES",
-            "object_id": "pain-1",
-            "created_at": BASE,
-            "created_by": "mem-a",
-        },
-    )
-    early = BASE + timedelta(days=10)
-    late = BASE + timedelta(days=20)
-    item = EvidenceCreate(
-        source_type="interview",
-        summary="setup took weeks",
-        bears=[BearingCreate(proposition_id=pid, stance=Stance.SUPPORTS, strength=0.7)],
-    )
-    row = evidence.prepare_row(0, item, {pid: pid}, actor, early, None, evidence_id="ev-1")
-    await db.write(evidence.write_rows, actor, [row], early)
-    await db.write(evidence.retract, actor, "ev-1", "duplicate", late)
-    for stated_at, p in ((early, 0.6), (late, 0.9)):
-        await db.write(
-            beliefs.append_given,
-            actor,
-            belief_id=f"bel-{p}",
-            function="product",
-            proposition_id=pid,
-            p=p,
-            magnitude=None,
-            rationale=None,
-            withdrawn=False,
-            stated_at=stated_at,
-        )
-    await db.write(entities.retire, actor, "pain-1", "merged into onboarding", late)
-
-    between = BASE + timedelta(days=15)
-    records: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
-    async for section, record in iter_content(db, between):
-        records[section].append(record)
-    assert [b["p"] for b in records["beliefs"]] == [0.6]
-    [ev] = records["evidence"]
-    assert ev["retracted_at"] is None and ev["bears"][0]["strength"] == 0.7
-    assert all(e["retired_at"] is None for e in records["entities"])
-    after: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
-    async for section, record in iter_content(db, late):
-        after[section].append(record)
-    assert after["evidence"][0]["retracted_at"] == to_iso(late)
-    assert {e["id"]: e["retired_reason"] for e in after["entities"]}["pain-1"] == (
-        "merged into onboarding"
-    )
-    assert await live_fingerprint(db, between) != await live_fingerprint(db, late)
 
 
 async def test_restore_refuses_changed_files_other_versions_and_exports_without_quotes(
@@ -230,21 +131,6 @@ async def test_restore_refuses_changed_files_other_versions_and_exports_without_
     assert (restored.label, restored.fingerprint) == (info.label, info.fingerprint)
     again = await export_to(db, info.id, tmp_path / "again.json")
     assert again.read_bytes() == path.read_bytes()
-
-
-async def test_the_same_idempotency_key_returns_the_first_snapshot(db: Database) -> None:
-    first, created = await snapshots.create(
-        db, Actor.system(), no_figures, label="a", idempotency_key="k-1"
-    )
-    again, created_again = await snapshots.create(
-        db, Actor.system(), no_figures, label="b", idempotency_key="k-1"
-    )
-    assert created and not created_again
-    assert again.id == first.id and again.label == "a"
-    with pytest.raises(BadInput, match="future"):
-        await snapshots.create(
-            db, Actor.system(), no_figures, as_of=datetime.now(UTC) + timedelta(days=1)
-        )
 
 
 # ---------------------------------------------------------------- hypothesis
@@ -424,103 +310,3 @@ async def test_any_small_model_round_trips_at_any_time(
         await restore(db, SnapshotFile(files[name]))
         assert await live_fingerprint(db, as_of) == fingerprint, name
         assert await live_fingerprint(db, now) == fingerprint, name
-
-
-# ---------------------------------------------------------------- a small company for API tests
-
-SMALL_FUNCTIONS = ("product", "marketing", "sales")
-SMALL_PAINS = (
-    "Slow setup",
-    "Numbers don't match",
-    "Rigid layouts",
-    "Stale data",
-    "Missing CRM",
-    "Too few seats",
-)
-
-
-async def small_company(db: Database, at: datetime = BASE) -> dict[str, str]:
-    """A segment, five pains, evidence on two of them and three functions' beliefs on all.
-
-    Enough for an alignment index (five units), a validated and a refuted pain, belief gaps
-    and a structural gap (a validated pain nothing relieves). Returns names -> ids.
-    """
-
-    async def build(tx: AsyncManagedTransaction) -> dict[str, str]:
-        ids = {"segment": "seg-ops", "account": "acct-north", "other": "acct-kestrel"}
-        await entities.upsert_by_id(
-            tx,
-            EntityKind.SEGMENT,
-            {"id": "seg-ops", "name": "Ops teams", "created_at": at, "created_by": "m"},
-        )
-        for account, name in (("acct-north", "Northwind"), ("acct-kestrel", "Kestrel")):
-            await entities.upsert_by_id(
-                tx,
-                EntityKind.ACCOUNT,
-                {
-                    "id": account,
-                    "name": name,
-                    "segment_id": "seg-ops",
-                    "created_at": at,
-                    "created_by": "m",
-                },
-            )
-        actor = Actor(member_id="mem-s", name="S", function="success", role=Role.ADMIN)
-        for n, name in enumerate(SMALL_PAINS):
-            pain = f"pain-{n}"
-            await entities.upsert_by_id(
-                tx, EntityKind.PAIN, {"id": pain, "name": name, "created_at": at, "created_by": "m"}
-            )
-            pid = await propositions.upsert(
-                tx,
-                {
-                    "subject_id": "seg-ops",
-                    "relation": "EXPERIENCES",
-                    "object_id": pain,
-                    "created_at": at,
-                    "created_by": "m",
-                },
-            )
-            ids[name] = pid
-            for f, function in enumerate(SMALL_FUNCTIONS):
-                await beliefs.append_given(
-                    tx,
-                    actor,
-                    belief_id=f"bel-{n}-{function}",
-                    function=function,
-                    proposition_id=pid,
-                    p=round(0.15 + 0.17 * ((n + 2 * f) % 5), 2),
-                    magnitude=3,
-                    rationale=f"{function} view on {name}",
-                    withdrawn=False,
-                    stated_at=at + timedelta(days=1),
-                )
-        rows = []
-        for n in range(8):
-            for name, stance in (
-                ("Slow setup", Stance.SUPPORTS),
-                ("Stale data", Stance.CONTRADICTS),
-            ):
-                item = EvidenceCreate(
-                    source_type="analytics",
-                    summary=f"Quote {n} about {name.lower()} from the field",
-                    source_ref=f"ticket-{n}",
-                    account_id=("acct-north", "acct-kestrel", None)[n % 3],
-                    bears=[BearingCreate(proposition_id=ids[name], stance=stance)],
-                )
-                pid = ids[name]
-                rows.append(
-                    evidence.prepare_row(
-                        len(rows),
-                        item,
-                        {pid: pid},
-                        actor,
-                        at + timedelta(days=2),
-                        None,
-                        evidence_id=f"ev-{name[:4].lower()}-{n}",
-                    )
-                )
-        await evidence.write_rows(tx, actor, rows, at + timedelta(days=2))
-        return ids
-
-    return await db.write(build)
