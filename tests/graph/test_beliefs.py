@@ -6,13 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from neo4j import AsyncManagedTransaction
 
-from graph import beliefs, entities, propositions
+from graph import beliefs
 from graph.kit.connection import Database
 from schema.errors import BadInput, Forbidden, NotFound
-from schema.models import Actor, BeliefCreate, EntityCreate, PropositionCreate
-from schema.vocabulary import EntityKind, Relation, Role
+from schema.models import Actor, BeliefCreate
+from schema.vocabulary import Role
+from tests.factories import small_model
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 PRODUCT = Actor(member_id="mem-p", name="P", function="product", role=Role.CONTRIBUTOR)
@@ -20,25 +20,11 @@ SALES = Actor(member_id="mem-s", name="S", function="sales", role=Role.CONTRIBUT
 
 
 async def _propositions(db: Database, count: int = 2) -> list[str]:
-    async def build(tx: AsyncManagedTransaction) -> list[str]:
-        seg, _ = await entities.create(
-            tx, PRODUCT, EntityCreate(kind=EntityKind.SEGMENT, name="Ops"), T0
-        )
-        ids = []
-        for n in range(count):
-            goal, _ = await entities.create(
-                tx, PRODUCT, EntityCreate(kind=EntityKind.GOAL, name=f"Goal {n}"), T0
-            )
-            prop, _ = await propositions.create(
-                tx,
-                PRODUCT,
-                PropositionCreate(subject_id=seg.id, relation=Relation.PURSUES, object_id=goal.id),
-                T0,
-            )
-            ids.append(prop.id)
-        return ids
-
-    return await db.write(build)
+    goals = [f"Goal {n}" for n in range(count)]
+    model = await small_model(
+        db, segment="Ops", account=None, pains=0, goals=goals, actor=PRODUCT, at=T0
+    )
+    return model.pursues
 
 
 def _belief(prop: str, p: float, **extra: object) -> BeliefCreate:

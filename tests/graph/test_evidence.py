@@ -5,19 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from neo4j import AsyncManagedTransaction
 
-from graph import entities, evidence, propositions
+from graph import evidence, propositions
 from graph.kit.connection import Database, fetch_one
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import (
     Actor,
     BearingCreate,
-    EntityCreate,
     EvidenceCreate,
-    PropositionCreate,
 )
-from schema.vocabulary import EntityKind, Relation, Role, Stance
+from schema.vocabulary import Role, Stance
+from tests.factories import small_model
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 PRODUCT = Actor(member_id="mem-p", name="P", function="product", role=Role.CONTRIBUTOR)
@@ -27,31 +25,9 @@ ADMIN = Actor(member_id="mem-a", name="A", function="engineering", role=Role.ADM
 
 async def _model(db: Database, pains: int = 2) -> tuple[str, list[str]]:
     """A segment with an account, and one EXPERIENCES proposition per pain."""
-
-    async def build(tx: AsyncManagedTransaction) -> tuple[str, list[str]]:
-        seg, _ = await entities.create(
-            tx, PRODUCT, EntityCreate(kind=EntityKind.SEGMENT, name="Ops"), T0
-        )
-        acct, _ = await entities.create(
-            tx, PRODUCT, EntityCreate(kind=EntityKind.ACCOUNT, name="Acme", segment_id=seg.id), T0
-        )
-        ids = []
-        for n in range(pains):
-            pain, _ = await entities.create(
-                tx, PRODUCT, EntityCreate(kind=EntityKind.PAIN, name=f"Pain {n}"), T0
-            )
-            prop, _ = await propositions.create(
-                tx,
-                PRODUCT,
-                PropositionCreate(
-                    subject_id=seg.id, relation=Relation.EXPERIENCES, object_id=pain.id
-                ),
-                T0,
-            )
-            ids.append(prop.id)
-        return acct.id, ids
-
-    return await db.write(build)
+    model = await small_model(db, pains=pains, actor=PRODUCT, at=T0)
+    assert model.account_id is not None
+    return model.account_id, model.experiences
 
 
 def _item(

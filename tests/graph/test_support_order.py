@@ -4,39 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from neo4j import AsyncManagedTransaction
-
-from graph import entities, evidence, propositions, support
+from graph import evidence, support
 from graph.kit.connection import Database
 from graph.support import EVIDENCE_IDS_LIMIT, SupportSettings
-from schema.models import Actor, BearingCreate, EntityCreate, EvidenceCreate, PropositionCreate
-from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind, Relation, Stance
+from schema.models import Actor, BearingCreate, EvidenceCreate
+from schema.vocabulary import DEFAULT_RELIABILITY, Stance
+from tests.factories import small_model
 
 
 async def _two_propositions(db: Database) -> tuple[str, str]:
-    actor, now = Actor.system(), datetime.now(UTC)
-
-    async def build(tx: AsyncManagedTransaction) -> tuple[str, str]:
-        seg, _ = await entities.create(
-            tx, actor, EntityCreate(kind=EntityKind.SEGMENT, name="Agencies"), now
-        )
-        made = []
-        for name in ("Client reporting eats Mondays", "Exports break"):
-            pain, _ = await entities.create(
-                tx, actor, EntityCreate(kind=EntityKind.PAIN, name=name), now
-            )
-            prop, _ = await propositions.create(
-                tx,
-                actor,
-                PropositionCreate(
-                    subject_id=seg.id, relation=Relation.EXPERIENCES, object_id=pain.id
-                ),
-                now,
-            )
-            made.append(prop.id)
-        return made[0], made[1]
-
-    return await db.write(build)
+    model = await small_model(
+        db,
+        segment="Agencies",
+        account=None,
+        pains=["Client reporting eats Mondays", "Exports break"],
+    )
+    return model.experiences[0], model.experiences[1]
 
 
 async def test_newest_first_ties_by_id_each_once_capped_at_twenty(db: Database) -> None:

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from graph import beliefs, entities, propositions, votes
+from graph import beliefs, votes
 from graph.kit.connection import Database, fetch_one
 from schema.errors import BadInput, Conflict, Forbidden, NotFound
-from schema.models import Actor, EntityCreate, PropositionCreate
-from schema.vocabulary import EntityKind, Relation, Role
+from schema.models import Actor
+from schema.vocabulary import Role
 from schema.votes import BallotCast, VoteOpen, VoteStatus
-from tests.factories import make_caller
+from tests.factories import make_caller, small_model
 
 SYSTEM = Actor.system()
 
@@ -24,29 +24,14 @@ def now() -> datetime:
 
 async def two_propositions(db: Database) -> tuple[str, str, str]:
     """A segment with a pain and a goal; returns (segment id, EXPERIENCES id, PURSUES id)."""
-
-    async def make(kind: EntityKind, name: str) -> str:
-        entity, _ = await db.write(
-            entities.create, SYSTEM, EntityCreate(kind=kind, name=name), now()
-        )
-        return entity.id
-
-    segment = await make(EntityKind.SEGMENT, "Mid-market ops")
-    pain = await make(EntityKind.PAIN, "Slow onboarding")
-    goal = await make(EntityKind.GOAL, "Weekly KPI report")
-    experiences, _ = await db.write(
-        propositions.create,
-        SYSTEM,
-        PropositionCreate(subject_id=segment, relation=Relation.EXPERIENCES, object_id=pain),
-        now(),
+    model = await small_model(
+        db,
+        segment="Mid-market ops",
+        account=None,
+        pains=["Slow onboarding"],
+        goals=["Weekly KPI report"],
     )
-    pursues, _ = await db.write(
-        propositions.create,
-        SYSTEM,
-        PropositionCreate(subject_id=segment, relation=Relation.PURSUES, object_id=goal),
-        now(),
-    )
-    return segment, experiences.id, pursues.id
+    return model.segment_id, model.experiences[0], model.pursues[0]
 
 
 async def actor(db: Database, function: str, role: Role = Role.CONTRIBUTOR) -> Actor:

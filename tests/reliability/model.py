@@ -7,10 +7,8 @@ from datetime import UTC, datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import entities, propositions
 from graph.kit.connection import Database, fetch_all, fetch_one
-from schema.models import Actor, EntityCreate, PropositionCreate
-from schema.vocabulary import EntityKind, Relation
+from tests.factories import small_model
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -39,42 +37,15 @@ class Model:
 
 async def build_model(db: Database, pains: int = 2) -> Model:
     """Segment "Ops" with account "Acme", ``pains`` pains and a goal, each a proposition."""
-    system = Actor.system()
-
-    async def build(tx: AsyncManagedTransaction) -> Model:
-        seg, _ = await entities.create(
-            tx, system, EntityCreate(kind=EntityKind.SEGMENT, name="Ops"), T0
-        )
-        acct, _ = await entities.create(
-            tx, system, EntityCreate(kind=EntityKind.ACCOUNT, name="Acme", segment_id=seg.id), T0
-        )
-        goal, _ = await entities.create(
-            tx, system, EntityCreate(kind=EntityKind.GOAL, name="Trust the numbers"), T0
-        )
-        pain_ids, prop_ids = [], []
-        for n in range(pains):
-            pain, _ = await entities.create(
-                tx, system, EntityCreate(kind=EntityKind.PAIN, name=f"Pain {n}"), T0
-            )
-            prop, _ = await propositions.create(
-                tx,
-                system,
-                PropositionCreate(
-                    subject_id=seg.id, relation=Relation.EXPERIENCES, object_id=pain.id
-                ),
-                T0,
-            )
-            pain_ids.append(pain.id)
-            prop_ids.append(prop.id)
-        pursues, _ = await propositions.create(
-            tx,
-            system,
-            PropositionCreate(subject_id=seg.id, relation=Relation.PURSUES, object_id=goal.id),
-            T0,
-        )
-        return Model(seg.id, acct.id, pain_ids, goal.id, [*prop_ids, pursues.id])
-
-    return await db.write(build)
+    model = await small_model(db, pains=pains, goals=["Trust the numbers"], at=T0)
+    assert model.account_id is not None
+    return Model(
+        model.segment_id,
+        model.account_id,
+        model.pain_ids,
+        model.goal_ids[0],
+        [*model.experiences, *model.pursues],
+    )
 
 
 @dataclass(frozen=True)
