@@ -15,7 +15,7 @@ from rich.console import Console
 
 from graph import startup
 from graph.kit import local_neo4j
-from graph.kit.connection import Database, DatabaseNotConfigured, Timeouts, resolve_target
+from graph.kit.connection import Database, DatabaseNotConfigured, Timeouts, target_for
 from schema.errors import CommonGroundError
 from schema.settings import Settings, get_settings
 
@@ -55,13 +55,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 def open_database(settings: Settings) -> Database:
     try:
-        target = resolve_target(
-            uri=settings.neo4j_uri,
-            user=settings.neo4j_user,
-            password=settings.neo4j_password,
-            database=settings.neo4j_database,
-            data_dir=settings.data_dir,
-        )
+        target = target_for(settings)
     except DatabaseNotConfigured as error:
         raise fail(str(error)) from None
     if target.local:

@@ -19,6 +19,7 @@ from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Book
 
 from graph.kit import local_neo4j
 from schema.errors import BadInput, CommonGroundError
+from schema.settings import Settings
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -57,6 +58,17 @@ def resolve_target(
             f"no database: set NEO4J_URI, or run `commonground db start` (data dir {data_dir})"
         )
     return ConnectionTarget(local.uri, local.user, local.password(), database, local=True)
+
+
+def target_for(settings: Settings) -> ConnectionTarget:
+    """The database the settings name (see :func:`resolve_target`)."""
+    return resolve_target(
+        uri=settings.neo4j_uri,
+        user=settings.neo4j_user,
+        password=settings.neo4j_password,
+        database=settings.neo4j_database,
+        data_dir=settings.data_dir,
+    )
 
 
 @dataclass

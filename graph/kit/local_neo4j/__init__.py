@@ -12,6 +12,7 @@ from graph.kit.local_neo4j.process import (
     DEFAULT_PAGECACHE,
     free_port,
     kill,
+    port_free,
     start,
     stop,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "install_dir",
     "java_version",
     "kill",
+    "port_free",
     "provision",
     "start",
     "status",

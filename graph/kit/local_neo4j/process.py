@@ -41,7 +41,8 @@ JVM_FLAGS = (
 )
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether a new listener could bind the port on 127.0.0.1 now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -90,7 +91,7 @@ def start(
     if current is not None:
         previous_port = int(current.uri.rsplit(":", 1)[1])
     port = bolt_port or previous_port or DEFAULT_BOLT_PORT
-    if not _port_free(port):
+    if not port_free(port):
         raise LocalNeo4jError(f"port {port} is taken: choose another with --bolt-port")
     home = provision(cache_dir, quiet=quiet)
     java = find_java()
