@@ -52,6 +52,8 @@ CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # a fixture's value, not a test class for pytest to collect
+
     target: ConnectionTarget
     local_data_dir: Path | None  # set when the fixture started the local launcher
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pytest
 from neo4j import AsyncManagedTransaction
 from typer.testing import CliRunner
 
@@ -24,29 +22,12 @@ from schema.models import (
     EvidenceCreate,
     PropositionCreate,
 )
-from schema.settings import get_settings
 from schema.vocabulary import EntityKind, Relation, Stance
-
-if TYPE_CHECKING:
-    from tests.conftest import TestDatabase
 
 SYSTEM = Actor.system()
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 AS_OF = "2026-06-01"
 FUNCTIONS = ("product", "marketing", "sales", "success", "design")
-
-
-@pytest.fixture
-def cli_env(neo4j_target: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the CLI at the test database."""
-    target = neo4j_target.target
-    monkeypatch.setenv("NEO4J_URI", target.uri)
-    monkeypatch.setenv("NEO4J_USER", target.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", target.password)
-    monkeypatch.setenv("NEO4J_DATABASE", target.database)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def _small_company(db: Database) -> str:

@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from commonground.cli import app
 from graph import entities
 from graph.kit.connection import Database
 from schema.models import Actor
-from schema.settings import get_settings
-from tests.conftest import TestDatabase, wipe
+from tests.conftest import wipe
 from tests.graph.snapshots.factories import small_company
-
-
-@pytest.fixture
-def cli_env(neo4j_target: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the CLI at the test database."""
-    target = neo4j_target.target
-    monkeypatch.setenv("NEO4J_URI", target.uri)
-    monkeypatch.setenv("NEO4J_USER", target.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", target.password)
-    monkeypatch.setenv("NEO4J_DATABASE", target.database)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _run(*args: str) -> Result:
