@@ -2,7 +2,8 @@
 
 Every row explains itself: the proposition (with its endpoints' names), the evidence behind
 it as of the query's time, and each function's current belief. ``Thresholds`` names every
-configurable threshold, so a consumer can say *why* a row is there.
+threshold, with its default, bounds and meaning, so a consumer can say *why* a row is there.
+The docstrings and field descriptions are the API's: the GraphQL types are derived from here.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schema.vocabulary import EntityKind, Relation, SupportStatus
+
+# The two thresholds that are not configured, only reported.
+CREDIBLE_LEVEL = 0.90
+DEFAULT_MAGNITUDE = 3.0
 
 
 class _Frozen(BaseModel):
@@ -20,30 +25,79 @@ class _Frozen(BaseModel):
 
 
 class Thresholds(_Frozen):
-    """Every threshold the divergence queries use, with its configured value."""
+    """Every threshold the divergence queries use, as configured (DESIGN.md §2)."""
 
-    validated_confidence: float
-    refuted_confidence: float
-    credible_level: float
-    min_evidence_mass: float
-    significant_gap: float
-    contested_spread: float
-    strong_belief_high: float
-    strong_belief_low: float
-    default_magnitude: float
-    min_rank_items: int
-    min_alignment_units: int
-    bootstrap_resamples: int
-    bootstrap_level: float
-    duplicate_min_similarity: float
-    half_life_days: float
+    validated_confidence: float = Field(
+        0.95,
+        description="A proposition is VALIDATED when its confidence P(θ > 0.5) reaches this.",
+    )
+    refuted_confidence: float = Field(
+        0.05, description="A proposition is REFUTED when its confidence is at most this."
+    )
+    credible_level: float = Field(
+        CREDIBLE_LEVEL, description="Probability mass of the reported credible interval of support."
+    )
+    min_evidence_mass: float = Field(
+        1.0,
+        description="Belief gaps need evidence mass S + C of at least this; below it, strong "
+        "beliefs are assumption debt.",
+    )
+    significant_gap: float = Field(
+        0.25, description="A belief gap is significant when |p − confidence| reaches this."
+    )
+    contested_spread: float = Field(
+        0.4,
+        description="Functions disagree (contested among functions) when the spread of their "
+        "beliefs, max p − min p, reaches this.",
+    )
+    strong_belief_high: float = Field(
+        0.7, description="A belief is strong (assumption debt) when p is at least this ..."
+    )
+    strong_belief_low: float = Field(0.3, description="... or at most this.")
+    default_magnitude: float = Field(
+        DEFAULT_MAGNITUDE,
+        description="The magnitude used where none is given (consensus, rankings, debt).",
+    )
+    min_rank_items: int = Field(
+        3,
+        ge=3,
+        description="Kendall's tau-b is null over fewer items ranked by both sides than this.",
+    )
+    min_alignment_units: int = Field(
+        5, ge=1, description="Krippendorff's alpha is null below this many pairable propositions."
+    )
+    bootstrap_resamples: int = Field(
+        1000, ge=1, description="Resamples of the bootstrap interval of alpha."
+    )
+    bootstrap_level: float = Field(
+        0.95, gt=0.0, lt=1.0, description="Level of that bootstrap interval."
+    )
+    duplicate_min_similarity: float = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="Default text similarity from which two entities are flagged as duplicates.",
+    )
+    half_life_days: float = Field(365.0, description="Evidence weight halves every this many days.")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Thresholds:
+        if not 0.0 <= self.refuted_confidence < self.validated_confidence <= 1.0:
+            raise ValueError("need 0 <= refuted confidence < validated confidence <= 1")
+        if not 0.0 <= self.strong_belief_low < self.strong_belief_high <= 1.0:
+            raise ValueError("need 0 <= strong belief low < strong belief high <= 1")
+        if self.min_evidence_mass < 0 or self.significant_gap < 0 or self.contested_spread < 0:
+            raise ValueError("evidence mass, gap and spread thresholds must be non-negative")
+        return self
 
 
 class EntityRef(_Frozen):
-    id: str
-    kind: EntityKind
-    name: str
-    status: str | None = None
+    """An entity named in a divergence row."""
+
+    id: str = Field(description="The entity's id.")
+    kind: EntityKind = Field(description="The entity's kind.")
+    name: str = Field(description="The entity's name; for a CLAIM, its text.")
+    status: str | None = Field(None, description="FEATURE or CLAIM status.")
     created_by: str | None = None
 
 
@@ -61,23 +115,31 @@ class PropositionView(_Frozen):
 
 
 class EvidenceView(_Frozen):
-    """What the evidence says about one proposition as of a time (DESIGN.md §2, Support)."""
+    """What the evidence says about one proposition, as of the query."""
 
-    evidence_ids: tuple[str, ...]
-    evidence_count: int
-    supporting_count: int
-    contradicting_count: int
-    distinct_accounts: int
-    newest_evidence_at: datetime | None
-    supporting_weight: float
-    contradicting_weight: float
-    mean_magnitude: float
-    support: float
-    confidence: float
-    interval_low: float
-    interval_high: float
-    interval_level: float
-    status: SupportStatus
+    evidence_ids: tuple[str, ...] = Field(
+        description="The ids of the evidence behind it, newest first (at most 20)."
+    )
+    evidence_count: int = Field(description="Visible evidence items bearing on it.")
+    supporting_count: int = Field(description="Items that support it.")
+    contradicting_count: int = Field(description="Items that contradict it.")
+    distinct_accounts: int = Field(description="Accounts the evidence comes from.")
+    newest_evidence_at: datetime | None = Field(description="When the newest item was observed.")
+    supporting_weight: float = Field(
+        description="S: summed weight of supporting evidence (per-account noisy-OR)."
+    )
+    contradicting_weight: float = Field(description="C: the same for contradicting.")
+    mean_magnitude: float = Field(
+        description="Weighted mean magnitude reported by supporting evidence; 1 when none."
+    )
+    support: float = Field(description="Posterior mean of Beta(1 + S, 1 + C).")
+    confidence: float = Field(description="P(θ > 0.5) under that posterior.")
+    interval_low: float = Field(description="Lower end of the credible interval.")
+    interval_high: float = Field(description="Upper end of the credible interval.")
+    interval_level: float = Field(description="Mass of that interval (0.9).")
+    status: SupportStatus = Field(
+        description="VALIDATED, REFUTED, CONTESTED or UNKNOWN (see the thresholds)."
+    )
 
     @property
     def mass(self) -> float:
@@ -85,16 +147,18 @@ class EvidenceView(_Frozen):
 
 
 class FunctionBelief(_Frozen):
-    """A function's current belief on a proposition."""
+    """A function's current belief on a proposition, as of the query."""
 
-    function: str
-    p: float
-    magnitude: int | None
-    stated_at: datetime
-    stated_by: str
-    belief_id: str
-    seq: int
-    rationale: str | None = None
+    function: str = Field(description="The function (team) that holds the belief.")
+    p: float = Field(description="Probability that the proposition holds.")
+    magnitude: int | None = Field(
+        description="How much it matters, 1-5 (meaning depends on the relation)."
+    )
+    stated_at: datetime = Field(description="When it was stated.")
+    stated_by: str = Field(description="The id of the member who stated it.")
+    belief_id: str = Field(description="The id of the belief statement.")
+    seq: int = Field(description="Its number in the function's history.")
+    rationale: str | None = Field(None, description="Why the function believes it, as stated.")
 
 
 class GapDirection(StrEnum):
@@ -104,111 +168,167 @@ class GapDirection(StrEnum):
 
 
 class BeliefGap(_Frozen):
-    """One function's belief against the evidence: gap = p - confidence."""
+    """One function's belief against the evidence: gap = p − confidence."""
 
-    proposition: PropositionView
-    function: str
-    p: float
-    confidence: float
-    gap: float
-    direction: GapDirection
-    significant: bool
-    consensus_magnitude: float
-    rank_score: float
-    belief: FunctionBelief
-    evidence: EvidenceView
-    beliefs: tuple[FunctionBelief, ...]
+    proposition: PropositionView = Field(
+        description="The proposition (navigate to its evidence and histories)."
+    )
+    function: str = Field(description="The function whose belief this is.")
+    p: float = Field(description="The function's current belief.")
+    confidence: float = Field(description="The evidence's P(θ > 0.5).")
+    gap: float = Field(description="p − confidence; positive: over-confident.")
+    direction: GapDirection = Field(
+        description="Over- or under-confident, from the sign of the gap."
+    )
+    significant: bool = Field(description="|gap| ≥ thresholds.significantGap.")
+    consensus_magnitude: float = Field(
+        description="Median magnitude of the functions' current beliefs (3 when none)."
+    )
+    rank_score: float = Field(description="|gap| × consensus magnitude: the ranking.")
+    belief: FunctionBelief = Field(
+        description="The function's current belief, with who stated it and when."
+    )
+    evidence: EvidenceView = Field(
+        description="The evidence behind the proposition, as of the query."
+    )
+    beliefs: tuple[FunctionBelief, ...] = Field(
+        description="Every function's current belief on the proposition."
+    )
 
 
 class Disagreement(_Frozen):
-    """How far apart the functions' current beliefs on one proposition are."""
+    """How far apart the functions' current beliefs on a proposition are."""
 
-    proposition: PropositionView
-    spread: float
-    standard_deviation: float
-    mean_p: float
-    contested: bool
-    highest: FunctionBelief
-    lowest: FunctionBelief
-    evidence: EvidenceView
-    beliefs: tuple[FunctionBelief, ...]
+    proposition: PropositionView = Field(description="The proposition the functions disagree on.")
+    spread: float = Field(description="max p − min p over the functions' beliefs.")
+    standard_deviation: float = Field(description="Population standard deviation of those beliefs.")
+    mean_p: float = Field(description="Mean of the functions' current beliefs.")
+    contested: bool = Field(
+        description="Contested among functions: spread ≥ thresholds.contestedSpread."
+    )
+    highest: FunctionBelief = Field(description="The most convinced function's belief.")
+    lowest: FunctionBelief = Field(description="The least convinced function's belief.")
+    evidence: EvidenceView = Field(
+        description="The evidence behind the proposition, as of the query."
+    )
+    beliefs: tuple[FunctionBelief, ...] = Field(
+        description="Every function's current belief on it."
+    )
 
 
 class BlindSpot(_Frozen):
-    """A validated or refuted proposition on which a function holds no belief."""
+    """A validated or refuted proposition on which the function holds no belief."""
 
-    proposition: PropositionView
-    function: str
-    status: SupportStatus
-    evidence: EvidenceView
-    beliefs: tuple[FunctionBelief, ...]
+    proposition: PropositionView = Field(
+        description="The proposition the function holds no belief on."
+    )
+    function: str = Field(description="The function that holds no belief on it.")
+    status: SupportStatus = Field(description="VALIDATED or REFUTED: what the evidence says.")
+    evidence: EvidenceView = Field(
+        description="The evidence behind the proposition, as of the query."
+    )
+    beliefs: tuple[FunctionBelief, ...] = Field(description="What the other functions believe.")
 
 
 class AssumptionDebt(_Frozen):
-    """A strong belief on a proposition the evidence has barely touched."""
+    """A strong belief (p ≥ strongBeliefHigh or ≤ strongBeliefLow) on a proposition with
+    evidence mass below minEvidenceMass: an assumption to test first."""
 
-    proposition: PropositionView
-    function: str
-    p: float
-    magnitude: int | None
-    weight: float
-    belief: FunctionBelief
-    evidence: EvidenceView
-    beliefs: tuple[FunctionBelief, ...]
+    proposition: PropositionView = Field(description="The barely evidenced proposition.")
+    function: str = Field(description="The function holding the strong belief.")
+    p: float = Field(description="Its current belief that the proposition holds.")
+    magnitude: int | None = Field(description="How much it matters to the function, 1-5.")
+    weight: float = Field(
+        description="The belief's magnitude (defaultMagnitude when none): the ranking."
+    )
+    belief: FunctionBelief = Field(description="The belief, with who stated it and when.")
+    evidence: EvidenceView = Field(description="The little evidence there is, as of the query.")
+    beliefs: tuple[FunctionBelief, ...] = Field(
+        description="Every function's current belief on it."
+    )
 
 
 class FunctionScore(_Frozen):
-    function: str
-    score: float
-    p: float
-    magnitude: int | None
+    """A function's score of an item: p × magnitude."""
+
+    function: str = Field(description="The function.")
+    score: float = Field(description="p × magnitude (defaultMagnitude when none is given).")
+    p: float = Field(description="The function's current belief.")
+    magnitude: int | None = Field(description="The magnitude it gave, if any.")
 
 
 class RankedItem(_Frozen):
-    """One item of a priority ranking and how the evidence and each function score it."""
+    """One item of a priority ranking."""
 
-    proposition: PropositionView
-    evidence_score: float | None
-    evidence: EvidenceView
-    function_scores: tuple[FunctionScore, ...]
+    proposition: PropositionView = Field(
+        description="The item: one of the segment's propositions of the relation."
+    )
+    evidence_score: float | None = Field(
+        description="max(S − C, 0) × mean reported magnitude; null when no evidence bears on it."
+    )
+    evidence: EvidenceView = Field(description="The evidence behind it, as of the query.")
+    function_scores: tuple[FunctionScore, ...] = Field(
+        description="Each function's score of the item."
+    )
 
 
 class RankAgreement(_Frozen):
-    """Kendall's tau-b between two rankings over the items both rank."""
+    """Kendall's tau-b between two rankings, over the items both rank."""
 
-    a: str
-    b: str
-    tau: float | None
-    items: int
+    a: str = Field(description="A function.")
+    b: str = Field(description="Another function, or 'evidence'.")
+    tau: float | None = Field(
+        description="Null below thresholds.minRankItems common items or for a constant ranking."
+    )
+    items: int = Field(description="Items both rank.")
 
 
 class PriorityAlignment(_Frozen):
-    segment: EntityRef
-    relation: Relation
-    items: tuple[RankedItem, ...]
-    with_evidence: tuple[RankAgreement, ...]
-    between_functions: tuple[RankAgreement, ...]
+    """Whether the functions rank a segment's items (e.g. its pains) as the evidence does,
+    and as each other do."""
+
+    segment: EntityRef = Field(description="The segment whose priorities these are.")
+    relation: Relation = Field(
+        description="Which of its items are ranked (EXPERIENCES: its pains, ...)."
+    )
+    items: tuple[RankedItem, ...] = Field(description="By evidence score, highest first.")
+    with_evidence: tuple[RankAgreement, ...] = Field(
+        description="Each function's ranking against the evidence's."
+    )
+    between_functions: tuple[RankAgreement, ...] = Field(description="Every pair of functions.")
 
 
 class PairAgreement(_Frozen):
-    a: str
-    b: str
-    alpha: float | None
-    mean_abs_difference: float | None
-    units: int
+    """Agreement of two functions: their alpha and mean |p_a − p_b|."""
+
+    a: str = Field(description="One function.")
+    b: str = Field(description="The other function.")
+    alpha: float | None = Field(
+        description="Interval alpha of the pair; null below thresholds.minAlignmentUnits."
+    )
+    mean_abs_difference: float | None = Field(
+        description="Mean |p_a − p_b| over the propositions both hold a belief on."
+    )
+    units: int = Field(description="Propositions both hold a belief on.")
 
 
 class Alignment(_Frozen):
-    """Krippendorff's interval alpha over the functions' current beliefs."""
+    """The alignment index: Krippendorff's alpha, interval metric (units = propositions,
+    coders = functions, values = current p)."""
 
-    segment: EntityRef | None
-    alpha: float | None
-    alpha_low: float | None
-    alpha_high: float | None
-    mean_abs_difference: float | None
-    units: int
-    functions: tuple[str, ...]
-    pairwise: tuple[PairAgreement, ...]
+    segment: EntityRef | None = Field(description="The segment, or null for the whole model.")
+    alpha: float | None = Field(
+        description="Null below thresholds.minAlignmentUnits pairable propositions."
+    )
+    alpha_low: float | None = Field(description="Bootstrap interval over units, low.")
+    alpha_high: float | None = Field(description="... and high.")
+    mean_abs_difference: float | None = Field(
+        description="On a typical proposition, how far two functions' p are apart; read it "
+        "beside alpha, which misleads when answers barely vary."
+    )
+    units: int = Field(description="Pairable propositions used.")
+    functions: tuple[str, ...] = Field(description="The functions holding beliefs here.")
+    pairwise: tuple[PairAgreement, ...] = Field(description="The function × function matrix.")
 
 
 class StructuralGapKind(StrEnum):
@@ -220,35 +340,46 @@ class StructuralGapKind(StrEnum):
 
 
 class PropositionEvidence(_Frozen):
-    proposition: PropositionView
-    evidence: EvidenceView
+    """A proposition behind a structural gap, with its evidence."""
+
+    proposition: PropositionView = Field(description="A proposition behind the gap.")
+    evidence: EvidenceView = Field(description="Its evidence, as of the query.")
 
 
 class StructuralGap(_Frozen):
     """A hole in the shared model, and the functions that own the fix."""
 
-    kind: StructuralGapKind
-    owners: tuple[str, ...]
-    entity: EntityRef
-    related: EntityRef | None
-    segments: tuple[EntityRef, ...]
-    propositions: tuple[PropositionEvidence, ...]
-    explanation: str
+    kind: StructuralGapKind = Field(description="Which rule found the gap.")
+    owners: tuple[str, ...] = Field(description="The functions that own the fix.")
+    entity: EntityRef = Field(description="The pain, claim, feature or alternative at issue.")
+    related: EntityRef | None = Field(description="For a claim: the goal or pain it promises.")
+    segments: tuple[EntityRef, ...] = Field(description="The segments concerned.")
+    propositions: tuple[PropositionEvidence, ...] = Field(
+        description="The propositions that make it a gap."
+    )
+    explanation: str = Field(description="The gap in one sentence.")
 
 
 class DuplicateEntity(_Frozen):
-    entity: EntityRef
-    description: str | None
-    created_at: datetime
-    created_by_name: str | None
-    created_by_function: str | None
+    """One side of a duplicate pair, and who created it."""
+
+    entity: EntityRef = Field(description="The entity.")
+    description: str | None = Field(description="Its description, compared with the name.")
+    created_at: datetime = Field(description="When it was created.")
+    created_by_name: str | None = Field(description="The name of the member who created it.")
+    created_by_function: str | None = Field(
+        description="The function of the member who created it."
+    )
 
 
 class DuplicatePair(_Frozen):
-    kind: EntityKind
-    similarity: float
-    a: DuplicateEntity
-    b: DuplicateEntity
+    """Two entities of one kind whose names and descriptions look like the same thing
+    (TF-IDF text similarity, computed locally). Merge them with mergeEntities."""
+
+    kind: EntityKind = Field(description="The kind both entities are of.")
+    similarity: float = Field(description="Cosine similarity in [0, 1].")
+    a: DuplicateEntity = Field(description="One entity (the smaller id).")
+    b: DuplicateEntity = Field(description="The other entity.")
 
     @property
     def across_functions(self) -> bool:

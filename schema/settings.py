@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schema.divergence import Thresholds
 from schema.vocabulary import DEFAULT_RELIABILITY
 
 
@@ -17,6 +18,11 @@ def default_cache_dir() -> Path:
     """A per-user cache for the Neo4j jars, shared by every local database."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "commonground"
+
+
+def _threshold(name: str) -> Any:
+    """The variable COMMONGROUND_<NAME> for one of the divergence thresholds, at its default."""
+    return Field(Thresholds.model_fields[name].default, alias=f"COMMONGROUND_{name.upper()}")
 
 
 class Settings(BaseSettings):
@@ -48,25 +54,24 @@ class Settings(BaseSettings):
     # A bulk import is streamed to disk, not held in memory, so it may be much larger.
     max_import_bytes: int = Field(512 * 1024 * 1024, alias="COMMONGROUND_MAX_IMPORT_BYTES")
 
-    # Divergence maths (DESIGN.md §2); every threshold is named in the API's output.
-    half_life_days: float = Field(365.0, alias="COMMONGROUND_HALF_LIFE_DAYS")
+    # Divergence maths (DESIGN.md §2); every threshold is named in the API's output. Each
+    # one's default, bounds and meaning are in Thresholds; here only its variable.
+    half_life_days: float = _threshold("half_life_days")
     reliability: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_RELIABILITY), alias="COMMONGROUND_RELIABILITY"
     )
-    validated_confidence: float = Field(0.95, alias="COMMONGROUND_VALIDATED_CONFIDENCE")
-    refuted_confidence: float = Field(0.05, alias="COMMONGROUND_REFUTED_CONFIDENCE")
-    min_evidence_mass: float = Field(1.0, alias="COMMONGROUND_MIN_EVIDENCE_MASS")
-    significant_gap: float = Field(0.25, alias="COMMONGROUND_SIGNIFICANT_GAP")
-    contested_spread: float = Field(0.4, alias="COMMONGROUND_CONTESTED_SPREAD")
-    strong_belief_high: float = Field(0.7, alias="COMMONGROUND_STRONG_BELIEF_HIGH")
-    strong_belief_low: float = Field(0.3, alias="COMMONGROUND_STRONG_BELIEF_LOW")
-    min_rank_items: int = Field(3, ge=3, alias="COMMONGROUND_MIN_RANK_ITEMS")
-    min_alignment_units: int = Field(5, ge=1, alias="COMMONGROUND_MIN_ALIGNMENT_UNITS")
-    bootstrap_resamples: int = Field(1000, ge=1, alias="COMMONGROUND_BOOTSTRAP_RESAMPLES")
-    bootstrap_level: float = Field(0.95, gt=0.0, lt=1.0, alias="COMMONGROUND_BOOTSTRAP_LEVEL")
-    duplicate_min_similarity: float = Field(
-        0.4, ge=0.0, le=1.0, alias="COMMONGROUND_DUPLICATE_MIN_SIMILARITY"
-    )
+    validated_confidence: float = _threshold("validated_confidence")
+    refuted_confidence: float = _threshold("refuted_confidence")
+    min_evidence_mass: float = _threshold("min_evidence_mass")
+    significant_gap: float = _threshold("significant_gap")
+    contested_spread: float = _threshold("contested_spread")
+    strong_belief_high: float = _threshold("strong_belief_high")
+    strong_belief_low: float = _threshold("strong_belief_low")
+    min_rank_items: int = _threshold("min_rank_items")
+    min_alignment_units: int = _threshold("min_alignment_units")
+    bootstrap_resamples: int = _threshold("bootstrap_resamples")
+    bootstrap_level: float = _threshold("bootstrap_level")
+    duplicate_min_similarity: float = _threshold("duplicate_min_similarity")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -80,14 +85,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _divergence_thresholds_in_order(self) -> Settings:
-        if not 0.0 <= self.refuted_confidence < self.validated_confidence <= 1.0:
-            raise ValueError("need 0 <= refuted confidence < validated confidence <= 1")
-        if not 0.0 <= self.strong_belief_low < self.strong_belief_high <= 1.0:
-            raise ValueError("need 0 <= strong belief low < strong belief high <= 1")
-        if self.min_evidence_mass < 0 or self.significant_gap < 0 or self.contested_spread < 0:
-            raise ValueError("evidence mass, gap and spread thresholds must be non-negative")
+    def _divergence_thresholds_valid(self) -> Settings:
+        self.thresholds  # noqa: B018 - Thresholds checks its own bounds and order
         return self
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The divergence thresholds as configured; the two not configured at their defaults."""
+        configured = type(self).model_fields.keys() & Thresholds.model_fields.keys()
+        return Thresholds(**{name: getattr(self, name) for name in configured})
 
     @property
     def data_dir(self) -> Path:

@@ -18,7 +18,6 @@ from graph.divergence.gaps import (
     gap_sort_key,
 )
 from graph.divergence.picture import (
-    EngineSettings,
     Picture,
     build_picture,
     evidence_view,
@@ -28,6 +27,7 @@ from graph.divergence.picture import (
     with_scope,
 )
 from graph.divergence.report import segment_report
+from graph.divergence.settings import EngineSettings
 from graph.divergence.structure import structural_gaps
 
 __all__ = [

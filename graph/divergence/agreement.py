@@ -8,7 +8,7 @@ from itertools import combinations
 
 from analytics.agreement import alignment_figures, point_figures
 from analytics.ranking import kendall_tau_b
-from graph.divergence.picture import DEFAULT_MAGNITUDE, Picture
+from graph.divergence.picture import Picture
 from schema.divergence import (
     Alignment,
     FunctionScore,
@@ -58,7 +58,7 @@ def priority_alignment(picture: Picture, relation: Relation) -> PriorityAlignmen
             evidence_scores[proposition.id] = evidence_score
         scores: list[FunctionScore] = []
         for belief in picture.beliefs_on(proposition.id):
-            score = belief.p * float(belief.magnitude or DEFAULT_MAGNITUDE)
+            score = belief.p * float(belief.magnitude or picture.settings.default_magnitude)
             function_scores.setdefault(belief.function, {})[proposition.id] = score
             scores.append(
                 FunctionScore(

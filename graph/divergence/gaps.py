@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from graph.divergence.picture import DEFAULT_MAGNITUDE, Picture
+from graph.divergence.picture import Picture
 from schema.divergence import (
     AssumptionDebt,
     BeliefGap,
@@ -25,10 +25,13 @@ from schema.vocabulary import SupportStatus
 TOLERANCE = 1e-9
 
 
-def consensus_magnitude(beliefs: tuple[FunctionBelief, ...] | list[FunctionBelief]) -> float:
-    """The median magnitude of the functions' current beliefs; 3 when none gives one."""
+def consensus_magnitude(
+    beliefs: tuple[FunctionBelief, ...] | list[FunctionBelief], default: float
+) -> float:
+    """The median magnitude of the functions' current beliefs; ``default`` (3) when none
+    gives one."""
     given = [b.magnitude for b in beliefs if b.magnitude is not None]
-    return float(statistics.median(given)) if given else DEFAULT_MAGNITUDE
+    return float(statistics.median(given)) if given else default
 
 
 def _direction(gap: float) -> GapDirection:
@@ -57,7 +60,7 @@ def belief_gaps(
         held = picture.beliefs_on(proposition.id)
         if not held:
             continue
-        consensus = consensus_magnitude(held)
+        consensus = consensus_magnitude(held, settings.default_magnitude)
         for belief in held:
             if function is not None and belief.function != function:
                 continue
@@ -186,7 +189,7 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
                     function=belief.function,
                     p=belief.p,
                     magnitude=belief.magnitude,
-                    weight=float(belief.magnitude or DEFAULT_MAGNITUDE),
+                    weight=float(belief.magnitude or settings.default_magnitude),
                     belief=belief,
                     evidence=evidence,
                     beliefs=held,

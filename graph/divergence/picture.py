@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
 
 from analytics.support import beta_support, support_status
 from graph import beliefs, entities, functions, support
+from graph.divergence.settings import EngineSettings
 from graph.kit.connection import fetch_all, fetch_collected
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
-from graph.support import Support, SupportSettings
+from graph.support import Support
 from schema.divergence import (
     EntityRef,
     EvidenceView,
@@ -30,13 +30,7 @@ from schema.divergence import (
 )
 from schema.errors import NotFound
 from schema.models import Belief
-from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind
-
-if TYPE_CHECKING:
-    from schema.settings import Settings
-
-CREDIBLE_LEVEL = 0.90
-DEFAULT_MAGNITUDE = 3.0
+from schema.vocabulary import EntityKind
 
 ENTITY_REF = "{.id, .kind, .name, .status, .created_by}"
 
@@ -69,71 +63,6 @@ SCOPE_IDS = (
 RETURN p.id AS id
 """
 )
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """The configured maths of DESIGN.md §2: evidence weights and every threshold."""
-
-    reliability: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RELIABILITY))
-    half_life_days: float = 365.0
-    validated_confidence: float = 0.95
-    refuted_confidence: float = 0.05
-    min_evidence_mass: float = 1.0
-    significant_gap: float = 0.25
-    contested_spread: float = 0.4
-    strong_belief_high: float = 0.7
-    strong_belief_low: float = 0.3
-    min_rank_items: int = 3
-    min_alignment_units: int = 5
-    bootstrap_resamples: int = 1000
-    bootstrap_level: float = 0.95
-    duplicate_min_similarity: float = 0.4
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EngineSettings:
-        return cls(
-            reliability=dict(settings.reliability),
-            half_life_days=settings.half_life_days,
-            validated_confidence=settings.validated_confidence,
-            refuted_confidence=settings.refuted_confidence,
-            min_evidence_mass=settings.min_evidence_mass,
-            significant_gap=settings.significant_gap,
-            contested_spread=settings.contested_spread,
-            strong_belief_high=settings.strong_belief_high,
-            strong_belief_low=settings.strong_belief_low,
-            min_rank_items=settings.min_rank_items,
-            min_alignment_units=settings.min_alignment_units,
-            bootstrap_resamples=settings.bootstrap_resamples,
-            bootstrap_level=settings.bootstrap_level,
-            duplicate_min_similarity=settings.duplicate_min_similarity,
-        )
-
-    @property
-    def support_settings(self) -> SupportSettings:
-        return SupportSettings(
-            reliability=dict(self.reliability), half_life_days=self.half_life_days
-        )
-
-    @property
-    def thresholds(self) -> Thresholds:
-        return Thresholds(
-            validated_confidence=self.validated_confidence,
-            refuted_confidence=self.refuted_confidence,
-            credible_level=CREDIBLE_LEVEL,
-            min_evidence_mass=self.min_evidence_mass,
-            significant_gap=self.significant_gap,
-            contested_spread=self.contested_spread,
-            strong_belief_high=self.strong_belief_high,
-            strong_belief_low=self.strong_belief_low,
-            default_magnitude=DEFAULT_MAGNITUDE,
-            min_rank_items=self.min_rank_items,
-            min_alignment_units=self.min_alignment_units,
-            bootstrap_resamples=self.bootstrap_resamples,
-            bootstrap_level=self.bootstrap_level,
-            duplicate_min_similarity=self.duplicate_min_similarity,
-            half_life_days=self.half_life_days,
-        )
 
 
 @dataclass(frozen=True)
@@ -190,7 +119,7 @@ def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceVi
     """Support figures as the engine reports them; no evidence gives Beta(1, 1)."""
     s = found.supporting if found else 0.0
     c = found.contradicting if found else 0.0
-    if found is not None and found.posterior.level == CREDIBLE_LEVEL:
+    if found is not None and found.posterior.level == settings.credible_level:
         # The support query's posterior has the interval already: only the status depends
         # on the configured thresholds (the whole model's 10,000 at M: benchmark b).
         computed = found.posterior
@@ -206,7 +135,7 @@ def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceVi
         posterior = beta_support(
             s,
             c,
-            level=CREDIBLE_LEVEL,
+            level=settings.credible_level,
             validated_at=settings.validated_confidence,
             refuted_at=settings.refuted_confidence,
         )
