@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from neo4j import AsyncManagedTransaction
 
-from graph import entities, propositions
 from graph.kit.connection import Database
-from schema.models import Actor, EntityCreate, PropositionCreate
-from schema.vocabulary import EntityKind, Relation, Role
-from tests.factories import gql, make_caller
+from schema.vocabulary import Role
+from tests.factories import gql, make_caller, small_model
 
 STATE = """
 mutation($input: StateBeliefInput!) {
@@ -38,25 +34,10 @@ query($p: ID!, $asOf: DateTime) {
 
 
 async def _proposition(db: Database) -> str:
-    actor = Actor.system()
-    now = datetime.now(UTC)
-
-    async def build(tx: AsyncManagedTransaction) -> str:
-        seg, _ = await entities.create(
-            tx, actor, EntityCreate(kind=EntityKind.SEGMENT, name="Agencies"), now
-        )
-        goal, _ = await entities.create(
-            tx, actor, EntityCreate(kind=EntityKind.GOAL, name="Client-ready reports"), now
-        )
-        prop, _ = await propositions.create(
-            tx,
-            actor,
-            PropositionCreate(subject_id=seg.id, relation=Relation.PURSUES, object_id=goal.id),
-            now,
-        )
-        return prop.id
-
-    return await db.write(build)
+    model = await small_model(
+        db, segment="Agencies", account=None, pains=0, goals=["Client-ready reports"]
+    )
+    return model.pursues[0]
 
 
 def _data(body: dict[str, Any]) -> Any:

@@ -14,12 +14,11 @@ from neo4j import AsyncManagedTransaction
 
 from api.app import create_app
 from api.graphql.loaders import support_settings
-from graph import entities, propositions, seeding, support
+from graph import seeding, support
 from graph.kit.connection import Database
-from schema.models import Actor, EntityCreate, PropositionCreate
 from schema.settings import Settings
-from schema.vocabulary import EntityKind, Relation, Role
-from tests.factories import Caller, gql, make_caller
+from schema.vocabulary import Role
+from tests.factories import Caller, gql, make_caller, small_model
 
 ADD = """
 mutation($input: [EvidenceInput!]!) {
@@ -44,36 +43,14 @@ query($id: ID!, $asOf: DateTime) {
 
 async def _model(db: Database, pains: int = 1) -> tuple[str, str, list[str]]:
     """A segment with one account and one EXPERIENCES proposition per pain."""
-    actor = Actor.system()
-    now = datetime.now(UTC)
-
-    async def build(tx: AsyncManagedTransaction) -> tuple[str, str, list[str]]:
-        seg, _ = await entities.create(
-            tx, actor, EntityCreate(kind=EntityKind.SEGMENT, name="Mid-market ops"), now
-        )
-        acct, _ = await entities.create(
-            tx,
-            actor,
-            EntityCreate(kind=EntityKind.ACCOUNT, name="Northwind", segment_id=seg.id),
-            now,
-        )
-        ids = []
-        for n in range(pains):
-            pain, _ = await entities.create(
-                tx, actor, EntityCreate(kind=EntityKind.PAIN, name=f"Pain {n:02d}"), now
-            )
-            prop, _ = await propositions.create(
-                tx,
-                actor,
-                PropositionCreate(
-                    subject_id=seg.id, relation=Relation.EXPERIENCES, object_id=pain.id
-                ),
-                now,
-            )
-            ids.append(prop.id)
-        return seg.id, acct.id, ids
-
-    return await db.write(build)
+    model = await small_model(
+        db,
+        segment="Mid-market ops",
+        account="Northwind",
+        pains=[f"Pain {n:02d}" for n in range(pains)],
+    )
+    assert model.account_id is not None
+    return model.segment_id, model.account_id, model.experiences
 
 
 def _item(prop: str, n: int, **extra: Any) -> dict[str, Any]:
