@@ -28,7 +28,7 @@ import orjson
 
 from bench.generate import SIZES, Size, member_id, segment_world
 from bench.harness import ratio, summary, timed_async
-from graph.imports import BATCH_SIZE
+from graph.imports.writing import BATCH_SIZE
 from graph.kit.connection import Database
 from graph.snapshots.restore import RESTORE_EVIDENCE
 

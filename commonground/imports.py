@@ -1,6 +1,6 @@
 """`commonground import FILE`: bulk-import evidence from CSV or JSON Lines, with a progress bar.
 
-Writes through ``graph/imports.py`` directly (no HTTP), with the same column mapping,
+Writes through ``graph/imports/`` directly (no HTTP), with the same column mapping,
 whole-file validation and row-numbered report as ``POST /api/v1/evidence:import``.
 """
 
@@ -15,10 +15,20 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graph import imports, members
-from graph.imports import ColumnMapping, ImportFormat, ImportRejected, ImportResult
+from commonground.console import err, fail, settings_for, with_database
+from graph import members
+from graph.imports import validation, writing
+from graph.imports.mapping import ColumnMapping
+from graph.imports.writing import ImportResult
 from graph.kit.connection import Database
-from schema.errors import BadInput, NotFound
+from schema.errors import NotFound
+from schema.imports import (
+    ImportFormat,
+    ImportMappingInvalid,
+    ImportOutcome,
+    ImportRejected,
+    ImportRejection,
+)
 from schema.models import Actor
 
 _SUFFIXES = {".csv": ImportFormat.CSV, ".jsonl": ImportFormat.JSONL, ".ndjson": ImportFormat.JSONL}
@@ -56,14 +66,12 @@ def import_evidence(
     The file is validated whole first (a bad row rejects the file, nothing written), then
     written in batches that count only once the last one commits. Resending the same file
     writes nothing new."""
-    from commonground.console import err, fail, settings_for, with_database
-
     fmt = format or _SUFFIXES.get(file.suffix.lower())
     if fmt is None:
         raise fail(f"say the format of {file.name}: --format csv or --format jsonl")
     try:
         column_mapping = ColumnMapping.parse(mapping.read_bytes() if mapping else None)
-    except BadInput as error:
+    except ImportMappingInvalid as error:
         raise fail(error.message) from None
 
     async def work(db: Database) -> ImportResult | ImportRejected:
@@ -86,35 +94,26 @@ def import_evidence(
             checking = progress.add_task(f"Validating {file.name}", total=None)
             with file.open("rb") as raw:
                 try:
-                    validated = await imports.validate(
+                    validated = await validation.validate(
                         db, raw, fmt, column_mapping, delimiter=delimiter
                     )
                 except ImportRejected as rejected:
                     return rejected
             progress.update(checking, total=1, completed=1)
-            writing = progress.add_task("Writing", total=validated.distinct)
+            written = progress.add_task("Writing", total=validated.distinct)
 
             async def advance(done: int, total: int) -> None:
-                progress.update(writing, completed=done)
+                progress.update(written, completed=done)
 
             try:
-                return await imports.write(db, actor, validated, progress=advance)
+                return await writing.write(db, actor, validated, progress=advance)
             finally:
                 validated.close()
 
     outcome = with_database(settings_for(), work)
     if isinstance(outcome, ImportRejected):
         if as_json:
-            print(
-                json.dumps(
-                    {
-                        "error": outcome.code,
-                        "message": outcome.message,
-                        "problem_count": outcome.problem_count,
-                        "problems": [p.as_json() for p in outcome.problems],
-                    }
-                )
-            )
+            print(json.dumps(ImportRejection.of(outcome).model_dump()))
         else:
             table = Table("row", "column", "problem", title="The file was rejected")
             for problem in outcome.problems:
@@ -135,18 +134,7 @@ def import_evidence(
             )
         raise typer.Exit(1)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "import_id": outcome.import_id,
-                    "status": outcome.status,
-                    "rows": outcome.rows,
-                    "created": outcome.created,
-                    "already_present": outcome.already_present,
-                    "duplicates": outcome.duplicates,
-                }
-            )
-        )
+        print(json.dumps(outcome.model_dump(include=set(ImportOutcome.model_fields))))
         return
     err.print(
         f"Imported {file.name} as {outcome.import_id} at {datetime.now(UTC):%H:%M:%S} UTC: "

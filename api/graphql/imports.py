@@ -1,7 +1,7 @@
 """GraphQL: bulk import of evidence, for tools that speak only GraphQL.
 
 ``importEvidence`` takes a whole file (JSON Lines or CSV) as one string and runs the same
-import as ``POST /api/v1/evidence:import`` (``graph/imports.py``): the file validated whole,
+import as ``POST /api/v1/evidence:import`` (``graph/imports/``): the file validated whole,
 then written in batches under an import that counts once its last batch commits, each row
 keyed so that sending it again writes nothing new. One string is what keeps it fast:
 ``addEvidence`` makes every item and bearing a GraphQL input object, which costs more than
@@ -11,15 +11,17 @@ writing it (benchmark a, docs/benchmarks.md).
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from graph import imports
-from graph.imports import ColumnMapping, ImportFormat
+from graph.imports import validation, writing
+from graph.imports.mapping import ColumnMapping
 from graph.kit.connection import unstorable_text
+from schema.imports import ImportFormat, ImportOutcome
 
 # Registered so that resolvers receive the domain enum itself (as api/graphql/types.py does).
 strawberry.enum(
@@ -29,18 +31,16 @@ strawberry.enum(
 )
 
 
-@strawberry.type(description="What an import wrote.")
+@strawberry.experimental.pydantic.type(
+    model=ImportOutcome, all_fields=True, description="What an import wrote."
+)
 class EvidenceImport:
-    import_id: strawberry.ID = strawberry.field(
-        description="The import's id; its evidence counts from its completion."
-    )
-    status: str = strawberry.field(description="`complete` once every batch has committed.")
-    rows: int = strawberry.field(description="Data rows read from the file.")
-    created: int = strawberry.field(description="Evidence items written by this import.")
-    already_present: int = strawberry.field(
-        description="Rows whose item an earlier import (or an unfinished one) already wrote."
-    )
-    duplicates: int = strawberry.field(description="Rows repeating an earlier row of the file.")
+    import_id: strawberry.ID
+
+    if TYPE_CHECKING:  # the decorator adds it; said here for the type checker
+
+        @staticmethod
+        def from_pydantic(instance: ImportOutcome) -> EvidenceImport: ...
 
 
 @strawberry.type
@@ -70,7 +70,7 @@ class ImportMutation:
             raw = io.BytesIO(data.encode("utf-8"))
         except UnicodeEncodeError as error:
             raise unstorable_text(error) from None
-        validated = await imports.validate(
+        validated = await validation.validate(
             ctx.db,
             raw,
             format,
@@ -79,16 +79,9 @@ class ImportMutation:
             bookmarks=ctx.bookmarks or None,
         )
         try:
-            result = await imports.write(ctx.db, actor, validated)
+            result = await writing.write(ctx.db, actor, validated)
         finally:
             validated.close()
         # Later reads in this request, and the client through the response, see the import.
         ctx.new_bookmarks = ctx.bookmarks = result.bookmarks
-        return EvidenceImport(
-            import_id=strawberry.ID(result.import_id),
-            status=result.status,
-            rows=result.rows,
-            created=result.created,
-            already_present=result.already_present,
-            duplicates=result.duplicates,
-        )
+        return EvidenceImport.from_pydantic(result)

@@ -37,8 +37,8 @@ from api.limits import (
     is_timeout,
 )
 from api.metrics import GraphQLMetrics
-from graph.imports import ImportRejected
 from schema.errors import CommonGroundError
+from schema.imports import ImportRejected
 from schema.settings import Settings
 
 QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery, DivergenceQuery)

@@ -3,7 +3,7 @@
 The body is streamed to a spool file with the size limit applied as it arrives, validated
 whole (a bad row rejects the file with a row-numbered report, nothing written), then written
 in batches under an import id that becomes visible only when its last batch commits
-(``graph/imports.py``).
+(``graph/imports/``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from pydantic import BaseModel, Field
 
 from api.dependencies import ActorDep, DatabaseDep, SettingsDep
 from api.limits import BodyTooLarge
-from graph import imports
-from graph.imports import ColumnMapping, ImportFormat, ImportRejected
-from schema.errors import BadInput, Forbidden, NotFound
+from graph.imports import validation, writing
+from graph.imports.mapping import ColumnMapping
+from schema.imports import (
+    ImportForbidden,
+    ImportFormat,
+    ImportMappingSentTwice,
+    ImportNotFound,
+    ImportOutcome,
+    ImportRejected,
+    ImportRejection,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
@@ -53,17 +61,9 @@ MAPPING_EXAMPLE = (
 )
 
 
-class ImportSummary(BaseModel):
+class ImportSummary(ImportOutcome):
     """What an import wrote."""
 
-    import_id: str = Field(description="The import's id; its evidence counts from completion.")
-    status: str = Field(description="`complete` once every batch has committed.")
-    rows: int = Field(description="Data rows read from the file.")
-    created: int = Field(description="Evidence items written by this import.")
-    already_present: int = Field(
-        description="Rows whose item an earlier import (or an unfinished one) already wrote."
-    )
-    duplicates: int = Field(description="Rows repeating an earlier row of the same file.")
     bookmark: str | None = Field(
         description="Send it back in `X-Bookmark` to read this import's evidence on a cluster."
     )
@@ -85,22 +85,8 @@ class ImportSummary(BaseModel):
     }
 
 
-class ImportProblem(BaseModel):
-    row: int | None = Field(
-        description="The row (a CSV's header is row 1; a JSON Lines file's line number); "
-        "null for the file as a whole."
-    )
-    column: str | None = Field(description="The source column, as the file names it.")
-    message: str
-
-
-class ImportRejectedBody(BaseModel):
+class ImportRejectedBody(ImportRejection):
     """The file was refused whole; nothing was written."""
-
-    error: str = "BAD_USER_INPUT"
-    message: str
-    problem_count: int = Field(description="All problems found; `problems` lists the first 100.")
-    problems: list[ImportProblem]
 
     model_config = {
         "json_schema_extra": {
@@ -255,15 +241,15 @@ async def import_evidence(
     ] = None,
 ) -> Any:
     if not actor.can_write:
-        raise Forbidden("viewers may read but not import evidence")
+        raise ImportForbidden(actor.member_id)
     fmt = _format(format, request.headers.get("content-type"))
     if mapping is not None and x_import_mapping is not None:
-        raise BadInput("send the column mapping once: in the query or in X-Import-Mapping")
+        raise ImportMappingSentTwice()
     column_mapping = ColumnMapping.parse(mapping if mapping is not None else x_import_mapping)
     spool = await _spool(request, settings.max_import_bytes)
     try:
         try:
-            validated = await imports.validate(
+            validated = await validation.validate(
                 db,
                 spool,
                 fmt,
@@ -272,26 +258,15 @@ async def import_evidence(
                 bookmarks=_bookmarks(x_bookmark),
             )
         except ImportRejected as rejected:
-            body = ImportRejectedBody(
-                message=rejected.message,
-                problem_count=rejected.problem_count,
-                problems=[ImportProblem(**p.as_json()) for p in rejected.problems],
-            )
-            return JSONResponse(body.model_dump(), status_code=422)
+            return JSONResponse(ImportRejection.of(rejected).model_dump(), status_code=422)
     finally:
         spool.close()
     try:
-        result = await imports.write(db, actor, validated)
+        result = await writing.write(db, actor, validated)
     finally:
         validated.close()
     return ImportSummary(
-        import_id=result.import_id,
-        status=result.status,
-        rows=result.rows,
-        created=result.created,
-        already_present=result.already_present,
-        duplicates=result.duplicates,
-        bookmark=",".join(result.bookmarks) or None,
+        **result.model_dump(exclude={"bookmarks"}), bookmark=",".join(result.bookmarks) or None
     )
 
 
@@ -302,9 +277,9 @@ async def import_evidence(
     responses={404: {"model": ErrorBody, "description": "No such import"}},
 )
 async def import_status(import_id: str, db: DatabaseDep, actor: ActorDep) -> ImportStatus:
-    found = await db.read(imports.get, import_id)
+    found = await db.read(writing.get, import_id)
     if found is None:
-        raise NotFound("import", import_id)
+        raise ImportNotFound(import_id)
     return ImportStatus(
         **{
             k: (v.isoformat() if hasattr(v, "isoformat") else v)

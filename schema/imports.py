@@ -1,0 +1,149 @@
+"""Evidence imports: the fields a file may give, the report of a refused file, what an import
+wrote, and the typed errors of an import (each carries the objects it is about)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schema.errors import BadInput, Forbidden, NotFound
+
+# Our fields, in the order a report lists them; the first four are required.
+FIELDS: tuple[str, ...] = (
+    "summary",
+    "source_type",
+    "proposition_id",
+    "stance",
+    "strength",
+    "magnitude",
+    "source_ref",
+    "observed_at",
+    "account_id",
+    "idempotency_key",
+)
+REQUIRED: frozenset[str] = frozenset({"summary", "source_type", "proposition_id", "stance"})
+
+
+class ImportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class ImportProblem(BaseModel):
+    """One thing wrong with a file: its row, the source column and what is wrong."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: int | None = Field(
+        description="The row (a CSV's header is row 1; a JSON Lines file's line number); "
+        "null for the file as a whole."
+    )
+    column: str | None = Field(description="The source column, as the file names it.")
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class ImportOutcome(BaseModel):
+    """What an import wrote."""
+
+    import_id: str = Field(description="The import's id; its evidence counts from its completion.")
+    status: str = Field(description="`complete` once every batch has committed.")
+    rows: int = Field(description="Data rows read from the file.")
+    created: int = Field(description="Evidence items written by this import.")
+    already_present: int = Field(
+        description="Rows whose item an earlier import (or an unfinished one) already wrote."
+    )
+    duplicates: int = Field(description="Rows repeating an earlier row of the file.")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ImportRejected(BadInput):
+    """The file was refused whole; nothing was written. ``problems`` lists the first ones
+    (by row), ``problem_count`` counts them all."""
+
+    def __init__(self, problems: list[ImportProblem], problem_count: int) -> None:
+        first = problems[0] if problems else None
+        where = "" if first is None or first.row is None else f"row {first.row}: "
+        summary = f"{where}{first.message}" if first else "the file is not valid"
+        super().__init__(
+            f"the file was rejected, nothing was written: {problem_count} problem(s); "
+            f"first: {summary}"
+        )
+        self.problems = problems
+        self.problem_count = problem_count
+
+
+class ImportRejection(BaseModel):
+    """The report of a refused file, as REST answers it and the CLI prints it."""
+
+    error: str = "BAD_USER_INPUT"
+    message: str
+    problem_count: int = Field(description="All problems found; `problems` lists the first 100.")
+    problems: list[ImportProblem]
+
+    @classmethod
+    def of(cls, rejected: ImportRejected) -> ImportRejection:
+        return cls(
+            error=rejected.code,
+            message=rejected.message,
+            problem_count=rejected.problem_count,
+            problems=rejected.problems,
+        )
+
+
+class ImportMappingInvalid(BadInput):
+    """The column mapping cannot be used. ``field`` is the field whose entry is wrong and
+    ``entry`` that entry as given; both are None when the mapping as a whole is wrong."""
+
+    def __init__(self, message: str, field: str | None = None, entry: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.entry = entry
+
+
+class ImportFieldUnknown(ImportMappingInvalid):
+    """The mapping names ``field``, which is not one of ours."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"the column mapping names {field!r}, which is not a field; the fields are "
+            + ", ".join(FIELDS),
+            field,
+        )
+
+
+class ImportMappingSentTwice(ImportMappingInvalid):
+    """A request gave the mapping in two places."""
+
+    def __init__(self) -> None:
+        super().__init__("send the column mapping once: in the query or in X-Import-Mapping")
+
+
+class ImportDelimiterInvalid(BadInput):
+    """``delimiter`` cannot separate a CSV's cells."""
+
+    def __init__(self, delimiter: str) -> None:
+        super().__init__("the delimiter must be one character, not a quote or a line break")
+        self.delimiter = delimiter
+
+
+class ImportForbidden(Forbidden):
+    """The member ``member_id`` is a viewer, who may not import."""
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__("viewers may read but not import evidence")
+        self.member_id = member_id
+
+
+class ImportNotFound(NotFound):
+    """No import has the id ``import_id``."""
+
+    def __init__(self, import_id: str) -> None:
+        super().__init__("import", import_id)
+        self.import_id = import_id
