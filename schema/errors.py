@@ -1,4 +1,10 @@
-"""Expected failures, typed: each carries a code that the API maps to an error response."""
+"""The roots of every expected failure, and the GraphQL code and HTTP status of each.
+
+A concept's own errors subclass a root in that concept's schema module (``schema/entities.py``,
+``schema/votes.py`` ...) and carry the objects involved. The code and status are the root's, so
+the edge (``api/app.py`` for REST, ``api/graphql/schema.py`` for GraphQL) maps a whole family
+at once and a new subclass needs no mapping of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +15,51 @@ class CommonGroundError(Exception):
     code = "INTERNAL_SERVER_ERROR"
     http_status = 500
 
+    def __init_subclass__(cls, *, code: str = "", http_status: int = 0, **kwargs: object) -> None:
+        # Only the roots below name a code and status; a concept's subclass inherits its root's.
+        super().__init_subclass__(**kwargs)
+        if code:
+            cls.code = code
+        if http_status:
+            cls.http_status = http_status
+
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
 
 
-class BadInput(CommonGroundError):
-    code = "BAD_USER_INPUT"
-    http_status = 400
+class BadInput(CommonGroundError, code="BAD_USER_INPUT", http_status=400):
+    """The request breaks a rule of the model: sending it again as it is will not help."""
 
 
-class NotFound(CommonGroundError):
-    code = "NOT_FOUND"
-    http_status = 404
+class NotFound(CommonGroundError, code="NOT_FOUND", http_status=404):
+    """Nothing of the kind ``what`` has the id ``ident``."""
 
     def __init__(self, what: str, ident: str) -> None:
         super().__init__(f"{what} {ident!r} does not exist", what=what, id=ident)
 
 
-class Unauthenticated(CommonGroundError):
-    code = "UNAUTHENTICATED"
-    http_status = 401
+class Unauthenticated(CommonGroundError, code="UNAUTHENTICATED", http_status=401):
+    """No valid token came with the request."""
 
 
-class Forbidden(CommonGroundError):
-    code = "FORBIDDEN"
-    http_status = 403
+class Forbidden(CommonGroundError, code="FORBIDDEN", http_status=403):
+    """The caller's role or function may not do this."""
 
 
-class Conflict(CommonGroundError):
-    code = "CONFLICT"
-    http_status = 409
+class Conflict(CommonGroundError, code="CONFLICT", http_status=409):
+    """The request clashes with what the model holds now (a name taken, a vote closed)."""
 
 
-class DatabaseUnavailable(CommonGroundError):
-    code = "SERVICE_UNAVAILABLE"
-    http_status = 503
+class DatabaseUnavailable(CommonGroundError, code="SERVICE_UNAVAILABLE", http_status=503):
+    """The database cannot answer now; the same request may succeed later."""
+
+
+class ReasonRequired(BadInput):
+    """Retiring, retracting or redacting needs a reason, kept in the audit log; ``action`` is
+    what was asked (``retire an entity``), or None where the message names none."""
+
+    def __init__(self, action: str | None = None) -> None:
+        super().__init__(f"a reason is needed to {action}" if action else "a reason is needed")
+        self.action = action
