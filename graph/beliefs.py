@@ -11,6 +11,7 @@ other statement and leaves no current belief.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
@@ -19,9 +20,11 @@ from pydantic import TypeAdapter
 from graph import audit, functions, propositions
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_collected, fetch_one
+from schema.beliefs import NoFunctionNamed, NothingToWithdraw
 from schema.divergence import FunctionBelief
-from schema.errors import BadInput, Forbidden, NotFound
+from schema.members import ViewerCannotWrite, WrongFunction
 from schema.models import Actor, Belief, BeliefCreate
+from schema.propositions import PropositionNotFound, PropositionRetired
 
 BELIEF_PROJECTION = """
 b {.id, .function, .seq, .p, .magnitude, .rationale, .withdrawn, .stated_at, .stated_by,
@@ -139,17 +142,13 @@ def series_key(function: str, proposition_id: str) -> str:
 async def _acting_function(tx: AsyncManagedTransaction, actor: Actor, requested: str | None) -> str:
     """The function a statement is made for: the caller's own unless they may name another."""
     if not actor.can_write:
-        raise Forbidden("viewers may read but not state beliefs")
+        raise ViewerCannotWrite(actor.member_id, "state beliefs")
     function = requested or actor.function
     if function is None:
-        raise BadInput("name the function this belief is for")
+        raise NoFunctionNamed(actor.member_id)
     if function != actor.function and not actor.may_act_for_any_function:
-        raise Forbidden(
-            f"you are a member of {actor.function}: only facilitators and admins may state "
-            f"beliefs for {function}"
-        )
-    if not await functions.exists(tx, function):
-        raise NotFound("function", function)
+        raise WrongFunction(actor.member_id, actor.function, function)
+    await functions.require(tx, function)
     return function
 
 
@@ -166,22 +165,29 @@ async def _lock_series(tx: AsyncManagedTransaction, function: str, proposition_i
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    """What one appended belief says: a function's p on a proposition, or a withdrawal."""
+
+    function: str
+    proposition_id: str
+    p: float | None  # None for a withdrawal
+    magnitude: int | None = None
+    rationale: str | None = None
+    withdrawn: bool = False
+
+
 async def _append(
     tx: AsyncManagedTransaction,
     actor: Actor,
-    *,
-    function: str,
-    proposition_id: str,
-    p: float | None,
-    magnitude: int | None,
-    rationale: str | None,
-    withdrawn: bool,
-    idempotency_key: str | None,
+    said: _Statement,
     now: datetime,
+    *,
+    idempotency_key: str | None = None,
     vote_id: str | None = None,
     belief_id: str | None = None,
 ) -> tuple[Belief, bool]:
-    key = await _lock_series(tx, function, proposition_id)
+    key = await _lock_series(tx, said.function, said.proposition_id)
     if idempotency_key is not None:
         # Under the series lock, so a concurrent retry with the same key sees the first.
         existing = await fetch_one(tx, EXISTING_BY_KEY, key=idempotency_key)
@@ -192,12 +198,12 @@ async def _append(
         APPEND,
         series_key=key,
         id=belief_id or f"bel-{uuid.uuid4().hex[:16]}",
-        function=function,
-        proposition_id=proposition_id,
-        p=p,
-        magnitude=magnitude,
-        rationale=rationale,
-        withdrawn=withdrawn,
+        function=said.function,
+        proposition_id=said.proposition_id,
+        p=said.p,
+        magnitude=said.magnitude,
+        rationale=said.rationale,
+        withdrawn=said.withdrawn,
         stated_at=now,
         stated_by=actor.member_id,
         idempotency_key=idempotency_key,
@@ -211,9 +217,9 @@ async def _live_proposition(tx: AsyncManagedTransaction, proposition_id: str) ->
     # Locked before read, so a merge of this proposition cannot strand the statement.
     found = (await propositions.get_many_locked(tx, [proposition_id])).get(proposition_id)
     if found is None:
-        raise NotFound("proposition", proposition_id)
+        raise PropositionNotFound(proposition_id)
     if found.retired_at is not None:
-        raise BadInput(f"proposition {found.id!r} is retired")
+        raise PropositionRetired(found.id)
     return found.id
 
 
@@ -228,18 +234,9 @@ async def state(
     """Append a belief; return it and whether it is new (an idempotent retry is not)."""
     function = await _acting_function(tx, actor, data.function)
     proposition_id = await _live_proposition(tx, data.proposition_id)
+    said = _Statement(function, proposition_id, data.p, data.magnitude, data.rationale)
     belief, created = await _append(
-        tx,
-        actor,
-        function=function,
-        proposition_id=proposition_id,
-        p=data.p,
-        magnitude=data.magnitude,
-        rationale=data.rationale,
-        withdrawn=False,
-        idempotency_key=data.idempotency_key,
-        now=now,
-        vote_id=vote_id,
+        tx, actor, said, now, idempotency_key=data.idempotency_key, vote_id=vote_id
     )
     if created:
         await audit.record(
@@ -262,19 +259,8 @@ async def withdraw(
     await _lock_series(tx, acting, live_id)
     current = await fetch_one(tx, LATEST_IN_SERIES, function=acting, proposition_id=live_id)
     if current is None or current["belief"]["withdrawn"]:
-        raise BadInput(f"{acting} holds no current belief on {live_id!r} to withdraw")
-    belief, _ = await _append(
-        tx,
-        actor,
-        function=acting,
-        proposition_id=live_id,
-        p=None,
-        magnitude=None,
-        rationale=None,
-        withdrawn=True,
-        idempotency_key=None,
-        now=now,
-    )
+        raise NothingToWithdraw(acting, live_id)
+    belief, _ = await _append(tx, actor, _Statement(acting, live_id, None, withdrawn=True), now)
     await audit.record(tx, actor, "withdrawBelief", [belief.id, live_id], now, acting)
     return belief
 
@@ -296,19 +282,8 @@ async def append_given(
     exists = await fetch_one(tx, "MATCH (b:Belief {id: $id}) RETURN b.id AS id", id=belief_id)
     if exists is not None:
         return
-    await _append(
-        tx,
-        actor,
-        function=function,
-        proposition_id=proposition_id,
-        p=p,
-        magnitude=magnitude,
-        rationale=rationale,
-        withdrawn=withdrawn,
-        idempotency_key=None,
-        now=stated_at,
-        belief_id=belief_id,
-    )
+    said = _Statement(function, proposition_id, p, magnitude, rationale, withdrawn)
+    await _append(tx, actor, said, stated_at, belief_id=belief_id)
 
 
 async def current(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
@@ -12,9 +13,19 @@ from graph import audit
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
-from schema.errors import BadInput, NotFound
+from schema.entities import (
+    AccountNotFound,
+    EntityNotFound,
+    EntityRetired,
+    FieldNotForKind,
+    IdempotencyKeyTaken,
+    SegmentNotFound,
+)
+from schema.errors import ReasonRequired
 from schema.models import Actor, Entity, EntityCreate, EntityUpdate, check_status
 from schema.vocabulary import AlternativeKind, EntityKind
+
+T = TypeVar("T")
 
 # The public shape of an entity; merged entities resolve to their survivor.
 ENTITY_PROJECTION = """
@@ -23,12 +34,23 @@ e {.id, .kind, .name, .description, .status, .alt_kind, .channel, .created_at, .
    segment_id: head([(e)-[:IN_SEGMENT]->(s:Segment) | s.id])}
 """
 
-GET_ENTITY = (
-    """
-MATCH (start:Entity {id: $id})
-OPTIONAL MATCH (start)-[:MERGED_INTO*1..10]->(survivor:Entity)
+# How many MERGED_INTO links a read follows, and how many times a lock-then-read follows a
+# survivor that was itself merged meanwhile.
+MAX_MERGE_HOPS = 10
+
+# Resolves ``found`` (the node of the id asked for) to ``survivor``, the end of its MERGED_INTO
+# chain, or null when it was never merged: callers go on with ``coalesce(survivor, found)``. It
+# serves entities and propositions alike (MERGED_INTO only joins two nodes of one label); the
+# bound is MAX_MERGE_HOPS.
+FOLLOW_MERGES = """
+OPTIONAL MATCH (found)-[:MERGED_INTO*1..10]->(survivor)
 WHERE NOT (survivor)-[:MERGED_INTO]->()
-WITH coalesce(survivor, start) AS e
+"""
+
+GET_ENTITY = (
+    "MATCH (found:Entity {id: $id})"
+    + FOLLOW_MERGES
+    + """WITH coalesce(survivor, found) AS e
 WHERE e.created_at <= $as_of
 RETURN """
     + ENTITY_PROJECTION
@@ -38,17 +60,15 @@ RETURN """
 GET_ENTITIES = (
     """
 UNWIND $ids AS wanted
-MATCH (start:Entity {id: wanted})
-OPTIONAL MATCH (start)-[:MERGED_INTO*1..10]->(survivor:Entity)
-WHERE NOT (survivor)-[:MERGED_INTO]->()
-WITH wanted, coalesce(survivor, start) AS e
-RETURN wanted, """
+MATCH (found:Entity {id: wanted})"""
+    + FOLLOW_MERGES
+    + "WITH wanted, coalesce(survivor, found) AS e\nRETURN wanted, "
     + ENTITY_PROJECTION
     + " AS entity"
 )
 
-LIST_ENTITIES = (
-    """
+# The entities a listing shows (and counts) as of $as_of; merged entities never show.
+_LISTED = """
 MATCH (e:Entity)
 WHERE ($kind IS NULL OR e.kind = $kind)
   AND e.merged_into IS NULL
@@ -56,7 +76,11 @@ WHERE ($kind IS NULL OR e.kind = $kind)
   AND ($include_retired OR e.retired_at IS NULL OR e.retired_at > $as_of)
   AND ($search IS NULL OR toLower(e.name) CONTAINS $search
        OR toLower(coalesce(e.description, '')) CONTAINS $search)
-  AND ($after_created IS NULL OR [e.created_at, e.id] > [$after_created, $after_id])
+"""
+
+LIST_ENTITIES = (
+    _LISTED
+    + """  AND ($after_created IS NULL OR [e.created_at, e.id] > [$after_created, $after_id])
 RETURN """
     + ENTITY_PROJECTION
     + """ AS entity
@@ -65,16 +89,7 @@ LIMIT $limit
 """
 )
 
-COUNT_ENTITIES = """
-MATCH (e:Entity)
-WHERE ($kind IS NULL OR e.kind = $kind)
-  AND e.merged_into IS NULL
-  AND e.created_at <= $as_of
-  AND ($include_retired OR e.retired_at IS NULL OR e.retired_at > $as_of)
-  AND ($search IS NULL OR toLower(e.name) CONTAINS $search
-       OR toLower(coalesce(e.description, '')) CONTAINS $search)
-RETURN count(e) AS total
-"""
+COUNT_ENTITIES = _LISTED + "RETURN count(e) AS total\n"
 
 # A write lock held until the transaction ends (set and removed at once: nothing stays).
 # Merges lock the two entities, and proposition creation locks its endpoints, before
@@ -84,6 +99,12 @@ UNWIND $ids AS wanted
 MATCH (e:Entity {id: wanted})
 SET e.lock_marker = true
 REMOVE e.lock_marker
+"""
+
+ACCOUNTS_EXIST = """
+UNWIND $ids AS wanted
+OPTIONAL MATCH (a:Entity {id: wanted}) WHERE a:Account
+RETURN wanted, a IS NOT NULL AS found
 """
 
 SEGMENT_EXISTS = "MATCH (s:Segment {id: $id}) WHERE s.retired_at IS NULL RETURN s.id AS id"
@@ -114,7 +135,7 @@ async def create(
     """Create an entity (once per idempotency key); return it and whether it is new."""
     if data.segment_id is not None:
         if await fetch_one(tx, SEGMENT_EXISTS, id=data.segment_id) is None:
-            raise NotFound("segment", data.segment_id)
+            raise SegmentNotFound(data.segment_id)
     params: dict[str, Any] = {
         "id": f"{data.kind.id_prefix}-{uuid.uuid4().hex[:16]}",
         "kind": data.kind.value,
@@ -137,12 +158,9 @@ async def create(
     created = bool(row["created"])
     if created:
         await audit.record(tx, actor, "createEntity", [row["id"]], now, data.name[:200])
-    entity = await get(tx, row["id"], as_of=None)
-    assert entity is not None
+    entity = await require(tx, row["id"])
     if not created and entity.kind is not data.kind:
-        raise BadInput(
-            f"idempotencyKey {data.idempotency_key!r} was already used for a {entity.kind.value}"
-        )
+        raise IdempotencyKeyTaken(data.idempotency_key, entity)
     return entity, created
 
 
@@ -172,6 +190,25 @@ async def get(tx: AsyncManagedTransaction, entity_id: str, as_of: datetime | Non
     return None if row is None else records.entity(row["entity"])
 
 
+async def require(tx: AsyncManagedTransaction, entity_id: str) -> Entity:
+    """An entity as it is now (a merged id resolves to its survivor), refused when none."""
+    found = await get(tx, entity_id, as_of=None)
+    if found is None:
+        raise EntityNotFound(entity_id)
+    return found
+
+
+async def require_accounts(tx: AsyncManagedTransaction, account_ids: list[str]) -> None:
+    """Refuse account ids (evidence names them) that are not accounts."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return
+    rows = await fetch_all(tx, ACCOUNTS_EXIST, ids=wanted)
+    missing = [r["wanted"] for r in rows if not r["found"]]
+    if missing:
+        raise AccountNotFound(missing[0])
+
+
 async def lock(tx: AsyncManagedTransaction, ids: list[str]) -> None:
     """Write-lock these entities until the transaction ends (in id order)."""
     await tx.run(LOCK_ENTITIES, ids=sorted(set(ids)))
@@ -183,15 +220,47 @@ async def get_locked(tx: AsyncManagedTransaction, entity_id: str) -> Entity | No
     Locked before it is read, so a merge moving it either committed before (and this reads
     the survivor) or waits until this transaction ends.
     """
+    return await read_locked(
+        tx,
+        [entity_id],
+        lock,
+        lambda: get(tx, entity_id, as_of=None),
+        lambda found: {found.id} if found else set(),
+        None,
+    )
+
+
+async def read_locked(
+    tx: AsyncManagedTransaction,
+    ids: list[str],
+    lock_ids: Callable[[AsyncManagedTransaction, list[str]], Awaitable[None]],
+    read: Callable[[], Awaitable[T]],
+    survivors: Callable[[T], set[str]],
+    nothing: T,
+) -> T:
+    """``read()`` once ``ids`` are write-locked, and again while it finds survivors of theirs
+    not locked yet (locking them first; MAX_MERGE_HOPS reads at most); ``nothing`` when there
+    is nothing to lock. Entities and propositions are read this way before a write that
+    depends on them: a merge moving one either committed before (and the read sees its
+    survivor) or waits until this transaction ends."""
     locked: set[str] = set()
-    found: Entity | None = None
+    wanted = set(ids)
+    found = nothing
     for _ in range(MAX_MERGE_HOPS):
-        wanted = {entity_id} | ({found.id} if found else set())
         if wanted <= locked:
             break
-        await lock(tx, sorted(wanted - locked))
+        await lock_ids(tx, sorted(wanted - locked))
         locked |= wanted
-        found = await get(tx, entity_id, as_of=None)
+        found = await read()
+        wanted = set(ids) | survivors(found)
+    return found
+
+
+async def require_locked(tx: AsyncManagedTransaction, entity_id: str) -> Entity:
+    """``get_locked``, refused when there is no such entity."""
+    found = await get_locked(tx, entity_id)
+    if found is None:
+        raise EntityNotFound(entity_id)
     return found
 
 
@@ -234,22 +303,21 @@ async def list_page(
 async def update(
     tx: AsyncManagedTransaction, actor: Actor, entity_id: str, data: EntityUpdate, now: datetime
 ) -> Entity:
-    current = await get(tx, entity_id, as_of=None)
-    if current is None:
-        raise NotFound("entity", entity_id)
+    current = await require(tx, entity_id)
     if current.retired_at is not None:
-        raise BadInput(f"entity {entity_id!r} is retired and cannot be changed")
+        raise EntityRetired(entity_id, cannot_be="changed")
     try:
         status = check_status(current.kind, data.status) if data.status is not None else None
     except ValueError as error:
-        raise BadInput(str(error)) from error
+        raise FieldNotForKind(current, "status", str(error)) from error
     if data.alt_kind is not None:
         if current.kind is not EntityKind.ALTERNATIVE:
-            raise BadInput("altKind is only for an ALTERNATIVE")
+            raise FieldNotForKind(current, "altKind", "altKind is only for an ALTERNATIVE")
         if data.alt_kind not in [k.value for k in AlternativeKind]:
-            raise BadInput(f"altKind must be one of {', '.join(k.value for k in AlternativeKind)}")
+            allowed = ", ".join(k.value for k in AlternativeKind)
+            raise FieldNotForKind(current, "altKind", f"altKind must be one of {allowed}")
     if data.channel is not None and current.kind is not EntityKind.CLAIM:
-        raise BadInput("channel is only for a CLAIM")
+        raise FieldNotForKind(current, "channel", "channel is only for a CLAIM")
     await tx.run(
         UPDATE_ENTITY,
         id=current.id,
@@ -262,26 +330,18 @@ async def update(
         actor_id=actor.member_id,
     )
     await audit.record(tx, actor, "updateEntity", [current.id], now)
-    updated = await get(tx, current.id, as_of=None)
-    assert updated is not None
-    return updated
+    return await require(tx, current.id)
 
 
 async def retire(
     tx: AsyncManagedTransaction, actor: Actor, entity_id: str, reason: str, now: datetime
 ) -> Entity:
     if not reason.strip():
-        raise BadInput("a reason is needed to retire an entity")
-    current = await get(tx, entity_id, as_of=None)
-    if current is None:
-        raise NotFound("entity", entity_id)
+        raise ReasonRequired("retire an entity")
+    current = await require(tx, entity_id)
     await tx.run(RETIRE_ENTITY, id=current.id, now=now, reason=reason, actor_id=actor.member_id)
     await audit.record(tx, actor, "retireEntity", [current.id], now, reason[:200])
-    retired = await get(tx, current.id, as_of=None)
-    assert retired is not None
-    return retired
+    return await require(tx, current.id)
 
 
 _FAR_FUTURE = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
-# How many times a lock-then-read follows a survivor that was itself merged meanwhile.
-MAX_MERGE_HOPS = 10

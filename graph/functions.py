@@ -10,7 +10,7 @@ from neo4j import AsyncManagedTransaction
 from graph import audit
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_one
-from schema.errors import BadInput, Conflict
+from schema.functions import FunctionExists, InvalidFunctionName, UnknownFunction
 from schema.models import Actor, TeamFunction
 from schema.vocabulary import DEFAULT_FUNCTIONS
 
@@ -46,10 +46,7 @@ async def ensure_defaults(tx: AsyncManagedTransaction, now: datetime) -> None:
 
 def check_name(name: str) -> str:
     if not FUNCTION_NAME.match(name):
-        raise BadInput(
-            "a function name is 1-40 characters of lower-case letters, digits, '-' or '_', "
-            "starting with a letter"
-        )
+        raise InvalidFunctionName(name)
     return name
 
 
@@ -64,7 +61,7 @@ async def add(tx: AsyncManagedTransaction, actor: Actor, name: str, now: datetim
         marker=f"{now.isoformat()}-{name}",
     )
     if not row or not row["created"]:
-        raise Conflict(f"function {name!r} already exists")
+        raise FunctionExists(name)
     await audit.record(tx, actor, "addFunction", [name], now)
     return next(f for f in await list_all(tx) if f.name == name)
 
@@ -75,3 +72,9 @@ async def list_all(tx: AsyncManagedTransaction) -> list[TeamFunction]:
 
 async def exists(tx: AsyncManagedTransaction, name: str) -> bool:
     return await fetch_one(tx, FUNCTION_EXISTS, name=name) is not None
+
+
+async def require(tx: AsyncManagedTransaction, name: str) -> None:
+    """Refuse a function name that does not exist, naming those that do."""
+    if not await exists(tx, name):
+        raise UnknownFunction(name, tuple(f.name for f in await list_all(tx)))

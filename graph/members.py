@@ -16,7 +16,13 @@ from neo4j import AsyncManagedTransaction
 from graph import audit, functions
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_one
-from schema.errors import BadInput, Conflict, NotFound
+from schema.members import (
+    InvalidMemberName,
+    MemberDeactivated,
+    MemberExists,
+    MemberNotFound,
+    TokenNotFound,
+)
 from schema.models import Actor, Member
 from schema.vocabulary import Role
 
@@ -89,11 +95,10 @@ async def add(
     tx: AsyncManagedTransaction, actor: Actor, name: str, function: str, role: Role, now: datetime
 ) -> Member:
     if not name.strip() or len(name) > 200 or "\x00" in name:
-        raise BadInput("a member's name must be 1-200 characters")
-    if not await functions.exists(tx, function):
-        raise NotFound("function", function)
+        raise InvalidMemberName(name)
+    await functions.require(tx, function)
     if await find(tx, name) is not None:
-        raise Conflict(f"a member named {name!r} already exists")
+        raise MemberExists(name)
     member_id = f"mem-{uuid.uuid4().hex[:16]}"
     await tx.run(
         ADD_MEMBER,
@@ -127,6 +132,14 @@ async def find(tx: AsyncManagedTransaction, ref: str) -> Member | None:
     return None if row is None else records.member(row["member"])
 
 
+async def require(tx: AsyncManagedTransaction, ref: str) -> Member:
+    """A member by id or by name, refused when there is none."""
+    member = await find(tx, ref)
+    if member is None:
+        raise MemberNotFound(ref)
+    return member
+
+
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Member]:
     """Members by id (deactivated ones too: their past writes still name them)."""
     rows = await fetch_all(tx, GET_MEMBERS, ids=ids)
@@ -138,9 +151,7 @@ async def list_all(tx: AsyncManagedTransaction) -> list[Member]:
 
 
 async def deactivate(tx: AsyncManagedTransaction, actor: Actor, ref: str, now: datetime) -> int:
-    member = await find(tx, ref)
-    if member is None:
-        raise NotFound("member", ref)
+    member = await require(tx, ref)
     row = await fetch_one(tx, DEACTIVATE_MEMBER, id=member.id, now=now)
     await audit.record(tx, actor, "deactivateMember", [member.id], now)
     return int(row["revoked"]) if row else 0
@@ -154,11 +165,9 @@ async def create_token(
     expires_at: datetime | None = None,
 ) -> tuple[str, str]:
     """Return (token id, token); only the token's hash is stored."""
-    member = await find(tx, ref)
-    if member is None:
-        raise NotFound("member", ref)
+    member = await require(tx, ref)
     if not member.active:
-        raise BadInput(f"member {member.name!r} is deactivated")
+        raise MemberDeactivated(member.id, member.name)
     token_id = f"tok-{uuid.uuid4().hex[:12]}"
     token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
     await tx.run(
@@ -178,7 +187,7 @@ async def revoke_token(
 ) -> None:
     row = await fetch_one(tx, REVOKE_TOKEN, id=token_id, now=now)
     if row is None:
-        raise NotFound("token", token_id)
+        raise TokenNotFound(token_id)
     await audit.record(tx, actor, "revokeToken", [token_id], now)
 
 

@@ -25,18 +25,21 @@ from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.records import to_datetime
 from graph.kit.vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
 from schema.divergence import MergeResult
-from schema.errors import BadInput, Forbidden, NotFound
+from schema.entities import DifferentKinds, EntityRetired, SameEntity
+from schema.members import NotAFacilitator
 from schema.models import Actor, Entity
 from schema.vocabulary import EntityKind, Relation, Role
 
-PROPOSITIONS_OF = """
+PROPOSITIONS_OF = (
+    """
 MATCH (p:Proposition)-[end:SUBJECT|OBJECT]->(:Entity {id: $id})
 WHERE NOT (p)-[:MERGED_INTO]->(:Proposition)
-RETURN p {.id, .relation, .subject_id, .object_id, .created_at, .created_by, .retired_at,
-          .retired_reason} AS proposition,
-       type(end) AS end
+RETURN """
+    + propositions.PROPOSITION_PROJECTION
+    + """ AS proposition, type(end) AS end
 ORDER BY p.id
 """
+)
 
 EXISTING = """
 UNWIND $ids AS wanted
@@ -143,28 +146,21 @@ DELETE link
 
 def _may_merge(actor: Actor) -> None:
     if actor.role not in (Role.FACILITATOR, Role.ADMIN):
-        raise Forbidden("only facilitators and admins may merge entities")
+        raise NotAFacilitator(actor.member_id, "merge entities")
 
 
 async def _pair(tx: AsyncManagedTransaction, keep_id: str, merge_id: str) -> tuple[Entity, Entity]:
     # Locked before read: a second merge of either entity, or a proposition being created
     # on one, waits for this merge (or this one waits for it and reads its outcome).
-    keep = await entities.get_locked(tx, keep_id)
-    if keep is None:
-        raise NotFound("entity", keep_id)
-    gone = await entities.get_locked(tx, merge_id)
-    if gone is None:
-        raise NotFound("entity", merge_id)
+    keep = await entities.require_locked(tx, keep_id)
+    gone = await entities.require_locked(tx, merge_id)
     if keep.id == gone.id:
-        raise BadInput(f"{keep_id!r} and {merge_id!r} are the same entity ({keep.id!r})")
+        raise SameEntity(keep_id, merge_id, keep.id)
     if keep.kind is not gone.kind:
-        raise BadInput(
-            f"only entities of one kind can be merged: {keep.id!r} is a {keep.kind.value}, "
-            f"{gone.id!r} a {gone.kind.value}"
-        )
+        raise DifferentKinds(keep, gone)
     for entity in (keep, gone):
         if entity.retired_at is not None:
-            raise BadInput(f"entity {entity.id!r} is retired and cannot be merged")
+            raise EntityRetired(entity.id, cannot_be="merged")
     return keep, gone
 
 
@@ -346,6 +342,4 @@ async def merge_entities(
         f"{result.evidence_links_moved} evidence link(s) moved, "
         f"{result.evidence_links_united} united, {beliefs_moved} belief(s) moved",
     )
-    survivor = await entities.get(tx, keep.id, as_of=None)
-    assert survivor is not None
-    return survivor, result
+    return await entities.require(tx, keep.id), result

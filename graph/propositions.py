@@ -20,8 +20,10 @@ from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.kit.vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
-from schema.errors import BadInput, NotFound
+from schema.entities import EntityRetired
+from schema.errors import ReasonRequired
 from schema.models import Actor, Proposition, PropositionCreate
+from schema.propositions import EndpointKindsNotAllowed, PropositionNotFound, SameEndpoints
 from schema.vocabulary import Relation, endpoint_error
 
 PROPOSITION_PROJECTION = """
@@ -50,35 +52,36 @@ RETURN created
 """
 
 GET_PROPOSITION = (
-    """
-MATCH (p:Proposition {id: $id})
-OPTIONAL MATCH (p)-[:MERGED_INTO*1..10]->(survivor:Proposition)
-WHERE NOT (survivor)-[:MERGED_INTO]->()
-WITH coalesce(survivor, p) AS p
-RETURN """
+    "MATCH (found:Proposition {id: $id})"
+    + entities.FOLLOW_MERGES
+    + "WITH coalesce(survivor, found) AS p\nRETURN "
     + PROPOSITION_PROJECTION
     + " AS proposition"
 )
 
-GET_PROPOSITIONS = (
-    """
-UNWIND $ids AS wanted
-MATCH (p:Proposition {id: wanted})
-OPTIONAL MATCH (p)-[:MERGED_INTO*1..10]->(survivor:Proposition)
-WHERE NOT (survivor)-[:MERGED_INTO]->()
-WITH wanted, coalesce(survivor, p) AS p
-RETURN wanted, """
-    + PROPOSITION_PROJECTION
-    + " AS proposition"
+# Propositions resolve as entities do: each id asked for, to the survivor of its merges.
+_RESOLVED = (
+    "UNWIND $ids AS wanted\nMATCH (found:Proposition {id: wanted})"
+    + entities.FOLLOW_MERGES
+    + "WITH wanted, coalesce(survivor, found) AS p\n"
 )
 
-LIST_PROPOSITIONS = (
+GET_PROPOSITIONS = _RESOLVED + "RETURN wanted, " + PROPOSITION_PROJECTION + " AS proposition"
+
+# The propositions a listing shows: in the segment's scope (every one for a null
+# $segment_id), of the relation asked for (any for null), visible as of $as_of; ``p`` with its
+# ``subject`` and ``object``. ``graph/bulk_reads.py`` lists the same ones.
+LISTED = (
     SEGMENT_SCOPE
     + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
     + VISIBLE_AS_OF
-    + """
-  AND ($ids IS NULL OR p.id IN $ids)
-  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])
+)
+
+_LISTED_BY_ID = LISTED + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+
+LIST_PROPOSITIONS = (
+    _LISTED_BY_ID
+    + """  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])
 RETURN """
     + PROPOSITION_PROJECTION
     + """ AS proposition
@@ -87,28 +90,16 @@ LIMIT $limit
 """
 )
 
-COUNT_PROPOSITIONS = (
-    SEGMENT_SCOPE
-    + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
-    + VISIBLE_AS_OF
-    + "  AND ($ids IS NULL OR p.id IN $ids)\nRETURN count(p) AS total"
-)
+COUNT_PROPOSITIONS = _LISTED_BY_ID + "RETURN count(p) AS total"
+
+# What a write needs of the propositions it attaches to: the live id (a merged id's survivor)
+# and whether it is retired, collected into one record.
+LIVE_IDS = _RESOLVED + "RETURN collect([wanted, p.id, p.retired_at IS NOT NULL]) AS rows\n"
 
 # Statements, evidence and merges write-lock a proposition before reading it (set and
 # removed at once: nothing stays), so a merge never reads past a write in flight on a
 # proposition it moves: the write commits first and is moved, or waits and lands on the
 # survivor.
-# What a write needs of the propositions it attaches to: the live id (a merged id's survivor)
-# and whether it is retired, collected into one record.
-LIVE_IDS = """
-UNWIND $ids AS wanted
-MATCH (p:Proposition {id: wanted})
-OPTIONAL MATCH (p)-[:MERGED_INTO*1..10]->(survivor:Proposition)
-WHERE NOT (survivor)-[:MERGED_INTO]->()
-WITH wanted, coalesce(survivor, p) AS p
-RETURN collect([wanted, p.id, p.retired_at IS NOT NULL]) AS rows
-"""
-
 LOCK_PROPOSITIONS = """
 UNWIND $ids AS wanted
 MATCH (p:Proposition {id: wanted})
@@ -135,20 +126,16 @@ async def create(
 ) -> tuple[Proposition, bool]:
     """Create the proposition for a triple, or return the existing one."""
     # Locked before read: an endpoint being merged is read as its survivor, after the merge.
-    subject = await entities.get_locked(tx, data.subject_id)
-    if subject is None:
-        raise NotFound("entity", data.subject_id)
-    obj = await entities.get_locked(tx, data.object_id)
-    if obj is None:
-        raise NotFound("entity", data.object_id)
+    subject = await entities.require_locked(tx, data.subject_id)
+    obj = await entities.require_locked(tx, data.object_id)
     if subject.id == obj.id:
-        raise BadInput("a proposition needs two different entities")
+        raise SameEndpoints(subject.id)
     problem = endpoint_error(data.relation, subject.kind, obj.kind)
     if problem:
-        raise BadInput(problem)
+        raise EndpointKindsNotAllowed(data.relation, subject.kind, obj.kind, problem)
     for endpoint in (subject, obj):
         if endpoint.retired_at is not None:
-            raise BadInput(f"entity {endpoint.id!r} is retired: {endpoint.retired_reason}")
+            raise EntityRetired(endpoint.id, reason=endpoint.retired_reason)
     pid = proposition_id(subject.id, data.relation, obj.id)
     row = await fetch_one(
         tx,
@@ -167,9 +154,7 @@ async def create(
             LINK_PROPOSITION[data.relation], id=pid, subject_id=subject.id, object_id=obj.id
         )
         await audit.record(tx, actor, "createProposition", [pid], now)
-    proposition = await get(tx, pid)
-    assert proposition is not None
-    return proposition, created
+    return await require(tx, pid), created
 
 
 async def upsert(tx: AsyncManagedTransaction, row: dict[str, Any]) -> str:
@@ -204,6 +189,14 @@ async def get(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposition 
     return None if row is None else records.proposition(row["proposition"])
 
 
+async def require(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposition:
+    """A proposition (a merged id resolves to its survivor), refused when there is none."""
+    found = await get(tx, proposition_id_)
+    if found is None:
+        raise PropositionNotFound(proposition_id_)
+    return found
+
+
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
     rows = await fetch_all(tx, GET_PROPOSITIONS, ids=ids)
     return {row["wanted"]: records.proposition(row["proposition"]) for row in rows}
@@ -236,16 +229,15 @@ async def live_ids_locked(tx: AsyncManagedTransaction, ids: list[str]) -> dict[s
     a merge moving it either committed before (and the write lands on the survivor) or
     waits for the write and moves it.
     """
-    locked: set[str] = set()
-    found: dict[str, LiveId] = {}
-    for _ in range(entities.MAX_MERGE_HOPS):
-        wanted = set(ids) | {live.id for live in found.values()}
-        if wanted <= locked:
-            break
-        await lock(tx, sorted(wanted - locked))
-        locked |= wanted
-        found = await live_ids(tx, ids)
-    return found
+    nothing: dict[str, LiveId] = {}
+    return await entities.read_locked(
+        tx,
+        ids,
+        lock,
+        lambda: live_ids(tx, ids),
+        lambda found: {live.id for live in found.values()},
+        nothing,
+    )
 
 
 async def get_many_locked(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
@@ -288,15 +280,11 @@ async def retire(
     tx: AsyncManagedTransaction, actor: Actor, proposition_id_: str, reason: str, now: datetime
 ) -> Proposition:
     if not reason.strip():
-        raise BadInput("a reason is needed to retire a proposition")
-    current = await get(tx, proposition_id_)
-    if current is None:
-        raise NotFound("proposition", proposition_id_)
+        raise ReasonRequired("retire a proposition")
+    current = await require(tx, proposition_id_)
     await tx.run(
         RETIRE_PROPOSITION, id=current.id, now=now, reason=reason, actor_id=actor.member_id
     )
     await tx.run(UNLINK_DIRECT_EDGE[current.relation], id=current.id)
     await audit.record(tx, actor, "retireProposition", [current.id], now, reason[:200])
-    retired = await get(tx, current.id)
-    assert retired is not None
-    return retired
+    return await require(tx, current.id)

@@ -91,22 +91,18 @@ async def load_demo(
             )
             bar.advance(task)
 
-        rows = company.get("entities", [])
         # Segments first: accounts link to them.
-        rows = sorted(rows, key=lambda r: r["kind"] != EntityKind.SEGMENT.value)
-        task = bar.add_task("entities", total=len(rows))
-        for start in range(0, len(rows), BATCH):
-            await db.write(_entities, rows[start : start + BATCH])
-            bar.advance(task, len(rows[start : start + BATCH]))
-
-        props = company.get("propositions", [])
-        task = bar.add_task("propositions", total=len(props))
-        for start in range(0, len(props), BATCH):
-            await db.write(_propositions, props[start : start + BATCH])
-            bar.advance(task, len(props[start : start + BATCH]))
-
-        await _load_evidence(db, read_seed("evidence.yaml", seed_dir), company, bar)
-        await _load_beliefs(db, read_seed("beliefs.yaml", seed_dir), company, bar)
+        rows = sorted(
+            company.get("entities", []), key=lambda r: r["kind"] != EntityKind.SEGMENT.value
+        )
+        await _in_batches(db, bar, "entities", rows, _entities)
+        await _in_batches(db, bar, "propositions", company.get("propositions", []), _propositions)
+        actors = _actors(company)
+        items = read_seed("evidence.yaml", seed_dir).get("evidence", [])
+        await _in_batches(db, bar, "evidence", items, _evidence_batch, actors)
+        stated = read_seed("beliefs.yaml", seed_dir).get("beliefs", [])
+        stated = sorted(stated, key=lambda b: as_time(b["stated_at"]))
+        await _in_batches(db, bar, "beliefs", stated, _belief_batch, actors)
         for loader in EXTRA_LOADERS:
             await loader(db, {"seed_dir": seed_dir, "scale": scale}, bar)
         if scale > 0:
@@ -133,15 +129,19 @@ def _actors(company: dict[str, Any]) -> dict[str, Actor]:
     }
 
 
-async def _load_evidence(
-    db: Database, data: dict[str, Any], company: dict[str, Any], bar: Progress
+async def _in_batches(
+    db: Database,
+    bar: Progress,
+    label: str,
+    rows: list[dict[str, Any]],
+    write: Callable[..., Coroutine[Any, Any, None]],
+    *args: Any,
 ) -> None:
-    items = data.get("evidence", [])
-    actors = _actors(company)
-    task = bar.add_task("evidence", total=len(items))
-    for start in range(0, len(items), BATCH):
-        chunk = items[start : start + BATCH]
-        await db.write(_evidence_batch, chunk, actors)
+    """Write ``rows`` BATCH at a time, a transaction each: ``write(tx, chunk, *args)``."""
+    task = bar.add_task(label, total=len(rows))
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        await db.write(write, chunk, *args)
         bar.advance(task, len(chunk))
 
 
@@ -190,18 +190,6 @@ async def _evidence_batch(
                 reason=retraction["reason"],
                 actor_id=by.member_id,
             )
-
-
-async def _load_beliefs(
-    db: Database, data: dict[str, Any], company: dict[str, Any], bar: Progress
-) -> None:
-    rows = sorted(data.get("beliefs", []), key=lambda b: as_time(b["stated_at"]))
-    actors = _actors(company)
-    task = bar.add_task("beliefs", total=len(rows))
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        await db.write(_belief_batch, chunk, actors)
-        bar.advance(task, len(chunk))
 
 
 async def _belief_batch(
