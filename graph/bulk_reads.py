@@ -14,21 +14,19 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph import propositions
+from graph.evidence.reading import COUNTED_AS_OF
 from graph.kit.connection import fetch_all
 from graph.kit.cursors import encode_cursor
-from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 
 MAX_PROPOSITIONS = 1000
 MAX_EVIDENCE_PER_PROPOSITION = 100
 
-# The listing's order and cursor are those of ``graph.propositions.LIST_PROPOSITIONS``;
+# The listing's order and cursor are those of ``propositions.LIST_PROPOSITIONS``;
 # the count covers every page. An empty page still returns one row, carrying the count.
 PROPOSITION_GRAPH = (
-    SEGMENT_SCOPE
-    + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
-    + VISIBLE_AS_OF
-    + """
-WITH p, subject, object ORDER BY p.created_at, p.id
+    propositions.LISTED
+    + """WITH p, subject, object ORDER BY p.created_at, p.id
 WITH collect({p: p, subject: subject, object: object}) AS listed
 WITH size(listed) AS total,
      [r IN listed WHERE $after_id IS NULL
@@ -51,11 +49,9 @@ CALL {
 CALL {
   WITH p
   OPTIONAL MATCH (ev:Evidence)-[:BEARS_ON]->(p)
-  WHERE ev.recorded_at <= $as_of
-    AND (ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
-    AND (ev.import_id IS NULL
-         OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
-  WITH ev
+  WHERE """
+    + COUNTED_AS_OF
+    + """  WITH ev
   ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
   WITH collect(ev) AS items
   RETURN size(items) AS evidence_total, items[..$evidence_limit] AS newest
@@ -82,30 +78,6 @@ RETURN total, p.created_at AS created_at,
        } END AS node
 """
 )
-
-
-async def proposition_rows(
-    tx: AsyncManagedTransaction,
-    *,
-    segment_id: str | None,
-    relation: str | None,
-    as_of: datetime,
-    after: tuple[datetime, str] | None,
-    limit: int,
-    evidence_limit: int,
-) -> list[dict[str, Any]]:
-    """The raw rows of one page (``limit + 1`` at most): ``total``, ``created_at``, ``node``."""
-    return await fetch_all(
-        tx,
-        PROPOSITION_GRAPH,
-        segment_id=segment_id,
-        relation=relation,
-        as_of=as_of,
-        after_created=after[0] if after else None,
-        after_id=after[1] if after else None,
-        limit=limit,
-        evidence_limit=evidence_limit,
-    )
 
 
 def proposition_page(rows: list[dict[str, Any]], *, as_of: datetime, limit: int) -> dict[str, Any]:
@@ -141,12 +113,14 @@ async def proposition_graph(
     evidence_limit: int,
 ) -> dict[str, Any]:
     """One page of propositions with endpoints, current beliefs and newest evidence."""
-    rows = await proposition_rows(
+    rows = await fetch_all(
         tx,
+        PROPOSITION_GRAPH,
         segment_id=segment_id,
         relation=relation,
         as_of=as_of,
-        after=after,
+        after_created=after[0] if after else None,
+        after_id=after[1] if after else None,
         limit=limit,
         evidence_limit=evidence_limit,
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 
 from analytics.support import BetaSupport, beta_supports
+from graph.evidence.reading import COUNTED_AS_OF
 from graph.kit.connection import fetch_collected
 from graph.kit.records import from_text
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
@@ -56,15 +57,8 @@ class Support:
 
 EVIDENCE_IDS_LIMIT = 20
 
-# Visible evidence as of $as_of: recorded by then, not yet retracted, and (for an import)
-# only once the whole import had committed.
-VISIBLE_EVIDENCE = """
-OPTIONAL MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)
-WHERE ev.recorded_at <= $as_of
-  AND (ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
-  AND (ev.import_id IS NULL
-       OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
-"""
+# The evidence on ``p`` that counts as of $as_of.
+VISIBLE_EVIDENCE = "\nOPTIONAL MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)\nWHERE " + COUNTED_AS_OF
 
 SUPPORT_BY_PROPOSITION = (
     SEGMENT_SCOPE

@@ -1,0 +1,39 @@
+"""Evidence: observations from the outside world that support or contradict propositions.
+
+Evidence is never deleted: it is retracted (kept, excluded from support from then on) or, for
+personal data, redacted (text removed; weight, stance and audit kept). ``writing`` adds batches,
+``reading`` reads items and pages (and holds the rule for which evidence counts as of a time),
+``corrections`` retracts and redacts. The package re-exports the functions callers use.
+"""
+
+from __future__ import annotations
+
+from graph.evidence.corrections import REDACT, RETRACT, Change, redact, retract
+from graph.evidence.reading import (
+    count,
+    for_proposition,
+    get,
+    get_many,
+    list_page,
+    pages_for_propositions,
+)
+from graph.evidence.writing import CREATE_EVIDENCE, add, prepare_row, resolve_bearings, write_rows
+
+__all__ = [
+    "CREATE_EVIDENCE",
+    "Change",
+    "REDACT",
+    "RETRACT",
+    "add",
+    "count",
+    "for_proposition",
+    "get",
+    "get_many",
+    "list_page",
+    "pages_for_propositions",
+    "prepare_row",
+    "redact",
+    "resolve_bearings",
+    "retract",
+    "write_rows",
+]

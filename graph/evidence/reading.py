@@ -1,0 +1,248 @@
+"""Reading evidence: items by id, a proposition's evidence, paged listings, and the rule for
+which evidence counts as of a time (shared with support and the bulk reads)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.kit import records
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one
+from schema.models import Evidence
+
+# How an item ``ev`` bears on its propositions, as a map entry of its projection.
+_BEARS = """bears: [(ev)-[b:BEARS_ON]->(p:Proposition) |
+          {proposition_id: p.id, stance: b.stance, strength: b.strength,
+           magnitude: b.magnitude}]"""
+
+EVIDENCE_PROJECTION = (
+    """
+ev {.id, .source_type, .summary, .source_ref, .observed_at, .recorded_at, .recorded_by,
+    .function, .account_id, .import_id, .retracted_at, .retract_reason, .redacted_at,
+    """
+    + _BEARS
+    + "}\n"
+)
+
+# An imported item shows only once its whole import had committed by $as_of.
+_IMPORT_COMMITTED = """  AND (ev.import_id IS NULL
+       OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
+"""
+
+# The evidence that counts as of $as_of (a condition on ``ev``, for a WHERE): recorded by then,
+# not yet retracted, and not part of an import still in flight.
+COUNTED_AS_OF = (
+    """ev.recorded_at <= $as_of
+  AND (ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
+"""
+    + _IMPORT_COMMITTED
+)
+
+# As COUNTED_AS_OF, with the items retracted by then too when $include_retracted.
+SHOWN_AS_OF = (
+    """ev.recorded_at <= $as_of
+  AND ($include_retracted OR ev.retracted_at IS NULL OR ev.retracted_at > $as_of)
+"""
+    + _IMPORT_COMMITTED
+)
+
+# Many items by id in one collected record, times as epoch parts (``records.from_epoch``):
+# read back after a 5,000-item addEvidence, a record and four hydrated DateTimes per item
+# cost three times the write itself (benchmark a, docs/benchmarks.md).
+GET_EVIDENCE = (
+    """
+UNWIND $ids AS wanted
+MATCH (ev:Evidence {id: wanted})
+RETURN collect(ev {
+  .id, .source_type, .summary, .source_ref, .recorded_by, .function, .account_id,
+  .import_id, .retract_reason,
+  observed_at: [ev.observed_at.epochSeconds, ev.observed_at.nanosecond,
+                ev.observed_at.offsetSeconds],
+  recorded_at: [ev.recorded_at.epochSeconds, ev.recorded_at.nanosecond,
+                ev.recorded_at.offsetSeconds],
+  retracted_at: CASE WHEN ev.retracted_at IS NULL THEN null
+                ELSE [ev.retracted_at.epochSeconds, ev.retracted_at.nanosecond,
+                      ev.retracted_at.offsetSeconds] END,
+  redacted_at: CASE WHEN ev.redacted_at IS NULL THEN null
+               ELSE [ev.redacted_at.epochSeconds, ev.redacted_at.nanosecond,
+                     ev.redacted_at.offsetSeconds] END,
+  """
+    + _BEARS
+    + """
+}) AS rows
+"""
+)
+
+LIST_FOR_PROPOSITION = (
+    """
+MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: $proposition_id})
+WHERE """
+    + SHOWN_AS_OF
+    + "RETURN "
+    + EVIDENCE_PROJECTION
+    + """ AS evidence
+ORDER BY ev.observed_at DESC, ev.id
+LIMIT $limit
+"""
+)
+
+# Starts from the proposition when one is named, so a listing never scans all evidence.
+_LISTED = (
+    """
+CALL {
+  MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: $proposition_id}) RETURN ev
+  UNION
+  MATCH (ev:Evidence) WHERE $proposition_id IS NULL RETURN ev
+}
+WITH ev
+WHERE """
+    + SHOWN_AS_OF
+    + """  AND ($account_id IS NULL OR ev.account_id = $account_id)
+  AND ($source_type IS NULL OR ev.source_type = $source_type)
+"""
+)
+
+# Newest observation first; the cursor is the (observed_at, id) of the previous page's end.
+# Times compare as instants (epoch seconds, nanoseconds): Cypher orders two datetimes of the
+# same instant in different zone forms ('Z' and '[UTC]') by zone, and never calls them equal.
+LIST_EVIDENCE_PAGE = (
+    _LISTED
+    + """  AND ($after_observed IS NULL
+       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id]
+          < [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
+RETURN """
+    + EVIDENCE_PROJECTION
+    + """ AS evidence
+ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
+LIMIT $limit
+"""
+)
+
+COUNT_EVIDENCE = _LISTED + "RETURN count(ev) AS total"
+
+# One page of evidence per requested proposition, for DataLoaders: each request row carries
+# its own as-of time, retracted flag, cursor and page size (so SHOWN_AS_OF's rule is written
+# here over the row's values).
+EVIDENCE_PAGES_FOR_PROPOSITIONS = (
+    """
+UNWIND $requests AS r
+CALL {
+  WITH r
+  OPTIONAL MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: r.proposition_id})
+  WHERE ev.recorded_at <= r.as_of
+    AND (r.include_retracted OR ev.retracted_at IS NULL OR ev.retracted_at > r.as_of)
+    AND (ev.import_id IS NULL
+         OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= r.as_of })
+  WITH r, ev
+  ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
+  WITH r, collect(ev) AS items
+  RETURN size(items) AS total,
+         [x IN items WHERE r.after_observed IS NULL
+            OR [x.observed_at.epochSeconds, x.observed_at.nanosecond, x.id]
+               < [r.after_observed.epochSeconds, r.after_observed.nanosecond, r.after_id]]
+         [..r.limit] AS page
+}
+RETURN r.index AS index, total, [ev IN page | """
+    + EVIDENCE_PROJECTION
+    + """] AS evidence
+"""
+)
+
+COUNT_ALL = "MATCH (ev:Evidence) RETURN count(ev) AS n"
+
+
+async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Evidence]:
+    rows = await fetch_collected(tx, GET_EVIDENCE, "rows", ids=ids)
+    return {row["id"]: records.evidence_at_epoch(row) for row in rows}
+
+
+async def get(tx: AsyncManagedTransaction, evidence_id: str) -> Evidence | None:
+    return (await get_many(tx, [evidence_id])).get(evidence_id)
+
+
+async def for_proposition(
+    tx: AsyncManagedTransaction,
+    proposition_id: str,
+    as_of: datetime,
+    *,
+    include_retracted: bool = False,
+    limit: int = 100,
+) -> list[Evidence]:
+    rows = await fetch_all(
+        tx,
+        LIST_FOR_PROPOSITION,
+        proposition_id=proposition_id,
+        as_of=as_of,
+        include_retracted=include_retracted,
+        limit=limit,
+    )
+    return [records.evidence(r["evidence"]) for r in rows]
+
+
+async def list_page(
+    tx: AsyncManagedTransaction,
+    *,
+    proposition_id: str | None,
+    account_id: str | None,
+    source_type: str | None,
+    as_of: datetime,
+    include_retracted: bool,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> tuple[list[Evidence], int]:
+    """A page of evidence, newest observation first, and how many match over all pages."""
+    filters = {
+        "proposition_id": proposition_id,
+        "account_id": account_id,
+        "source_type": source_type,
+        "as_of": as_of,
+        "include_retracted": include_retracted,
+    }
+    rows = await fetch_all(
+        tx,
+        LIST_EVIDENCE_PAGE,
+        **filters,
+        after_observed=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit,
+    )
+    total = await fetch_one(tx, COUNT_EVIDENCE, **filters)
+    return [records.evidence(r["evidence"]) for r in rows], int(total["total"] if total else 0)
+
+
+async def pages_for_propositions(
+    tx: AsyncManagedTransaction, requests: list[dict[str, Any]]
+) -> list[tuple[list[Evidence], int]]:
+    """One page per request, in order, in one query.
+
+    Each request names ``proposition_id``, ``as_of``, ``include_retracted``, ``after`` (an
+    ``(observed_at, id)`` pair or None) and ``limit``.
+    """
+    rows = await fetch_all(
+        tx,
+        EVIDENCE_PAGES_FOR_PROPOSITIONS,
+        requests=[
+            {
+                "index": n,
+                "proposition_id": r["proposition_id"],
+                "as_of": r["as_of"],
+                "include_retracted": r["include_retracted"],
+                "after_observed": r["after"][0] if r["after"] else None,
+                "after_id": r["after"][1] if r["after"] else None,
+                "limit": r["limit"],
+            }
+            for n, r in enumerate(requests)
+        ],
+    )
+    by_index = {
+        int(row["index"]): ([records.evidence(e) for e in row["evidence"]], int(row["total"]))
+        for row in rows
+    }
+    return [by_index.get(n, ([], 0)) for n in range(len(requests))]
+
+
+async def count(tx: AsyncManagedTransaction) -> int:
+    row = await fetch_one(tx, COUNT_ALL)
+    return int(row["n"]) if row else 0
