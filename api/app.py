@@ -23,7 +23,7 @@ from api.rest.imports import router as imports_router
 from api.rest.snapshots import router as snapshots_router
 from api.rest.workshop.routes import router as workshop_router
 from graph import startup
-from graph.kit.connection import Database, Timeouts, resolve_target
+from graph.kit.connection import Database, Timeouts, target_for
 from schema import __version__
 from schema.errors import CommonGroundError
 from schema.settings import Settings, get_settings
@@ -58,15 +58,8 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
     while True:
         try:
             if app.state.db is None:
-                target = resolve_target(
-                    uri=settings.neo4j_uri,
-                    user=settings.neo4j_user,
-                    password=settings.neo4j_password,
-                    database=settings.neo4j_database,
-                    data_dir=settings.data_dir,
-                )
                 app.state.db = Database.connect(
-                    target,
+                    target_for(settings),
                     Timeouts(
                         connection_s=settings.connection_timeout_s,
                         acquisition_s=settings.acquisition_timeout_s,
@@ -120,6 +113,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database
     app.state.ready = False
 
+    # Every expected failure, whatever its concept, answers with its root's code and status.
     @app.exception_handler(CommonGroundError)
     async def _domain_error(_: Request, error: CommonGroundError) -> JSONResponse:
         return JSONResponse(
