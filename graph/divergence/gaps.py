@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterator
+from typing import TypedDict
 
 from graph.divergence.picture import Picture
 from schema.divergence import (
@@ -15,8 +17,10 @@ from schema.divergence import (
     BeliefGap,
     BlindSpot,
     Disagreement,
+    EvidenceView,
     FunctionBelief,
     GapDirection,
+    PropositionView,
 )
 from schema.vocabulary import SupportStatus
 
@@ -42,6 +46,49 @@ def _direction(gap: float) -> GapDirection:
     return GapDirection.ALIGNED
 
 
+class _Held(TypedDict):
+    """What every row about one function's belief names: the proposition, the belief, and
+    the evidence and every function's beliefs behind it."""
+
+    proposition: PropositionView
+    function: str
+    p: float
+    belief: FunctionBelief
+    evidence: EvidenceView
+    beliefs: tuple[FunctionBelief, ...]
+
+
+def _held_beliefs(
+    picture: Picture, function: str | None, *, evidenced: bool
+) -> Iterator[tuple[float, list[_Held]]]:
+    """The current beliefs in scope (one function's, given one), proposition by proposition,
+    where the evidence mass reaches ``min_evidence_mass`` (``evidenced``) or stays below it;
+    each proposition with the consensus magnitude of all its beliefs."""
+    settings = picture.settings
+    for proposition in picture.in_scope():
+        evidence = picture.evidence(proposition.id)
+        if (evidence.mass >= settings.min_evidence_mass) is not evidenced:
+            continue
+        held = picture.beliefs_on(proposition.id)
+        chosen = [b for b in held if function is None or b.function == function]
+        if not chosen:
+            continue
+        yield (
+            consensus_magnitude(held, settings.default_magnitude),
+            [
+                _Held(
+                    proposition=proposition,
+                    function=belief.function,
+                    p=belief.p,
+                    belief=belief,
+                    evidence=evidence,
+                    beliefs=held,
+                )
+                for belief in chosen
+            ],
+        )
+
+
 def belief_gaps(
     picture: Picture, function: str | None = None, *, significant_only: bool = False
 ) -> list[BeliefGap]:
@@ -53,35 +100,21 @@ def belief_gaps(
     picture.check_function(function)
     settings = picture.settings
     rows: list[BeliefGap] = []
-    for proposition in picture.in_scope():
-        evidence = picture.evidence(proposition.id)
-        if evidence.mass < settings.min_evidence_mass:
-            continue
-        held = picture.beliefs_on(proposition.id)
-        if not held:
-            continue
-        consensus = consensus_magnitude(held, settings.default_magnitude)
-        for belief in held:
-            if function is not None and belief.function != function:
-                continue
-            gap = belief.p - evidence.confidence
+    for consensus, beliefs in _held_beliefs(picture, function, evidenced=True):
+        for held in beliefs:
+            gap = held["p"] - held["evidence"].confidence
             significant = abs(gap) >= settings.significant_gap - TOLERANCE
             if significant_only and not significant:
                 continue
             rows.append(
                 BeliefGap(
-                    proposition=proposition,
-                    function=belief.function,
-                    p=belief.p,
-                    confidence=evidence.confidence,
+                    **held,
+                    confidence=held["evidence"].confidence,
                     gap=gap,
                     direction=_direction(gap),
                     significant=significant,
                     consensus_magnitude=consensus,
                     rank_score=abs(gap) * consensus,
-                    belief=belief,
-                    evidence=evidence,
-                    beliefs=held,
                 )
             )
     rows.sort(key=gap_sort_key)
@@ -169,30 +202,20 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
     picture.check_function(function)
     settings = picture.settings
     rows: list[AssumptionDebt] = []
-    for proposition in picture.in_scope():
-        evidence = picture.evidence(proposition.id)
-        if evidence.mass >= settings.min_evidence_mass:
-            continue
-        held = picture.beliefs_on(proposition.id)
-        for belief in held:
-            if function is not None and belief.function != function:
-                continue
+    for _, beliefs in _held_beliefs(picture, function, evidenced=False):
+        for held in beliefs:
             if (
                 settings.strong_belief_low + TOLERANCE
-                < belief.p
+                < held["p"]
                 < settings.strong_belief_high - TOLERANCE
             ):
                 continue
+            magnitude = held["belief"].magnitude
             rows.append(
                 AssumptionDebt(
-                    proposition=proposition,
-                    function=belief.function,
-                    p=belief.p,
-                    magnitude=belief.magnitude,
-                    weight=float(belief.magnitude or settings.default_magnitude),
-                    belief=belief,
-                    evidence=evidence,
-                    beliefs=held,
+                    **held,
+                    magnitude=magnitude,
+                    weight=float(magnitude or settings.default_magnitude),
                 )
             )
     rows.sort(

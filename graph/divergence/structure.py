@@ -84,6 +84,19 @@ class _Index:
             if segment_id is None or p.subject.id == segment_id
         )
 
+    def validated_by_object(
+        self, relation: Relation, segment_id: str | None
+    ) -> Iterable[list[PropositionView]]:
+        """The validated propositions of a segment relation (of the given segment, or of any),
+        grouped by their object (a pain, an alternative), in the order of first appearance."""
+        validated: dict[str, list[PropositionView]] = defaultdict(list)
+        for proposition in self.by_relation[relation]:
+            if segment_id is not None and proposition.subject.id != segment_id:
+                continue
+            if self.validated(proposition):
+                validated[proposition.object.id].append(proposition)
+        return validated.values()
+
     def evidenced(self, propositions: Iterable[PropositionView]) -> tuple[PropositionEvidence, ...]:
         unique = {p.id: p for p in propositions}
         return tuple(
@@ -117,14 +130,8 @@ def _gap(
 
 
 def _unrelieved_pains(index: _Index, segment_id: str | None) -> list[StructuralGap]:
-    validated: dict[str, list[PropositionView]] = defaultdict(list)
-    for experiences in index.by_relation[Relation.EXPERIENCES]:
-        if segment_id is not None and experiences.subject.id != segment_id:
-            continue
-        if index.validated(experiences):
-            validated[experiences.object.id].append(experiences)
     gaps = []
-    for evidence_props in validated.values():
+    for evidence_props in index.validated_by_object(Relation.EXPERIENCES, segment_id):
         pain = evidence_props[0].object
         relievers = index.with_object(Relation.RELIEVES, pain.id)
         committed = [
@@ -273,14 +280,8 @@ def _features_without_validated_value(index: _Index, segment_id: str | None) -> 
 
 
 def _unbeaten_alternatives(index: _Index, segment_id: str | None) -> list[StructuralGap]:
-    used: dict[str, list[PropositionView]] = defaultdict(list)
-    for uses in index.by_relation[Relation.USES]:
-        if segment_id is not None and uses.subject.id != segment_id:
-            continue
-        if index.validated(uses):
-            used[uses.object.id].append(uses)
     gaps = []
-    for uses_props in used.values():
+    for uses_props in index.validated_by_object(Relation.USES, segment_id):
         alternative = uses_props[0].object
         beaters = [b for b in index.with_object(Relation.BEATS, alternative.id) if index.holds(b)]
         if beaters:
