@@ -8,7 +8,6 @@ carries the test marker, so a real database can never be wiped by accident.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -26,6 +25,7 @@ from graph import startup
 from graph.kit import local_neo4j
 from graph.kit.connection import ConnectionTarget, Database, Timeouts
 from schema.settings import Settings, default_cache_dir
+from tests.api.apphelpers import app_client
 from tests.factories import settings_for_target
 
 # Nothing in the test process may reach a database named by the user's environment.
@@ -40,6 +40,7 @@ settings.register_profile(
 )
 settings.register_profile("pure", deadline=None, max_examples=200)
 
+HTTPX_DEFAULT_TIMEOUT_S = 5.0  # what the shared client has always had
 TEST_MARKER = "CommonGroundTestMarker"
 MARKER_CHECK = "MATCH (m:CommonGroundTestMarker) RETURN count(m) AS markers"
 NON_MARKER_NODES = "MATCH (n) WHERE NOT n:CommonGroundTestMarker RETURN count(n) AS nodes"
@@ -153,15 +154,5 @@ def app_settings(neo4j_target: TestDatabase) -> Settings:
 @pytest.fixture
 async def client(db: Database, app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the ASGI app, with its lifespan run and the database ready."""
-    from api.app import create_app
-
-    app = create_app(app_settings, database=db)
-    async with app.router.lifespan_context(app):
-        for _ in range(200):
-            if app.state.ready:
-                break
-            await asyncio.sleep(0.05)
-        assert app.state.ready, app.state.startup_error
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    async with app_client(app_settings, db, http_timeout_s=HTTPX_DEFAULT_TIMEOUT_S) as http:
+        yield http

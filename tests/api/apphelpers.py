@@ -108,7 +108,11 @@ class CountingDatabase(Database):
 
 @contextlib.asynccontextmanager
 async def app_client(
-    settings: Settings, db: Database, *, raise_app_exceptions: bool = True
+    settings: Settings,
+    db: Database,
+    *,
+    raise_app_exceptions: bool = True,
+    http_timeout_s: float = 120,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on a fresh app with these settings, its lifespan run, ready."""
     from api.app import create_app
@@ -122,7 +126,7 @@ async def app_client(
         assert app.state.ready, app.state.startup_error
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://test", timeout=120
+            transport=transport, base_url="http://test", timeout=http_timeout_s
         ) as http:
             yield http
 

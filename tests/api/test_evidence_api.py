@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,12 +11,12 @@ import httpx
 import pytest
 from neo4j import AsyncManagedTransaction
 
-from api.app import create_app
 from api.graphql.loaders import support_settings
 from graph import seeding, support
 from graph.kit.connection import Database
 from schema.settings import Settings
 from schema.vocabulary import Role
+from tests.api.apphelpers import app_client
 from tests.factories import Caller, gql, make_caller, small_model
 
 ADD = """
@@ -67,16 +66,9 @@ async def _client_with(
     db: Database, app_settings: Settings, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client on an app whose settings differ from the defaults."""
-    app = create_app(app_settings.model_copy(update=overrides), database=db)
-    async with app.router.lifespan_context(app):
-        for _ in range(200):
-            if app.state.ready:
-                break
-            await asyncio.sleep(0.05)
-        assert app.state.ready, app.state.startup_error
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    changed = app_settings.model_copy(update=overrides)
+    async with app_client(changed, db, http_timeout_s=5.0) as http:
+        yield http
 
 
 def _data(body: dict[str, Any]) -> Any:
