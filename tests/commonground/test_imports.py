@@ -5,35 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pytest
 
 from graph import evidence
-from graph.kit.connection import ConnectionTarget, Database
+from graph.kit.connection import Database
 from tests.api.apphelpers import graph_fingerprint
 from tests.factories import make_caller
 from tests.graph.imports.tickets import TICKET_MAPPING, ticket_model, tickets_csv
 
-if TYPE_CHECKING:
-    from tests.conftest import TestDatabase
 
-
-def _cli(target: ConnectionTarget, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "NEO4J_URI": target.uri,
-        "NEO4J_USER": target.user,
-        "NEO4J_PASSWORD": target.password,
-        "NEO4J_DATABASE": target.database,
-    }
+def _cli(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # A process of its own, as a user runs it; cli_env has pointed the environment at the
+    # test database.
     return subprocess.run(
         [sys.executable, "-m", "commonground.cli", "import", *args],
         cwd=workdir,
-        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -41,8 +32,9 @@ def _cli(target: ConnectionTarget, workdir: Path, *args: str) -> subprocess.Comp
     )
 
 
+@pytest.mark.usefixtures("cli_env")
 async def test_the_cli_imports_with_a_mapping_file_and_the_same_report(
-    db: Database, neo4j_target: TestDatabase, tmp_path: Path
+    db: Database, tmp_path: Path
 ) -> None:
     props, account = await ticket_model(db)
     success = await make_caller(db, "success")
@@ -52,20 +44,20 @@ async def test_the_cli_imports_with_a_mapping_file_and_the_same_report(
     mapping.write_text(json.dumps(TICKET_MAPPING))
     args = (str(tickets), "--mapping", str(mapping), "--member", success.member.name, "--json")
 
-    first = await asyncio.to_thread(_cli, neo4j_target.target, tmp_path, *args)
+    first = await asyncio.to_thread(_cli, tmp_path, *args)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
     assert (summary["rows"], summary["created"]) == (12, 12)
     items = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
     assert {i.function for i in items} == {"success"}
-    again = await asyncio.to_thread(_cli, neo4j_target.target, tmp_path, *args)
+    again = await asyncio.to_thread(_cli, tmp_path, *args)
     assert json.loads(again.stdout)["already_present"] == 12
 
     bad = tmp_path / "bad.csv"
     bad.write_text(tickets_csv(props, account, 12).replace(",supports,", ",perhaps,", 1))
     before = await graph_fingerprint(db)
     rejected = await asyncio.to_thread(
-        _cli, neo4j_target.target, tmp_path, str(bad), "--mapping", str(mapping), "--json"
+        _cli, tmp_path, str(bad), "--mapping", str(mapping), "--json"
     )
     assert rejected.returncode == 1
     report = json.loads(rejected.stdout)
