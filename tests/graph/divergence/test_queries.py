@@ -31,7 +31,7 @@ from schema.divergence import (
 )
 from schema.errors import BadInput, NotFound
 from schema.vocabulary import EntityKind, Relation, SupportStatus
-from tests.graph.divergence_helpers import Model, T, entity
+from tests.graph.divergence.helpers import Model, T, entity
 
 OPS = entity("seg-ops", EntityKind.SEGMENT)
 AGENCY = entity("seg-agency", EntityKind.SEGMENT)
