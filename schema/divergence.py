@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schema.errors import BadInput
 from schema.vocabulary import EntityKind, Relation, SupportStatus
 
 # The two thresholds that are not configured, only reported.
@@ -411,3 +412,28 @@ class MergeResult(_Frozen):
     evidence_links_moved: int
     evidence_links_united: int  # an item bore on both: its two links became one
     beliefs_moved: int
+
+
+class SegmentRequired(BadInput):
+    """A query that ranks a segment's items was asked over the whole model; ``query`` names
+    it."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__(f"{query} needs a segment")
+        self.query = query
+
+
+class SimilarityOutOfRange(BadInput):
+    """A duplicate threshold outside [0, 1]; ``min_similarity`` is the one asked for."""
+
+    def __init__(self, min_similarity: float) -> None:
+        super().__init__("minSimilarity must be between 0 and 1")
+        self.min_similarity = min_similarity
+
+
+class ForeignGapCursor(BadInput):
+    """An ``after`` cursor whose key is not a belief gap's; ``key`` is what it held."""
+
+    def __init__(self, key: list[str]) -> None:
+        super().__init__("the `after` cursor is not one this query issued")
+        self.key = key

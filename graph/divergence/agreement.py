@@ -16,8 +16,8 @@ from schema.divergence import (
     PriorityAlignment,
     RankAgreement,
     RankedItem,
+    SegmentRequired,
 )
-from schema.errors import BadInput
 from schema.vocabulary import Relation
 
 EVIDENCE = "evidence"
@@ -43,7 +43,7 @@ def priority_alignment(picture: Picture, relation: Relation) -> PriorityAlignmen
     below ``min_rank_items`` items or when a ranking is constant.
     """
     if picture.segment is None:
-        raise BadInput("priority alignment needs a segment")
+        raise SegmentRequired("priority alignment")
     minimum = picture.settings.min_rank_items
     items = [p for p in picture.in_scope() if p.relation is relation]
     evidence_scores: dict[str, float] = {}

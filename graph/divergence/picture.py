@@ -28,7 +28,8 @@ from schema.divergence import (
     PropositionView,
     Thresholds,
 )
-from schema.errors import NotFound
+from schema.entities import SegmentNotFound
+from schema.functions import UnknownFunction
 from schema.models import Belief
 from schema.vocabulary import EntityKind
 
@@ -112,7 +113,7 @@ class Picture:
 
     def check_function(self, function: str | None) -> None:
         if function is not None and function not in self.functions:
-            raise NotFound("function", function)
+            raise UnknownFunction(function, self.functions)
 
 
 def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceView:
@@ -260,7 +261,7 @@ async def load_scope(
         or found.kind is not EntityKind.SEGMENT
         or (found.retired_at is not None and found.retired_at <= as_of)
     ):
-        raise NotFound("segment", segment_id)
+        raise SegmentNotFound(segment_id)
     segment = EntityRef(id=found.id, kind=found.kind, name=found.name, created_by=found.created_by)
     rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
     return segment, [r["id"] for r in rows]
