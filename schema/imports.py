@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schema.errors import BadInput, Forbidden, NotFound
+from schema.errors import BadInput, NotFound
 
 # Our fields, in the order a report lists them; the first four are required.
 FIELDS: tuple[str, ...] = (
@@ -131,14 +131,6 @@ class ImportDelimiterInvalid(BadInput):
     def __init__(self, delimiter: str) -> None:
         super().__init__("the delimiter must be one character, not a quote or a line break")
         self.delimiter = delimiter
-
-
-class ImportForbidden(Forbidden):
-    """The member ``member_id`` is a viewer, who may not import."""
-
-    def __init__(self, member_id: str) -> None:
-        super().__init__("viewers may read but not import evidence")
-        self.member_id = member_id
 
 
 class ImportNotFound(NotFound):

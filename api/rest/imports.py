@@ -20,7 +20,6 @@ from api.limits import BodyTooLarge
 from graph.imports import validation, writing
 from graph.imports.mapping import ColumnMapping
 from schema.imports import (
-    ImportForbidden,
     ImportFormat,
     ImportMappingSentTwice,
     ImportNotFound,
@@ -28,6 +27,7 @@ from schema.imports import (
     ImportRejected,
     ImportRejection,
 )
+from schema.members import ViewerCannotWrite
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
@@ -241,7 +241,7 @@ async def import_evidence(
     ] = None,
 ) -> Any:
     if not actor.can_write:
-        raise ImportForbidden(actor.member_id)
+        raise ViewerCannotWrite(actor.member_id, "import evidence")
     fmt = _format(format, request.headers.get("content-type"))
     if mapping is not None and x_import_mapping is not None:
         raise ImportMappingSentTwice()

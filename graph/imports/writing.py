@@ -16,7 +16,8 @@ from neo4j import AsyncManagedTransaction
 from graph import audit, evidence, propositions
 from graph.imports.validation import ValidatedImport
 from graph.kit.connection import Database, fetch_one
-from schema.imports import ImportForbidden, ImportFormat, ImportOutcome
+from schema.imports import ImportFormat, ImportOutcome
+from schema.members import ViewerCannotWrite
 from schema.models import Actor, EvidenceCreate
 
 BATCH_SIZE = 1000
@@ -151,7 +152,7 @@ async def write(
 ) -> ImportResult:
     """Write a validated file in batches under a new Import; visible once it completes."""
     if not actor.can_write:
-        raise ImportForbidden(actor.member_id)
+        raise ViewerCannotWrite(actor.member_id, "import evidence")
     import_id = f"import-{uuid.uuid4().hex[:16]}"
     started = datetime.now(UTC)
     await db.write(_create_import, actor, import_id, validated.rows, validated.format, started)
