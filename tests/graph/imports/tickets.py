@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from neo4j import AsyncManagedTransaction
-
-from graph import entities, evidence, propositions
+from graph import evidence
 from graph.kit.connection import Database
 from graph.support import SupportSettings, support_for
-from schema.models import Actor, EntityCreate, PropositionCreate
-from schema.vocabulary import DEFAULT_RELIABILITY, EntityKind, Relation
+from schema.vocabulary import DEFAULT_RELIABILITY
+from tests.factories import small_model
 
 TICKET_MAPPING = {
     "summary": "Ticket subject",
@@ -30,36 +28,9 @@ TICKET_HEADER = "Ticket ID,Ticket subject,Created,Org ID,Proposition,Stance,Stre
 
 async def ticket_model(db: Database, pains: int = 3) -> tuple[list[str], str]:
     """A segment with an account and ``pains`` EXPERIENCES propositions."""
-    now = datetime.now(UTC)
-    actor = Actor.system()
-
-    async def build(tx: AsyncManagedTransaction) -> tuple[list[str], str]:
-        segment, _ = await entities.create(
-            tx, actor, EntityCreate(kind=EntityKind.SEGMENT, name="Mid-market ops"), now
-        )
-        account, _ = await entities.create(
-            tx,
-            actor,
-            EntityCreate(kind=EntityKind.ACCOUNT, name="Northwind", segment_id=segment.id),
-            now,
-        )
-        ids = []
-        for n in range(pains):
-            pain, _ = await entities.create(
-                tx, actor, EntityCreate(kind=EntityKind.PAIN, name=f"Pain {n}"), now
-            )
-            prop, _ = await propositions.create(
-                tx,
-                actor,
-                PropositionCreate(
-                    subject_id=segment.id, relation=Relation.EXPERIENCES, object_id=pain.id
-                ),
-                now,
-            )
-            ids.append(prop.id)
-        return ids, account.id
-
-    return await db.write(build)
+    model = await small_model(db, segment="Mid-market ops", account="Northwind", pains=pains)
+    assert model.account_id is not None
+    return model.experiences, model.account_id
 
 
 async def evidence_count(db: Database) -> int:
