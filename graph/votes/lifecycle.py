@@ -21,8 +21,9 @@ from neo4j import AsyncManagedTransaction
 from graph import audit, beliefs, entities, propositions
 from graph.kit.connection import fetch_all, fetch_one
 from graph.votes.reads import VOTE_PROJECTION, get, my_ballots, results, vote_from_record
-from schema.errors import NotFound
+from schema.entities import SegmentNotFound
 from schema.models import Actor, BeliefCreate
+from schema.propositions import PropositionNotFound
 from schema.vocabulary import EntityKind
 from schema.votes import (
     Ballot,
@@ -126,7 +127,7 @@ async def open_vote(
     found = await propositions.get_many(tx, data.proposition_ids)
     missing = [pid for pid in data.proposition_ids if pid not in found]
     if missing:
-        raise NotFound("proposition", missing[0])
+        raise PropositionNotFound(missing[0])
     retired = [p.id for p in found.values() if p.retired_at is not None]
     if retired:
         raise RetiredPropositionInVote(retired[0])
@@ -134,7 +135,7 @@ async def open_vote(
     if data.segment_id is not None:
         segment = await entities.get(tx, data.segment_id, now)
         if segment is None or segment.kind is not EntityKind.SEGMENT:
-            raise NotFound("segment", data.segment_id)
+            raise SegmentNotFound(data.segment_id)
     vote_id = f"vote-{uuid.uuid4().hex[:16]}"
     label = data.label or f"{now:%d %b %Y %H:%M} UTC"
     row = await fetch_one(

@@ -16,8 +16,8 @@ from api.rest.workshop.shapes import (
 )
 from graph import beliefs, entities, evidence, functions, members, propositions, support, votes
 from graph.divergence import EngineSettings, evidence_view
-from schema.errors import NotFound
 from schema.models import Entity, Evidence
+from schema.propositions import PropositionNotFound
 from schema.vocabulary import MAGNITUDE_MEANING
 
 EVIDENCE_ITEMS = 200
@@ -46,11 +46,11 @@ async def load_proposition(
 ) -> dict[str, Any]:
     found = await propositions.get(tx, proposition_id)
     if found is None:
-        raise NotFound("proposition", proposition_id)
+        raise PropositionNotFound(proposition_id)
     ends = await entities.get_many(tx, [found.subject_id, found.object_id])
     subject, obj = ends.get(found.subject_id), ends.get(found.object_id)
     if subject is None or obj is None:
-        raise NotFound("proposition", proposition_id)
+        raise PropositionNotFound(proposition_id)
     view = proposition_view(found, subject, obj)
     figures = await support.support_for(tx, engine.support_settings, as_of=as_of, ids=[found.id])
     items = await evidence.for_proposition(tx, found.id, as_of, limit=EVIDENCE_ITEMS)

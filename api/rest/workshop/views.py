@@ -48,6 +48,8 @@ def _ordered(picture: Picture) -> list[PropositionView]:
 def segment_json(
     picture: Picture, details: dict[str, Entity], voted: set[str], stamps: dict[str, Any]
 ) -> dict[str, Any]:
+    """The map's data: the segment's entities and propositions, each with its evidence and
+    every function's belief (marked when a vote stated it)."""
     contested_spread = picture.settings.contested_spread
     rows: list[dict[str, Any]] = []
     nodes: dict[str, dict[str, Any]] = {}
@@ -106,6 +108,8 @@ def segment_json(
 
 
 def heatmap_json(picture: Picture, voted: set[str]) -> dict[str, Any]:
+    """Function × proposition: each function's p and its gap to the evidence, where the
+    evidence weighs enough to compare."""
     settings = picture.settings
     rows = []
     for view in _ordered(picture):
@@ -141,6 +145,8 @@ def heatmap_json(picture: Picture, voted: set[str]) -> dict[str, Any]:
 
 
 def divergences_json(picture: Picture, limit: int) -> dict[str, Any]:
+    """The top belief gaps and disagreements as sentences, the structural gaps, the alignment
+    index."""
     gaps = []
     for row in belief_gaps(picture, significant_only=True)[:limit]:
         text = statement(row.proposition)
