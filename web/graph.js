@@ -68,19 +68,23 @@ export function layout(model) {
   }
   const positions = new Map();
   const groups = [];
-  let y = TOP;
-  for (const kind of MIDDLE) {
-    const members = model.entities.filter((e) => e.kind === kind).sort((a, b) => a.name.localeCompare(b.name));
-    if (!members.length) continue;
-    groups.push({ kind, x: X_MID, y });
-    y += 22;
-    for (const e of members) {
-      positions.set(e.id, { x: X_MID, y, w: NODE_W, column: "mid" });
-      y += NODE_H + GAP;
+  // One column: each kind under its heading, its entities in the given order; returns the bottom.
+  const stack = (kinds, x, column, order) => {
+    let y = TOP;
+    for (const kind of kinds) {
+      const members = model.entities.filter((e) => e.kind === kind).sort(order);
+      if (!members.length) continue;
+      groups.push({ kind, x, y });
+      y += 22;
+      for (const e of members) {
+        positions.set(e.id, { x, y, w: NODE_W, column });
+        y += NODE_H + GAP;
+      }
+      y += GROUP_GAP - GAP;
     }
-    y += GROUP_GAP - GAP;
-  }
-  const middleBottom = y;
+    return y;
+  };
+  const middleBottom = stack(MIDDLE, X_MID, "mid", (a, b) => a.name.localeCompare(b.name));
   // Right column: ordered by the mean height of what each node points at (fewer crossings).
   const targetsOf = new Map();
   for (const p of model.propositions) {
@@ -94,19 +98,8 @@ export function layout(model) {
     const ys = targetsOf.get(id) || [];
     return ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 1e9;
   };
-  y = TOP;
-  for (const kind of RIGHT) {
-    const members = model.entities.filter((e) => e.kind === kind).sort((a, b) => centre(a.id) - centre(b.id) || a.name.localeCompare(b.name));
-    if (!members.length) continue;
-    groups.push({ kind, x: X_RIGHT, y });
-    y += 22;
-    for (const e of members) {
-      positions.set(e.id, { x: X_RIGHT, y, w: NODE_W, column: "right" });
-      y += NODE_H + GAP;
-    }
-    y += GROUP_GAP - GAP;
-  }
-  const height = Math.max(middleBottom, y, TOP + NODE_H + 40) + 10;
+  const rightBottom = stack(RIGHT, X_RIGHT, "right", (a, b) => centre(a.id) - centre(b.id) || a.name.localeCompare(b.name));
+  const height = Math.max(middleBottom, rightBottom, TOP + NODE_H + 40) + 10;
   // The segment is a tall bar beside its goals, pains and alternatives: each of its own
   // statements is a straight line across to the node it is about.
   const barTop = TOP + 22;

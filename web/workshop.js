@@ -201,6 +201,13 @@ async function refreshAll() {
 
 // --- actions --------------------------------------------------------------------------------
 
+// A vote this page just revealed or cancelled: no longer the open one, shown as it ended.
+function showClosed(view) {
+  state.openVote = null;
+  state.shown = view;
+  state.stamps.votes = view.stamps.votes;
+}
+
 async function run(work) {
   try {
     await work();
@@ -292,10 +299,7 @@ const actions = {
   },
   async reveal(id) {
     await run(async () => {
-      const view = await api.reveal(id);
-      state.openVote = null;
-      state.shown = view;
-      state.stamps.votes = view.stamps.votes;
+      showClosed(await api.reveal(id));
       await loadSegment();
       const recent = await api.votes({ segment_id: state.segmentId, limit: 6 });
       state.recent = recent.votes.filter((v) => v.status !== "open");
@@ -303,10 +307,7 @@ const actions = {
   },
   async cancel(id) {
     await run(async () => {
-      const view = await api.cancel(id);
-      state.openVote = null;
-      state.shown = view;
-      state.stamps.votes = view.stamps.votes;
+      showClosed(await api.cancel(id));
     });
   },
   async show(id) {
