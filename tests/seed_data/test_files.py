@@ -35,7 +35,7 @@ from schema.vocabulary import (
     Stance,
 )
 
-SEED = Path(__file__).resolve().parent.parent / "seed_data"
+SEED = Path(__file__).resolve().parents[2] / "seed_data"
 AS_OF = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 FIRST_DAY = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
 LAST_DAY = dt.datetime(2026, 11, 15, 23, 59, 59, tzinfo=dt.UTC)
