@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.auth import authenticate, token_from_request
+from api.graphql.errors import check_reason
 from graph import entities, propositions
 from graph.kit.connection import Database
 from schema.errors import Forbidden, Unauthenticated
@@ -19,6 +20,7 @@ from schema.models import Actor, Entity, Proposition
 from schema.settings import Settings
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class Context(BaseContext):
@@ -30,11 +32,11 @@ class Context(BaseContext):
         self.bookmarks = bookmarks  # sent by the client: read after these writes
         self.new_bookmarks: list[str] = []  # returned in the response's extensions
         self.now = datetime.now(UTC)
-        self.entity_loader: DataLoader[str, Entity | None] = DataLoader(self._load_entities)
-        self.proposition_loader: DataLoader[str, Proposition | None] = DataLoader(
-            self._load_propositions
-        )
         self.loaders: dict[str, DataLoader[Any, Any]] = {}
+        self.entity_loader: DataLoader[str, Entity | None] = self.by_id("entity", entities.get_many)
+        self.proposition_loader: DataLoader[str, Proposition | None] = self.by_id(
+            "proposition", propositions.get_many
+        )
 
     @property
     def actor(self) -> Actor:
@@ -58,6 +60,14 @@ class Context(BaseContext):
         self.bookmarks = bookmarks
         return result
 
+    async def write_with_reason(
+        self, change: Callable[..., Awaitable[T]], target_id: str, reason: str
+    ) -> T:
+        """Retire, retract or redact one thing: a writer's change, with a reason for the log."""
+        actor = self.writer()
+        check_reason(reason)
+        return await self.write(change, actor, target_id, reason, self.now)
+
     def loader(
         self, name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]
     ) -> DataLoader[Any, Any]:
@@ -66,23 +76,18 @@ class Context(BaseContext):
             self.loaders[name] = DataLoader(load)
         return self.loaders[name]
 
-    async def _load_entities(self, ids: list[str]) -> list[Entity | None]:
-        found = await self.read(_entities_by_id, ids)
-        return [found.get(i) for i in ids]
+    def by_id(
+        self,
+        name: str,
+        get_many: Callable[[AsyncManagedTransaction, list[str]], Awaitable[dict[str, V]]],
+    ) -> DataLoader[str, V | None]:
+        """A named per-request loader of records by id: one read per batch of ids."""
 
-    async def _load_propositions(self, ids: list[str]) -> list[Proposition | None]:
-        found = await self.read(_propositions_by_id, ids)
-        return [found.get(i) for i in ids]
+        async def load(ids: list[str]) -> list[V | None]:
+            found = await self.read(get_many, sorted(set(ids)))
+            return [found.get(i) for i in ids]
 
-
-async def _entities_by_id(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Entity]:
-    return await entities.get_many(tx, ids)
-
-
-async def _propositions_by_id(
-    tx: AsyncManagedTransaction, ids: list[str]
-) -> dict[str, Proposition]:
-    return await propositions.get_many(tx, ids)
+        return self.loader(name, load)
 
 
 async def get_context(request: Request) -> Context:

@@ -1,4 +1,4 @@
-"""Turning domain errors and pydantic validation errors into GraphQL errors with codes."""
+"""Checking a mutation's input: pydantic validation errors and bad reasons become BadInput."""
 
 from __future__ import annotations
 
@@ -21,3 +21,9 @@ def validated(build: Callable[[], T]) -> T:
             f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
         )
         raise BadInput(f"invalid input: {problems}") from None
+
+
+def check_reason(reason: str) -> None:
+    """A retirement, retraction or redaction needs a reason of 1-2000 characters."""
+    if not reason.strip() or len(reason) > 2000 or "\x00" in reason:
+        raise BadInput("a reason of 1-2000 characters is needed")

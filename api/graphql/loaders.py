@@ -172,16 +172,8 @@ def evidence_page_loader(
 
 
 def evidence_loader(ctx: Context) -> DataLoader[str, Evidence | None]:
-    async def load(ids: list[str]) -> list[Evidence | None]:
-        found = await ctx.read(evidence.get_many, sorted(set(ids)))
-        return [found.get(i) for i in ids]
-
-    return ctx.loader("evidence", load)
+    return ctx.by_id("evidence", evidence.get_many)
 
 
 def member_loader(ctx: Context) -> DataLoader[str, Member | None]:
-    async def load(ids: list[str]) -> list[Member | None]:
-        found = await ctx.read(members.get_many, sorted(set(ids)))
-        return [found.get(i) for i in ids]
-
-    return ctx.loader("member", load)
+    return ctx.by_id("member", members.get_many)
