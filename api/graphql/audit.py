@@ -5,20 +5,19 @@ Only facilitators and admins may read it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from api.graphql import loaders
 from api.graphql.context import Context
-from api.graphql.evidence import pin_listing
-from api.graphql.types import Member, PageInfo
+from api.graphql.members import Member, member_by_id
+from api.graphql.pagination import Edge, Page, described, time_position, window
 from graph import audit
-from graph.kit.cursors import check_page_size, encode_cursor
 from graph.kit.records import to_datetime
-from schema.errors import BadInput, Forbidden
+from schema.errors import Forbidden
 
 DEFAULT_PAGE = 50
 SYSTEM = "system"
@@ -43,13 +42,12 @@ class AuditEntry:
     async def member_name(self, info: Info[Context, None]) -> str | None:
         if self.member_id == SYSTEM:
             return SYSTEM
-        found = await loaders.member_loader(info.context).load(str(self.member_id))
+        found = await member_by_id(info.context, str(self.member_id))
         return None if found is None else found.name
 
     @strawberry.field(description="The member who wrote; null for system writes.")
     async def member(self, info: Info[Context, None]) -> Member | None:
-        found = await loaders.member_loader(info.context).load(str(self.member_id))
-        return None if found is None else Member.from_model(found)
+        return await member_by_id(info.context, str(self.member_id))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AuditEntry:
@@ -67,23 +65,25 @@ class AuditEntry:
         )
 
 
-@strawberry.type(description="One entry of a page of the audit log.")
-class AuditEntryEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this entry.")
-    node: AuditEntry = strawberry.field(description="The entry.")
-
-
-@strawberry.type(
-    description="A page of the audit log, newest first. Later pages continue from the first "
-    "page's end: writes made meanwhile appear only in a new listing."
+@described(
+    "One entry of a page of the audit log.",
+    cursor="Pass as `after` to continue after this entry.",
+    node="The entry.",
 )
-class AuditEntryConnection:
-    edges: list[AuditEntryEdge] = strawberry.field(description="The entries, with cursors.")
-    page_info: PageInfo = strawberry.field(description="Where this page ends.")
+class AuditEntryEdge(Edge[AuditEntry]):
+    pass
 
-    @strawberry.field(description="The entries of this page, without cursors.")
-    def nodes(self) -> list[AuditEntry]:
-        return [edge.node for edge in self.edges]
+
+# A Page, not a Connection: the log is not counted, it only grows.
+@described(
+    "A page of the audit log, newest first. Later pages continue from the first page's end: "
+    "writes made meanwhile appear only in a new listing.",
+    edges="The entries, with cursors.",
+    page_info="Where this page ends.",
+    nodes="The entries of this page, without cursors.",
+)
+class AuditEntryConnection(Page[AuditEntry]):
+    edges: Sequence[AuditEntryEdge]
 
 
 @strawberry.type
@@ -102,9 +102,8 @@ class AuditQuery:
         ctx = info.context
         if not ctx.actor.may_act_for_any_function:
             raise Forbidden("only facilitators and admins may read the audit log")
-        limit = check_page_size(first, DEFAULT_PAGE, ctx.settings.max_page_size)
-        pinned, key = pin_listing(None, after, ctx.now)
-        before, before_id = _position(key)
+        limit, pinned, key = window(ctx, first, DEFAULT_PAGE, None, after)
+        before, before_id = time_position(key) or (None, None)
         rows = await ctx.read(
             audit.list_entries,
             member_id=str(member_id) if member_id else None,
@@ -113,27 +112,10 @@ class AuditQuery:
             before_id=before_id,
             limit=limit + 1,
         )
-        entries = [AuditEntry.from_row(r) for r in rows]
-        page = entries[:limit]
-        edges = [
-            AuditEntryEdge(cursor=encode_cursor(pinned, [e.at.isoformat(), str(e.id)]), node=e)
-            for e in page
-        ]
-        return AuditEntryConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(entries) > limit,
-                end_cursor=edges[-1].cursor if edges else None,
-                as_of=pinned,
-            ),
+        return AuditEntryConnection.of(
+            [AuditEntry.from_row(r) for r in rows],
+            limit,
+            pinned,
+            key=lambda e: [e.at.isoformat(), str(e.id)],
+            node=lambda e: e,
         )
-
-
-def _position(key: list[Any] | None) -> tuple[datetime | None, str | None]:
-    if key is None:
-        return None, None
-    try:
-        at, entry_id = key
-        return datetime.fromisoformat(str(at)), str(entry_id)
-    except (ValueError, TypeError) as error:
-        raise BadInput("the `after` cursor is not one this API issued") from error

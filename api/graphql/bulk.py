@@ -17,11 +17,12 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.types import Relation
-from graph import bulk_reads, entities
-from graph.kit.cursors import check_page_size, decode_cursor
-from schema.errors import BadInput, NotFound
-from schema.vocabulary import EntityKind
+from api.graphql.entities import segment_scope
+from api.graphql.pagination import pin_listing, time_position
+from api.graphql.vocabulary import Relation
+from graph import bulk_reads
+from graph.kit.cursors import check_page_size
+from schema.errors import BadInput
 
 DEFAULT_PAGE = 100
 DEFAULT_EVIDENCE = 5
@@ -35,17 +36,6 @@ SHAPE = """{
                                           bears: [{propositionId, stance, strength,
                                                    magnitude}]}]}}]
 }"""
-
-
-def _position(after: str | None, as_of: datetime | None, now: datetime) -> Any:
-    if after is None:
-        return as_of or now, None
-    cursor = decode_cursor(after)
-    try:
-        created, proposition_id = cursor.after
-        return cursor.as_of, (datetime.fromisoformat(str(created)), str(proposition_id))
-    except (ValueError, TypeError) as error:
-        raise BadInput("the `after` cursor is not one this API issued") from error
 
 
 @strawberry.type
@@ -78,14 +68,12 @@ class BulkQuery:
                 "evidencePerProposition must be between 0 and "
                 f"{bulk_reads.MAX_EVIDENCE_PER_PROPOSITION}"
             )
-        pinned, position = _position(after, as_of, ctx.now)
-        if segment_id is not None:
-            segment = await ctx.read(entities.get, str(segment_id), None)
-            if segment is None or segment.kind is not EntityKind.SEGMENT:
-                raise NotFound("segment", str(segment_id))
+        pinned, key = pin_listing(as_of, after, ctx.now)
+        position = time_position(key)
+        scope = await segment_scope(ctx, segment_id)
         page: dict[str, Any] = await ctx.read(
             bulk_reads.proposition_graph,
-            segment_id=str(segment_id) if segment_id else None,
+            segment_id=scope,
             relation=relation.value if relation else None,
             as_of=pinned,
             after=position,

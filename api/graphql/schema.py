@@ -23,10 +23,13 @@ from strawberry.utils.logging import StrawberryLogger
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.bulk import BulkQuery
-from api.graphql.divergence import DivergenceMutation, DivergenceQuery
+from api.graphql.divergence.mutations import DivergenceMutation
+from api.graphql.divergence.queries import DivergenceQuery
+from api.graphql.entities import EntityMutation, EntityQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.imports import ImportMutation
-from api.graphql.model import ModelMutation, ModelQuery
+from api.graphql.members import FunctionQuery
+from api.graphql.propositions import PropositionMutation, PropositionQuery
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
 from api.limits import (
@@ -41,15 +44,29 @@ from schema.errors import CommonGroundError
 from schema.imports import ImportRejected
 from schema.settings import Settings
 
-QUERIES: tuple[type, ...] = (ModelQuery, EvidenceQuery, BeliefQuery, AuditQuery, DivergenceQuery)
-MUTATIONS: tuple[type, ...] = (ModelMutation, EvidenceMutation, BeliefMutation, DivergenceMutation)
-
-QUERIES += (SnapshotQuery,)
-MUTATIONS += (SnapshotMutation,)
-QUERIES += (VoteQuery,)
-MUTATIONS += (VoteMutation,)
-QUERIES += (BulkQuery,)  # big nested reads as one JSON value (DESIGN.md §6)
-MUTATIONS += (ImportMutation,)  # a whole evidence file as one string (benchmark a)
+# Each concept's fields, in the order the schema lists them.
+QUERIES: tuple[type, ...] = (
+    EntityQuery,
+    PropositionQuery,
+    FunctionQuery,
+    EvidenceQuery,
+    BeliefQuery,
+    AuditQuery,
+    DivergenceQuery,
+    SnapshotQuery,
+    VoteQuery,
+    BulkQuery,  # big nested reads as one JSON value (DESIGN.md §6)
+)
+MUTATIONS: tuple[type, ...] = (
+    EntityMutation,
+    PropositionMutation,
+    EvidenceMutation,
+    BeliefMutation,
+    DivergenceMutation,
+    SnapshotMutation,
+    VoteMutation,
+    ImportMutation,  # a whole evidence file as one string (benchmark a)
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -13,9 +13,10 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.types import PageInfo
+from api.graphql.pagination import Connection, creation_key, described
+from api.graphql.shapes import mirror
 from graph.divergence import EngineSettings
-from graph.kit.cursors import check_page_size, decode_cursor, encode_cursor, time_and_id
+from graph.kit.cursors import check_page_size, decode_cursor, time_and_id
 from graph.snapshots import diff as snapshot_diff
 from graph.snapshots import store as snapshots
 from graph.snapshots.export.words import summary as plain_summary
@@ -101,36 +102,14 @@ class Snapshot:
     @classmethod
     def from_model(cls, s: model.SnapshotInfo) -> Snapshot:
         counts = {k: int(s.counts.get(k, 0)) for k in model.SECTIONS}
-        return cls(
-            id=strawberry.ID(s.id),
-            fingerprint=s.fingerprint,
-            label=s.label,
-            as_of=s.as_of,
-            created_at=s.created_at,
-            created_by=s.created_by,
-            schema_version=s.schema_version,
-            counts=SnapshotCounts(**counts),
-            alignment_alpha=s.alignment_alpha,
-            alignment_units=s.alignment_units,
-            alignment_mad=s.mean_abs_difference,
-        )
+        return mirror(cls, s, counts=SnapshotCounts(**counts), alignment_mad=s.mean_abs_difference)
 
 
-@strawberry.type
-class SnapshotEdge:
-    cursor: str
-    node: Snapshot
-
-
-@strawberry.type(description="A page of snapshots, newest first.")
-class SnapshotConnection:
-    edges: list[SnapshotEdge]
-    page_info: PageInfo
-    total_count: int
-
-    @strawberry.field(description="The snapshots of this page, without cursors.")
-    def nodes(self) -> list[Snapshot]:
-        return [edge.node for edge in self.edges]
+@described(
+    "A page of snapshots, newest first.", nodes="The snapshots of this page, without cursors."
+)
+class SnapshotConnection(Connection[Snapshot]):
+    pass
 
 
 @strawberry.type(description="An entity or proposition that appeared, vanished or retired.")
@@ -162,10 +141,6 @@ class SnapshotDivergenceChange:
     after: float | None = strawberry.field(description="The gap (or spread) after.")
 
 
-def _changes(rows: list[model.EntityChange]) -> list[SnapshotModelChange]:
-    return [SnapshotModelChange(id=strawberry.ID(r.id), kind=r.kind, name=r.name) for r in rows]
-
-
 @strawberry.type(description="What changed from one snapshot to another.")
 class SnapshotDiff:
     from_id: strawberry.ID
@@ -191,48 +166,7 @@ class SnapshotDiff:
 
     @classmethod
     def from_model(cls, d: model.SnapshotDiff) -> SnapshotDiff:
-        return cls(
-            from_id=strawberry.ID(d.from_id),
-            to_id=strawberry.ID(d.to_id),
-            from_as_of=d.from_as_of,
-            to_as_of=d.to_as_of,
-            entities_added=_changes(d.entities_added),
-            entities_removed=_changes(d.entities_removed),
-            entities_retired=_changes(d.entities_retired),
-            propositions_added=_changes(d.propositions_added),
-            propositions_removed=_changes(d.propositions_removed),
-            propositions_retired=_changes(d.propositions_retired),
-            belief_shifts=[
-                SnapshotBeliefShift(
-                    function=s.function,
-                    proposition_id=strawberry.ID(s.proposition_id),
-                    text=s.text,
-                    before=s.before,
-                    after=s.after,
-                    change=s.change,
-                    delta=s.delta,
-                )
-                for s in d.belief_shifts
-            ],
-            divergence_changes=[
-                SnapshotDivergenceChange(
-                    kind=c.kind,
-                    change=c.change,
-                    proposition_id=strawberry.ID(c.proposition_id),
-                    text=c.text,
-                    function=c.function,
-                    before=c.before,
-                    after=c.after,
-                )
-                for c in d.divergence_changes
-            ],
-            alpha_before=d.alpha_before,
-            alpha_after=d.alpha_after,
-            alpha_change=d.alpha_change,
-            mean_abs_difference_before=d.mean_abs_difference_before,
-            mean_abs_difference_after=d.mean_abs_difference_after,
-            shift_threshold=d.shift_threshold,
-        )
+        return mirror(cls, d)
 
 
 @strawberry.type
@@ -244,24 +178,11 @@ class SnapshotQuery:
         ctx = info.context
         ctx.actor  # noqa: B018 - reading needs a token
         limit = check_page_size(first, 20, ctx.settings.max_page_size)
+        # Snapshots never change, so the listing is not pinned: every page is as of now.
         after_key = time_and_id(decode_cursor(after).after) if after else None
         rows, total = await ctx.read(snapshots.list_page, after=after_key, limit=limit + 1)
-        page = rows[:limit]
-        edges = [
-            SnapshotEdge(
-                cursor=encode_cursor(ctx.now, [s.created_at.isoformat(), s.id]),
-                node=Snapshot.from_model(s),
-            )
-            for s in page
-        ]
-        return SnapshotConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit,
-                end_cursor=edges[-1].cursor if edges else None,
-                as_of=ctx.now,
-            ),
-            total_count=total,
+        return SnapshotConnection.of(
+            rows, limit, ctx.now, key=creation_key, node=Snapshot.from_model, total_count=total
         )
 
     @strawberry.field(description="One snapshot by id.")

@@ -1,0 +1,175 @@
+"""Entities in GraphQL: the type, the listing, and creating, changing and retiring one."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.errors import validated
+from api.graphql.pagination import Connection, creation_key, described, window
+from api.graphql.shapes import mirror
+from api.graphql.vocabulary import EntityKind
+from graph import entities
+from graph.kit.cursors import time_and_id
+from schema import models
+from schema.errors import NotFound
+
+
+@strawberry.type(
+    description="A segment, account, goal, pain, alternative, feature or claim. Nothing is "
+    "deleted: entities are retired with a reason; a merged entity's id resolves to its survivor."
+)
+class Entity:
+    id: strawberry.ID
+    kind: EntityKind
+    name: str = strawberry.field(description="The entity's name; for a CLAIM, its text.")
+    description: str | None
+    status: str | None = strawberry.field(
+        description="FEATURE: idea|planned|building|shipped; CLAIM: draft|live."
+    )
+    alt_kind: str | None = strawberry.field(
+        description="ALTERNATIVE: competitor|workaround|status_quo."
+    )
+    channel: str | None = strawberry.field(description="CLAIM: where the claim is used.")
+    created_at: datetime
+    created_by: str = strawberry.field(description="The id of the member who created it.")
+    retired_at: datetime | None
+    retired_reason: str | None
+    segment_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="ACCOUNT: the segment it belongs to.")
+    async def segment(self, info: Info[Context, None]) -> Entity | None:
+        return await entity_by_id(info.context, self.segment_id)
+
+    @classmethod
+    def from_model(cls, e: models.Entity) -> Entity:
+        return mirror(cls, e)
+
+
+async def entity_by_id(ctx: Context, entity_id: str | None) -> Entity | None:
+    """The entity of an id (a merged one's survivor), through the request's loader."""
+    if entity_id is None:
+        return None
+    found = await ctx.entity_loader.load(entity_id)
+    return None if found is None else Entity.from_model(found)
+
+
+async def segment_scope(ctx: Context, segment_id: strawberry.ID | None) -> str | None:
+    """The id of the segment a listing is scoped to, once it is known to be a segment."""
+    if segment_id is None:
+        return None
+    segment = await ctx.read(entities.get, str(segment_id), None)
+    if segment is None or segment.kind is not EntityKind.SEGMENT:
+        raise NotFound("segment", str(segment_id))
+    return str(segment_id)
+
+
+@described(
+    "A page of entities.",
+    total_count="How many entities match, over all pages.",
+    nodes="The entities of this page, without cursors.",
+)
+class EntityConnection(Connection[Entity]):
+    pass
+
+
+@strawberry.input(
+    description="A new entity. Send an idempotencyKey so a retry creates nothing new."
+)
+class CreateEntityInput:
+    kind: EntityKind
+    name: str = strawberry.field(description="The entity's name; for a CLAIM, its text.")
+    description: str | None = None
+    segment_id: strawberry.ID | None = strawberry.field(
+        default=None, description="ACCOUNT: the segment it belongs to."
+    )
+    status: str | None = strawberry.field(
+        default=None, description="FEATURE: idea|planned|building|shipped; CLAIM: draft|live."
+    )
+    alt_kind: str | None = strawberry.field(
+        default=None, description="ALTERNATIVE: competitor|workaround|status_quo."
+    )
+    channel: str | None = strawberry.field(default=None, description="CLAIM: where it is used.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input(description="Fields to change; those left out stay as they are.")
+class UpdateEntityInput:
+    name: str | None = None
+    description: str | None = None
+    status: str | None = None
+    alt_kind: str | None = None
+    channel: str | None = None
+
+
+@strawberry.type
+class EntityQuery:
+    @strawberry.field(description="One entity by id; a merged entity's id gives its survivor.")
+    async def entity(
+        self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None
+    ) -> Entity | None:
+        info.context.actor  # noqa: B018 - reading needs a token
+        found = await info.context.read(entities.get, str(id), as_of)
+        return None if found is None else Entity.from_model(found)
+
+    @strawberry.field(description="Entities, oldest first, filtered by kind and a text search.")
+    async def entities(
+        self,
+        info: Info[Context, None],
+        kind: EntityKind | None = None,
+        search: str | None = None,
+        as_of: datetime | None = None,
+        include_retired: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> EntityConnection:
+        ctx = info.context
+        ctx.actor  # noqa: B018
+        limit, pinned, after_key = window(ctx, first, 50, as_of, after)
+        rows, total = await ctx.read(
+            entities.list_page,
+            kind=kind,
+            search=search,
+            as_of=pinned,
+            include_retired=include_retired,
+            after=None if after_key is None else time_and_id(after_key),
+            limit=limit + 1,
+        )
+        return EntityConnection.of(
+            rows, limit, pinned, key=creation_key, node=Entity.from_model, total_count=total
+        )
+
+
+@strawberry.type
+class EntityMutation:
+    @strawberry.mutation(description="Create an entity; the same idempotencyKey returns the first.")
+    async def create_entity(self, info: Info[Context, None], input: CreateEntityInput) -> Entity:
+        ctx = info.context
+        actor = ctx.writer()
+        fields = dataclasses.asdict(input)
+        # An empty segment id is no segment, as the model has always read it.
+        fields["segment_id"] = input.segment_id or None
+        data = validated(lambda: models.EntityCreate(**fields))
+        created, _ = await ctx.write(entities.create, actor, data, ctx.now)
+        return Entity.from_model(created)
+
+    @strawberry.mutation(description="Change an entity's name, description, status, ...")
+    async def update_entity(
+        self, info: Info[Context, None], id: strawberry.ID, input: UpdateEntityInput
+    ) -> Entity:
+        ctx = info.context
+        actor = ctx.writer()
+        data = validated(lambda: models.EntityUpdate(**dataclasses.asdict(input)))
+        updated = await ctx.write(entities.update, actor, str(id), data, ctx.now)
+        return Entity.from_model(updated)
+
+    @strawberry.mutation(description="Retire an entity (the one way to remove one), with a reason.")
+    async def retire_entity(
+        self, info: Info[Context, None], id: strawberry.ID, reason: str
+    ) -> Entity:
+        retired = await info.context.write_with_reason(entities.retire, str(id), reason)
+        return Entity.from_model(retired)

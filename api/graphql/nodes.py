@@ -1,0 +1,319 @@
+"""The node types that point at one another: a proposition, its evidence and its beliefs.
+
+A proposition lists the evidence bearing on it and each function's beliefs about it, and
+every bearing and belief names its proposition back: each type builds the others, so they
+share this module. The queries and mutations of each concept are in their own modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql import loaders
+from api.graphql.context import Context
+from api.graphql.entities import Entity, entity_by_id
+from api.graphql.members import Member, member_by_id
+from api.graphql.pagination import Connection, Edge, described, time_position, window
+from api.graphql.shapes import mirror
+from api.graphql.support import Support
+from api.graphql.vocabulary import Relation, Stance, SupportStatus
+from graph.support import Support as SupportFigures
+from schema import models
+from schema.errors import NotFound
+
+EVIDENCE_PAGE = 20
+
+
+@strawberry.type(
+    description="One statement about the customer or the product, (subject)-[relation]->"
+    "(object). The same triple is always the same proposition."
+)
+class Proposition:
+    id: strawberry.ID
+    relation: Relation
+    created_at: datetime
+    created_by: str
+    retired_at: datetime | None
+    retired_reason: str | None
+    subject_id: strawberry.Private[str]
+    object_id: strawberry.Private[str]
+    # The as-of time of the listing this proposition came from; its figures use it too.
+    as_of: strawberry.Private[datetime | None] = None
+
+    @strawberry.field(description="The subject entity.")
+    async def subject(self, info: Info[Context, None]) -> Entity:
+        found = await entity_by_id(info.context, self.subject_id)
+        assert found is not None
+        return found
+
+    @strawberry.field(name="object", description="The object entity.")
+    async def object_(self, info: Info[Context, None]) -> Entity:
+        found = await entity_by_id(info.context, self.object_id)
+        assert found is not None
+        return found
+
+    @strawberry.field(
+        description="A readable sentence: 'Mid-market ops EXPERIENCES Manual reporting'."
+    )
+    async def text(self, info: Info[Context, None]) -> str:
+        # Both in one batch: loading them one after the other would cost a second query.
+        subject, obj = await info.context.entity_loader.load_many([self.subject_id, self.object_id])
+        return " ".join(
+            [subject.name if subject else "?", self.relation.value, obj.name if obj else "?"]
+        )
+
+    @strawberry.field(
+        description="The evidence's posterior mean, (1 + S) / (2 + S + C): the share of "
+        "evidence in favour. As of the listing's asOf, else now; see evidenceSupport."
+    )
+    async def support(self, info: Info[Context, None]) -> float:
+        return (await self._support(info, None)).support
+
+    @strawberry.field(
+        description="P(theta > 0.5) under Beta(1 + S, 1 + C): the evidence's confidence that "
+        "the proposition holds. As of the listing's asOf, else now."
+    )
+    async def confidence(self, info: Info[Context, None]) -> float:
+        return (await self._support(info, None)).confidence
+
+    @strawberry.field(description="What the evidence says, as of the listing's asOf, else now.")
+    async def status(self, info: Info[Context, None]) -> SupportStatus:
+        return SupportStatus((await self._support(info, None)).posterior.status)
+
+    @strawberry.field(
+        description="Every support figure: S, C, the 90% credible interval, counts, accounts "
+        "and the newest evidence, as of asOf (default: the listing's asOf, else now)."
+    )
+    async def evidence_support(
+        self, info: Info[Context, None], as_of: datetime | None = None
+    ) -> Support:
+        when = as_of or self.as_of or info.context.now
+        return Support.from_figures(await self._support(info, when), when, info.context.settings)
+
+    @strawberry.field(
+        description="The evidence bearing on this proposition, newest observation first, as "
+        "of asOf (default: the listing's asOf, else now); retracted items only when asked."
+    )
+    async def evidence(
+        self,
+        info: Info[Context, None],
+        as_of: datetime | None = None,
+        include_retracted: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> EvidenceConnection:
+        # One query for the evidence of every proposition of the page (a DataLoader).
+        ctx = info.context
+        limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of or self.as_of, after)
+        items, total = await loaders.evidence_page_loader(ctx).load(
+            loaders.EvidencePageKey(
+                proposition_id=str(self.id),
+                as_of=pinned,
+                include_retracted=include_retracted,
+                after=time_position(key),
+                limit=limit + 1,
+            )
+        )
+        return EvidenceConnection.of_evidence(items, total, limit, pinned)
+
+    @strawberry.field(
+        description="Each function's current belief (withdrawn ones left out), as of asOf "
+        "(default: the listing's asOf, else now), ordered by function."
+    )
+    async def beliefs(
+        self, info: Info[Context, None], as_of: datetime | None = None
+    ) -> list[Belief]:
+        when = as_of or self.as_of or info.context.now
+        found = await loaders.current_beliefs_loader(info.context).load((str(self.id), when))
+        return [Belief.from_model(b, when) for b in found]
+
+    @strawberry.field(
+        description="Every statement and withdrawal made on this proposition up to asOf, by "
+        "function then sequence number; one function's only when named."
+    )
+    async def belief_history(
+        self,
+        info: Info[Context, None],
+        function: str | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Belief]:
+        return await belief_history_of(info.context, str(self.id), function, as_of or self.as_of)
+
+    async def _support(self, info: Info[Context, None], as_of: datetime | None) -> SupportFigures:
+        when = as_of or self.as_of or info.context.now
+        return await loaders.support_of(info.context, str(self.id), when)
+
+    @classmethod
+    def from_model(cls, p: models.Proposition, as_of: datetime | None = None) -> Proposition:
+        return mirror(cls, p, as_of=as_of)
+
+
+async def proposition_by_id(
+    ctx: Context, proposition_id: str, as_of: datetime | None
+) -> Proposition:
+    """The proposition an evidence bearing or a belief names, through the request's loader."""
+    found = await ctx.proposition_loader.load(proposition_id)
+    if found is None:
+        raise NotFound("proposition", proposition_id)
+    return Proposition.from_model(found, as_of)
+
+
+@strawberry.type(description="How one evidence item bears on one proposition.")
+class Bearing:
+    stance: Stance = strawberry.field(description="Whether the item supports or contradicts.")
+    strength: float = strawberry.field(description="How strongly, in (0, 1].")
+    magnitude: int | None = strawberry.field(
+        description="A magnitude 1-5 the evidence reports (e.g. a survey's importance score)."
+    )
+    proposition_id: strawberry.Private[str]
+    as_of: strawberry.Private[datetime | None]
+
+    @strawberry.field(description="The proposition it bears on.")
+    async def proposition(self, info: Info[Context, None]) -> Proposition:
+        return await proposition_by_id(info.context, self.proposition_id, self.as_of)
+
+
+@strawberry.type(
+    description="An observation from the outside world that supports or contradicts "
+    "propositions. Never deleted: retracted (kept, no longer counted from then on) or, for "
+    "personal data, redacted by an admin (text removed, weight kept)."
+)
+class Evidence:
+    id: strawberry.ID = strawberry.field(description="The item's stable id (ev-...).")
+    source_type: str = strawberry.field(
+        description="interview, support_ticket, sales_call, win_loss, survey, analytics, "
+        "review, usage or other; its reliability weighs the item."
+    )
+    summary: str | None = strawberry.field(description="The summary or quote; null once redacted.")
+    source_ref: str | None = strawberry.field(
+        description="A URL or external id of the source; null once redacted."
+    )
+    observed_at: datetime = strawberry.field(
+        description="When it was observed; its age (and decay) counts from here."
+    )
+    recorded_at: datetime = strawberry.field(
+        description="When it was recorded; it counts from then on."
+    )
+    function: str | None = strawberry.field(description="The function that recorded it.")
+    retracted_at: datetime | None = strawberry.field(
+        description="When it was retracted; it stops counting from then on."
+    )
+    retract_reason: str | None = strawberry.field(description="Why it was retracted.")
+    redacted_at: datetime | None = strawberry.field(
+        description="When an admin removed its text (personal data)."
+    )
+    import_id: str | None = strawberry.field(
+        description="The bulk import it came with; it counts once that import completed."
+    )
+    recorded_by_id: strawberry.ID = strawberry.field(
+        description="The id of the member who recorded it ('system' for seeding and the CLI)."
+    )
+    bears: list[Bearing] = strawberry.field(description="The propositions it bears on, and how.")
+    account_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The member who recorded it; null for system writes.")
+    async def recorded_by(self, info: Info[Context, None]) -> Member | None:
+        return await member_by_id(info.context, str(self.recorded_by_id))
+
+    @strawberry.field(description="The customer account it comes from, if any.")
+    async def account(self, info: Info[Context, None]) -> Entity | None:
+        return await entity_by_id(info.context, self.account_id)
+
+    @classmethod
+    def from_model(cls, e: models.Evidence, as_of: datetime | None = None) -> Evidence:
+        return mirror(
+            cls,
+            e,
+            recorded_by_id=e.recorded_by,
+            bears=[mirror(Bearing, b, as_of=as_of) for b in e.bears],
+        )
+
+
+@described(
+    "One item of a page of evidence.",
+    cursor="Pass as `after` to continue after this item.",
+    node="The evidence item.",
+)
+class EvidenceEdge(Edge[Evidence]):
+    pass
+
+
+@described(
+    "A page of evidence, newest observation first.",
+    edges="The items, with cursors.",
+    page_info="Where this page ends, and its as-of.",
+    total_count="How many items match, over all pages.",
+    nodes="The items of this page, without cursors.",
+)
+class EvidenceConnection(Connection[Evidence]):
+    edges: Sequence[EvidenceEdge]
+
+    @classmethod
+    def of_evidence(
+        cls, items: list[models.Evidence], total: int, limit: int, as_of: datetime
+    ) -> EvidenceConnection:
+        """The page of up to ``limit`` of ``items``, newest observation first."""
+        return cls.of(
+            items,
+            limit,
+            as_of,
+            key=lambda e: [e.observed_at.isoformat(), e.id],
+            node=lambda e: Evidence.from_model(e, as_of),
+            total_count=total,
+        )
+
+
+@strawberry.type(
+    description="A function's stated stance on a proposition. Append-only: the current belief "
+    "is the one with the highest sequence number; a withdrawal is appended like a statement."
+)
+class Belief:
+    id: strawberry.ID = strawberry.field(description="The statement's stable id (bel-...).")
+    function: str = strawberry.field(description="The function (team) whose belief this is.")
+    seq: int = strawberry.field(
+        description="Its place in the (function, proposition) history: 1, 2, 3, ... with no gaps."
+    )
+    p: float | None = strawberry.field(
+        description="The probability, in [0, 1], that the proposition holds; null for a withdrawal."
+    )
+    magnitude: int | None = strawberry.field(
+        description="How much it matters, 1-5 (importance, severity, ... by relation)."
+    )
+    rationale: str | None = strawberry.field(description="Why the function believes it.")
+    withdrawn: bool = strawberry.field(
+        description="True for a withdrawal: from then on the function holds no belief here."
+    )
+    stated_at: datetime = strawberry.field(description="When it was stated.")
+    stated_by_id: strawberry.ID = strawberry.field(
+        description="The id of the member who stated it ('system' for seeding and the CLI)."
+    )
+    vote_id: str | None = strawberry.field(
+        description="The workshop vote it came from, if it is a vote's outcome."
+    )
+    proposition_id: strawberry.Private[str]
+    as_of: strawberry.Private[datetime | None]
+
+    @strawberry.field(description="The proposition it is about.")
+    async def proposition(self, info: Info[Context, None]) -> Proposition:
+        return await proposition_by_id(info.context, self.proposition_id, self.as_of)
+
+    @strawberry.field(description="The member who stated it; null for system writes.")
+    async def stated_by(self, info: Info[Context, None]) -> Member | None:
+        return await member_by_id(info.context, str(self.stated_by_id))
+
+    @classmethod
+    def from_model(cls, b: models.Belief, as_of: datetime | None = None) -> Belief:
+        return mirror(cls, b, stated_by_id=b.stated_by, as_of=as_of)
+
+
+async def belief_history_of(
+    ctx: Context, proposition_id: str, function: str | None, as_of: datetime | None
+) -> list[Belief]:
+    """A proposition's belief history up to ``as_of`` (default now), one query per page."""
+    when = as_of or ctx.now
+    found = await loaders.belief_history_loader(ctx).load((proposition_id, function, when))
+    return [Belief.from_model(b, when) for b in found]
