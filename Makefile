@@ -40,6 +40,7 @@ up: $(VENV)/.installed
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/lint-imports
 	$(BIN)/python -m tests.check_cypher_hygiene
 
 typecheck: $(STAMP)
