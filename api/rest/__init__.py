@@ -1,0 +1,1 @@
+"""REST routes: bulk evidence import, snapshot files and the workshop page."""
