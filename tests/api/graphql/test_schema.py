@@ -6,7 +6,7 @@ from pathlib import Path
 
 from api.graphql.schema import sdl
 
-SDL_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+SDL_FILE = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
 
 
 def test_committed_sdl_matches_the_code() -> None:
