@@ -100,9 +100,7 @@ def described(description: str | None = None, **fields: str) -> Callable[[TypeT]
         own = [
             _with_description(field, fields.get(field.python_name)) for field in definition.fields
         ]
-        definition.fields = [f for f in own if f.python_name != "nodes"] + [
-            f for f in own if f.python_name == "nodes"
-        ]
+        definition.fields = sorted(own, key=lambda field: field.python_name == "nodes")
         return typed
 
     return decorate
