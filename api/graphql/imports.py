@@ -11,19 +11,20 @@ writing it (benchmark a, docs/benchmarks.md).
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.shapes import Row, row_type
 from graph.imports import validation, writing
 from graph.imports.mapping import ColumnMapping
 from graph.kit.connection import unstorable_text
 from schema.imports import ImportFormat, ImportOutcome
 
-# Registered so that resolvers receive the domain enum itself (as api/graphql/types.py does).
+# Registered so that resolvers receive the domain enum itself, as api/graphql/vocabulary.py
+# does for the models' other enums.
 strawberry.enum(
     ImportFormat,
     name="EvidenceFileFormat",
@@ -31,16 +32,9 @@ strawberry.enum(
 )
 
 
-@strawberry.experimental.pydantic.type(
-    model=ImportOutcome, all_fields=True, description="What an import wrote."
-)
-class EvidenceImport:
+@row_type(ImportOutcome, all_fields=True, description="What an import wrote.")
+class EvidenceImport(Row):
     import_id: strawberry.ID
-
-    if TYPE_CHECKING:  # the decorator adds it; said here for the type checker
-
-        @staticmethod
-        def from_pydantic(instance: ImportOutcome) -> EvidenceImport: ...
 
 
 @strawberry.type
@@ -84,4 +78,4 @@ class ImportMutation:
             validated.close()
         # Later reads in this request, and the client through the response, see the import.
         ctx.new_bookmarks = ctx.bookmarks = result.bookmarks
-        return EvidenceImport.from_pydantic(result)
+        return EvidenceImport.from_model(result)

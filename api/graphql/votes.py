@@ -6,17 +6,14 @@ own ballots, and each function's outcome once revealed; never another member's b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
 
 import strawberry
-from pydantic import BaseModel
-from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import validated
+from api.graphql.shapes import Row, row_type
 from graph import votes as votes_repo
 from schema import votes as vote_models
 from schema.errors import BadInput
@@ -25,46 +22,39 @@ from schema.votes import VoteStatus
 strawberry.enum(VoteStatus, description="Where a blind vote stands.")
 
 MAX_VOTES_PAGE = 20  # each vote is read as the caller sees it: a few queries apiece
-Row = TypeVar("Row")
 
 
 # The row types are derived from the pydantic models (fields, order, descriptions); only the
 # ids are spelled out, as GraphQL IDs.
 
 
-@pydantic_type(
-    model=vote_models.Ballot,
+@row_type(
+    vote_models.Ballot,
     all_fields=True,
     description="Your own answer on one proposition of a vote (nobody else sees it).",
 )
-class Ballot:
+class Ballot(Row):
     proposition_id: strawberry.ID
 
 
-@pydantic_type(
-    model=vote_models.BallotCount,
+@row_type(
+    vote_models.BallotCount,
     all_fields=True,
     description="How many ballots a function has cast on a proposition so far.",
 )
-class BallotCount:
+class BallotCount(Row):
     proposition_id: strawberry.ID
 
 
-@pydantic_type(
-    model=vote_models.VoteResult,
+@row_type(
+    vote_models.VoteResult,
     all_fields=True,
     description="One function's outcome at the reveal: the median of its ballots, stated as "
     "its belief.",
 )
-class VoteResult:
+class VoteResult(Row):
     proposition_id: strawberry.ID
     belief_id: strawberry.ID
-
-
-def _rows(row: type[Row], models: Sequence[BaseModel]) -> list[Row]:
-    # The decorator adds from_pydantic at run time; a type checker sees the class as written.
-    derived: Any = row
-    return [derived.from_pydantic(m) for m in models]
 
 
 @strawberry.type(description="A workshop's blind vote, as the caller may see it.")
@@ -98,10 +88,10 @@ class Vote:
             opened_by_name=v.opened_by_name,
             updated_at=v.updated_at,
             closed_at=v.closed_at,
-            progress=_rows(BallotCount, view.progress),
+            progress=[BallotCount.from_model(c) for c in view.progress],
             participants=view.participants,
-            my_ballots=_rows(Ballot, view.my_ballots),
-            results=_rows(VoteResult, view.results),
+            my_ballots=[Ballot.from_model(b) for b in view.my_ballots],
+            results=[VoteResult.from_model(r) for r in view.results],
         )
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import strawberry
 
 from api.graphql import vocabulary  # noqa: F401 - the models' enums, registered
-from api.graphql.divergence.derive import Row, converted, read, row_type
 from api.graphql.nodes import Proposition
 from api.graphql.pagination import Connection, Edge, described
+from api.graphql.shapes import Row, converted, read, row_type
 from schema import divergence as rows
 from schema import models
 
