@@ -14,13 +14,15 @@ from rich.text import Text
 
 from commonground.console import fail, out, parse_time, settings_for, with_database
 from graph import divergence as engine
-from graph import entities
+from graph import segments
 from graph.kit.connection import Database
 from schema import divergence as rows
-from schema.errors import BadInput, NotFound
-from schema.vocabulary import EntityKind
+from schema.entities import AmbiguousSegment, SegmentNotFound
+from schema.functions import UnknownFunction
+from schema.models import Entity
 
 TABLE_ROWS = 20
+MAX_SEGMENTS = 1000  # a company has a handful; this only bounds the read
 
 FunctionOption = Annotated[
     str | None, typer.Option("--function", help="Only this function's gaps, e.g. sales.")
@@ -48,17 +50,8 @@ def parse_as_of(value: str | None) -> datetime:
     return datetime.now(UTC) if moment is None else moment
 
 
-async def _segments(db: Database, as_of: datetime) -> list[rows.EntityRef]:
-    found, _ = await db.read(
-        entities.list_page,
-        kind=EntityKind.SEGMENT,
-        search=None,
-        as_of=as_of,
-        include_retired=False,
-        after=None,
-        limit=1000,
-    )
-    return [rows.EntityRef(id=e.id, kind=e.kind, name=e.name) for e in found]
+async def _segments(db: Database, as_of: datetime) -> list[Entity]:
+    return await db.read(segments.live_segments, as_of, MAX_SEGMENTS)
 
 
 def _words(text: str) -> list[str]:
@@ -82,9 +75,8 @@ async def resolve_segment(db: Database, ref: str | None, as_of: datetime) -> str
     if len(matches) == 1:
         return matches[0].id
     if not matches:
-        raise NotFound("segment", ref)
-    names = ", ".join(f"{s.name} ({s.id})" for s in matches)
-    raise BadInput(f"--segment {ref!r} matches several segments: {names}")
+        raise SegmentNotFound(ref)
+    raise AmbiguousSegment(ref, [(s.id, s.name) for s in matches])
 
 
 def _dump(model: Any) -> Any:
@@ -136,7 +128,7 @@ def divergences(
     picture = with_database(settings, work)
     try:
         gaps = engine.belief_gaps(picture, function, significant_only=not include_all)
-    except NotFound as error:
+    except UnknownFunction as error:
         raise fail(error.message) from None
     shown = gaps[: (limit if limit is not None else (len(gaps) if as_json else TABLE_ROWS))]
     if as_json:

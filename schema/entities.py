@@ -25,6 +25,17 @@ class SegmentNotFound(EntityNotFound):
     what = "segment"
 
 
+class AmbiguousSegment(BadInput):
+    """A segment named by the starts of the words of its name (the CLI's ``--segment``) that
+    fits several segments; ``matches`` holds each one's (id, name)."""
+
+    def __init__(self, ref: str, matches: list[tuple[str, str]]) -> None:
+        names = ", ".join(f"{name} ({segment_id})" for segment_id, name in matches)
+        super().__init__(f"--segment {ref!r} matches several segments: {names}")
+        self.ref = ref
+        self.matches = matches
+
+
 class AccountNotFound(EntityNotFound):
     """Evidence names an account that does not exist."""
 

@@ -56,6 +56,52 @@ class DatabaseUnavailable(CommonGroundError, code="SERVICE_UNAVAILABLE", http_st
     """The database cannot answer now; the same request may succeed later."""
 
 
+class InvalidInput(BadInput):
+    """A mutation's input breaks its model's rules; ``problems`` lists each (path: message)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"invalid input: {'; '.join(problems)}")
+        self.problems = problems
+
+
+class InvalidCursor(BadInput):
+    """An ``after`` cursor this API did not issue (forged, cut, or from another listing)."""
+
+    def __init__(self, cursor: object) -> None:
+        super().__init__("the `after` cursor is not one this API issued")
+        self.cursor = cursor
+
+
+class PageSizeOutOfRange(BadInput):
+    """``first`` below 1 or above the listing's maximum page size."""
+
+    def __init__(self, first: int, maximum: int) -> None:
+        super().__init__(
+            "`first` must be at least 1"
+            if first < 1
+            else f"`first` may be at most {maximum}; page through with `after`"
+        )
+        self.first = first
+        self.maximum = maximum
+
+
+class InvalidIdempotencyKey(BadInput):
+    """An idempotency key must be 1-200 characters."""
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__("idempotencyKey must be 1-200 characters")
+        self.idempotency_key = idempotency_key
+
+
+class InvalidReason(BadInput):
+    """A retirement, retraction or redaction reason that is blank, over 2000 characters or
+    holds a NUL."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("a reason of 1-2000 characters is needed")
+        self.reason = reason
+
+
 class ReasonRequired(BadInput):
     """Retiring, retracting or redacting needs a reason, kept in the audit log; ``action`` is
     what was asked (``retire an entity``), or None where the message names none."""

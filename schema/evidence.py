@@ -43,3 +43,36 @@ class RedactionNeedsAdmin(Forbidden):
         super().__init__("only an admin may redact evidence")
         self.member_id = member_id
         self.evidence_id = evidence_id
+
+
+class InvalidEvidenceItem(BadInput):
+    """One item of an ``addEvidence`` batch is invalid; ``index`` counts from 0 and ``cause``
+    is what was wrong with it."""
+
+    def __init__(self, index: int, cause: BadInput) -> None:
+        super().__init__(f"item {index}: {cause.message}", item=index)
+        self.index = index
+        self.cause = cause
+
+
+class EvidenceBatchTooLarge(BadInput):
+    """An ``addEvidence`` batch holds more items than the configured limit."""
+
+    def __init__(self, limit: int, size: int) -> None:
+        super().__init__(
+            f"a batch may hold at most {limit} items, this one has {size}; split it "
+            "or use the bulk import",
+            limit=limit,
+            size=size,
+        )
+        self.limit = limit
+        self.size = size
+
+
+class UnknownSourceType(BadInput):
+    """A source type outside the vocabulary (interview, support_ticket, ...)."""
+
+    def __init__(self, source_type: str, valid: tuple[str, ...]) -> None:
+        super().__init__(f"sourceType must be one of {', '.join(valid)}")
+        self.source_type = source_type
+        self.valid = valid

@@ -46,3 +46,13 @@ class EndpointKindsNotAllowed(BadInput):
         self.relation = relation
         self.subject_kind = subject_kind
         self.object_kind = object_kind
+
+
+class EvidencePerPropositionOutOfRange(BadInput):
+    """``propositionGraph`` asks for more evidence per proposition than it serves (or fewer
+    than none)."""
+
+    def __init__(self, asked: int, maximum: int) -> None:
+        super().__init__(f"evidencePerProposition must be between 0 and {maximum}")
+        self.asked = asked
+        self.maximum = maximum

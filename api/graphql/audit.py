@@ -17,7 +17,7 @@ from api.graphql.members import Member, member_by_id
 from api.graphql.pagination import Edge, Page, described, time_position, window
 from graph import audit
 from graph.kit.records import to_datetime
-from schema.errors import Forbidden
+from schema.members import NotAFacilitator
 
 DEFAULT_PAGE = 50
 SYSTEM = "system"
@@ -101,7 +101,7 @@ class AuditQuery:
     ) -> AuditEntryConnection:
         ctx = info.context
         if not ctx.actor.may_act_for_any_function:
-            raise Forbidden("only facilitators and admins may read the audit log")
+            raise NotAFacilitator(ctx.actor.member_id, "read the audit log")
         limit, pinned, key = window(ctx, first, DEFAULT_PAGE, None, after)
         before, before_id = time_position(key) or (None, None)
         rows = await ctx.read(

@@ -17,7 +17,7 @@ from api.graphql.errors import validated
 from api.graphql.nodes import Belief, belief_history_of
 from graph import beliefs as beliefs_repo
 from schema import models
-from schema.errors import NotFound
+from schema.propositions import PropositionNotFound
 
 
 @strawberry.input(
@@ -55,7 +55,7 @@ class BeliefQuery:
         ctx.actor  # noqa: B018 - reading needs a token
         found = await ctx.proposition_loader.load(str(proposition_id))
         if found is None:
-            raise NotFound("proposition", str(proposition_id))
+            raise PropositionNotFound(str(proposition_id))
         return await belief_history_of(ctx, found.id, function, as_of)
 
 

@@ -22,7 +22,7 @@ from api.graphql.pagination import pin_listing, time_position
 from api.graphql.vocabulary import Relation
 from graph import bulk_reads
 from graph.kit.cursors import check_page_size
-from schema.errors import BadInput
+from schema.propositions import EvidencePerPropositionOutOfRange
 
 DEFAULT_PAGE = 100
 DEFAULT_EVIDENCE = 5
@@ -64,9 +64,8 @@ class BulkQuery:
         ctx.actor  # noqa: B018 - reading needs a token
         limit = check_page_size(first, DEFAULT_PAGE, bulk_reads.MAX_PROPOSITIONS)
         if not 0 <= evidence_per_proposition <= bulk_reads.MAX_EVIDENCE_PER_PROPOSITION:
-            raise BadInput(
-                "evidencePerProposition must be between 0 and "
-                f"{bulk_reads.MAX_EVIDENCE_PER_PROPOSITION}"
+            raise EvidencePerPropositionOutOfRange(
+                evidence_per_proposition, bulk_reads.MAX_EVIDENCE_PER_PROPOSITION
             )
         pinned, key = pin_listing(as_of, after, ctx.now)
         position = time_position(key)

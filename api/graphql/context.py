@@ -15,7 +15,8 @@ from api.auth import authenticate, token_from_request
 from api.graphql.errors import check_reason
 from graph import entities, propositions
 from graph.kit.connection import Database
-from schema.errors import Forbidden, Unauthenticated
+from schema.errors import Unauthenticated
+from schema.members import ViewerCannotWrite
 from schema.models import Actor, Entity, Proposition
 from schema.settings import Settings
 
@@ -47,7 +48,7 @@ class Context(BaseContext):
     def writer(self) -> Actor:
         actor = self.actor
         if not actor.can_write:
-            raise Forbidden("viewers may read but not write")
+            raise ViewerCannotWrite(actor.member_id)
         return actor
 
     async def read(self, work: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:

@@ -16,7 +16,7 @@ from api.graphql.vocabulary import EntityKind
 from graph import entities
 from graph.kit.cursors import time_and_id
 from schema import models
-from schema.errors import NotFound
+from schema.entities import SegmentNotFound
 
 
 @strawberry.type(
@@ -64,7 +64,7 @@ async def segment_scope(ctx: Context, segment_id: strawberry.ID | None) -> str |
         return None
     segment = await ctx.read(entities.get, str(segment_id), None)
     if segment is None or segment.kind is not EntityKind.SEGMENT:
-        raise NotFound("segment", str(segment_id))
+        raise SegmentNotFound(str(segment_id))
     return str(segment_id)
 
 

@@ -21,7 +21,9 @@ from api.graphql.pagination import time_position, window
 from api.graphql.vocabulary import Stance
 from graph import evidence as evidence_repo
 from schema import models
-from schema.errors import BadInput, NotFound
+from schema.errors import BadInput
+from schema.evidence import EvidenceBatchTooLarge, InvalidEvidenceItem, UnknownSourceType
+from schema.propositions import PropositionNotFound
 from schema.vocabulary import SOURCE_TYPES
 
 
@@ -82,7 +84,7 @@ def _evidence_create(index: int, item: EvidenceInput) -> models.EvidenceCreate:
     try:
         return validated(lambda: models.EvidenceCreate(**fields))
     except BadInput as error:
-        raise BadInput(f"item {index}: {error.message}", item=index) from None
+        raise InvalidEvidenceItem(index, error) from None
 
 
 async def _add_and_read(
@@ -123,12 +125,12 @@ class EvidenceQuery:
         ctx.actor  # noqa: B018
         limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of, after)
         if source_type is not None and source_type not in SOURCE_TYPES:
-            raise BadInput(f"sourceType must be one of {', '.join(SOURCE_TYPES)}")
+            raise UnknownSourceType(source_type, SOURCE_TYPES)
         live_id = None
         if proposition_id is not None:
             found = await ctx.proposition_loader.load(str(proposition_id))
             if found is None:
-                raise NotFound("proposition", str(proposition_id))
+                raise PropositionNotFound(str(proposition_id))
             live_id = found.id
         items, total = await ctx.read(
             evidence_repo.list_page,
@@ -157,12 +159,7 @@ class EvidenceMutation:
         actor = ctx.writer()
         limit = ctx.settings.max_evidence_batch
         if len(input) > limit:
-            raise BadInput(
-                f"a batch may hold at most {limit} items, this one has {len(input)}; split it "
-                "or use the bulk import",
-                limit=limit,
-                size=len(input),
-            )
+            raise EvidenceBatchTooLarge(limit, len(input))
         items = [_evidence_create(n, item) for n, item in enumerate(input)]
         written = await ctx.write(_add_and_read, actor, items, ctx.now)
         created = sum(1 for _, is_new in written if is_new)

@@ -23,7 +23,7 @@ from api.graphql.support import Support
 from api.graphql.vocabulary import Relation, Stance, SupportStatus
 from graph.support import Support as SupportFigures
 from schema import models
-from schema.errors import NotFound
+from schema.propositions import PropositionNotFound
 
 EVIDENCE_PAGE = 20
 
@@ -158,7 +158,7 @@ async def proposition_by_id(
     """The proposition an evidence bearing or a belief names, through the request's loader."""
     found = await ctx.proposition_loader.load(proposition_id)
     if found is None:
-        raise NotFound("proposition", proposition_id)
+        raise PropositionNotFound(proposition_id)
     return Proposition.from_model(found, as_of)
 
 

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.errors import check_idempotency_key
 from api.graphql.pagination import Connection, creation_key, described
 from api.graphql.shapes import mirror
 from graph.divergence import EngineSettings
@@ -22,7 +23,6 @@ from graph.snapshots import store as snapshots
 from graph.snapshots.export.words import summary as plain_summary
 from graph.snapshots.figures import figures_for
 from schema import snapshots as model
-from schema.errors import BadInput
 
 
 @strawberry.type(description="How many records of each kind a snapshot froze.")
@@ -222,8 +222,7 @@ class SnapshotMutation:
     ) -> Snapshot:
         ctx = info.context
         actor = ctx.writer()
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
-            raise BadInput("idempotencyKey must be 1-200 characters")
+        check_idempotency_key(idempotency_key)
         created, _ = await snapshots.create(
             ctx.db,
             actor,

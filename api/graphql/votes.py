@@ -12,11 +12,10 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.errors import validated
+from api.graphql.errors import check_idempotency_key, validated
 from api.graphql.shapes import Row, row_type
 from graph import votes as votes_repo
 from schema import votes as vote_models
-from schema.errors import BadInput
 from schema.votes import VoteStatus
 
 strawberry.enum(VoteStatus, description="Where a blind vote stands.")
@@ -146,10 +145,8 @@ class VoteMutation:
     async def open_vote(self, info: Info[Context, None], input: OpenVoteInput) -> Vote:
         ctx = info.context
         actor = ctx.writer()
-        key = input.idempotency_key
-        if key is not None and not 0 < len(key) <= 200:
-            # Longer keys do not fit the uniqueness index the vote is MERGEd on.
-            raise BadInput("idempotencyKey must be 1-200 characters")
+        # Longer keys do not fit the uniqueness index the vote is MERGEd on.
+        check_idempotency_key(input.idempotency_key)
         data = validated(
             lambda: vote_models.VoteOpen(
                 proposition_ids=[str(p) for p in input.proposition_ids],

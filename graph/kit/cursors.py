@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schema.errors import BadInput
+from schema.errors import InvalidCursor, PageSizeOutOfRange
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def decode_cursor(cursor: str) -> Cursor:
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return Cursor(datetime.fromisoformat(payload["t"]), list(payload["k"]))
     except (ValueError, KeyError, TypeError) as error:
-        raise BadInput("the `after` cursor is not one this API issued") from error
+        raise InvalidCursor(cursor) from error
 
 
 def time_and_id(key: list[Any]) -> list[str]:
@@ -40,15 +40,13 @@ def time_and_id(key: list[Any]) -> list[str]:
         at, last_id = key
         datetime.fromisoformat(str(at))
     except (ValueError, TypeError) as error:
-        raise BadInput("the `after` cursor is not one this API issued") from error
+        raise InvalidCursor(key) from error
     return [str(at), str(last_id)]
 
 
 def check_page_size(first: int | None, default: int, maximum: int) -> int:
     if first is None:
         return min(default, maximum)
-    if first < 1:
-        raise BadInput("`first` must be at least 1")
-    if first > maximum:
-        raise BadInput(f"`first` may be at most {maximum}; page through with `after`")
+    if not 1 <= first <= maximum:
+        raise PageSizeOutOfRange(first, maximum)
     return first

@@ -6,7 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from schema import beliefs, entities, evidence, functions, members, propositions
+from schema import (
+    beliefs,
+    divergence,
+    entities,
+    evidence,
+    functions,
+    imports,
+    members,
+    propositions,
+    snapshots,
+    votes,
+)
 from schema.errors import (
     BadInput,
     CommonGroundError,
@@ -14,6 +25,7 @@ from schema.errors import (
     DatabaseUnavailable,
     Forbidden,
     NotFound,
+    PageSizeOutOfRange,
     ReasonRequired,
     Unauthenticated,
 )
@@ -28,7 +40,18 @@ ROOTS: dict[type[CommonGroundError], tuple[str, int]] = {
     Conflict: ("CONFLICT", 409),
     DatabaseUnavailable: ("SERVICE_UNAVAILABLE", 503),
 }
-CONCEPTS = (beliefs, entities, evidence, functions, members, propositions)
+CONCEPTS = (
+    beliefs,
+    divergence,
+    entities,
+    evidence,
+    functions,
+    imports,
+    members,
+    propositions,
+    snapshots,
+    votes,
+)
 
 
 def _concept_errors() -> list[type[CommonGroundError]]:
@@ -97,3 +120,19 @@ def test_messages_and_details_are_those_users_already_read() -> None:
         assert error.message == message == str(error)
         # Beyond NotFound's, no details: GraphQL would show them as extensions.details.
         assert error.details == {}
+
+
+def test_request_errors_carry_what_was_sent_and_keep_their_words() -> None:
+    assert PageSizeOutOfRange(0, 100).message == "`first` must be at least 1"
+    too_many = PageSizeOutOfRange(101, 100)
+    assert too_many.message == "`first` may be at most 100; page through with `after`"
+    assert (too_many.first, too_many.maximum) == (101, 100)
+    item = evidence.InvalidEvidenceItem(3, BadInput("summary: too long"))
+    assert item.message == "item 3: summary: too long" and item.details == {"item": 3}
+    batch = evidence.EvidenceBatchTooLarge(5000, 5001)
+    assert batch.details == {"limit": 5000, "size": 5001}
+    assert batch.message.startswith("a batch may hold at most 5000 items, this one has 5001")
+    several = entities.AmbiguousSegment("mid", [("seg-1", "Mid-market"), ("seg-2", "Midsize")])
+    assert several.message == (
+        "--segment 'mid' matches several segments: Mid-market (seg-1), Midsize (seg-2)"
+    )
