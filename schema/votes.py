@@ -129,15 +129,6 @@ class VoteNotFound(NotFound):
         self.vote_id = vote_id
 
 
-class NotAFacilitator(Forbidden):
-    """Opening, revealing and cancelling a vote are for facilitators and admins."""
-
-    def __init__(self, member_id: str, action: str) -> None:
-        super().__init__(f"only facilitators and admins may {action}")
-        self.member_id = member_id
-        self.action = action
-
-
 class NotAVoter(Forbidden):
     """A viewer follows a vote but casts no ballot."""
 

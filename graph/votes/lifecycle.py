@@ -22,6 +22,7 @@ from graph import audit, beliefs, entities, propositions
 from graph.kit.connection import fetch_all, fetch_one
 from graph.votes.reads import VOTE_PROJECTION, get, my_ballots, results, vote_from_record
 from schema.entities import SegmentNotFound
+from schema.members import NotAFacilitator
 from schema.models import Actor, BeliefCreate
 from schema.propositions import PropositionNotFound
 from schema.vocabulary import EntityKind
@@ -30,7 +31,6 @@ from schema.votes import (
     BallotCast,
     NoBallots,
     NoFunctionToVoteFor,
-    NotAFacilitator,
     NotAVoter,
     PropositionNotInVote,
     RepeatedBallots,
