@@ -1,5 +1,5 @@
 """Agreement among functions: Krippendorff's interval alpha, its bootstrap interval and
-the mean absolute difference (DESIGN.md §2 item 6). Pure functions over plain numbers.
+the mean absolute difference (docs/design.md §2 item 6). Pure functions over plain numbers.
 
 Every formula is written out, with references, in ``docs/statistics.md``.
 """
@@ -217,7 +217,7 @@ def bootstrap_alpha(
 
 @dataclass(frozen=True, slots=True)
 class AlignmentFigures:
-    """The alignment index as the product reports it (DESIGN.md §2 item 6)."""
+    """The alignment index as the product reports it (docs/design.md §2 item 6)."""
 
     alpha: float | None
     """Krippendorff's interval alpha; None below ``min_units`` pairable units."""

@@ -1,4 +1,4 @@
-"""Rank agreement: Kendall's tau-b between two scorings of the same items (DESIGN.md §2
+"""Rank agreement: Kendall's tau-b between two scorings of the same items (docs/design.md §2
 item 5). Pure functions.
 """
 

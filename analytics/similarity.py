@@ -1,4 +1,4 @@
-"""Near-duplicate detection between entities of one kind (DESIGN.md §2 item 8).
+"""Near-duplicate detection between entities of one kind (docs/design.md §2 item 8).
 
 Two teams often create the same feature, pain or claim under different names. Similarity
 is computed locally, with no network and no model download: TF-IDF over word uni- and

@@ -1,4 +1,4 @@
-"""The Beta posterior of a proposition's support (DESIGN.md §2): its mean, credible
+"""The Beta posterior of a proposition's support (docs/design.md §2): its mean, credible
 interval, confidence P(θ > 0.5) and status. Pure functions over the weights S and C.
 """
 

@@ -1,4 +1,4 @@
-"""Evidence weights (DESIGN.md §2): one item's decayed weight, and one source's items
+"""Evidence weights (docs/design.md §2): one item's decayed weight, and one source's items
 combined by noisy-OR. Pure functions; every formula is written out in ``docs/statistics.md``.
 """
 

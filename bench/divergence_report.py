@@ -2,7 +2,7 @@
 
 ``product`` is what the API, the CLI and snapshots do: ``load_picture`` (its queries in one
 read transaction, records turned into the engine's models) and then ``segment_report`` (every
-query of DESIGN.md §2 over the picture, bootstrap interval included). ``raw`` runs the same
+query of docs/design.md §2 over the picture, bootstrap interval included). ``raw`` runs the same
 Cypher with the same parameters through ``driver.execute_query`` and keeps the records.
 "One segment" is the first generated segment; "all segments" is the whole model's report.
 """

@@ -4,7 +4,7 @@ A page of propositions with their endpoints, each function's current belief and 
 evidence (with its bearings) comes back from a single query whose map projections already
 have the keys and nesting of the GraphQL ``propositions`` listing; times are ISO 8601 strings
 made by Cypher. Python does no per-object work, so the GraphQL layer can hand the result to
-the client as it is (``api/graphql/bulk.py``) — DESIGN.md §6, "know where time goes".
+the client as it is (``api/graphql/bulk.py``) — docs/design.md §6, "know where time goes".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Merging two entities that are the same thing (DESIGN.md §2 item 8).
+"""Merging two entities that are the same thing (docs/design.md §2 item 8).
 
 The merged entity's propositions move to the survivor. A proposition is keyed by its
 triple, so each one is re-homed under the id of its new triple: when the survivor already

@@ -1,4 +1,4 @@
-"""Support: what the evidence says about each proposition, as of a time (DESIGN.md §2).
+"""Support: what the evidence says about each proposition, as of a time (docs/design.md §2).
 
 One Cypher query aggregates the evidence of every proposition in scope on the server:
 each item's weight ``reliability × strength × 0.5^(age/half-life)``, items of one account

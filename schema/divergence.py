@@ -1,4 +1,4 @@
-"""The results of the divergence queries (DESIGN.md §2): pure data, no database logic.
+"""The results of the divergence queries (docs/design.md §2): pure data, no database logic.
 
 Every row explains itself: the proposition (with its endpoints' names), the evidence behind
 it as of the query's time, and each function's current belief. ``Thresholds`` names every
@@ -26,7 +26,7 @@ class _Frozen(BaseModel):
 
 
 class Thresholds(_Frozen):
-    """Every threshold the divergence queries use, as configured (DESIGN.md §2)."""
+    """Every threshold the divergence queries use, as configured (docs/design.md §2)."""
 
     validated_confidence: float = Field(
         0.95,

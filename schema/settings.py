@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # A bulk import is streamed to disk, not held in memory, so it may be much larger.
     max_import_bytes: int = Field(512 * 1024 * 1024, alias="COMMONGROUND_MAX_IMPORT_BYTES")
 
-    # Divergence maths (DESIGN.md §2); every threshold is named in the API's output. Each
+    # Divergence maths (docs/design.md §2); every threshold is named in the API's output. Each
     # one's default, bounds and meaning are in Thresholds; here only its variable.
     half_life_days: float = _threshold("half_life_days")
     reliability: dict[str, float] = Field(

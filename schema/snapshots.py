@@ -1,5 +1,5 @@
 """Snapshots: the versioned file format, the shapes a reader sees, and the typed ways a
-snapshot request fails (DESIGN.md §3).
+snapshot request fails (docs/design.md §3).
 
 A snapshot file is JSON (``schema/snapshot.schema.json``)::
 
@@ -174,7 +174,7 @@ class EntityChange(BaseModel):
 
 
 class SnapshotDiff(BaseModel):
-    """What changed from one snapshot to a later one (DESIGN.md §3)."""
+    """What changed from one snapshot to a later one (docs/design.md §3)."""
 
     from_id: str
     to_id: str

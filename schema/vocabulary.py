@@ -52,7 +52,7 @@ class Relation(StrEnum):
     BEATS = "BEATS"
 
 
-# Which subject and object kinds each relation accepts (DESIGN.md §1).
+# Which subject and object kinds each relation accepts (docs/design.md §1).
 RELATION_ENDPOINTS: dict[Relation, tuple[frozenset[EntityKind], frozenset[EntityKind]]] = {
     Relation.PURSUES: (frozenset({EntityKind.SEGMENT}), frozenset({EntityKind.GOAL})),
     Relation.EXPERIENCES: (frozenset({EntityKind.SEGMENT}), frozenset({EntityKind.PAIN})),
@@ -140,7 +140,7 @@ DEFAULT_FUNCTIONS: tuple[str, ...] = (
     "leadership",
 )
 
-# Default reliability of each evidence source type (DESIGN.md §2); configurable in settings.
+# Default reliability of each evidence source type (docs/design.md §2); configurable in settings.
 DEFAULT_RELIABILITY: dict[str, float] = {
     "analytics": 0.9,
     "usage": 0.9,

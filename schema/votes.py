@@ -1,5 +1,5 @@
 """Blind votes in a workshop: inputs, ballots and results as pure data, and the typed ways a
-vote request fails (DESIGN.md §4).
+vote request fails (docs/design.md §4).
 
 A facilitator opens a vote on some propositions; each participant casts, for their own
 function, a ballot per proposition (p and magnitude) that nobody else can read; at the reveal

@@ -1,4 +1,4 @@
-"""Fail on Cypher text built with f-strings, ``%`` or ``.format`` (DESIGN.md §5).
+"""Fail on Cypher text built with f-strings, ``%`` or ``.format`` (docs/design.md §5).
 
 Only ``graph/kit/vocabulary.py`` may splice text into Cypher, and only labels and types
 from the vocabulary enums. Run as ``python -m tests.check_cypher_hygiene`` (``make lint``).

@@ -1,7 +1,7 @@
 """Bulk reads in GraphQL: a whole nested page as one JSON value, shaped by one Cypher query.
 
 Executing typed fields costs graphql-core a few microseconds per field: a page of 10,000
-nested objects spends far longer in the GraphQL layer than in Neo4j (DESIGN.md §6). For big
+nested objects spends far longer in the GraphQL layer than in Neo4j (docs/design.md §6). For big
 reads, ``propositionGraph`` returns the page the ``propositions`` listing would give — the
 same keys and nesting — as one ``JSON`` value built by a single query
 (``graph/bulk_reads.py``), so nothing runs per object between the database and the client.

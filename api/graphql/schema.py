@@ -55,7 +55,7 @@ QUERIES: tuple[type, ...] = (
     DivergenceQuery,
     SnapshotQuery,
     VoteQuery,
-    BulkQuery,  # big nested reads as one JSON value (DESIGN.md §6)
+    BulkQuery,  # big nested reads as one JSON value (docs/design.md §6)
 )
 MUTATIONS: tuple[type, ...] = (
     EntityMutation,

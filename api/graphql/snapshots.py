@@ -1,4 +1,4 @@
-"""GraphQL for snapshots: list, read, diff and create (DESIGN.md §3).
+"""GraphQL for snapshots: list, read, diff and create (docs/design.md §3).
 
 The snapshot's files (JSON, reports, CSV) are served by REST (``api/rest/snapshots.py``);
 ``Snapshot.files`` gives their paths.

@@ -13,7 +13,7 @@ from schema.settings import Settings
 
 
 @strawberry.type(
-    description="What the evidence says about one proposition as of a time (DESIGN.md §2): "
+    description="What the evidence says about one proposition as of a time (docs/design.md §2): "
     "weights are reliability x strength x 0.5^(age/half-life), items of one account combined "
     "by noisy-OR, and the posterior is Beta(1 + S, 1 + C). A proposition that does not exist "
     "at that time (not yet created, or retired) gets the figures of no evidence."

@@ -1,4 +1,4 @@
-"""The divergence engine (DESIGN.md §2): where each function's picture of the customer
+"""The divergence engine (docs/design.md §2): where each function's picture of the customer
 parts from the evidence and from the other functions.
 
 ``load_picture`` reads the model as of a time in a handful of queries; every divergence

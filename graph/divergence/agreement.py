@@ -1,5 +1,5 @@
 """How much the functions agree: priority alignment (Kendall's tau-b) and the alignment
-index (Krippendorff's interval alpha) of DESIGN.md §2 items 5 and 6. Pure functions.
+index (Krippendorff's interval alpha) of docs/design.md §2 items 5 and 6. Pure functions.
 """
 
 from __future__ import annotations

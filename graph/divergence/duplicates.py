@@ -1,4 +1,4 @@
-"""Duplicates across teams (DESIGN.md §2 item 8): features, pains, goals and claims that
+"""Duplicates across teams (docs/design.md §2 item 8): features, pains, goals and claims that
 look like the same thing under different names, by locally computed text similarity.
 """
 

@@ -1,4 +1,4 @@
-"""Where beliefs part from the evidence and from each other (DESIGN.md §2 items 1-4).
+"""Where beliefs part from the evidence and from each other (docs/design.md §2 items 1-4).
 
 Pure functions over a ``Picture``: belief gaps, disagreements between functions, blind
 spots and assumption debt. Each returns rows in a stable, documented order.

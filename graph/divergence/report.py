@@ -1,4 +1,4 @@
-"""One segment's divergence report: every query of DESIGN.md §2 over one Picture.
+"""One segment's divergence report: every query of docs/design.md §2 over one Picture.
 
 Snapshots and the workshop page use it; it costs the handful of queries of
 ``load_picture`` and nothing more.

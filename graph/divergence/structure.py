@@ -1,4 +1,4 @@
-"""Structural gaps in the shared model (DESIGN.md §2 item 7), each with the functions
+"""Structural gaps in the shared model (docs/design.md §2 item 7), each with the functions
 that own the fix. Pure functions over a ``Picture``.
 
 The rules look at the whole model for context (a claim's backing features, say, lie

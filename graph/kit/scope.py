@@ -1,4 +1,4 @@
-"""A segment's scope (DESIGN.md §2): the propositions that describe one segment's world.
+"""A segment's scope (docs/design.md §2): the propositions that describe one segment's world.
 
 ``SEGMENT_SCOPE`` is a Cypher fragment that expects ``$segment_id`` and yields ``p`` (one
 row per proposition in scope, any as-of filter applied by the caller); ``$segment_id`` null

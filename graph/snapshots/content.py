@@ -1,6 +1,6 @@
 """The model content of a snapshot, read from the graph as of a time, page by page.
 
-Content is what a snapshot freezes and fingerprints (DESIGN.md §3): functions, entities,
+Content is what a snapshot freezes and fingerprints (docs/design.md §3): functions, entities,
 propositions, the imports evidence counts through, evidence with its bearings, and belief
 histories, each with its own times. It is read in pages of bounded size, in a fixed order
 (sections as their keys sort, records by id), so memory stays flat whatever the graph size

@@ -1,5 +1,5 @@
 """Diffing two snapshots: what appeared, vanished or retired; whose beliefs moved; how the
-divergences and the alignment index changed (DESIGN.md §3).
+divergences and the alignment index changed (docs/design.md §3).
 
 Reads only the two snapshots (their entity, proposition and belief chunks and their stored
 figures), never the live graph, so a diff of two snapshots never changes. Evidence chunks

@@ -1,4 +1,4 @@
-"""Snapshots: the model frozen as of a time, with its figures and fingerprint (DESIGN.md §3).
+"""Snapshots: the model frozen as of a time, with its figures and fingerprint (docs/design.md §3).
 Creating, finding and listing them; the front door callers import.
 
 A ``(:Snapshot)`` node carries what a snapshot is (id, label, as-of, fingerprint, the

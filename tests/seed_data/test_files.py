@@ -2,7 +2,7 @@
 
 The YAML files are hand-written; these tests keep them loadable (every reference resolves,
 every value is in range, the vocabulary is respected) and keep the story intact: the
-evidence maths of DESIGN.md §2, recomputed here in plain Python, must still produce the
+evidence maths of docs/design.md §2, recomputed here in plain Python, must still produce the
 validated, refuted and contested propositions, belief gaps and disagreements that the
 workshop demo relies on (see ``seed_data/README.md``).
 """
@@ -286,7 +286,7 @@ def test_every_function_has_members_and_beliefs(
 
 
 # ---------------------------------------------------------------------------------------
-# The evidence maths of DESIGN.md §2, as of 2026-11-22
+# The evidence maths of docs/design.md §2, as of 2026-11-22
 # ---------------------------------------------------------------------------------------
 
 

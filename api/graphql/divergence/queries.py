@@ -1,4 +1,4 @@
-"""The divergence queries of DESIGN.md §2, in GraphQL.
+"""The divergence queries of docs/design.md §2, in GraphQL.
 
 Each resolver loads one ``Picture`` (a handful of queries, whatever the model's size) and
 runs a pure query over it; every row carries the evidence behind it and each function's
@@ -105,8 +105,8 @@ def _after(key: list[str]) -> tuple[float, float, str, str]:
 @strawberry.type
 class DivergenceQuery:
     @strawberry.field(
-        description="Belief gaps (DESIGN.md §2 item 1): each function's current belief against "
-        "the evidence, gap = p − confidence, on propositions with evidence mass S + C ≥ "
+        description="Belief gaps (docs/design.md §2 item 1): each function's current belief "
+        "against the evidence, gap = p − confidence, on propositions with evidence mass S + C ≥ "
         "minEvidenceMass; ranked by |gap| × consensus magnitude. A cursor pins asOf."
     )
     async def divergences(

@@ -2,7 +2,7 @@
 workshop page reads them, and the shared read they are built from.
 
 A segment's whole model is one Cypher-shaped ``Picture`` served as plain JSON, not through
-GraphQL: it is the page's hot path (DESIGN.md §6). Everything but ``load_segment`` is a pure
+GraphQL: it is the page's hot path (docs/design.md §6). Everything but ``load_segment`` is a pure
 function of the picture.
 """
 

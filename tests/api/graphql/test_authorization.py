@@ -3,7 +3,7 @@ of the caller's own function and of another. Each allowed call succeeds; each fo
 call answers FORBIDDEN and leaves the whole graph exactly as it was (a fingerprint of every
 node's labels and properties and every relationship, before and after).
 
-The rules, as DESIGN.md §1 and §6 state them: viewers only read; contributors write as
+The rules, as docs/design.md §1 and §6 state them: viewers only read; contributors write as
 their own function; facilitators and admins may act for any function, merge entities and
 run votes; only admins redact evidence. The shared model (entities, propositions) and
 snapshots belong to no function.
