@@ -3,7 +3,7 @@
 One Cypher query aggregates the evidence of every proposition in scope on the server:
 each item's weight ``reliability × strength × 0.5^(age/half-life)``, items of one account
 (per proposition and stance) combined by noisy-OR, then summed into S and C. Python only
-turns S and C into the Beta posterior figures (``analytics.statistics.beta_support``).
+turns S and C into the Beta posterior figures (``analytics.support.beta_support``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Settings from the environment and an optional `.env` file (names in CONTRACT.md)."""
+"""Settings from the environment and an optional `.env` file (names listed in the README)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     transaction_timeout_s: float = Field(30.0, alias="COMMONGROUND_TRANSACTION_TIMEOUT")
     request_timeout_s: float = Field(30.0, alias="COMMONGROUND_REQUEST_TIMEOUT")
 
-    # API limits (CONTRACT.md defaults).
+    # API limits: the defaults the README and the OpenAPI docs promise.
     max_page_size: int = Field(100, alias="COMMONGROUND_MAX_PAGE_SIZE")
     max_query_depth: int = Field(12, alias="COMMONGROUND_MAX_QUERY_DEPTH")
     max_aliases: int = Field(50, alias="COMMONGROUND_MAX_ALIASES")

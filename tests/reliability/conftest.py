@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,17 +41,6 @@ WIPE_OWN = """
 MATCH (n) WHERE NOT n:SchemaMigration
 CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
 """
-
-
-def port_is_free(port: int) -> bool:
-    """Whether a new listener could bind the port now (as `db start` checks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def clean_env(**extra: str) -> dict[str, str]:

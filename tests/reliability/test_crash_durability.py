@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.kit import local_neo4j
 from graph.kit.connection import Database, fetch_one
 from schema.vocabulary import Role
 from tests.factories import make_caller
@@ -26,7 +27,6 @@ from tests.reliability.conftest import (
     OwnDatabase,
     Server,
     fresh_graph,
-    port_is_free,
 )
 from tests.reliability.model import build_model
 
@@ -189,7 +189,7 @@ async def test_acknowledged_items_survive_kill_9_and_resending_writes_no_duplica
                 own_db.kill()
                 killed["acknowledged"] = dict(client.acknowledged)
                 # `kill` returns once the database has let go of its port and store.
-                killed["port_free"] = port_is_free(own_db.port)
+                killed["port_free"] = local_neo4j.port_free(own_db.port)
 
         try:
             missing = await client.send_all(list(range(BATCHES)), kill_once_enough_are_acknowledged)
