@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api import limits, metrics
+from api import docs, limits, metrics
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
 from api.rest.imports import IMPORT_PATH
@@ -44,6 +44,10 @@ class CommonGroundGraphQLRouter(GraphQLRouter[Context, None]):
             extensions["bookmark"] = ",".join(context.new_bookmarks)
             response["extensions"] = extensions
         return response
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        # strawberry's own page loads React and GraphiQL from a CDN; this one, from us.
+        return docs.graphiql_page()
 
 
 async def _context(request: Request) -> Context:
@@ -108,6 +112,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "and metrics. Send `Authorization: Bearer <token>` (`commonground token create`)."
         ),
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves /docs from vendored files; no ReDoc
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -148,6 +154,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         allow_queries_via_get=not settings.production,
     )
     app.include_router(graphql, prefix="/graphql", tags=["graphql"])
+    app.include_router(docs.router)
     app.include_router(workshop_router)
     app.include_router(imports_router)
     app.include_router(snapshots_router)
