@@ -10,7 +10,8 @@ from fastapi import Response
 
 from schema.divergence import EntityRef, EvidenceView, PropositionView
 from schema.models import Entity, Proposition
-from schema.vocabulary import DEFAULT_FUNCTIONS, EntityKind, Relation
+from schema.sentences import statement as statement  # shared with the snapshot reports
+from schema.vocabulary import DEFAULT_FUNCTIONS, Relation
 
 LIST_LIMIT = 50
 
@@ -32,27 +33,6 @@ RELATION_ORDER = {
         ]
     )
 }
-# How each relation reads in a sentence; a segment is plural ("operations teams pursue").
-VERBS = {
-    Relation.PURSUES: "pursue",
-    Relation.EXPERIENCES: "experience",
-    Relation.USES: "use",
-    Relation.HINDERS: "hinders",
-    Relation.RELIEVES: "relieves",
-    Relation.ENABLES: "enables",
-    Relation.PROMISES: "promises",
-    Relation.BACKED_BY: "is backed by",
-    Relation.TARGETS: "targets",
-    Relation.BEATS: "beats",
-}
-
-
-def statement(view: PropositionView) -> str:
-    """A proposition as a sentence: Mid-market operations teams experience “Slow onboarding”."""
-    subject = view.subject.name
-    if view.subject.kind is not EntityKind.SEGMENT:
-        subject = f"“{subject}”"
-    return f"{subject} {VERBS[view.relation]} “{view.object.name}”"
 
 
 def ordered_functions(names: list[str] | tuple[str, ...]) -> list[str]:
