@@ -1,8 +1,7 @@
 """Inline SVG charts for the HTML report: no script, no network, readable when printed.
 
-Colours are colour-blind safe: a single-hue blue scale for probabilities (lightness carries
-the value, and every cell prints its number), orange against blue for over- against
-under-confidence, and an orange outline for a belief that parts from the evidence.
+Colours are colour-blind safe: orange against purple for over- against under-confidence, and
+every bar and point prints its number. (The heatmap is a table, in ``heatmap``.)
 """
 
 from __future__ import annotations
@@ -10,19 +9,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-BLUE_SCALE = (
-    "#f7fbff",
-    "#deebf7",
-    "#c6dbef",
-    "#9ecae1",
-    "#6baed6",
-    "#4292c6",
-    "#2171b5",
-    "#08519c",
-    "#08306b",
-)
-OVER = "#e66101"  # over-confident: orange
-UNDER = "#2166ac"  # under-confident: blue
+from graph.snapshots.export.heatmap import GAP_COLOURS
+from graph.snapshots.export.words import day
+
+# Over- and under-confidence in the workshop's colours, as the heatmap shows them.
+OVER = GAP_COLOURS["over3"][0]  # more sure than the evidence: orange
+UNDER = GAP_COLOURS["under3"][0]  # less sure than the evidence: purple
+LINE = "#1f4f8a"  # the alignment index across snapshots: the workshop page's accent
 INK = "#1a1a1a"
 MUTED = "#6b6b6b"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
@@ -32,108 +25,8 @@ def _t(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def blue(p: float) -> tuple[str, str]:
-    """Fill and text colour for a probability."""
-    index = min(len(BLUE_SCALE) - 1, max(0, round(p * (len(BLUE_SCALE) - 1))))
-    return BLUE_SCALE[index], ("#ffffff" if index >= 5 else INK)
-
-
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def heatmap(heat: dict[str, Any], significant_gap: float = 0.25, min_mass: float = 1.0) -> str:
-    """Rows: the most divergent propositions; columns: each function's p, then the evidence."""
-    functions: list[str] = heat.get("functions") or []
-    rows: list[dict[str, Any]] = heat.get("rows") or []
-    if not rows or not functions:
-        return '<p class="empty">No beliefs to chart yet.</p>'
-    label_w, cell_w, cell_h, top = 440, 70, 24, 34
-    columns = [*functions, "evidence"]
-    width = label_w + cell_w * len(columns) + 8
-    height = top + cell_h * len(rows) + 8
-    out = [
-        f'<svg id="heatmap" role="img" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" style="{FONT};font-size:12px" '
-        "aria-label=\"Each function's belief on the most divergent propositions, beside the "
-        "evidence's confidence\">",
-    ]
-    for c, name in enumerate(columns):
-        x = label_w + c * cell_w + cell_w / 2
-        weight = "700" if name == "evidence" else "600"
-        out.append(
-            f'<text class="col" x="{x}" y="{top - 10}" text-anchor="middle" font-size="11" '
-            f'font-weight="{weight}" fill="{INK}">{_t(name)}</text>'
-        )
-    out.append(
-        f'<line x1="{label_w + cell_w * len(functions) + 1}" y1="{top - 4}" '
-        f'x2="{label_w + cell_w * len(functions) + 1}" y2="{height - 6}" stroke="{INK}" '
-        'stroke-width="2"/>'
-    )
-    for r, row in enumerate(rows):
-        y = top + r * cell_h
-        out.append(
-            f'<text class="row" x="{label_w - 8}" y="{y + cell_h / 2 + 4}" text-anchor="end" '
-            f'fill="{INK}"><title>{_t(row["text"])}</title>{_t(_clip(row["text"], 58))}</text>'
-        )
-        confidence = float(row["confidence"])
-        # Below the minimum evidence mass the evidence says nothing yet: no gap to mark.
-        thin = float(row.get("mass", 1.0)) < min_mass
-        for c, name in enumerate(columns):
-            x = label_w + c * cell_w
-            value = confidence if name == "evidence" else row["cells"].get(name)
-            if name == "evidence" and thin:
-                out.append(
-                    f'<rect class="cell thin" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" '
-                    f'height="{cell_h - 2}" fill="#f0f0f0" stroke="#d0d0d0">'
-                    "<title>too little evidence to say</title></rect>"
-                    f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" '
-                    f'fill="{MUTED}">—</text>'
-                )
-                continue
-            if value is None:
-                out.append(
-                    f'<rect class="cell empty" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" '
-                    f'height="{cell_h - 2}" fill="#ffffff" stroke="#e3e3e3"/>'
-                )
-                continue
-            fill, ink = blue(float(value))
-            parts = (
-                not thin
-                and name != "evidence"
-                and abs(float(value) - confidence) >= significant_gap
-            )
-            stroke = f' stroke="{OVER}" stroke-width="3"' if parts else ""
-            evidence = "too little evidence" if thin else f"evidence {confidence:.2f}"
-            tip = f"{name}: {value:.2f} ({evidence})"
-            out.append(
-                f'<rect class="cell{" parts" if parts else ""}" x="{x + 1}" y="{y + 1}" '
-                f'width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}"{stroke}>'
-                f"<title>{_t(tip)}</title></rect>"
-                f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" '
-                f'fill="{ink}">{float(value):.2f}</text>'
-            )
-    out.append("</svg>")
-    return "".join(out)
-
-
-def heatmap_legend() -> str:
-    swatches = "".join(
-        f'<rect x="{8 + i * 28}" y="6" width="28" height="14" fill="{c}"/>'
-        for i, c in enumerate(BLUE_SCALE)
-    )
-    return (
-        f'<svg class="legend" width="660" height="44" style="{FONT};font-size:11px" '
-        'role="img" aria-label="Legend">'
-        f"{swatches}"
-        f'<text x="8" y="36" fill="{MUTED}">0 — does not hold</text>'
-        f'<text x="260" y="36" text-anchor="end" fill="{MUTED}">1 — holds</text>'
-        f'<rect x="292" y="6" width="28" height="14" fill="{BLUE_SCALE[3]}" stroke="{OVER}" '
-        'stroke-width="3"/>'
-        f'<text x="328" y="17" fill="{INK}">parts from the evidence by 0.25 or more</text>'
-        f'<text x="328" y="36" fill="{MUTED}">— in the evidence column: too little evidence</text>'
-        "</svg>"
-    )
 
 
 def gaps_by_function(rows: list[dict[str, Any]]) -> str:
@@ -161,7 +54,7 @@ def gaps_by_function(rows: list[dict[str, Any]]) -> str:
         over_w = (half - 36) * row["over_confident"] / peak
         out.append(
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-            f"{_t(row['function'])}</text>"
+            f"{_t(row['function'].capitalize())}</text>"
             f'<rect class="bar under" x="{mid - under_w}" y="{y + 3}" width="{under_w}" '
             f'height="{bar_h - 6}" fill="{UNDER}"><title>{row["under_confident"]} under-confident'
             "</title></rect>"
@@ -189,17 +82,42 @@ def gaps_by_function(rows: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+def _labelled(centres: list[float], widths: list[float], gap: float = 10) -> set[int]:
+    """Which points get a name under them: as many as fit without touching, the last (this
+    snapshot) always; the others keep theirs in the tooltip."""
+    chosen: list[int] = []
+    for i, (centre, width) in enumerate(zip(centres, widths, strict=True)):
+        left = centre - width / 2
+        while chosen and left < centres[chosen[-1]] + widths[chosen[-1]] / 2 + gap:
+            if i != len(centres) - 1:
+                break
+            chosen.pop()  # the last point wins over its neighbour
+        else:
+            chosen.append(i)
+    return set(chosen)
+
+
 def alignment_history(points: list[dict[str, Any]], current_id: str) -> str:
     """The alignment index (alpha) of each snapshot up to this one, oldest first."""
     usable = [p for p in points if p.get("alpha") is not None]
     if not usable:
         return '<p class="empty">No snapshot has a measurable alignment index yet.</p>'
-    width, height, left, right, top, bottom = 700, 220, 60, 70, 16, 52
+    if len(usable) == 1:
+        # One point is no trend: say so in words instead of drawing a lone dot.
+        only = usable[0]
+        name = only.get("label") or day(only["as_of"])
+        which = "This is the first snapshot" if only["id"] == current_id else "Only one snapshot"
+        return (
+            f'<p class="history-first" id="history">{which} with a measurable alignment index: '
+            f"nothing to compare it with yet. {_t(name)} ({_t(day(only['as_of']))}): alpha "
+            f"{float(only['alpha']):.2f}.</p>"
+        )
+    # Margins wider than half the longest name (20 characters), so no name is cut at an edge.
+    width, height, left, right, top, bottom = 780, 250, 80, 80, 20, 56
     low = min(-0.2, *(float(p["alpha"]) for p in usable)) - 0.1
-    span_x = max(1, len(usable) - 1)
 
     def x(i: int) -> float:
-        return left + (width - left - right) * (i / span_x if len(usable) > 1 else 0.5)
+        return left + (width - left - right) * i / (len(usable) - 1)
 
     def y(alpha: float) -> float:
         return top + (height - top - bottom) * (1 - (alpha - low) / (1 - low))
@@ -219,21 +137,28 @@ def alignment_history(points: list[dict[str, Any]], current_id: str) -> str:
     path = " ".join(
         f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p['alpha']):.1f}" for i, p in enumerate(usable)
     )
-    out.append(f'<path d="{path}" fill="none" stroke="{UNDER}" stroke-width="2"/>')
+    out.append(f'<path d="{path}" fill="none" stroke="{LINE}" stroke-width="2"/>')
+    names = [_clip(p.get("label") or day(p["as_of"]), 20) for p in usable]
+    dates = [day(p["as_of"]) for p in usable]
+    # About 6.5 px a character at 11 px: enough to keep neighbouring names apart.
+    spans = [6.5 * max(len(n), len(d)) for n, d in zip(names, dates, strict=True)]
+    labelled = _labelled([x(i) for i in range(len(usable))], spans)
     for i, p in enumerate(usable):
         mine = p["id"] == current_id
-        name = p.get("label") or p["as_of"][:10]
         out.append(
             f'<circle class="point{" current" if mine else ""}" cx="{x(i):.1f}" '
             f'cy="{y(p["alpha"]):.1f}" r="{6 if mine else 4}" '
-            f'fill="{OVER if mine else UNDER}"><title>{_t(name)}: alpha {p["alpha"]:.2f}'
-            f"</title></circle>"
+            f'fill="{OVER if mine else LINE}"><title>{_t(names[i])}, {_t(dates[i])}: alpha '
+            f"{p['alpha']:.2f}</title></circle>"
             f'<text x="{x(i):.1f}" y="{y(p["alpha"]) - 10:.1f}" text-anchor="middle" '
             f'fill="{INK}">{p["alpha"]:.2f}</text>'
-            f'<text x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle" '
-            f'fill="{INK}">{_t(_clip(name, 16))}</text>'
-            f'<text x="{x(i):.1f}" y="{height - bottom + 32}" text-anchor="middle" '
-            f'fill="{MUTED}">{_t(p["as_of"][:10])}</text>'
         )
+        if i in labelled:
+            out.append(
+                f'<text class="name" x="{x(i):.1f}" y="{height - bottom + 20}" '
+                f'text-anchor="middle" fill="{INK}">{_t(names[i])}</text>'
+                f'<text x="{x(i):.1f}" y="{height - bottom + 35}" text-anchor="middle" '
+                f'fill="{MUTED}">{_t(dates[i])}</text>'
+            )
     out.append("</svg>")
     return "".join(out)

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from graph.snapshots.export import charts
-from graph.snapshots.export.words import RANKED_LISTS, day, number, quoted, summary
+from graph.snapshots.export import charts, heatmap
+from graph.snapshots.export.words import RANKED_LISTS, day, moment, number, quoted, summary
 from schema.snapshots import SnapshotInfo
 
-CSS = """
+CSS = (
+    """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #1a1a1a;
@@ -45,6 +46,8 @@ footer { margin-top: 40px; color: #6b6b6b; font-size: 12px; border-top: 1px soli
   padding-top: 10px; }
 @media print { body { background: #fff; } main { padding: 0; } }
 """
+    + heatmap.CSS
+)
 
 
 def _e(value: object) -> str:
@@ -104,12 +107,12 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
     shown, total = len(heat.get("rows") or []), heat.get("total_rows", 0)
     yield (
         "<section><h2>Function × proposition heatmap</h2>"
-        f"<figure>{charts.heatmap(heat, gap, thresholds.get('min_evidence_mass', 1.0))}"
-        f"{charts.heatmap_legend()}"
+        f"<figure>{heatmap.legend(gap)}"
+        f"{heatmap.table(heat, gap, thresholds.get('min_evidence_mass', 1.0))}"
         f"<figcaption>Each function's belief (p, the chance the statement holds) on the "
         f"{shown} most divergent of {total} propositions with beliefs, beside the evidence's "
-        "confidence. An orange outline marks a belief 0.25 or more from the evidence."
-        "</figcaption></figure></section>"
+        f"confidence, coloured by how far it sits from the evidence as on the workshop page; "
+        f"▲ or ▼ marks a belief {gap:g} or more from it.</figcaption></figure></section>"
     )
     yield (
         "<section><h2>Belief versus evidence, per function</h2>"
@@ -118,12 +121,15 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
         "(over-confident) or below it (under-confident), and the mean distance over all its "
         "beliefs on evidenced propositions.</figcaption></figure></section>"
     )
+    history = figures.get("history") or []
+    charted = sum(1 for point in history if point.get("alpha") is not None) > 1
+    over_time = " at each snapshot up to this one (highlighted)" if charted else ""
     yield (
         "<section><h2>Alignment index across snapshots</h2>"
-        f"<figure>{charts.alignment_history(figures.get('history') or [], info.id)}"
-        "<figcaption>Krippendorff's alpha over the functions' beliefs at each snapshot up to "
-        "this one (highlighted). 1 is full agreement, 0 no better than chance; 0.667 and 0.8 "
-        "are the customary bars for tentative and firm conclusions.</figcaption></figure>"
+        f"<figure>{charts.alignment_history(history, info.id)}"
+        f"<figcaption>Krippendorff's alpha over the functions' beliefs{over_time}. 1 is full "
+        "agreement, 0 no better than chance; 0.667 and 0.8 are the customary bars for "
+        "tentative and firm conclusions.</figcaption></figure>"
     )
     segments = figures.get("segments") or []
     if segments:
@@ -153,7 +159,7 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
             for row in rows:
                 # Only a belief gap has a rationale: the believing function's reasoning.
                 rationale = (
-                    f" <i>Their reasoning: “{_e(row['rationale'])}”</i>"
+                    f" <i>Their reasoning: {_e(quoted(row['rationale']))}</i>"
                     if row.get("rationale")
                     else ""
                 )
@@ -176,7 +182,7 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
 
     quotes_note = " Evidence quotes are left out of this copy." if not quotes else ""
     yield (
-        f"<footer>Figures as of {_e(info.as_of.isoformat())}, computed when the snapshot was "
+        f"<footer>Figures as of {_e(moment(info.as_of))}, computed when the snapshot was "
         f"taken: evidence half-life {thresholds.get('half_life_days', 365):g} days; a belief "
         f"gap counts from {thresholds.get('significant_gap', 0.25):g}; functions are "
         f"contested from a spread of {thresholds.get('contested_spread', 0.4):g}; alpha needs "

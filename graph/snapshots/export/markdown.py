@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graph.snapshots.export.words import RANKED_LISTS, day, number, quoted, summary
+from graph.snapshots.export.heatmap import STATUS
+from graph.snapshots.export.words import (
+    RANKED_LISTS,
+    day,
+    number,
+    proposition,
+    quoted,
+    summary,
+)
 from schema.snapshots import SnapshotInfo
 
 
@@ -50,24 +58,30 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
 
     heat = figures.get("heatmap") or {}
     functions = heat.get("functions") or []
+    thresholds = figures.get("thresholds") or {}
+    gap = thresholds.get("significant_gap", 0.25)
+    min_mass = thresholds.get("min_evidence_mass", 1.0)
     if heat.get("rows"):
         yield "\n## Function × proposition heatmap\n\n"
         yield (
             "Each function's belief (p) on the most divergent propositions, beside the "
-            "evidence's confidence (— where there is too little evidence to say); ◆ marks a "
-            "belief 0.25 or more from the evidence.\n\n"
+            "evidence's confidence (✓ validated, ✗ refuted, ⇄ contested, ? unknown); ▲ marks a "
+            f"belief {gap:g} or more above the evidence, ▼ one as far below it (— where there "
+            "is too little evidence to compare).\n\n"
         )
-        yield "| proposition | " + " | ".join(functions) + " | evidence |\n"
+        yield "| statement | evidence | " + " | ".join(f.capitalize() for f in functions) + " |\n"
         yield "|---|" + "---:|" * (len(functions) + 1) + "\n"
         for row in heat["rows"]:
-            thin = row.get("mass", 1.0) < 1.0
+            comparable = row.get("mass", 1.0) >= min_mass
             cells = []
             for f in functions:
                 p = row["cells"].get(f)
-                parts = p is not None and not thin and abs(p - row["confidence"]) >= 0.25
-                cells.append("" if p is None else f"{p:.2f}{' ◆' if parts else ''}")
-            evidence = "—" if thin else f"**{row['confidence']:.2f}**"
-            yield f"| {cell(row['text'])} | " + " | ".join(cells) + f" | {evidence} |\n"
+                diff = p - row["confidence"] if p is not None and comparable else 0.0
+                mark = (" ▲" if diff > 0 else " ▼") if abs(diff) >= gap else ""
+                cells.append("" if p is None else f"{p:.2f}{mark}")
+            glyph = STATUS.get(str(row.get("status")), STATUS["UNKNOWN"])[0]
+            evidence = f"{glyph} {row['confidence']:.2f}" if comparable else f"{glyph} —"
+            yield f"| {cell(proposition(row))} | {evidence} | " + " | ".join(cells) + " |\n"
     yield "\n## Belief versus evidence, per function\n\n"
     yield "| function | beliefs on evidenced propositions | over-confident | under-confident "
     yield "| mean \\|gap\\| |\n|---|---:|---:|---:|---:|\n"
@@ -98,7 +112,7 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
         yield "|---|---|---:|---:|\n"
         for point in history:
             yield (
-                f"| {cell(point.get('label') or point['id'])} | {point['as_of'][:10]} | "
+                f"| {cell(point.get('label') or point['id'])} | {day(point['as_of'])} | "
                 f"{number(point['alpha'])} | {number(point['mean_abs_difference'])} |\n"
             )
     if not quotes:

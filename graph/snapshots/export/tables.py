@@ -11,6 +11,7 @@ import orjson
 
 from graph.kit.connection import Database
 from graph.snapshots.chunks import iter_chunks
+from graph.snapshots.export.words import proposition
 from graph.snapshots.file import strip_figure_quotes, without_quotes
 from schema.snapshots import (
     BELIEF_FIELDS,
@@ -48,7 +49,13 @@ def _figure_rows(name: str, figures: dict[str, Any]) -> Iterator[list[Any]]:
         yield ["proposition_id", "proposition", "evidence_confidence", "status", *functions]
         for row in heat.get("rows") or []:
             cells = [row["cells"].get(f) for f in functions]
-            yield [row["proposition_id"], row["text"], row["confidence"], row["status"], *cells]
+            yield [
+                row["proposition_id"],
+                proposition(row),
+                row["confidence"],
+                row["status"],
+                *cells,
+            ]
     elif name == "gaps_by_function":
         keys = [
             "function",
@@ -78,7 +85,8 @@ def _figure_rows(name: str, figures: dict[str, Any]) -> Iterator[list[Any]]:
         ]
         yield keys
         for row in figures.get("top_gaps") or []:
-            yield [row.get(k) for k in keys]
+            # The proposition as the reports word it, not with its relation's database name.
+            yield [proposition(row) if k == "text" else row.get(k) for k in keys]
     elif name == "disagreements":
         yield [
             "proposition_id",
@@ -93,7 +101,7 @@ def _figure_rows(name: str, figures: dict[str, Any]) -> Iterator[list[Any]]:
         for row in figures.get("top_disagreements") or []:
             yield [
                 row["proposition_id"],
-                row["text"],
+                proposition(row),
                 row["spread"],
                 row["standard_deviation"],
                 row["mean_p"],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from schema.sentences import sentence
 from schema.snapshots import SnapshotInfo
 
 
@@ -21,6 +22,21 @@ def signed(value: float | None, digits: int = 2) -> str:
 def day(value: datetime | str) -> str:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return f"{moment.day} {moment:%B %Y}"
+
+
+def moment(value: datetime | str) -> str:
+    """A time as people read it: 22 Nov 2026, 14:05 UTC (a time without a zone is UTC)."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return f"{at.day} {at:%b %Y, %H:%M} UTC"
+
+
+def proposition(row: dict[str, Any]) -> str:
+    """A figures row's proposition as the workshop page words it (its stored ``text`` keeps
+    the relation's database name, which no reader should meet)."""
+    if row.get("relation") and row.get("subject") is not None and row.get("object") is not None:
+        return sentence(row["subject"], row["relation"], row["object"])
+    return str(row.get("text", ""))
 
 
 def agreement_word(alpha: float | None) -> str:
@@ -39,17 +55,24 @@ def agreement_word(alpha: float | None) -> str:
 
 
 def gap_sentence(row: dict[str, Any]) -> str:
-    direction = "over-confident" if row["gap"] > 0 else "under-confident"
+    """One belief gap, worded as the workshop page words it."""
+    function, said = row["function"].capitalize(), proposition(row)
+    figures = f"it believes {number(row['p'])}, the evidence gives {number(row['confidence'])}"
+    if row["gap"] > 0:
+        return (
+            f"{function} is more sure than the evidence that {said}: {figures} "
+            f"(over-confident by {number(abs(row['gap']))})."
+        )
     return (
-        f"{row['function'].capitalize()} believes “{row['text']}” at {number(row['p'])}, while "
-        f"the evidence gives it {number(row['confidence'])}: {direction} by "
-        f"{number(abs(row['gap']))}."
+        f"{function} doubts that {said} more than the evidence does: {figures} "
+        f"(under-confident by {number(abs(row['gap']))})."
     )
 
 
 def quoted(text: str) -> str:
-    """A quote in quotation marks, unless it already carries its own."""
-    return text if text[:1] in "“\"'" else f"“{text}”"
+    """A quote in quotation marks once: a summary that already quotes someone (Ticket: “…”,
+    “…” — VP Operations) keeps its own marks rather than gaining a second pair."""
+    return text if any(mark in text for mark in '“”"') else f"“{text}”"
 
 
 def disagreement_sentence(row: dict[str, Any]) -> str:
@@ -58,9 +81,10 @@ def disagreement_sentence(row: dict[str, Any]) -> str:
         "the evidence is too thin to say" if thin else f"the evidence: {number(row['confidence'])}"
     )
     return (
-        f"On “{row['text']}” the functions are {number(row['spread'])} apart: "
+        f"The functions disagree on whether {proposition(row)}: "
         f"{row['highest']['function']} says {number(row['highest']['p'])}, "
-        f"{row['lowest']['function']} {number(row['lowest']['p'])} ({evidence})."
+        f"{row['lowest']['function']} {number(row['lowest']['p'])}, "
+        f"{number(row['spread'])} apart ({evidence})."
     )
 
 
@@ -141,7 +165,8 @@ def summary(info: SnapshotInfo, figures: dict[str, Any]) -> list[str]:
             for owner in g["owners"]:
                 owners[owner] = owners.get(owner, 0) + 1
         named = ", ".join(f"{n} for {o}" for o, n in sorted(owners.items(), key=lambda x: -x[1]))
-        sentences.append(f"{len(gaps)} structural gaps in the model need an owner's fix ({named}).")
+        some = "1 structural gap needs" if len(gaps) == 1 else f"{len(gaps)} structural gaps need"
+        sentences.append(f"{some} an owner's fix ({named}).")
     history = [h for h in figures.get("history") or [] if h["id"] != info.id]
     if history and history[-1].get("alpha") is not None and a.get("alpha") is not None:
         previous = history[-1]
