@@ -1,7 +1,8 @@
 """The `commonground` command line: assembles each concept's commands into one app.
 
 The commands live beside their concept (`db`, `serve`, `seeding`, `functions`, `members`,
-`imports`, `divergence`, `snapshots`); what they share is in `console`.
+`imports`, `divergence`, `snapshots`); what they share is in `console`, `tables` (listings
+that fit the terminal and never cut an id) and `progress` (what a long command is doing).
 """
 
 from __future__ import annotations

@@ -83,4 +83,6 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
     except CommonGroundError as error:
         raise fail(error.message) from None
     except OSError as error:
+        if error.filename is not None:  # a file the command reads or writes, not the network
+            raise fail(f"{error.strerror}: {error.filename}") from None
         raise fail(f"cannot reach the database: {error}") from None

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from commonground.console import fail, out, parse_time, settings_for, with_database
+from commonground.tables import Cell, Column, WideOption, fits, print_table
 from graph import divergence as engine
 from graph import segments
 from graph.kit.connection import Database
@@ -113,6 +114,7 @@ def divergences(
         int | None,
         typer.Option(help=f"At most this many rows (tables: {TABLE_ROWS}; JSON: all)."),
     ] = None,
+    wide: WideOption = False,
 ) -> None:
     """Print belief gaps: where each function's belief parts from the evidence."""
     settings = settings_for()
@@ -147,40 +149,69 @@ def divergences(
             )
         )
         return
+    _print_gaps(picture, gaps, shown, include_all=include_all, wide=wide)
+
+
+def _evidence_counts(e: rows.EvidenceView) -> str:
+    return f"{e.supporting_count}+/{e.contradicting_count}−"
+
+
+def _print_gaps(
+    picture: engine.Picture,
+    gaps: list[rows.BeliefGap],
+    shown: list[rows.BeliefGap],
+    *,
+    include_all: bool,
+    wide: bool,
+) -> None:
     where = picture.segment.name if picture.segment else "all segments"
     which = "" if include_all else "significant "
     thresholds = picture.thresholds
-    table = Table(
-        title=f"{len(gaps)} {which}belief gaps — {where}, as of {picture.as_of:%Y-%m-%d %H:%M} UTC",
-        caption=(
-            f"gap = p − conf., the evidence's P(θ > 0.5); shown when evidence "
-            f"mass S + C ≥ {thresholds.min_evidence_mass:g}; significant when |gap| ≥ "
-            f"{thresholds.significant_gap:g}; ranked by |gap| × consensus magnitude"
-            + (f"; showing {len(shown)}" if len(shown) < len(gaps) else "")
-        ),
-        show_lines=True,
-        caption_justify="left",
-    )
-    table.add_column("#", justify="right")
-    table.add_column("function")
-    table.add_column("proposition", ratio=3)
-    table.add_column("p", justify="right")
-    table.add_column("conf.", justify="right")
-    table.add_column("gap", justify="right")
-    table.add_column("rank", justify="right")
-    table.add_column("the evidence behind it", ratio=2)
-    for n, gap in enumerate(shown, start=1):
-        table.add_row(
+    # The evidence's full account would take half of 80 columns, so by default each row
+    # carries only its items for and against (--wide gives the rest), and columns stand one
+    # space apart: at 80 columns the proposition keeps 40, and the demo's longest (103
+    # characters) wrap to 3 lines.
+    columns = [
+        Column("#", "short", justify="right"),
+        Column("function", "short"),
+        Column("proposition"),
+        Column("p", "short", justify="right"),
+        Column("conf.", "short", justify="right"),
+        Column("gap", "short", justify="right"),
+        Column("the evidence behind it", "text", narrowest=30)
+        if wide
+        else Column("evidence", "short"),
+        Column("rank", "short", "room", justify="right"),
+        Column("proposition id", "id", "wide"),
+    ]
+    table_rows: list[list[Cell]] = [
+        [
             str(n),
             gap.function,
             gap.proposition.text,
             f"{gap.p:.2f}",
             f"{gap.confidence:.2f}",
             _signed(gap.gap),
+            _evidence_cell(gap.evidence) if wide else _evidence_counts(gap.evidence),
             f"{gap.rank_score:.2f}",
-            _evidence_cell(gap.evidence),
-        )
-    out.print(table)
+            gap.proposition.id,
+        ]
+        for n, gap in enumerate(shown, start=1)
+    ]
+    print_table(
+        columns,
+        table_rows,
+        wide=wide,
+        title=f"{len(gaps)} {which}belief gaps — {where}, as of {picture.as_of:%Y-%m-%d %H:%M} UTC",
+        caption=(
+            f"gap = p − conf., the evidence's P(θ > 0.5); evidence = items for+/against−; "
+            f"shown when evidence mass S + C ≥ {thresholds.min_evidence_mass:g}; significant "
+            f"when |gap| ≥ {thresholds.significant_gap:g}; ranked by |gap| × consensus magnitude"
+            + (f"; showing {len(shown)} (--limit)" if len(shown) < len(gaps) else "")
+            + ("" if wide else "; --wide for weights, accounts, dates and proposition ids")
+        ),
+        gap=1,
+    )
 
 
 def _pair_lookup(result: rows.Alignment) -> dict[tuple[str, str], rows.PairAgreement]:
@@ -204,10 +235,41 @@ def _alignment_line(result: rows.Alignment) -> str:
     )
 
 
+def _matrix(
+    result: rows.Alignment, cell: Callable[[rows.PairAgreement], str]
+) -> tuple[list[Column], list[list[Cell]]]:
+    pairs = _pair_lookup(result)
+    columns = [Column("", "short")]
+    columns += [Column(f, "short", justify="right") for f in result.functions]
+    cells: list[list[Cell]] = []
+    for a in result.functions:
+        found = [pairs.get((a, b)) for b in result.functions]
+        cells.append([a, *("·" if pair is None else cell(pair) for pair in found)])
+    return columns, cells
+
+
+def _print_matrices(result: rows.Alignment, *, wide: bool) -> None:
+    """Alpha with the number of propositions behind it when it fits, else alpha alone."""
+    counted = _matrix(result, lambda pair: f"{_figure(pair.alpha)} ({pair.units})")
+    bare = _matrix(result, lambda pair: _figure(pair.alpha))
+    with_units = wide or fits(*counted)
+    print_table(
+        *(counted if with_units else bare),
+        title="Function × function: alpha"
+        + (" (propositions both hold a belief on)" if with_units else ""),
+        caption=None if with_units else "--wide adds how many propositions each pair shares",
+    )
+    print_table(
+        *_matrix(result, lambda pair: _figure(pair.mean_abs_difference)),
+        title="Function × function: mean |p_a − p_b|",
+    )
+
+
 def alignment(
     segment: SegmentOption = None,
     as_of: AsOfOption = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Print the alignment index (Krippendorff's alpha) and the function × function matrix."""
     settings = settings_for()
@@ -247,40 +309,31 @@ def alignment(
     out.print(f"[bold]Alignment of {where}[/], as of {picture.as_of:%Y-%m-%d %H:%M} UTC")
     out.print(_alignment_line(result), highlight=False)
     if per_segment:
-        table = Table(title="By segment")
-        for column in ("segment", "alpha", "95% interval", "mean |Δp|", "units"):
-            table.add_column(column, justify="left" if column == "segment" else "right")
-        for s in per_segment:
-            table.add_row(
+        segment_rows: list[list[Cell]] = [
+            [
                 s.segment.name if s.segment else "—",
                 _figure(s.alpha),
                 f"{_figure(s.alpha_low)} to {_figure(s.alpha_high)}",
                 _figure(s.mean_abs_difference),
                 str(s.units),
-            )
-        out.print(table)
-    pairs = _pair_lookup(result)
-    titles = {
-        "alpha": "Function × function: alpha (propositions both hold a belief on)",
-        "difference": "Function × function: mean |p_a − p_b|",
-    }
-    for figure, title in titles.items():
-        matrix = Table(title=title)
-        matrix.add_column("")
-        for function in result.functions:
-            matrix.add_column(function, justify="right")
-        for a in result.functions:
-            cells = []
-            for b in result.functions:
-                pair = pairs.get((a, b))
-                if pair is None:
-                    cells.append("·")
-                elif figure == "alpha":
-                    cells.append(f"{_figure(pair.alpha)} ({pair.units})")
-                else:
-                    cells.append(_figure(pair.mean_abs_difference))
-            matrix.add_row(a, *cells)
-        out.print(matrix)
+                s.segment.id if s.segment else "—",
+            ]
+            for s in per_segment
+        ]
+        print_table(
+            [
+                Column("segment"),
+                Column("alpha", "short", justify="right"),
+                Column("95% interval", "short", justify="right"),
+                Column("mean |Δp|", "short", justify="right"),
+                Column("units", "short", justify="right"),
+                Column("segment id", "id", "room"),
+            ],
+            segment_rows,
+            wide=wide,
+            title="By segment",
+        )
+    _print_matrices(result, wide=wide)
     out.print(
         f"alpha is — below {picture.thresholds.min_alignment_units} pairable propositions; "
         "1 is full agreement, 0 no better than chance, below 0 systematic disagreement.",

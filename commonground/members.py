@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from commonground.console import err, out, settings_for, with_database
+from commonground.console import err, settings_for, with_database
+from commonground.tables import Column, print_table
 from graph import members
 from schema.models import Actor
 from schema.vocabulary import Role
@@ -51,11 +51,18 @@ def member_deactivate(name: Annotated[str, typer.Argument(help="Name or id.")]) 
 
 @member_app.command("list")
 def member_list() -> None:
-    """List members."""
-    table = Table("name", "function", "role", "active", "id")
-    for m in with_database(settings_for(), lambda db: db.read(members.list_all)):
-        table.add_row(m.name, m.function, m.role.value, "yes" if m.active else "no", m.id)
-    out.print(table)
+    """List members, each with the id tokens and the API name them by."""
+    found = with_database(settings_for(), lambda db: db.read(members.list_all))
+    print_table(
+        [
+            Column("name"),
+            Column("function", "short"),
+            Column("role", "short"),
+            Column("active", "short"),
+            Column("id", "id"),
+        ],
+        [[m.name, m.function, m.role.value, "yes" if m.active else "no", m.id] for m in found],
+    )
 
 
 @token_app.command("create")

@@ -9,9 +9,9 @@ from typing import IO, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from commonground.console import err, fail, out, parse_time, settings_for, with_database
+from commonground.tables import Column, WideOption, print_table
 from graph.divergence import EngineSettings
 from graph.kit.connection import Database
 from graph.snapshots.figures import figures_for
@@ -81,8 +81,9 @@ def create(
 @app.command("list")
 def list_snapshots(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    wide: WideOption = False,
 ) -> None:
-    """List the snapshots, newest first."""
+    """List the snapshots, newest first, each with its whole id (for export, diff)."""
     from graph.snapshots import store as snapshots
 
     async def work(db: Database) -> list[SnapshotInfo]:
@@ -93,18 +94,40 @@ def list_snapshots(
     if as_json:
         print(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
         return
-    table = Table("id", "label", "as of", "created", "alpha", "records", "fingerprint")
-    for s in found:
-        table.add_row(
-            s.id,
-            s.label or "",
-            s.as_of.strftime("%Y-%m-%d %H:%M"),
-            s.created_at.strftime("%Y-%m-%d %H:%M"),
-            "—" if s.alignment_alpha is None else f"{s.alignment_alpha:.2f}",
-            str(sum(s.counts.values())),
-            s.fingerprint[:16] + "…",
-        )
-    out.print(table)
+    if not found:
+        err.print("No snapshots yet: `commonground snapshot create --label …` makes one.")
+        return
+    print_table(
+        [
+            Column("id", "id"),
+            Column("label"),
+            Column("as of", "short"),
+            Column("alpha", "short", justify="right"),
+            Column("records", "short", justify="right"),
+            Column("created", "short", "room"),
+            Column("fingerprint", "id", "wide"),
+        ],
+        [
+            [
+                s.id,
+                s.label or "",
+                f"{s.as_of:%Y-%m-%d %H:%M}",
+                "—" if s.alignment_alpha is None else f"{s.alignment_alpha:.2f}",
+                str(sum(s.counts.values())),
+                f"{s.created_at:%Y-%m-%d %H:%M}",
+                s.fingerprint,
+            ]
+            for s in found
+        ],
+        wide=wide,
+    )
+
+
+def _is_directory(output: Path) -> bool:
+    """Where CSV goes: an existing directory, or a new path not named like a file (*.csv)."""
+    if output.exists():
+        return output.is_dir()
+    return output.suffix.lower() != ".csv"
 
 
 @app.command("export")
@@ -117,14 +140,28 @@ def export(
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Write to this file (a directory: every CSV table)."),
+        typer.Option(
+            "--output",
+            help="Write here instead of stdout. With --format csv, a path ending in .csv is "
+            "one table's file; any other path is a directory (created if missing) that gets "
+            "every table as ID-TABLE.csv, or only --table's.",
+        ),
     ] = None,
     table: Annotated[
         str | None,
-        typer.Option("--table", help="CSV: which table (default heatmap)."),
+        typer.Option(
+            "--table",
+            help="CSV: one table (heatmap when writing a file or stdout): "
+            "heatmap, gaps_by_function, top_gaps, disagreements, structural_gaps, alignment, "
+            "history, entities, propositions, evidence, beliefs.",
+        ),
     ] = None,
 ) -> None:
-    """Export a snapshot: JSON (restorable), Markdown, HTML report or CSV tables."""
+    """Export a snapshot: JSON (restorable), Markdown, HTML report or CSV tables.
+
+    `snapshot export ID --format csv --output tables/` writes all eleven CSV tables into
+    tables/ (creating it); `--output heatmap.csv` writes one table as a file.
+    """
     from graph.snapshots import store as snapshots
     from graph.snapshots.export import FORMATS
     from graph.snapshots.export import export as render
@@ -134,9 +171,9 @@ def export(
         raise fail(f"--format must be one of {', '.join(FORMATS)}")
     if table is not None and table not in TABLES:
         raise fail(f"--table must be one of {', '.join(TABLES)}")
-    to_directory = output is not None and output.is_dir()
-    if to_directory and fmt != "csv":
+    if output is not None and output.is_dir() and fmt != "csv":
         raise fail(f"--output {output} is a directory; only --format csv writes one per table")
+    to_directory = output is not None and fmt == "csv" and _is_directory(output)
 
     async def write(db: Database, handle: IO[bytes], name: str | None, bar: Progress) -> None:
         info = await snapshots.get(db, snapshot_id)
@@ -149,15 +186,18 @@ def export(
 
     async def work(db: Database) -> list[Path]:
         written: list[Path] = []
+        await snapshots.get(db, snapshot_id)  # a mistyped id leaves no file or directory
         with _progress() as bar:
             if to_directory:
                 assert output is not None
-                for name in TABLES:
+                output.mkdir(parents=True, exist_ok=True)
+                for name in TABLES if table is None else (table,):
                     path = output / f"{snapshot_id}-{name}.csv"
                     with path.open("wb") as handle:
                         await write(db, handle, name, bar)
                     written.append(path)
             elif output is not None:
+                output.parent.mkdir(parents=True, exist_ok=True)
                 with output.open("wb") as handle:
                     await write(db, handle, table, bar)
                 written.append(output)
@@ -174,7 +214,7 @@ def _p(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def _print_diff(result: SnapshotDiff) -> None:
+def _print_diff(result: SnapshotDiff, *, wide: bool) -> None:
     change = result.alpha_change
     out.print(
         f"[bold]{result.from_id}[/] ({result.from_as_of:%Y-%m-%d}) → [bold]{result.to_id}[/] "
@@ -185,46 +225,77 @@ def _print_diff(result: SnapshotDiff) -> None:
         f"{_p(result.mean_abs_difference_after)}",
         highlight=False,
     )
-    model = Table("change", "kind", "name", "id", title="Entities and propositions")
-    for label, rows in (
-        ("added", result.entities_added + result.propositions_added),
-        ("removed", result.entities_removed + result.propositions_removed),
-        ("retired", result.entities_retired + result.propositions_retired),
-    ):
-        for row in rows:
-            model.add_row(label, row.kind.lower(), row.name, row.id)
-    out.print(model if model.row_count else "No entities or propositions changed.")
-    shifts = Table(
-        "function",
-        "proposition",
-        "before",
-        "after",
-        "change",
-        title=f"Belief shifts (by {result.shift_threshold:g} or more)",
-    )
-    for s in sorted(result.belief_shifts, key=lambda s: (s.function, s.text)):
-        delta = s.delta
-        shifts.add_row(
+    changed = [
+        [label, row.kind.lower(), row.name, row.id]
+        for label, rows in (
+            ("added", result.entities_added + result.propositions_added),
+            ("removed", result.entities_removed + result.propositions_removed),
+            ("retired", result.entities_retired + result.propositions_retired),
+        )
+        for row in rows
+    ]
+    if changed:
+        model = [Column("change", "short"), Column("kind", "short"), Column("name")]
+        print_table([*model, Column("id", "id")], changed, title="Entities and propositions")
+    else:
+        out.print("No entities or propositions changed.")
+    proposition_id = Column("proposition id", "id", "wide")
+    shifts = [
+        [
             s.function,
             s.text,
             _p(s.before),
             _p(s.after),
-            s.change if delta is None else f"{delta:+.2f}",
+            s.change if s.delta is None else f"{s.delta:+.2f}",
+            s.proposition_id,
+        ]
+        for s in sorted(result.belief_shifts, key=lambda s: (s.function, s.text))
+    ]
+    if shifts:
+        print_table(
+            [
+                Column("function", "short"),
+                Column("proposition"),
+                Column("before", "short", justify="right"),
+                Column("after", "short", justify="right"),
+                Column("change", "short", justify="right"),
+                proposition_id,
+            ],
+            shifts,
+            wide=wide,
+            title=f"Belief shifts (by {result.shift_threshold:g} or more)",
         )
-    out.print(shifts if shifts.row_count else "No belief moved.")
-    divergences = Table(
-        "divergence", "change", "function", "proposition", "before", "after", title="Divergences"
-    )
-    for d in result.divergence_changes:
-        divergences.add_row(
+    else:
+        out.print("No belief moved.")
+    divergences = [
+        [
             "belief gap" if d.kind == "belief_gap" else "disagreement",
             d.change,
             d.function or "",
             d.text,
             _p(d.before),
             _p(d.after),
+            d.proposition_id,
+        ]
+        for d in result.divergence_changes
+    ]
+    if divergences:
+        print_table(
+            [
+                Column("divergence", "short"),
+                Column("change", "short"),
+                Column("function", "short"),
+                Column("proposition"),
+                Column("before", "short", justify="right"),
+                Column("after", "short", justify="right"),
+                proposition_id,
+            ],
+            divergences,
+            wide=wide,
+            title="Divergences",
         )
-    out.print(divergences if divergences.row_count else "No divergence changed.")
+    else:
+        out.print("No divergence changed.")
 
 
 @app.command("diff")
@@ -232,6 +303,7 @@ def diff(
     older: Annotated[str, typer.Argument(help="The earlier snapshot's id.")],
     newer: Annotated[str, typer.Argument(help="The later snapshot's id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """What changed between two snapshots."""
     from graph.snapshots import diff as snapshot_diff
@@ -240,7 +312,7 @@ def diff(
     if as_json:
         print(json.dumps(result.as_json(), indent=2))
     else:
-        _print_diff(result)
+        _print_diff(result, wide=wide)
 
 
 @app.command("restore")

@@ -1,8 +1,13 @@
-"""What the CLI tests share: the commands pointed at the test database."""
+"""What the CLI tests share: the commands pointed at the test database, in process or as a
+user runs them (a separate process in a terminal of a given width)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +26,22 @@ def cli_env(neo4j_target: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iter
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    """``commonground ARGS`` in its own process, as in a terminal ``columns`` wide (with
+    ``cli_env``, against the test database). rich reads the width from COLUMNS."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["COLUMNS"] = str(columns)
+    return subprocess.run(
+        [sys.executable, "-m", "commonground.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from schema.models import (
     PropositionCreate,
 )
 from schema.vocabulary import EntityKind, Relation, Stance
+from tests.commonground.conftest import run_cli
 
 SYSTEM = Actor.system()
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -42,7 +44,12 @@ async def _small_company(db: Database) -> str:
         await entity(EntityKind.SEGMENT, "Digital marketing agencies")
         for n, (relation, kind, name) in enumerate(
             [
-                (Relation.EXPERIENCES, EntityKind.PAIN, "Slow onboarding"),
+                # As long as the demo's longest: it sets how tall a row gets at 80 columns.
+                (
+                    Relation.EXPERIENCES,
+                    EntityKind.PAIN,
+                    "Weeks to get set up: connecting sources and defining metrics",
+                ),
                 (Relation.EXPERIENCES, EntityKind.PAIN, "Stale data"),
                 (Relation.PURSUES, EntityKind.GOAL, "Act on live data"),
                 (Relation.PURSUES, EntityKind.GOAL, "Weekly KPI review"),
@@ -134,3 +141,45 @@ async def test_bad_options_fail_with_a_message(db: Database, cli_env: None) -> N
         result = await asyncio.to_thread(_run, *args)
         assert result.exit_code == 1, args
         assert message in result.stderr, (args, result.stderr)
+
+
+def _table_body(stdout: str) -> list[str]:
+    """The rows of the gaps table: between its header line and its caption."""
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if "proposition" in line)
+    caption = next(i for i, line in enumerate(lines) if line.startswith("gap = "))
+    return lines[header + 1 : caption]
+
+
+async def test_divergences_fit_80_columns_with_each_gap_on_at_most_three_lines(
+    db: Database, cli_env: None
+) -> None:
+    await _small_company(db)
+    every = json.loads(
+        (await asyncio.to_thread(_run, "divergences", "--as-of", AS_OF, "--all", "--json")).stdout
+    )["gaps"][:8]
+    assert len(every) == 8
+
+    args = ("divergences", "--as-of", AS_OF, "--all", "--limit", "8")
+    narrow = await asyncio.to_thread(run_cli, *args, columns=80)
+    assert narrow.returncode == 0, narrow.stderr
+    assert max(len(line.rstrip()) for line in narrow.stdout.splitlines()) <= 80
+    body = _table_body(narrow.stdout)
+    starts = [n for n, line in enumerate(body) if re.match(r"\s*\d+ ", line)]
+    assert len(starts) == 8, narrow.stdout
+    heights = [b - a for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
+    assert max(heights) <= 3, narrow.stdout
+    for gap in every:
+        assert gap["function"] in narrow.stdout
+    assert "--wide" in narrow.stdout  # the caption says where the rest is
+
+    roomy = await asyncio.to_thread(run_cli, *args, columns=200)
+    assert len(_table_body(roomy.stdout)) == 8, roomy.stdout  # a line per gap
+    assert "rank" in roomy.stdout
+
+    # --wide: the evidence in full and each proposition's id, whole even at 80 columns.
+    wide = await asyncio.to_thread(run_cli, *args, "--wide", columns=80)
+    assert wide.returncode == 0, wide.stderr
+    assert "the evidence behind it" in wide.stdout and "accounts" in wide.stdout
+    for gap in every:
+        assert gap["proposition"]["id"] in wide.stdout

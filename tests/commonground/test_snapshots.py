@@ -13,6 +13,7 @@ from commonground.cli import app
 from graph import entities
 from graph.kit.connection import Database
 from schema.models import Actor
+from tests.commonground.conftest import run_cli
 from tests.conftest import wipe
 from tests.graph.snapshots.factories import small_company
 
@@ -72,3 +73,57 @@ async def test_create_list_export_diff_and_restore(
     restored = await run("restore", str(exported))
     assert restored.exit_code == 0, restored.output
     assert "Fingerprint verified" in restored.output
+
+
+async def test_list_and_diff_print_whole_ids_at_80_columns(db: Database, cli_env: None) -> None:
+    await small_company(db)
+    first = await run("create", "--label", "Kick-off", "--as-of", "2026-01-02T12:00:00")
+    await db.write(entities.retire, Actor.system(), "pain-5", "out of scope", datetime.now(UTC))
+    second = await run("create", "--label", "A label long enough to need wrapping at 80 columns")
+    a = first.stdout.strip().splitlines()[-1]
+    b = second.stdout.strip().splitlines()[-1]
+
+    for args in (("snapshot", "list"), ("snapshot", "diff", a, b)):
+        shown = await asyncio.to_thread(run_cli, *args, columns=80)
+        assert shown.returncode == 0, shown.stderr
+        assert a in shown.stdout and b in shown.stdout, shown.stdout
+        assert "…" not in shown.stdout, shown.stdout
+        assert max(len(line.rstrip()) for line in shown.stdout.splitlines()) <= 80
+    assert "pain-5" in shown.stdout  # the retired entity's id, in the diff
+
+    wide = await asyncio.to_thread(run_cli, "snapshot", "list", "--wide", columns=80)
+    fingerprints = [s["fingerprint"] for s in json.loads((await run("list", "--json")).stdout)]
+    assert all(f in wide.stdout for f in fingerprints)
+
+
+async def test_csv_export_to_a_new_directory_writes_every_table(
+    db: Database, cli_env: None, tmp_path: Path
+) -> None:
+    from graph.snapshots.export.tables import TABLES
+
+    await small_company(db)
+    snapshot = (await run("create", "--label", "Tables")).stdout.strip().splitlines()[-1]
+
+    fresh = tmp_path / "q3-tables"  # not there yet
+    result = await run("export", snapshot, "--format", "csv", "--output", str(fresh))
+    assert result.exit_code == 0, result.output
+    assert fresh.is_dir()
+    assert sorted(p.name for p in fresh.iterdir()) == sorted(
+        f"{snapshot}-{name}.csv" for name in TABLES
+    )
+    assert len(TABLES) == 11
+
+    # A path named like a file is one table's file; --table picks which.
+    one = tmp_path / "elsewhere" / "evidence.csv"
+    result = await run(
+        "export", snapshot, "--format", "csv", "--table", "evidence", "--output", str(one)
+    )
+    assert result.exit_code == 0, result.output
+    assert one.is_file()
+    assert one.read_text() == (fresh / f"{snapshot}-evidence.csv").read_text()
+
+    # The rule is in --help, and a mistyped id leaves nothing behind.
+    assert ".csv" in _run("export", "--help").stdout
+    missing = tmp_path / "never"
+    result = await run("export", "snap-missing", "--format", "csv", "--output", str(missing))
+    assert result.exit_code == 1 and not missing.exists()
