@@ -5,24 +5,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 PY_SOURCES := $(wildcard api graph schema analytics commonground seed_data tests bench)
+# Where `make up` serves, e.g. `make up PORT=8080` or `make up HOST=0.0.0.0`; BOLT_PORT picks
+# the local Neo4j's port the first time it starts (later starts reuse it). Set on the make
+# command line only: the environment's HOST or PORT often mean something else.
+HOST = 127.0.0.1
+PORT = 8000
+BOLT_PORT =
 
 .PHONY: up test bench venv lint typecheck sdl browser-deps web clean-data help
 
 help:
 	@echo "make up     - install, start the local Neo4j (unless NEO4J_URI), seed the demo, serve :8000"
+	@echo "              (make up PORT=8080 HOST=0.0.0.0 BOLT_PORT=7688 to choose where)"
 	@echo "make test   - install with test extras, then lint, type checks and the whole test suite"
 	@echo "make bench  - every benchmark at S, M and L (about 100 min; docs/benchmarks.md)"
 
+# pip prints each package as it goes (no --quiet): a first install takes a minute or two, and
+# a silent minute reads as a hang.
+PIP := $(BIN)/pip install
+
 $(BIN)/python:
+	@echo "Creating the virtual environment $(VENV) (the commonground command lands in $(BIN))"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	@echo "Installing Common Ground and its dependencies into $(VENV)"
+	$(PIP) -e .
 	@touch $@
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test]"
+	@echo "Installing Common Ground with its test tools into $(VENV)"
+	$(PIP) -e ".[test]"
 	@touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
@@ -30,12 +44,12 @@ venv: $(VENV)/.installed
 # The demo company goes only into the local database, never into one named by NEO4J_URI.
 up: $(VENV)/.installed
 	@if [ -z "$$NEO4J_URI" ]; then \
-	  $(BIN)/commonground db start && \
+	  $(BIN)/commonground db start $(if $(BOLT_PORT),--bolt-port $(BOLT_PORT)) >/dev/null && \
 	  $(BIN)/commonground seed --if-empty; \
 	else \
 	  echo "NEO4J_URI is set: serving $$NEO4J_URI without loading the demo company"; \
 	fi
-	$(BIN)/commonground serve --host 127.0.0.1 --port 8000
+	$(BIN)/commonground serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_SOURCES)

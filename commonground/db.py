@@ -4,11 +4,13 @@ background."""
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from typing import Annotated
 
 import typer
 
 from commonground.console import DataDirOption, err, fail, out, settings_for
+from commonground.progress import working
 from graph.kit import local_neo4j
 
 app = typer.Typer(help="The local Neo4j database.", no_args_is_help=True)
@@ -29,11 +31,14 @@ def db_start(
     settings = settings_for(data_dir)
     try:
         if not local_neo4j.install_dir(settings.cache_dir).joinpath(".complete").exists():
-            err.print(
-                f"Provisioning Neo4j {local_neo4j.NEO4J_VERSION} with Maven into "
-                f"{settings.cache_dir} (once; later starts are offline)…"
-            )
-        with err.status("Starting Neo4j…"):
+            with working(
+                f"provisioning Neo4j {local_neo4j.NEO4J_VERSION}: Maven downloads its jars into "
+                f"{settings.cache_dir} (once, about a minute; later starts are offline)"
+            ):
+                local_neo4j.provision(settings.cache_dir, quiet=True)
+        current = local_neo4j.status(settings.data_dir)
+        up = current is not None and current.running
+        with nullcontext() if up else working(f"starting Neo4j in {settings.data_dir}"):
             database, already = local_neo4j.start(
                 settings.data_dir,
                 settings.cache_dir,
@@ -45,10 +50,11 @@ def db_start(
     except local_neo4j.LocalNeo4jError as error:
         raise fail(str(error)) from None
     if already:
-        err.print(f"Neo4j is already running (pid {database.pid}).")
+        err.print(f"Neo4j is already running at {database.uri} (pid {database.pid}).")
     else:
         err.print(
-            f"Neo4j {database.version} started (pid {database.pid}); logs: {database.log_file}"
+            f"Neo4j {database.version} started at {database.uri} (pid {database.pid}); "
+            f"logs: {database.log_file}"
         )
     print(database.uri)
 
@@ -58,7 +64,7 @@ def db_stop(data_dir: DataDirOption = None) -> None:
     """Stop the local Neo4j cleanly; its data is kept."""
     settings = settings_for(data_dir)
     try:
-        with err.status("Stopping Neo4j…"):
+        with working("stopping Neo4j"):
             stopped = local_neo4j.stop(settings.data_dir)
     except local_neo4j.LocalNeo4jError as error:
         raise fail(str(error)) from None

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from commonground.console import err, settings_for, with_database
+from commonground.progress import steps
 from graph.kit import migrations
 from graph.kit.connection import Database
 
@@ -35,7 +36,14 @@ def seed(
             if not await seeding.unfinished(db):
                 return None
             err.print("An earlier load of the demo company was cut short; finishing it.")
-        return await seeding.load_demo(db, progress=err, scale=scale)
+        err.print(
+            "Loading the demo company"
+            + (f" and {scale} synthetic evidence items" if scale else "")
+            + " (about a minute)…",
+            highlight=False,
+        )
+        with steps("Loading") as report:
+            return await seeding.load_demo(db, on_progress=report, scale=scale)
 
     counts = with_database(settings, work)
     if counts is None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 from neo4j import AsyncManagedTransaction
-from rich.console import Console
 from rich.progress import Progress
 
 from graph import beliefs, entities, evidence, members, propositions
@@ -66,47 +65,70 @@ SET r.completed_at = null
 MARK_COMPLETED = "MATCH (r:SeedRun {name: $name}) SET r.completed_at = $now"
 UNFINISHED = "MATCH (r:SeedRun {name: $name}) WHERE r.completed_at IS NULL RETURN r.name AS name"
 
+# How far a load is, for whoever shows it: (step, rows done, rows in the step), called when a
+# step starts and after each batch. Drawing it is the caller's business (the CLI: bars on a
+# terminal, lines in a log).
+Report = Callable[[str, int, int], None]
+
 # Later loaders (evidence, beliefs) register here so `seed` loads everything in order.
-ExtraLoader = Callable[[Database, dict[str, Any], Progress], Coroutine[Any, Any, None]]
+ExtraLoader = Callable[[Database, dict[str, Any], Report], Coroutine[Any, Any, None]]
 EXTRA_LOADERS: list[ExtraLoader] = []
 
 
+def _unreported(step: str, done: int, total: int) -> None:
+    return None
+
+
+def reporter(bar: Progress | Report | None) -> Report:
+    """A ``Report`` from a rich ``Progress`` (a task per step), a ``Report``, or nothing."""
+    if bar is None:
+        return _unreported
+    if not isinstance(bar, Progress):
+        return bar
+    tasks: dict[str, Any] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done)
+
+    return report
+
+
 async def load_demo(
-    db: Database, *, progress: Console | None = None, scale: int = 0, seed_dir: Path = SEED_DIR
+    db: Database, *, on_progress: Report | None = None, scale: int = 0, seed_dir: Path = SEED_DIR
 ) -> dict[str, int]:
+    report = reporter(on_progress)
     company = read_seed("company.yaml", seed_dir)
     now = datetime.now(UTC)
     await db.write(_mark, MARK_STARTED, now)
-    with Progress(console=progress or Console(stderr=True), transient=True) as bar:
-        people = company.get("members", [])
-        task = bar.add_task("members", total=len(people))
-        for person in people:
-            await db.write(
-                members.upsert,
-                person["id"],
-                person["name"],
-                person["function"],
-                Role(person["role"]),
-                now,
-            )
-            bar.advance(task)
-
-        # Segments first: accounts link to them.
-        rows = sorted(
-            company.get("entities", []), key=lambda r: r["kind"] != EntityKind.SEGMENT.value
+    people = company.get("members", [])
+    report("members", 0, len(people))
+    for done, person in enumerate(people, start=1):
+        await db.write(
+            members.upsert,
+            person["id"],
+            person["name"],
+            person["function"],
+            Role(person["role"]),
+            now,
         )
-        await _in_batches(db, bar, "entities", rows, _entities)
-        await _in_batches(db, bar, "propositions", company.get("propositions", []), _propositions)
-        actors = _actors(company)
-        items = read_seed("evidence.yaml", seed_dir).get("evidence", [])
-        await _in_batches(db, bar, "evidence", items, _evidence_batch, actors)
-        stated = read_seed("beliefs.yaml", seed_dir).get("beliefs", [])
-        stated = sorted(stated, key=lambda b: as_time(b["stated_at"]))
-        await _in_batches(db, bar, "beliefs", stated, _belief_batch, actors)
-        for loader in EXTRA_LOADERS:
-            await loader(db, {"seed_dir": seed_dir, "scale": scale}, bar)
-        if scale > 0:
-            await load_synthetic(db, scale, company, bar)
+        report("members", done, len(people))
+
+    # Segments first: accounts link to them.
+    rows = sorted(company.get("entities", []), key=lambda r: r["kind"] != EntityKind.SEGMENT.value)
+    await _in_batches(db, report, "entities", rows, _entities)
+    await _in_batches(db, report, "propositions", company.get("propositions", []), _propositions)
+    actors = _actors(company)
+    items = read_seed("evidence.yaml", seed_dir).get("evidence", [])
+    await _in_batches(db, report, "evidence", items, _evidence_batch, actors)
+    stated = read_seed("beliefs.yaml", seed_dir).get("beliefs", [])
+    stated = sorted(stated, key=lambda b: as_time(b["stated_at"]))
+    await _in_batches(db, report, "beliefs", stated, _belief_batch, actors)
+    for loader in EXTRA_LOADERS:
+        await loader(db, {"seed_dir": seed_dir, "scale": scale}, report)
+    if scale > 0:
+        await load_synthetic(db, scale, company, report)
     await db.write(_mark, MARK_COMPLETED, datetime.now(UTC))
     return await counts(db)
 
@@ -131,18 +153,18 @@ def _actors(company: dict[str, Any]) -> dict[str, Actor]:
 
 async def _in_batches(
     db: Database,
-    bar: Progress,
+    report: Report,
     label: str,
     rows: list[dict[str, Any]],
     write: Callable[..., Coroutine[Any, Any, None]],
     *args: Any,
 ) -> None:
     """Write ``rows`` BATCH at a time, a transaction each: ``write(tx, chunk, *args)``."""
-    task = bar.add_task(label, total=len(rows))
+    report(label, 0, len(rows))
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
         await db.write(write, chunk, *args)
-        bar.advance(task, len(chunk))
+        report(label, start + len(chunk), len(rows))
 
 
 async def _evidence_batch(
@@ -288,8 +310,11 @@ def synthetic_item(
     )
 
 
-async def load_synthetic(db: Database, scale: int, company: dict[str, Any], bar: Progress) -> None:
+async def load_synthetic(
+    db: Database, scale: int, company: dict[str, Any], bar: Progress | Report | None = None
+) -> None:
     """Add ``scale`` synthetic evidence items over the demo's propositions and accounts."""
+    report = reporter(bar)
     proposition_ids = sorted(
         propositions.proposition_id(p["subject"], Relation(p["relation"]), p["object"])
         for p in company.get("propositions", [])
@@ -300,11 +325,11 @@ async def load_synthetic(db: Database, scale: int, company: dict[str, Any], bar:
     recorders = [a for a in _actors(company).values() if a.role is not Role.VIEWER]
     if not proposition_ids or not recorders:
         return
-    task = bar.add_task("synthetic evidence", total=scale)
+    report("synthetic evidence", 0, scale)
     for start in range(0, scale, SYNTHETIC_BATCH):
         numbers = range(start, min(start + SYNTHETIC_BATCH, scale))
         await db.write(_synthetic_batch, list(numbers), proposition_ids, account_ids, recorders)
-        bar.advance(task, len(numbers))
+        report("synthetic evidence", numbers.stop, scale)
 
 
 async def _synthetic_batch(
