@@ -20,23 +20,27 @@ help:
 	@echo "make test   - install with test extras, then lint, type checks and the whole test suite"
 	@echo "make bench  - every benchmark at S, M and L (about 100 min; docs/benchmarks.md)"
 
-# pip prints each package as it goes (no --quiet): a first install takes a minute or two, and
-# a silent minute reads as a hang.
+# A first install takes a minute or two, and a silent minute reads as a hang: pip prints each
+# package (no --quiet), and $(call beat,WHAT,COMMAND) adds "… still WHAT (N s)" every 5 s
+# while COMMAND runs, for the stretches where it prints nothing (venv installing pip, pip
+# unpacking packages: about 15 and 35 s on a cold machine).
 PIP := $(BIN)/pip install
+beat = ( n=0; while sleep 5; do n=$$((n + 5)); echo "  … still $(1) ($$n s)"; done ) & \
+	b=$$!; $(2); s=$$?; kill $$b; wait $$b 2>/dev/null; exit $$s
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) (the commonground command lands in $(BIN))"
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) --upgrade pip
+	@$(call beat,creating $(VENV),$(PYTHON) -m venv $(VENV))
+	@$(call beat,upgrading pip,$(PIP) --upgrade pip)
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	@echo "Installing Common Ground and its dependencies into $(VENV)"
-	$(PIP) -e .
+	@$(call beat,installing,$(PIP) -e .)
 	@touch $@
 
 $(STAMP): $(BIN)/python pyproject.toml
 	@echo "Installing Common Ground with its test tools into $(VENV)"
-	$(PIP) -e ".[test]"
+	@$(call beat,installing,$(PIP) -e ".[test]")
 	@touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed

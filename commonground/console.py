@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
+from commonground.progress import working
 from graph import startup
 from graph.kit import local_neo4j
 from graph.kit.connection import Database, DatabaseNotConfigured, Timeouts, target_for
@@ -73,7 +74,9 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
     async def run() -> T:
         db = open_database(settings)
         try:
-            await startup.apply_schema(db)
+            # Quick once the schema is there; the first time, on a fresh store, it is not.
+            with working("preparing the database (schema, default functions)", err, after_s=2):
+                await startup.apply_schema(db)
             return await work(db)
         finally:
             await db.close()

@@ -33,12 +33,13 @@ def db_start(
         if not local_neo4j.install_dir(settings.cache_dir).joinpath(".complete").exists():
             with working(
                 f"provisioning Neo4j {local_neo4j.NEO4J_VERSION}: Maven downloads its jars into "
-                f"{settings.cache_dir} (once, about a minute; later starts are offline)"
+                f"{settings.cache_dir} (once, about a minute; later starts are offline)",
+                err,
             ):
                 local_neo4j.provision(settings.cache_dir, quiet=True)
         current = local_neo4j.status(settings.data_dir)
         up = current is not None and current.running
-        with nullcontext() if up else working(f"starting Neo4j in {settings.data_dir}"):
+        with nullcontext() if up else working(f"starting Neo4j in {settings.data_dir}", err):
             database, already = local_neo4j.start(
                 settings.data_dir,
                 settings.cache_dir,
@@ -50,11 +51,14 @@ def db_start(
     except local_neo4j.LocalNeo4jError as error:
         raise fail(str(error)) from None
     if already:
-        err.print(f"Neo4j is already running at {database.uri} (pid {database.pid}).")
+        err.print(
+            f"Neo4j is already running at {database.uri} (pid {database.pid}).", soft_wrap=True
+        )
     else:
         err.print(
             f"Neo4j {database.version} started at {database.uri} (pid {database.pid}); "
-            f"logs: {database.log_file}"
+            f"logs: {database.log_file}",
+            soft_wrap=True,
         )
     print(database.uri)
 
@@ -64,7 +68,7 @@ def db_stop(data_dir: DataDirOption = None) -> None:
     """Stop the local Neo4j cleanly; its data is kept."""
     settings = settings_for(data_dir)
     try:
-        with working("stopping Neo4j"):
+        with working("stopping Neo4j", err):
             stopped = local_neo4j.stop(settings.data_dir)
     except local_neo4j.LocalNeo4jError as error:
         raise fail(str(error)) from None

@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from commonground.console import err
-
 HEARTBEAT_S = 5.0
 LINE_EVERY_S = 2.0  # within a step, batch lines no closer than this (a log, not a flood)
 
@@ -32,19 +30,25 @@ class _Heartbeat:
         self.started = started
         self.last = started
         self.doing = ""
+        self.first = ""  # said instead of the first "still" line, when nothing was said yet
+        self.spoke = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def say(self, line: str, doing: str) -> None:
         self.doing = doing
         self.last = time.monotonic()
+        self.spoke = True
         self.console.print(line, highlight=False, soft_wrap=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.5):
+        while not self._stop.wait(0.25):
             now = time.monotonic()
             if self.doing and now - self.last >= HEARTBEAT_S:
-                self.say(f"  … still {self.doing} ({now - self.started:.0f} s)", self.doing)
+                if self.first and not self.spoke:
+                    self.say(self.first, self.doing)
+                else:
+                    self.say(f"  … still {self.doing} ({now - self.started:.0f} s)", self.doing)
 
     def __enter__(self) -> _Heartbeat:
         self._thread.start()
@@ -56,7 +60,7 @@ class _Heartbeat:
 
 
 @contextmanager
-def steps(verb: str, console: Console = err) -> Iterator[Report]:
+def steps(verb: str, console: Console) -> Iterator[Report]:
     """A ``Report`` that shows each step's progress: ``Loading evidence… 200/317``."""
     if console.is_terminal:
         bar = Progress(
@@ -91,14 +95,24 @@ def steps(verb: str, console: Console = err) -> Iterator[Report]:
 
 
 @contextmanager
-def working(doing: str, console: Console = err) -> Iterator[None]:
-    """One opaque step (``doing``: e.g. "starting Neo4j"): a spinner, or a line and heartbeats."""
+def working(doing: str, console: Console, *, after_s: float = 0.0) -> Iterator[None]:
+    """One opaque step (``doing``: e.g. "starting Neo4j"): a spinner, or a line and heartbeats.
+
+    With ``after_s``, a step that is usually quick says nothing unless it lasts that long.
+    """
+    headline = doing[:1].upper() + doing[1:] + "…"
     if console.is_terminal:
-        with console.status(doing[:1].upper() + doing[1:] + "…"):
+        with console.status(headline):
             yield
         return
     started = time.monotonic()
     with _Heartbeat(console, started) as beat:
-        beat.say(doing[:1].upper() + doing[1:] + "…", doing)
+        if after_s:
+            beat.doing = doing
+            beat.last = started - HEARTBEAT_S + after_s  # the first heartbeat is the headline
+            beat.first = headline
+        else:
+            beat.say(headline, doing)
         yield
-    console.print(f"  done in {time.monotonic() - started:.0f} s", highlight=False)
+    if beat.spoke:
+        console.print(f"  done in {time.monotonic() - started:.0f} s", highlight=False)

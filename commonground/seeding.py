@@ -42,7 +42,7 @@ def seed(
             + " (about a minute)…",
             highlight=False,
         )
-        with steps("Loading") as report:
+        with steps("Loading", err) as report:
             return await seeding.load_demo(db, on_progress=report, scale=scale)
 
     counts = with_database(settings, work)

@@ -17,6 +17,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the API and the workshop page."""
+    # Said before the web stack loads, which takes seconds on a cold machine.
+    err.print(
+        f"Common Ground on http://{host}:{port}  (GraphQL: /graphql, workshop: /workshop, "
+        "docs: /docs); starting…",
+        soft_wrap=True,
+    )
     # Imported here, not at the top: every other command starts without loading the web stack.
     import uvicorn
 
@@ -24,10 +30,6 @@ def serve(
     from api.rest.workshop.events import end_event_streams
 
     settings = settings_for()
-    err.print(
-        f"Common Ground on http://{host}:{port}  (GraphQL: /graphql, workshop: /workshop, "
-        "docs: /docs)"
-    )
 
     application = create_app(settings)
 

@@ -46,3 +46,18 @@ def test_a_long_silent_step_says_it_is_still_working(monkeypatch: pytest.MonkeyP
     assert "… still downloading Neo4j" in text
     assert "… still loading evidence (0/10)" in text
     assert "Loading evidence… 10/10" in text
+
+
+def test_a_usually_quick_step_says_nothing_unless_it_lasts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.1)
+    quick = Console(record=True, width=80, force_terminal=False)
+    with progress.working("preparing the database", quick, after_s=5):
+        pass
+    assert quick.export_text() == ""
+    slow = Console(record=True, width=80, force_terminal=False)
+    with progress.working("preparing the database", slow, after_s=0.05):
+        time.sleep(0.6)
+    said = slow.export_text()
+    assert said.startswith("Preparing the database…") and "done in" in said
