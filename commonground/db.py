@@ -32,14 +32,16 @@ def db_start(
     try:
         if not local_neo4j.install_dir(settings.cache_dir).joinpath(".complete").exists():
             with working(
-                f"provisioning Neo4j {local_neo4j.NEO4J_VERSION}: Maven downloads its jars into "
-                f"{settings.cache_dir} (once, about a minute; later starts are offline)",
+                f"provisioning Neo4j {local_neo4j.NEO4J_VERSION}",
                 err,
+                detail=f": Maven downloads its jars into {settings.cache_dir} "
+                "(once, about a minute; later starts are offline)",
             ):
                 local_neo4j.provision(settings.cache_dir, quiet=True)
         current = local_neo4j.status(settings.data_dir)
         up = current is not None and current.running
-        with nullcontext() if up else working(f"starting Neo4j in {settings.data_dir}", err):
+        starting = working("starting Neo4j", err, detail=f" in {settings.data_dir}")
+        with nullcontext() if up else starting:
             database, already = local_neo4j.start(
                 settings.data_dir,
                 settings.cache_dir,

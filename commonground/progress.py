@@ -95,12 +95,15 @@ def steps(verb: str, console: Console) -> Iterator[Report]:
 
 
 @contextmanager
-def working(doing: str, console: Console, *, after_s: float = 0.0) -> Iterator[None]:
+def working(
+    doing: str, console: Console, *, detail: str = "", after_s: float = 0.0
+) -> Iterator[None]:
     """One opaque step (``doing``: e.g. "starting Neo4j"): a spinner, or a line and heartbeats.
 
-    With ``after_s``, a step that is usually quick says nothing unless it lasts that long.
+    ``detail`` is said once, after ``doing``, in the first line. With ``after_s``, a step that
+    is usually quick says nothing unless it lasts that long.
     """
-    headline = doing[:1].upper() + doing[1:] + "…"
+    headline = doing[:1].upper() + doing[1:] + detail + "…"
     if console.is_terminal:
         with console.status(headline):
             yield

@@ -35,15 +35,15 @@ async def test_seed_prints_each_step_on_stderr(db: Database, cli_env: None) -> N
 def test_a_long_silent_step_says_it_is_still_working(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(progress, "HEARTBEAT_S", 0.05)
     console = Console(record=True, width=80, force_terminal=False)
-    with progress.working("downloading Neo4j", console=console):
+    with progress.working("downloading Neo4j", console=console, detail=" into the cache"):
         time.sleep(0.6)
     with progress.steps("Loading", console=console) as report:
         report("evidence", 0, 10)
         time.sleep(0.6)
         report("evidence", 10, 10)
     text = console.export_text()
-    assert text.startswith("Downloading Neo4j…")
-    assert "… still downloading Neo4j" in text
+    assert text.startswith("Downloading Neo4j into the cache…")
+    assert "… still downloading Neo4j (" in text  # the detail is said once
     assert "… still loading evidence (0/10)" in text
     assert "Loading evidence… 10/10" in text
 
