@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from graph.imports.mapping import FieldSource
 from schema.imports import FIELDS, REQUIRED
-from schema.models import EvidenceCreate
+from schema.models import MAX_NAME, EvidenceCreate
 from schema.vocabulary import SOURCE_TYPES, Stance
 
 _STANCES = {
@@ -58,6 +58,36 @@ def _number(name: str, value: Any) -> float | None:
     if not math.isfinite(number):
         raise FieldError(name, "expected a finite number")
     return number
+
+
+def _strength(value: Any) -> float | None:
+    """A share in (0, 1] as ``0.6`` or ``1``, or a percentage as ``60%``: spreadsheets and
+    survey tools write strengths either way."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    percent = text is not None and text.endswith("%")
+    try:
+        number = _number("strength", text[:-1].strip() if percent and text else value)
+    except FieldError:
+        number = None
+    if number is not None and percent:
+        number /= 100
+    if number is None or not 0 < number <= 1:
+        raise FieldError(
+            "strength",
+            f"strength must be a share above 0 and at most 1 (0.6, 1) or a percentage (60%), "
+            f"got {str(value)[:40]!r}",
+        )
+    return number
+
+
+def _account(value: Any) -> str | None:
+    """An account's id or its name: validation looks either up and the item gets the id."""
+    text = _text("account_id", value)
+    if text is not None and len(text) > MAX_NAME:
+        raise FieldError("account_id", f"an account id or name is at most {MAX_NAME} characters")
+    return text
 
 
 def _magnitude(value: Any) -> int | None:
@@ -149,11 +179,11 @@ def parse_row(record: Mapping[str, Any], sources: Mapping[str, FieldSource]) -> 
     source_type = parsed("source_type", _source_type)
     proposition_id = parsed("proposition_id", lambda v: _text("proposition_id", v))
     stance = parsed("stance", _stance)
-    strength = parsed("strength", lambda v: _number("strength", v))
+    strength = parsed("strength", _strength)
     magnitude = parsed("magnitude", _magnitude)
     source_ref = parsed("source_ref", lambda v: _text("source_ref", v))
     observed_at = parsed("observed_at", lambda v: _observed_at(v, observed_format))
-    account_id = parsed("account_id", lambda v: _text("account_id", v))
+    account_id = parsed("account_id", _account)
     given_key = parsed("idempotency_key", lambda v: _text("idempotency_key", v))
     bearing = {
         "proposition_id": proposition_id or "-",
@@ -170,7 +200,8 @@ def parse_row(record: Mapping[str, Any], sources: Mapping[str, FieldSource]) -> 
         "bears": [bearing],
     }
     try:
-        EvidenceCreate.model_validate(fields)
+        # The account may be a name, longer than an id may be: checked above, resolved later.
+        EvidenceCreate.model_validate({**fields, "account_id": None})
     except ValidationError as error:
         for problem in error.errors():
             loc = [str(part) for part in problem["loc"]]

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
-from neo4j import AsyncManagedTransaction
 
 from graph import propositions
+from graph.imports import accounts
 from graph.imports.mapping import ColumnMapping, FieldSource
 from graph.imports.parsing import RowErrors, parse_row
 from graph.imports.reading import Header, Unreadable, records
-from graph.kit.connection import Database, fetch_all
+from graph.kit.connection import Database
 from schema.imports import (
     FIELDS,
     REQUIRED,
@@ -30,12 +30,6 @@ from schema.models import EvidenceCreate
 
 MAX_REPORTED_PROBLEMS = 100
 ID_CHECK_CHUNK = 2000
-
-ACCOUNTS_FOUND = """
-UNWIND $ids AS wanted
-OPTIONAL MATCH (a:Entity {id: wanted}) WHERE a:Account
-RETURN wanted, a IS NOT NULL AS found
-"""
 
 
 @dataclass
@@ -78,12 +72,16 @@ class ValidatedImport:
     clean: IO[bytes]  # one JSON line per distinct row to write
     distinct: int
     live_ids: dict[str, str]  # proposition id as given -> live id (merged ids to survivors)
+    account_ids: dict[str, str] = field(default_factory=dict)  # id or name as given -> id
 
     def batches(self, size: int) -> Iterator[list[EvidenceCreate]]:
         self.clean.seek(0)
         batch: list[EvidenceCreate] = []
         for line in self.clean:
-            batch.append(EvidenceCreate.model_validate(orjson.loads(line)))
+            item = orjson.loads(line)
+            if item["account_id"] is not None:
+                item["account_id"] = self.account_ids[item["account_id"]]
+            batch.append(EvidenceCreate.model_validate(item))
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -217,8 +215,9 @@ def _sources(
 
 async def _check_ids(
     db: Database, checks: FileChecks, bookmarks: list[str] | None
-) -> tuple[dict[str, str], list[tuple[int, ImportProblem]]]:
-    """Resolve proposition ids, check accounts; return live ids and per-row problems."""
+) -> tuple[dict[str, str], dict[str, str], list[tuple[int, ImportProblem]]]:
+    """Resolve proposition ids and accounts; return live ids, account ids and per-row
+    problems."""
     found_rows: list[tuple[int, ImportProblem]] = []
     live_ids: dict[str, str] = {}
     label = checks.labels.get("proposition_id", "proposition_id")
@@ -237,22 +236,15 @@ async def _check_ids(
                 continue
             for row in checks.proposition_rows[pid]:
                 found_rows.append((checks.proposition_counts[pid], _problem(row, label, message)))
-    accounts = sorted(checks.account_rows)
-    account_label = checks.labels.get("account_id", "account_id")
-    for start in range(0, len(accounts), ID_CHECK_CHUNK):
-        chunk = accounts[start : start + ID_CHECK_CHUNK]
-        rows = await db.read_after(bookmarks, _accounts_found, chunk)
-        for account_id in (r for r in chunk if not rows.get(r, False)):
-            message = f"account {account_id[:80]!r} does not exist"
-            for row in checks.account_rows[account_id]:
-                found_rows.append(
-                    (checks.account_counts[account_id], _problem(row, account_label, message))
-                )
-    return live_ids, found_rows
-
-
-async def _accounts_found(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, bool]:
-    return {r["wanted"]: bool(r["found"]) for r in await fetch_all(tx, ACCOUNTS_FOUND, ids=ids)}
+    account_ids, account_problems = await accounts.resolve(
+        db,
+        checks.account_rows,
+        checks.account_counts,
+        checks.labels.get("account_id", "account_id"),
+        bookmarks,
+        ID_CHECK_CHUNK,
+    )
+    return live_ids, account_ids, found_rows + account_problems
 
 
 async def validate(
@@ -273,8 +265,9 @@ async def validate(
         problems = list(checks.problems)
         problem_count = checks.problem_count
         live_ids: dict[str, str] = {}
+        account_ids: dict[str, str] = {}
         if not checks.fatal:  # every row was read: check the ids of the good ones too
-            live_ids, id_problems = await _check_ids(db, checks, bookmarks)
+            live_ids, account_ids, id_problems = await _check_ids(db, checks, bookmarks)
             # Each bad id may stand on many rows: count them all, report the first rows.
             counted: dict[tuple[str | None, str], int] = {}
             for total, problem in id_problems:
@@ -294,6 +287,7 @@ async def validate(
         clean=clean,
         distinct=len(checks.keys),
         live_ids=live_ids,
+        account_ids=account_ids,
     )
 
 

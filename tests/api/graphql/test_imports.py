@@ -92,3 +92,35 @@ async def test_a_bad_file_through_graphql_is_refused_whole_with_the_problems_by_
     assert lone.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "valid Unicode" in lone.json()["errors"][0]["message"]
     assert await graph_fingerprint(db) == before
+
+
+async def test_accounts_by_name_and_percentages_through_graphql(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    props, account = await ticket_model(db, pains=1)  # the account is named "Northwind"
+    success = await make_caller(db, "success")
+
+    def line(n: int, account_ref: str) -> str:
+        return json.dumps(
+            {
+                "summary": f"Call {n}",
+                "source_type": "sales_call",
+                "proposition_id": props[0],
+                "stance": "SUPPORTS",
+                "strength": "75%",
+                "account_id": account_ref,
+            }
+        )
+
+    refused = await gql(
+        client, success, IMPORT_EVIDENCE, data="\n".join([line(1, "NORTHWIND"), line(2, "Initech")])
+    )
+    (problem,) = refused["errors"][0]["extensions"]["problems"]  # type: ignore[index]
+    assert (problem["row"], problem["column"]) == (2, "account_id")
+    assert "'Initech'" in problem["message"]
+    assert await evidence_count(db) == 0
+
+    imported = await gql(client, success, IMPORT_EVIDENCE, data=line(1, "NORTHWIND"))
+    assert "errors" not in imported, imported
+    (item,) = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
+    assert item.account_id == account and item.bears[0].strength == 0.75

@@ -340,3 +340,21 @@ async def _delete_some_evidence(tx: AsyncManagedTransaction) -> int:
         tx, "MATCH (ev:Evidence) WITH ev LIMIT 10000 DETACH DELETE ev RETURN count(*) AS n"
     )
     return int(row["n"]) if row else 0
+
+
+async def test_an_export_naming_accounts_and_giving_percentages_imports(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    props, account = await ticket_model(db, pains=1)  # the account is named "Northwind"
+    success = await make_caller(db, "success")
+    given = [("Northwind", "60%"), (" northwind ", "0.6"), ("NORTHWIND", "1")]
+    lines = [TICKET_HEADER] + [
+        f"{20000 + n},Ticket {n},2026-03-0{n + 1} 10:00,{org},{props[0]},supports,{strength},3\n"
+        for n, (org, strength) in enumerate(given)
+    ]
+    response = await _post(client, success.headers, "".join(lines))
+    assert response.status_code == 200, response.text
+
+    items = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
+    assert {item.account_id for item in items} == {account}
+    assert sorted(item.bears[0].strength for item in items) == [0.6, 0.6, 1.0]

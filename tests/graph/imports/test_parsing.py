@@ -86,3 +86,27 @@ def test_the_same_content_gets_the_same_key_and_a_given_key_is_namespaced() -> N
     # The key stands for the ticket, whatever its text says now; the digest tells them apart.
     edited = parse_row({**ROW, "idempotency_key": "123", "summary": "Edited"}, SOURCES)
     assert edited.key == keyed.key and edited.digest != keyed.digest
+
+
+@pytest.mark.parametrize(
+    ("given", "share"),
+    [("60%", 0.6), ("60 %", 0.6), ("12.5%", 0.125), ("100%", 1.0), ("0.6", 0.6), ("1", 1.0)],
+)
+def test_a_strength_is_a_share_or_a_percentage(given: str, share: float) -> None:
+    row = parse_row({**ROW, "strength": given}, SOURCES)
+    assert row.item["bears"][0]["strength"] == pytest.approx(share)
+
+
+@pytest.mark.parametrize("given", ["60", "strong", "0%", "150%", "-5%", "%", "0"])
+def test_a_strength_that_is_neither_is_a_problem_that_says_what_is_accepted(given: str) -> None:
+    with pytest.raises(RowErrors) as refused:
+        parse_row({**ROW, "strength": given}, SOURCES)
+    (error,) = refused.value.errors
+    assert error.field_name == "strength"
+    assert repr(given) in error.message and "60%" in error.message
+
+
+def test_a_magnitude_stays_a_whole_number_from_one_to_five() -> None:
+    with pytest.raises(RowErrors) as refused:
+        parse_row({**ROW, "magnitude": "80%"}, SOURCES)
+    assert [e.field_name for e in refused.value.errors] == ["magnitude"]
