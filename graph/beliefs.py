@@ -146,10 +146,10 @@ async def _acting_function(tx: AsyncManagedTransaction, actor: Actor, requested:
     function = requested or actor.function
     if function is None:
         raise NoFunctionNamed(actor.member_id)
-    if function != actor.function and not actor.may_act_for_any_function:
+    own = function.strip().casefold() == (actor.function or "").casefold()
+    if not own and not actor.may_act_for_any_function:
         raise WrongFunction(actor.member_id, actor.function, function)
-    await functions.require(tx, function)
-    return function
+    return await functions.require(tx, function)  # as stored, whatever case was given
 
 
 async def _lock_series(tx: AsyncManagedTransaction, function: str, proposition_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
@@ -74,7 +75,17 @@ async def exists(tx: AsyncManagedTransaction, name: str) -> bool:
     return await fetch_one(tx, FUNCTION_EXISTS, name=name) is not None
 
 
-async def require(tx: AsyncManagedTransaction, name: str) -> None:
-    """Refuse a function name that does not exist, naming those that do."""
-    if not await exists(tx, name):
-        raise UnknownFunction(name, tuple(f.name for f in await list_all(tx)))
+def named(name: str, names: Sequence[str]) -> str:
+    """The function of ``names`` that ``name`` means: people write "Sales" for ``sales`` and
+    paste names with spaces around them. Refuse any other, naming those that exist."""
+    wanted = name.strip().casefold()
+    for known in names:
+        if known.casefold() == wanted:
+            return known
+    raise UnknownFunction(name, tuple(names))
+
+
+async def require(tx: AsyncManagedTransaction, name: str) -> str:
+    """The function's name as stored, for ``name`` in any case; refuse a name that is none,
+    naming those that are."""
+    return named(name, [f.name for f in await list_all(tx)])

@@ -96,7 +96,7 @@ async def add(
 ) -> Member:
     if not name.strip() or len(name) > 200 or "\x00" in name:
         raise InvalidMemberName(name)
-    await functions.require(tx, function)
+    function = await functions.require(tx, function)
     if await find(tx, name) is not None:
         raise MemberExists(name)
     member_id = f"mem-{uuid.uuid4().hex[:16]}"

@@ -13,6 +13,9 @@ class UnknownFunction(NotFound):
 
     def __init__(self, name: str, valid_names: tuple[str, ...]) -> None:
         super().__init__("function", name)
+        # Whoever mistyped a name needs the right ones, wherever the message is shown.
+        self.message = f"{self.message}; the functions are {', '.join(valid_names)}"
+        self.args = (self.message,)
         self.name = name
         self.valid_names = valid_names
 

@@ -97,7 +97,7 @@ def belief_gaps(
     Ranked by |gap| × consensus magnitude, highest first (then |gap|, proposition id and
     function, so the order is total and a cursor can resume it).
     """
-    picture.check_function(function)
+    function = picture.check_function(function)
     settings = picture.settings
     rows: list[BeliefGap] = []
     for consensus, beliefs in _held_beliefs(picture, function, evidenced=True):
@@ -133,7 +133,7 @@ def disagreements(
     Every proposition in scope with at least two current beliefs (and, given a function,
     one of them that function's), widest spread first.
     """
-    picture.check_function(function)
+    function = picture.check_function(function)
     rows: list[Disagreement] = []
     for proposition in picture.in_scope():
         held = picture.beliefs_on(proposition.id)
@@ -172,7 +172,7 @@ def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
     to hold a picture of the whole customer. Strongest evidence first (confidence furthest
     from ½, then evidence mass).
     """
-    picture.check_function(function)
+    function = picture.check_function(function)
     rows: list[BlindSpot] = []
     for proposition in picture.in_scope():
         evidence = picture.evidence(proposition.id)
@@ -199,7 +199,7 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
     Weighted by the belief's magnitude (3 when it gives none): the most important untested
     assumptions first, then the most convinced, then the least evidenced.
     """
-    picture.check_function(function)
+    function = picture.check_function(function)
     settings = picture.settings
     rows: list[AssumptionDebt] = []
     for _, beliefs in _held_beliefs(picture, function, evidenced=False):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import overload
 
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
@@ -29,7 +30,6 @@ from schema.divergence import (
     Thresholds,
 )
 from schema.entities import SegmentNotFound
-from schema.functions import UnknownFunction
 from schema.models import Belief
 from schema.vocabulary import EntityKind
 
@@ -111,9 +111,13 @@ class Picture:
             sorted(held.values(), key=lambda b: (order.get(b.function, 1 << 30), b.function))
         )
 
-    def check_function(self, function: str | None) -> None:
-        if function is not None and function not in self.functions:
-            raise UnknownFunction(function, self.functions)
+    @overload
+    def check_function(self, function: str) -> str: ...
+    @overload
+    def check_function(self, function: None) -> None: ...
+    def check_function(self, function: str | None) -> str | None:
+        """The function named, as stored (any case given); UnknownFunction for no function."""
+        return None if function is None else functions.named(function, self.functions)
 
 
 def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceView:

@@ -302,7 +302,7 @@ def _unbeaten_alternatives(index: _Index, segment_id: str | None) -> list[Struct
 
 def structural_gaps(picture: Picture, function: str | None = None) -> list[StructuralGap]:
     """Every structural gap in scope; given a function, those whose fix it owns."""
-    picture.check_function(function)
+    function = picture.check_function(function)
     index = _Index(picture)
     segment_id = picture.segment_id
     gaps = (

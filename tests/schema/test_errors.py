@@ -89,7 +89,7 @@ def test_messages_and_details_are_those_users_already_read() -> None:
     assert missing.message == "segment 'seg-1' does not exist"
     assert missing.details == {"what": "segment", "id": "seg-1"}
     unknown = functions.UnknownFunction("legal", ("product", "sales"))
-    assert unknown.message == "function 'legal' does not exist"
+    assert unknown.message == "function 'legal' does not exist; the functions are product, sales"
     assert unknown.valid_names == ("product", "sales")
     pairs = [
         (
