@@ -23,6 +23,9 @@ from graph.imports.writing import ImportResult
 from graph.kit.connection import Database
 from schema.errors import NotFound
 from schema.imports import (
+    FIELD_HELP,
+    FIELDS,
+    REQUIRED,
     ImportFormat,
     ImportMappingInvalid,
     ImportOutcome,
@@ -30,6 +33,7 @@ from schema.imports import (
     ImportRejection,
 )
 from schema.models import Actor
+from schema.vocabulary import SOURCE_TYPES
 
 _SUFFIXES = {".csv": ImportFormat.CSV, ".jsonl": ImportFormat.JSONL, ".ndjson": ImportFormat.JSONL}
 
@@ -61,11 +65,7 @@ def import_evidence(
         bool, typer.Option("--json", help="Print the result or the report as JSON.")
     ] = False,
 ) -> None:
-    """Bulk-import evidence from CSV or JSON Lines.
-
-    The file is validated whole first (a bad row rejects the file, nothing written), then
-    written in batches that count only once the last one commits. Resending the same file
-    writes nothing new."""
+    # Its help is set below by _help(), from the one list of fields.
     fmt = format or _SUFFIXES.get(file.suffix.lower())
     if fmt is None:
         raise fail(f"say the format of {file.name}: --format csv or --format jsonl")
@@ -142,3 +142,32 @@ def import_evidence(
         f"present, {outcome.duplicates} repeated in the file."
     )
     print(outcome.import_id)
+
+
+def _help() -> str:
+    """The command's help: what it does, then each field a mapping may name, a line each."""
+    width = max(len(name) for name in FIELDS)
+    fields = "\n".join(
+        f"{name:<{width}}  {'(required) ' if name in REQUIRED else ''}{what}"
+        for name, what in FIELD_HELP.items()
+    )
+    # One line per paragraph: the help reflows each to the terminal's width.
+    return "\n\n".join(
+        [
+            "Bulk-import evidence from CSV or JSON Lines.",
+            "The file is validated whole first (a bad row rejects the file, nothing written), "
+            "then written in batches that count only once the last one commits. Resending the "
+            "same file writes nothing new.",
+            "The fields of an item. --mapping names the column of each; a field it leaves out "
+            'is read from a column named like it. An entry is a column name ("Subject") or an '
+            'object: {"column": ...}, {"const": "survey"}, {"column": ..., "values": '
+            '{"positive": "SUPPORTS"}}, and for observed_at {"column": ..., "format": '
+            '"%d/%m/%Y"}.',
+            fields,
+            f"Source types: {', '.join(SOURCE_TYPES)}.",
+            "More, with an example: docs/import.md.",
+        ]
+    )
+
+
+import_evidence.__doc__ = _help()

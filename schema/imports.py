@@ -10,19 +10,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schema.errors import BadInput, NotFound
 
-# Our fields, in the order a report lists them; the first four are required.
-FIELDS: tuple[str, ...] = (
-    "summary",
-    "source_type",
-    "proposition_id",
-    "stance",
-    "strength",
-    "magnitude",
-    "source_ref",
-    "observed_at",
-    "account_id",
-    "idempotency_key",
-)
+# Our fields, in the order a report lists them, each with what it holds (the CLI's help and
+# the REST description show these lines; docs/import.md says more); the first four are
+# required.
+FIELD_HELP: dict[str, str] = {
+    "summary": "what it says: a ticket's subject, a quote",
+    "source_type": "where it comes from: a source type, e.g. interview",
+    "proposition_id": "the id of the proposition it bears on",
+    "stance": "SUPPORTS or CONTRADICTS, in any case",
+    "strength": "how strongly: 0.6, 1 or 60% (above 0, at most 1; default 1)",
+    "magnitude": "how much it matters: a whole number 1-5",
+    "source_ref": "where to find the source: a ticket number, a link",
+    "observed_at": "when it was seen: ISO 8601 date or time, UTC unless it says",
+    "account_id": "the account it comes from: its id or its name, any case",
+    "idempotency_key": "the record's id in its tool: resent, it is not written again",
+}
+FIELDS: tuple[str, ...] = tuple(FIELD_HELP)
 REQUIRED: frozenset[str] = frozenset({"summary", "source_type", "proposition_id", "stance"})
 
 

@@ -20,6 +20,8 @@ from api.limits import BodyTooLarge
 from graph.imports import validation, writing
 from graph.imports.mapping import ColumnMapping
 from schema.imports import (
+    FIELD_HELP,
+    REQUIRED,
     ImportFormat,
     ImportMappingSentTwice,
     ImportNotFound,
@@ -28,6 +30,7 @@ from schema.imports import (
     ImportRejection,
 )
 from schema.members import ViewerCannotWrite
+from schema.vocabulary import SOURCE_TYPES
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
@@ -176,13 +179,19 @@ def _bookmarks(header: str | None) -> list[str] | None:
         "Send the file as the request body (streamed; up to the import size limit). Say its "
         "format with `?format=csv|jsonl` or the Content-Type (`text/csv`, "
         "`application/x-ndjson`). A column `mapping` (JSON, in the query or the "
-        "`X-Import-Mapping` header) names the source column of each of our fields — `summary`, "
-        "`source_type`, `proposition_id`, `stance` (required), `strength`, `magnitude`, "
-        "`source_ref`, `observed_at`, `account_id`, `idempotency_key` — or gives a constant "
-        '(`{"const": "survey"}`), translates values (`{"column": "Sentiment", "values": '
-        '{"positive": "SUPPORTS"}}`) or parses dates (`{"column": "Created", "format": '
-        '"%d/%m/%Y"}`); unmapped fields are read from columns named like them. Times without '
-        "a zone are read as UTC.\n\n"
+        "`X-Import-Mapping` header) names the source column of each of our fields, or gives a "
+        'constant (`{"const": "survey"}`), translates values (`{"column": "Sentiment", '
+        '"values": {"positive": "SUPPORTS"}}`) or parses dates (`{"column": "Created", '
+        '"format": "%d/%m/%Y"}`); unmapped fields are read from columns named like them. The '
+        "fields:\n\n"
+        + "\n".join(
+            f"- `{name}`{' (required)' if name in REQUIRED else ''}: {what}"
+            for name, what in FIELD_HELP.items()
+        )
+        + f"\n\nSource types: {', '.join(f'`{t}`' for t in SOURCE_TYPES)}. An account is "
+        "found by its id or, failing that, by its name (any case); a "
+        "name two accounts share is a problem of its row. A strength is a share (`0.6`) or a "
+        "percentage (`60%`). Times without a zone are read as UTC. More: docs/import.md.\n\n"
         "The whole file is validated first: any bad row rejects it with a row-numbered report "
         "(422) and nothing is written. Then rows are written in batches under an import id; "
         "the evidence counts only once the last batch has committed. Each row is keyed by its "

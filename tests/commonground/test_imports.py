@@ -1,5 +1,6 @@
 """`commonground import`: a file with a mapping file, resent without writing anything new,
-and a bad file refused with the same report as REST's."""
+a bad file refused with the same report as REST's, and the fields a mapping may name in
+`--help`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from commonground.cli import app
 from graph import evidence
 from graph.kit.connection import Database
+from schema.imports import FIELDS, REQUIRED
 from tests.api.apphelpers import graph_fingerprint
 from tests.factories import make_caller
 from tests.graph.imports.tickets import TICKET_MAPPING, ticket_model, tickets_csv
@@ -63,3 +67,13 @@ async def test_the_cli_imports_with_a_mapping_file_and_the_same_report(
     report = json.loads(rejected.stdout)
     assert report["problems"][0]["column"] == "Stance" and report["problems"][0]["row"] == 3
     assert await graph_fingerprint(db) == before
+
+
+def test_the_help_lists_every_field_a_mapping_may_name_one_a_line() -> None:
+    shown = CliRunner().invoke(app, ["import", "--help"], terminal_width=100)
+    assert shown.exit_code == 0, shown.output
+    lines = [line.strip(" │") for line in shown.stdout.splitlines()]
+    for field in FIELDS:
+        (line,) = [line for line in lines if line.split(" ", 1)[0] == field]
+        assert ("required" in line) == (field in REQUIRED), line
+    assert "docs/import.md" in shown.stdout

@@ -1,13 +1,16 @@
 """The column mapping: what feeds each field, columns named like a field, nested JSON
-columns, translated values, and a mapping refused with an error naming the field."""
+columns, translated values, a mapping refused with an error naming the field, and the
+import guide's account of the fields."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from graph.imports.mapping import ColumnMapping, FieldSource
 from schema.errors import BadInput
-from schema.imports import ImportFieldUnknown, ImportMappingInvalid
+from schema.imports import FIELDS, ImportFieldUnknown, ImportMappingInvalid
 
 
 def test_a_mapping_names_columns_constants_translations_and_a_date_format() -> None:
@@ -71,3 +74,11 @@ def test_a_mapping_that_cannot_be_used_is_refused_naming_the_field(
         ColumnMapping.parse(raw)
     assert refused.value.field == field
     assert words in refused.value.message
+
+
+def test_the_import_guide_shows_every_field_and_a_mapping_that_parses() -> None:
+    guide = (Path(__file__).parents[3] / "docs" / "import.md").read_text()
+    rows = {line.split("|")[1].strip() for line in guide.splitlines() if line.startswith("| `")}
+    assert {f"`{name}`" for name in FIELDS} <= rows
+    example = guide.split("```json\n", 1)[1].split("```", 1)[0]
+    assert set(ColumnMapping.parse(example).fields) == set(FIELDS)
