@@ -135,7 +135,8 @@ async def wipe(db: Database) -> None:
         markers = (await (await session.run(MARKER_CHECK)).single())["markers"]  # type: ignore[index]
         if markers != 1:
             pytest.exit("the test database lost its test marker; refusing to wipe it", 3)
-        await session.run(WIPE)
+        # Wait for the last batch of the delete to commit before the test writes its data.
+        await (await session.run(WIPE)).consume()
     await startup.apply_schema(db)
 
 
