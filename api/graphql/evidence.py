@@ -52,7 +52,7 @@ class EvidenceInput:
         default=None, description="A URL or external id of the source."
     )
     observed_at: datetime | None = strawberry.field(
-        default=None, description="When it was observed (with a time zone); default: now."
+        default=None, description="When it was observed (UTC when it names no zone); default: now."
     )
     account_id: strawberry.ID | None = strawberry.field(
         default=None, description="The customer account it comes from."

@@ -30,6 +30,7 @@ from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.imports import ImportMutation
 from api.graphql.members import FunctionQuery
 from api.graphql.propositions import PropositionMutation, PropositionQuery
+from api.graphql.scalars import SCALAR_OVERRIDES
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
 from api.limits import (
@@ -151,6 +152,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
+        # Zone-less times read as UTC, in every argument and input field alike.
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

@@ -217,11 +217,12 @@ def graphql_cases(m: Model) -> list[GraphQLCase]:
         ("addEvidence", ADD_EVIDENCE, {"i": [_bearing(m, propositionId="prop-nope")]}, "prop-nope"),
         ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, accountId="acct-nope")]}, "acct-nope"),
         ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, observedAt="last tuesday")]}, "DateTime"),
+        # A time without a zone is UTC (docs/api.md); one that is no time at all is refused.
         (
             "addEvidence",
             ADD_EVIDENCE,
-            {"i": [_evidence(m, observedAt="2026-05-03T10:00:00")]},
-            "zone",
+            {"i": [_evidence(m, observedAt="2026-05-03T25:00:00")]},
+            "ISO 8601",
         ),
         (
             "addEvidence",
