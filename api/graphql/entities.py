@@ -11,7 +11,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import validated
 from api.graphql.pagination import Connection, creation_key, described, window
-from api.graphql.shapes import mirror
+from api.graphql.shapes import MEMBER_IDS, mirror, renamed
 from api.graphql.vocabulary import EntityKind
 from graph import entities
 from graph.kit.cursors import time_and_id
@@ -36,7 +36,12 @@ class Entity:
     )
     channel: str | None = strawberry.field(description="CLAIM: where the claim is used.")
     created_at: datetime
-    created_by: str = strawberry.field(description="The id of the member who created it.")
+    created_by_id: strawberry.ID = strawberry.field(
+        description="The id of the member who created it ('system' for seeding and the CLI)."
+    )
+    created_by: str = renamed(
+        "createdById", MEMBER_IDS, description="The id of the member who created it."
+    )
     retired_at: datetime | None
     retired_reason: str | None
     segment_id: strawberry.Private[str | None]
@@ -47,7 +52,7 @@ class Entity:
 
     @classmethod
     def from_model(cls, e: models.Entity) -> Entity:
-        return mirror(cls, e)
+        return mirror(cls, e, created_by_id=e.created_by)
 
 
 async def entity_by_id(ctx: Context, entity_id: str | None) -> Entity | None:

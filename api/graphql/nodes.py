@@ -18,7 +18,7 @@ from api.graphql.context import Context
 from api.graphql.entities import Entity, entity_by_id
 from api.graphql.members import Member, member_by_id
 from api.graphql.pagination import Connection, Edge, described, time_position, window
-from api.graphql.shapes import mirror
+from api.graphql.shapes import MEMBER_IDS, mirror, renamed
 from api.graphql.support import Support
 from api.graphql.vocabulary import Relation, Stance, SupportStatus
 from graph.support import Support as SupportFigures
@@ -36,7 +36,12 @@ class Proposition:
     id: strawberry.ID
     relation: Relation
     created_at: datetime
-    created_by: str
+    created_by_id: strawberry.ID = strawberry.field(
+        description="The id of the member who created it ('system' for seeding and the CLI)."
+    )
+    created_by: str = renamed(
+        "createdById", MEMBER_IDS, description="The id of the member who created it."
+    )
     retired_at: datetime | None
     retired_reason: str | None
     subject_id: strawberry.Private[str]
@@ -149,7 +154,7 @@ class Proposition:
 
     @classmethod
     def from_model(cls, p: models.Proposition, as_of: datetime | None = None) -> Proposition:
-        return mirror(cls, p, as_of=as_of)
+        return mirror(cls, p, created_by_id=p.created_by, as_of=as_of)
 
 
 async def proposition_by_id(

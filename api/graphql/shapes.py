@@ -75,6 +75,23 @@ def row_type(
     return wrap
 
 
+MEMBER_IDS = (
+    "a field ending in `By` is the Member, one ending in `ById` the member's id "
+    "(Belief.statedById, Evidence.recordedById)"
+)
+"""Why a member id named ``createdBy`` or ``statedBy`` was renamed: one name for one figure."""
+
+
+def renamed_reason(new_name: str, why: str) -> str:
+    """The ``@deprecated(reason:)`` of a field's old name."""
+    return f"Renamed `{new_name}`: {why}."
+
+
+def renamed(new_name: str, why: str, **options: Any) -> Any:
+    """The old name of a field now called ``new_name``: still answered, marked deprecated."""
+    return strawberry.field(deprecation_reason=renamed_reason(new_name, why), **options)
+
+
 def read(source: str, **options: Any) -> Any:
     """A field the model holds under another name or deeper down (``"entity.created_by"``)."""
     return strawberry.field(metadata={SOURCE: source}, **options)

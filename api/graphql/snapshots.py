@@ -15,7 +15,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import check_idempotency_key
 from api.graphql.pagination import Connection, creation_key, described
-from api.graphql.shapes import mirror
+from api.graphql.shapes import MEMBER_IDS, mirror, renamed
 from graph.divergence import EngineSettings
 from graph.kit.cursors import check_page_size, decode_cursor, time_and_id
 from graph.snapshots import diff as snapshot_diff
@@ -68,7 +68,12 @@ class Snapshot:
     label: str | None
     as_of: datetime = strawberry.field(description="The time the model is frozen as of.")
     created_at: datetime
-    created_by: str = strawberry.field(description="The id of the member who took it.")
+    created_by_id: strawberry.ID = strawberry.field(
+        description="The id of the member who took it ('system' for the CLI)."
+    )
+    created_by: str = renamed(
+        "createdById", MEMBER_IDS, description="The id of the member who took it."
+    )
     schema_version: int = strawberry.field(description="The version of the snapshot file format.")
     counts: SnapshotCounts
     alignment_alpha: strawberry.Private[float | None]
@@ -102,7 +107,13 @@ class Snapshot:
     @classmethod
     def from_model(cls, s: model.SnapshotInfo) -> Snapshot:
         counts = {k: int(s.counts.get(k, 0)) for k in model.SECTIONS}
-        return mirror(cls, s, counts=SnapshotCounts(**counts), alignment_mad=s.mean_abs_difference)
+        return mirror(
+            cls,
+            s,
+            created_by_id=s.created_by,
+            counts=SnapshotCounts(**counts),
+            alignment_mad=s.mean_abs_difference,
+        )
 
 
 @described(

@@ -6,10 +6,12 @@ from datetime import datetime
 
 import strawberry
 
-from api.graphql.shapes import mirror
+from api.graphql.shapes import mirror, renamed
 from api.graphql.vocabulary import SupportStatus
 from graph.support import Support as SupportFigures
 from schema.settings import Settings
+
+SAME_AS_SUMMARY = "the name EvidenceSummary gives the same figure"
 
 
 @strawberry.type(
@@ -22,10 +24,25 @@ class Support:
     support: float = strawberry.field(
         description="Posterior mean (1 + S) / (2 + S + C): the share of evidence in favour."
     )
-    low: float = strawberry.field(description="Lower end of the equal-tailed credible interval.")
-    high: float = strawberry.field(description="Upper end of the equal-tailed credible interval.")
+    interval_low: float = strawberry.field(
+        description="Lower end of the equal-tailed credible interval."
+    )
+    interval_high: float = strawberry.field(
+        description="Upper end of the equal-tailed credible interval."
+    )
     interval_level: float = strawberry.field(
         description="Probability mass of the credible interval (0.9)."
+    )
+    # The old names of the two ends, kept for the clients that ask for them.
+    low: float = renamed(
+        "intervalLow",
+        SAME_AS_SUMMARY,
+        description="Lower end of the equal-tailed credible interval.",
+    )
+    high: float = renamed(
+        "intervalHigh",
+        SAME_AS_SUMMARY,
+        description="Upper end of the equal-tailed credible interval.",
     )
     confidence: float = strawberry.field(
         description="P(theta > 0.5): the evidence's confidence that the proposition holds."
@@ -76,6 +93,8 @@ class Support:
             cls,
             figures,
             support=posterior.mean,
+            interval_low=posterior.low,
+            interval_high=posterior.high,
             low=posterior.low,
             high=posterior.high,
             interval_level=posterior.level,

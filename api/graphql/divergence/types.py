@@ -15,7 +15,15 @@ import strawberry
 from api.graphql import vocabulary  # noqa: F401 - the models' enums, registered
 from api.graphql.nodes import Proposition
 from api.graphql.pagination import Connection, Edge, described
-from api.graphql.shapes import Row, converted, read, row_type
+from api.graphql.shapes import (
+    MEMBER_IDS,
+    Row,
+    converted,
+    read,
+    renamed,
+    renamed_reason,
+    row_type,
+)
 from schema import divergence as rows
 from schema import models
 
@@ -92,7 +100,12 @@ class FunctionBelief(Row):
     p: strawberry.auto
     magnitude: strawberry.auto
     stated_at: strawberry.auto
-    stated_by: strawberry.auto
+    stated_by_id: strawberry.ID = read(
+        "stated_by", description="The id of the member who stated it, as Belief.statedById."
+    )
+    stated_by: str = renamed(
+        "statedById", MEMBER_IDS, description="The id of the member who stated it."
+    )
     belief_id: strawberry.ID
     seq: strawberry.auto
     rationale: strawberry.auto
@@ -258,8 +271,13 @@ class DuplicateEntity(Row):
     entity: strawberry.auto
     description: strawberry.auto
     created_at: strawberry.auto
-    created_by: str | None = read(
+    created_by_id: strawberry.ID | None = read(
         "entity.created_by", description="The id of the member who created it."
+    )
+    created_by: str | None = read(
+        "entity.created_by",
+        description="The id of the member who created it.",
+        deprecation_reason=renamed_reason("createdById", MEMBER_IDS),
     )
     created_by_name: strawberry.auto
     created_by_function: strawberry.auto
