@@ -1,7 +1,8 @@
 """One shape for every paged GraphQL listing: ``Connection[T]`` of ``Edge[T]``, with ``PageInfo``.
 
 A listing's cursor pins the as-of time of its first page (``pin_listing``), so that every
-later page is computed as of that same time; ``Page.of`` builds a page from the rows read.
+later page is computed as of that same time; ``Page.of`` builds a page from the rows read,
+``Connection.of_computed`` one from a listing computed whole (the divergence queries).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from strawberry.types.field import StrawberryField
 
 from api.graphql.context import Context
 from graph.kit.cursors import check_page_size, decode_cursor, encode_cursor, time_and_id
+from schema.errors import InvalidCursor
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -80,6 +82,53 @@ class Page(Generic[NodeT]):
 @strawberry.type
 class Connection(Page[NodeT]):
     total_count: int
+
+    @classmethod
+    def of_computed(
+        cls,
+        rows: Sequence[RowT],
+        window: Window,
+        *,
+        listing: str,
+        identity: Callable[[RowT], list[str]],
+        node: Callable[[RowT], NodeT],
+        **fields: Any,
+    ) -> Self:
+        """The page ``window`` asks for of ``rows``, a listing computed whole, in its order.
+
+        As of the pinned time the listing stays the same from page to page, so a row's place
+        would do as a cursor; the cursor also names the listing (another listing's cursor is
+        refused) and the row (``identity``), and a page continues after that row, or after
+        its place should a merge between pages have folded the row into another.
+        """
+        start = 0 if window.after is None else _continue_at(rows, window.after, listing, identity)
+        numbered = list(enumerate(rows))[start:]
+        return cls.of(
+            numbered,
+            window.limit,
+            window.as_of,
+            key=lambda item: [listing, str(item[0]), *identity(item[1])],
+            node=lambda item: node(item[1]),
+            total_count=len(rows),
+            **fields,
+        )
+
+
+def _continue_at(
+    rows: Sequence[RowT], after: list[str], listing: str, identity: Callable[[RowT], list[str]]
+) -> int:
+    """Where the page after the row named by a cursor key starts."""
+    try:
+        name, place, *row = after
+        index = int(place)
+    except ValueError as error:
+        raise InvalidCursor(after) from error
+    if name != listing or index < 0:
+        raise InvalidCursor(after)
+    for at, candidate in enumerate(rows):
+        if identity(candidate) == row:
+            return at + 1
+    return index + 1
 
 
 def described(description: str | None = None, **fields: str) -> Callable[[TypeT], TypeT]:

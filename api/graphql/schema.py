@@ -24,6 +24,7 @@ from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.bulk import BulkQuery
 from api.graphql.divergence.mutations import DivergenceMutation
+from api.graphql.divergence.pages import DivergencePageQuery
 from api.graphql.divergence.queries import DivergenceQuery
 from api.graphql.entities import EntityMutation, EntityQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
@@ -54,6 +55,7 @@ QUERIES: tuple[type, ...] = (
     BeliefQuery,
     AuditQuery,
     DivergenceQuery,
+    DivergencePageQuery,  # the divergence listings a page at a time, beside the lists
     SnapshotQuery,
     VoteQuery,
     BulkQuery,  # big nested reads as one JSON value (docs/design.md §6)

@@ -7,14 +7,27 @@ current belief, and every result names the thresholds it used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.divergence.reading import (
+    After,
+    AsOf,
+    BlindFunction,
+    ContestedOnly,
+    DuplicateKind,
+    ExistedAsOf,
+    First,
+    FunctionFilter,
+    HoldsBelief,
+    MinSimilarity,
+    OwnsFix,
+    SegmentFilter,
+    reading,
+)
 from api.graphql.divergence.types import (
     Alignment,
     AssumptionDebt,
@@ -28,61 +41,9 @@ from api.graphql.divergence.types import (
     StructuralGap,
 )
 from api.graphql.pagination import pin_listing
-from api.graphql.vocabulary import EntityKind, Relation
+from api.graphql.vocabulary import Relation
 from graph import divergence as engine
-from graph.kit.cursors import check_page_size
 from schema import divergence as rows
-
-DEFAULT_ROWS = 50
-
-FunctionFilter = Annotated[
-    str | None,
-    strawberry.argument(description="Only this function's rows (e.g. `sales`)."),
-]
-SegmentFilter = Annotated[
-    strawberry.ID | None,
-    strawberry.argument(
-        description="Only this segment's scope (its goals, pains, alternatives, what relieves, "
-        "enables, promises or beats them, the claims targeting it); all when omitted."
-    ),
-]
-AsOf = Annotated[
-    datetime | None,
-    strawberry.argument(description="Compute everything as of this time; now when omitted."),
-]
-First = Annotated[
-    int | None,
-    strawberry.argument(description="At most this many rows (50 by default, at most 100)."),
-]
-
-
-@dataclass(frozen=True)
-class _Reading:
-    """One divergence query's reading: the caller may read, the page size is checked."""
-
-    ctx: Context
-    settings: engine.EngineSettings
-    thresholds: DivergenceThresholds
-    limit: int
-
-    async def picture(
-        self, segment_id: strawberry.ID | None, as_of: datetime | None
-    ) -> engine.Picture:
-        return await self.ctx.db.read_model(
-            self.ctx.bookmarks or None,
-            engine.load_picture,
-            self.settings,
-            as_of=as_of or self.ctx.now,
-            segment_id=str(segment_id) if segment_id is not None else None,
-        )
-
-
-def _reading(info: Info[Context, None], first: int | None = None) -> _Reading:
-    ctx = info.context
-    ctx.actor  # noqa: B018 - reading needs a token
-    limit = check_page_size(first, DEFAULT_ROWS, ctx.settings.max_page_size)
-    settings = engine.EngineSettings.from_settings(ctx.settings)
-    return _Reading(ctx, settings, DivergenceThresholds.from_model(settings.thresholds), limit)
 
 
 def _gap_key(gap: rows.BeliefGap) -> list[str]:
@@ -116,15 +77,12 @@ class DivergenceQuery:
         segment_id: SegmentFilter = None,
         as_of: AsOf = None,
         first: First = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="The endCursor of the previous page; pins its asOf."),
-        ] = None,
+        after: After = None,
         significant_only: Annotated[
             bool, strawberry.argument(description="Only gaps with |gap| >= significantGap.")
         ] = False,
     ) -> BeliefGapConnection:
-        read = _reading(info, first)
+        read = reading(info, first)
         pinned, after_key = pin_listing(as_of, after, read.ctx.now)
         picture = await read.picture(segment_id, pinned)
         gaps = engine.belief_gaps(picture, function, significant_only=significant_only)
@@ -153,15 +111,10 @@ class DivergenceQuery:
         segment_id: SegmentFilter = None,
         as_of: AsOf = None,
         first: First = None,
-        function: Annotated[
-            str | None,
-            strawberry.argument(description="Only propositions this function holds a belief on."),
-        ] = None,
-        contested_only: Annotated[
-            bool, strawberry.argument(description="Only spreads >= contestedSpread.")
-        ] = False,
+        function: HoldsBelief = None,
+        contested_only: ContestedOnly = False,
     ) -> list[Disagreement]:
-        read = _reading(info, first)
+        read = reading(info, first)
         picture = await read.picture(segment_id, as_of)
         found = engine.disagreements(picture, function, contested_only=contested_only)
         return [Disagreement.from_model(d, thresholds=read.thresholds) for d in found[: read.limit]]
@@ -173,14 +126,12 @@ class DivergenceQuery:
     async def blind_spots(
         self,
         info: Info[Context, None],
-        function: Annotated[
-            str, strawberry.argument(description="The function whose blind spots to list.")
-        ],
+        function: BlindFunction,
         segment_id: SegmentFilter = None,
         as_of: AsOf = None,
         first: First = None,
     ) -> list[BlindSpot]:
-        read = _reading(info, first)
+        read = reading(info, first)
         picture = await read.picture(segment_id, as_of)
         found = engine.blind_spots(picture, function)
         return [BlindSpot.from_model(b, thresholds=read.thresholds) for b in found[: read.limit]]
@@ -198,7 +149,7 @@ class DivergenceQuery:
         as_of: AsOf = None,
         first: First = None,
     ) -> list[AssumptionDebt]:
-        read = _reading(info, first)
+        read = reading(info, first)
         picture = await read.picture(segment_id, as_of)
         found = engine.assumption_debt(picture, function)
         return [
@@ -226,7 +177,7 @@ class DivergenceQuery:
         ],
         as_of: AsOf = None,
     ) -> PriorityAlignment:
-        read = _reading(info)
+        read = reading(info)
         picture = await read.picture(segment_id, as_of)
         return PriorityAlignment.from_model(
             engine.priority_alignment(picture, relation),
@@ -245,7 +196,7 @@ class DivergenceQuery:
         segment_id: SegmentFilter = None,
         as_of: AsOf = None,
     ) -> Alignment:
-        read = _reading(info)
+        read = reading(info)
         picture = await read.picture(segment_id, as_of)
         return Alignment.from_model(
             engine.alignment(picture), as_of=picture.as_of, thresholds=read.thresholds
@@ -259,13 +210,10 @@ class DivergenceQuery:
         self,
         info: Info[Context, None],
         segment_id: SegmentFilter = None,
-        function: Annotated[
-            str | None,
-            strawberry.argument(description="Only the gaps whose fix this function owns."),
-        ] = None,
+        function: OwnsFix = None,
         as_of: AsOf = None,
     ) -> list[StructuralGap]:
-        read = _reading(info)
+        read = reading(info)
         picture = await read.picture(segment_id, as_of)
         return [
             StructuralGap.from_model(g, thresholds=read.thresholds)
@@ -279,32 +227,13 @@ class DivergenceQuery:
     async def duplicates(
         self,
         info: Info[Context, None],
-        kind: Annotated[
-            EntityKind | None,
-            strawberry.argument(
-                description="Only this kind (FEATURE, PAIN, GOAL, CLAIM by default)."
-            ),
-        ] = None,
-        min_similarity: Annotated[
-            float | None,
-            strawberry.argument(
-                description="Flag pairs at least this alike; duplicateMinSimilarity when omitted."
-            ),
-        ] = None,
+        kind: DuplicateKind = None,
+        min_similarity: MinSimilarity = None,
         first: First = None,
-        as_of: Annotated[
-            datetime | None,
-            strawberry.argument(
-                description="Compare the entities that existed at this time; now when omitted."
-            ),
-        ] = None,
+        as_of: ExistedAsOf = None,
     ) -> list[DuplicatePair]:
-        read = _reading(info, first)
-        threshold = (
-            read.settings.duplicate_min_similarity if min_similarity is None else min_similarity
-        )
-        if not 0.0 <= threshold <= 1.0:
-            raise rows.SimilarityOutOfRange(threshold)
+        read = reading(info, first)
+        threshold = read.similarity(min_similarity)
         found = await read.ctx.read(
             engine.duplicates, as_of=as_of or read.ctx.now, min_similarity=threshold, kind=kind
         )
@@ -312,4 +241,4 @@ class DivergenceQuery:
 
     @strawberry.field(description="The thresholds every divergence query uses, as configured.")
     def divergence_thresholds(self, info: Info[Context, None]) -> DivergenceThresholds:
-        return _reading(info).thresholds
+        return reading(info).thresholds
