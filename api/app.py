@@ -15,7 +15,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api import docs, limits, metrics
+from api import docs, errors, limits, metrics
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
 from api.rest.imports import IMPORT_PATH
@@ -25,7 +25,6 @@ from api.rest.workshop.routes import router as workshop_router
 from graph import startup
 from graph.kit.connection import Database, Timeouts, target_for
 from schema import __version__
-from schema.errors import CommonGroundError
 from schema.settings import Settings, get_settings
 
 log = logging.getLogger("commonground.api")
@@ -119,12 +118,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database
     app.state.ready = False
 
-    # Every expected failure, whatever its concept, answers with its root's code and status.
-    @app.exception_handler(CommonGroundError)
-    async def _domain_error(_: Request, error: CommonGroundError) -> JSONResponse:
-        return JSONResponse(
-            {"error": error.code, "message": error.message}, status_code=error.http_status
-        )
+    errors.install(app)  # one error body for every REST answer
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, Any]:
@@ -165,8 +159,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 
 def _not_ready(reason: str) -> JSONResponse:
-    return JSONResponse(
-        {"status": "unavailable", "reason": reason},
-        status_code=503,
+    # The error body, and the probe's own `status` and `reason` beside it.
+    return errors.error_response(
+        503,
+        f"not ready: {reason}",
         headers={"Retry-After": RETRY_AFTER_S},
+        status="unavailable",
+        reason=reason,
     )

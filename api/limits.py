@@ -31,6 +31,7 @@ from neo4j.exceptions import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from api.errors import error_body, error_response
 from schema.errors import DatabaseUnavailable
 from schema.settings import Settings
 
@@ -162,10 +163,9 @@ async def _too_large(send: Send, limit: int) -> None:
     await _send_json(
         send,
         413,
-        {
-            "error": "PAYLOAD_TOO_LARGE",
-            "message": f"the request body is larger than the limit of {limit} bytes",
-        },
+        error_body(
+            "PAYLOAD_TOO_LARGE", f"the request body is larger than the limit of {limit} bytes"
+        ),
         [(b"connection", b"close")],
     )
 
@@ -207,11 +207,11 @@ class RequestTimeout:
             await _send_json(
                 send,
                 504,
-                {
-                    "error": "TIMEOUT",
-                    "message": f"the request took longer than {self.timeout_s:g} s and was "
-                    "stopped; nothing it had not committed was written",
-                },
+                error_body(
+                    "TIMEOUT",
+                    f"the request took longer than {self.timeout_s:g} s and was stopped; "
+                    "nothing it had not committed was written",
+                ),
             )
 
 
@@ -251,10 +251,8 @@ async def _probe(app: FastAPI) -> None:
 
 def outage_response(request: Request) -> JSONResponse:
     note_outage(request.app)
-    return JSONResponse(
-        {"error": "SERVICE_UNAVAILABLE", "message": "the database is unreachable; retry"},
-        status_code=503,
-        headers={"Retry-After": RETRY_AFTER_S},
+    return error_response(
+        503, "the database is unreachable; retry", headers={"Retry-After": RETRY_AFTER_S}
     )
 
 
@@ -267,26 +265,19 @@ BUSY_MESSAGE = "the database is busy right now; nothing was written; retry"
 
 async def _busy_handler(request: Request, error: Exception) -> JSONResponse:
     log.warning("database busy: %s", getattr(error, "code", type(error).__name__))
-    return JSONResponse(
-        {"error": "SERVICE_UNAVAILABLE", "message": BUSY_MESSAGE},
-        status_code=503,
-        headers={"Retry-After": RETRY_AFTER_S},
-    )
+    return error_response(503, BUSY_MESSAGE, headers={"Retry-After": RETRY_AFTER_S})
 
 
 async def _database_client_error(request: Request, error: Exception) -> JSONResponse:
     """The database refused the work: a timeout or a bad bookmark is the client's to fix."""
     if is_bad_bookmark(error):
-        return JSONResponse({"error": "BAD_USER_INPUT", "message": BAD_BOOKMARK}, status_code=400)
+        return error_response(400, BAD_BOOKMARK)
     if not is_timeout(error):
         raise error  # a genuine bug: the server error handler logs it and answers 500
-    return JSONResponse(
-        {
-            "error": "TIMEOUT",
-            "message": "the database stopped the work after the transaction timeout; nothing "
-            "it had not committed was written",
-        },
-        status_code=504,
+    return error_response(
+        504,
+        "the database stopped the work after the transaction timeout; nothing it had not "
+        "committed was written",
     )
 
 
