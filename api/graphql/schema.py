@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 from strawberry.utils.logging import StrawberryLogger
 
 from api.graphql.audit import AuditQuery
@@ -71,8 +72,31 @@ MUTATIONS: tuple[type, ...] = (
     ImportMutation,  # a whole evidence file as one string (benchmark a)
 )
 
-Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS)
+BOOKMARKS = (
+    "A response to an operation that wrote carries `extensions.bookmark`: an opaque token "
+    "naming the database transactions of the write (several joined by commas). Send it back "
+    "unchanged in the `X-Bookmark` HTTP header of a later request, and that request reads "
+    "after the write even when another API replica or database member answers it. With one "
+    "API process and one database you never need it; clients of a cluster send it on the "
+    "read that must see their write."
+)
+
+
+def _root(name: str, types: tuple[type, ...], description: str) -> type:
+    """The concepts' fields merged into one root type, described."""
+    merged = merge_types(name, types)
+    get_object_definition(merged, strict=True).description = description
+    return merged
+
+
+Query = _root(
+    "Query",
+    QUERIES,
+    "Every read. A `DateTime` argument without a zone is read as UTC (a bare date as its "
+    "midnight UTC). To read your own write through a cluster, send its bookmark back in "
+    "`X-Bookmark` (see Mutation).",
+)
+Mutation = _root("Mutation", MUTATIONS, f"Every write. {BOOKMARKS}")
 
 MAX_TOKENS = 5000
 
