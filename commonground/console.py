@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -19,6 +19,7 @@ from graph.kit import local_neo4j
 from graph.kit.connection import Database, DatabaseNotConfigured, Timeouts, target_for
 from schema.errors import CommonGroundError
 from schema.settings import Settings, get_settings
+from schema.times import UnreadableTime, read_time
 
 T = TypeVar("T")
 
@@ -48,10 +49,9 @@ def parse_time(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return read_time(value)
+    except UnreadableTime:
         raise fail(f"--as-of {value!r} is not an ISO date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def open_database(settings: Settings) -> Database:
