@@ -21,6 +21,7 @@ from schema import divergence as rows
 from schema.entities import AmbiguousSegment, SegmentNotFound
 from schema.functions import UnknownFunction
 from schema.models import Entity
+from schema.sentences import statement
 
 TABLE_ROWS = 20
 MAX_SEGMENTS = 1000  # a company has a handful; this only bounds the read
@@ -188,7 +189,7 @@ def _print_gaps(
         [
             str(n),
             gap.function,
-            gap.proposition.text,
+            statement(gap.proposition),
             f"{gap.p:.2f}",
             f"{gap.confidence:.2f}",
             _signed(gap.gap),

@@ -172,6 +172,8 @@ async def test_divergences_fit_80_columns_with_each_gap_on_at_most_three_lines(
     for gap in every:
         assert gap["function"] in narrow.stdout
     assert "--wide" in narrow.stdout  # the caption says where the rest is
+    # Propositions read as sentences, not in the database's relation names.
+    assert not [r.value for r in Relation if f" {r.value} " in narrow.stdout], narrow.stdout
 
     roomy = await asyncio.to_thread(run_cli, *args, columns=200)
     assert len(_table_body(roomy.stdout)) == 8, roomy.stdout  # a line per gap
