@@ -16,6 +16,9 @@ from graph.kit import local_neo4j
 app = typer.Typer(help="The local Neo4j database.", no_args_is_help=True)
 
 
+START_QUIET_S = 2.0
+
+
 @app.command("start")
 def db_start(
     data_dir: DataDirOption = None,
@@ -40,7 +43,10 @@ def db_start(
                 local_neo4j.provision(settings.cache_dir, quiet=True)
         current = local_neo4j.status(settings.data_dir)
         up = current is not None and current.running
-        starting = working("starting Neo4j", err, detail=f" in {settings.data_dir}")
+        # Said once it takes a moment, so an instant refusal (a port taken) stays one line.
+        starting = working(
+            "starting Neo4j", err, detail=f" in {settings.data_dir}", after_s=START_QUIET_S
+        )
         with nullcontext() if up else starting:
             database, already = local_neo4j.start(
                 settings.data_dir,

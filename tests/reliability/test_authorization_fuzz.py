@@ -175,10 +175,13 @@ class AuthorizationMachine(RuleBasedStateMachine):
     def expected_for_naming(self, member: Caller, named: str | None) -> tuple[str | None, str]:
         """(expected error code or None, the function the write acts for)."""
         own = member.member.function
-        acting = named or own
+        asked = named or own
+        # A function is named in any case, with spaces around it: "Product " means product.
+        wanted = asked.strip().casefold()
+        acting = next((f for f in ALL_FUNCTIONS if f.casefold() == wanted), asked)
         if member.member.role is Role.VIEWER:
             return "FORBIDDEN", acting
-        if acting != own and member.member.role not in MAY_NAME_ANY:
+        if wanted != own.casefold() and member.member.role not in MAY_NAME_ANY:
             return "FORBIDDEN", acting
         if acting not in ALL_FUNCTIONS:
             return "NOT_FOUND", acting
