@@ -45,3 +45,13 @@ def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float | None:
 
 def _sign(d: float) -> int:
     return (d > 0) - (d < 0)
+
+
+SCORE_DECIMALS = 9
+
+
+def score(value: float) -> float:
+    """A score as it is ranked and compared: rounded to 9 decimals, so that two scores equal
+    on paper (0.2 × 3 and 0.15 × 4, 0.6000000000000001 and 0.6 in floating point) tie."""
+    require_finite(score=value)
+    return round(value, SCORE_DECIMALS)

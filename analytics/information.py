@@ -1,0 +1,157 @@
+"""What would change our mind (docs/design.md §2b): the value of one more evidence item on
+a proposition, and how many items all one way would validate or refute it. Pure functions
+over the evidence masses S and C; the formulas are written out in ``docs/statistics.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special  # type: ignore[import-untyped, unused-ignore]
+
+from analytics.checks import require_finite
+from analytics.ranking import score
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+ITEMS_LIMIT = 1000
+"""Above this many items, ``items_to_validate`` / ``items_to_refute`` answer None."""
+
+
+@dataclass(frozen=True, slots=True)
+class InformationValue:
+    """What one more item of weight w would do to a proposition's confidence."""
+
+    value_of_information: float
+    """Expected absolute shift of confidence P(θ > 0.5) from one more item."""
+    items_to_validate: int | None
+    """Fewest supporting items that would make it validated; 0 when it is; None above 1,000."""
+    items_to_refute: int | None
+    """Fewest contradicting items that would make it refuted; 0 when it is; None above 1,000."""
+
+
+def _confidence(s: FloatArray, c: FloatArray) -> FloatArray:
+    """P(θ > 0.5) under Beta(1 + S, 1 + C), through the complementary incomplete beta."""
+    return np.asarray(special.betaincc(1.0 + s, 1.0 + c, 0.5), dtype=np.float64)
+
+
+def _check(
+    supporting: Sequence[float], contradicting: Sequence[float], weight: float
+) -> tuple[FloatArray, FloatArray]:
+    require_finite(weight=weight)
+    if not 0.0 < weight <= 1.0:
+        raise ValueError(f"the next item's weight must be in (0, 1], got {weight}")
+    s = np.asarray(supporting, dtype=np.float64)
+    c = np.asarray(contradicting, dtype=np.float64)
+    if s.shape != c.shape:
+        raise ValueError("supporting and contradicting need one weight per proposition each")
+    for name, masses in (("supporting", s), ("contradicting", c)):
+        if not np.isfinite(masses).all() or (masses < 0.0).any():
+            raise ValueError(f"{name} weights must be finite and non-negative")
+    return s, c
+
+
+def values_of_information(
+    supporting: Sequence[float], contradicting: Sequence[float], weight: float
+) -> list[float]:
+    """``m·|conf(S + w, C) - conf(S, C)| + (1 - m)·|conf(S, C + w) - conf(S, C)|`` for each
+    proposition, m = (1 + S) / (2 + S + C) the posterior mean: the chance the next item
+    supports it."""
+    s, c = _check(supporting, contradicting, weight)
+    now = _confidence(s, c)
+    up = np.abs(_confidence(s + weight, c) - now)
+    down = np.abs(_confidence(s, c + weight) - now)
+    m = (1.0 + s) / (2.0 + s + c)
+    return [float(v) for v in (m * up + (1.0 - m) * down)]
+
+
+def _fewest_items(s: FloatArray, reached: _Reached, limit: int) -> list[int | None]:
+    """Fewest k in [0, limit] with ``reached(k)`` true, by bisection over all propositions at
+    once (confidence is monotone in k); None where even ``limit`` items do not suffice."""
+    lo = np.zeros(s.shape, dtype=np.int64)  # reached(lo - 1) is false, or lo == 0
+    hi = np.full(s.shape, limit, dtype=np.int64)
+    ok_at_limit = reached(hi)
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        good = reached(mid)
+        hi = np.where(good & (lo < hi), mid, hi)
+        lo = np.where(~good & (lo < hi), mid + 1, lo)
+    return [int(k) if fits else None for k, fits in zip(lo, ok_at_limit, strict=True)]
+
+
+class _Reached:
+    def __init__(self, s: FloatArray, c: FloatArray, weight: float, support: bool, at: float):
+        self.s, self.c, self.weight, self.support, self.at = s, c, weight, support, at
+
+    def __call__(self, k: IntArray) -> npt.NDArray[np.bool_]:
+        added = k.astype(np.float64) * self.weight
+        if self.support:
+            return _confidence(self.s + added, self.c) >= self.at
+        return _confidence(self.s, self.c + added) <= self.at
+
+
+def information_values(
+    supporting: Sequence[float],
+    contradicting: Sequence[float],
+    weight: float,
+    *,
+    validated_at: float = 0.95,
+    refuted_at: float = 0.05,
+    limit: int = ITEMS_LIMIT,
+) -> list[InformationValue]:
+    """VoI, items to validate and items to refute of many propositions at once."""
+    s, c = _check(supporting, contradicting, weight)
+    if not 0.0 <= refuted_at < validated_at <= 1.0:
+        raise ValueError("thresholds must satisfy 0 <= refuted_at < validated_at <= 1")
+    if limit < 0:
+        raise ValueError(f"limit must be non-negative, got {limit}")
+    vois = values_of_information(supporting, contradicting, weight)
+    to_validate = _fewest_items(s, _Reached(s, c, weight, True, validated_at), limit)
+    to_refute = _fewest_items(s, _Reached(s, c, weight, False, refuted_at), limit)
+    return [
+        InformationValue(v, up, down)
+        for v, up, down in zip(vois, to_validate, to_refute, strict=True)
+    ]
+
+
+def information_value(
+    supporting: float,
+    contradicting: float,
+    weight: float,
+    *,
+    validated_at: float = 0.95,
+    refuted_at: float = 0.05,
+) -> InformationValue:
+    """``information_values`` of one proposition."""
+    (found,) = information_values(
+        [supporting], [contradicting], weight, validated_at=validated_at, refuted_at=refuted_at
+    )
+    return found
+
+
+def research_score(value_of_information: float, magnitude: float, far_functions: int) -> float:
+    """The ranking score of evidence to collect: VoI × consensus magnitude × (1 + the number
+    of functions whose |p − confidence| ≥ 0.25), rounded like every ranked score."""
+    require_finite(value_of_information=value_of_information, magnitude=magnitude)
+    return score(value_of_information * magnitude * (1 + far_functions))
+
+
+def is_far(p: float, confidence: float, threshold: float = 0.25) -> bool:
+    """Whether a belief stands at least ``threshold`` from the evidence's confidence (the
+    difference rounded to 9 decimals first, so 0.75 − 0.5 counts whatever the rounding)."""
+    return score(abs(p - confidence)) >= threshold
+
+
+__all__ = [
+    "ITEMS_LIMIT",
+    "InformationValue",
+    "information_value",
+    "information_values",
+    "is_far",
+    "research_score",
+    "values_of_information",
+]
