@@ -1,7 +1,14 @@
-"""The Markdown report: the same story as the HTML one, in tables and sentences."""
+"""The Markdown report: the same story as the HTML one, in tables and sentences.
+
+Every text that came from people (labels, names, quotes, the sentences built from them) goes
+through :func:`cell`: one line, and no character a Markdown viewer would read as markup (an
+HTML tag such as ``<img onerror=…>``, a link or autolink such as ``[x](javascript:…)``,
+emphasis, a table's ``|``) — each is shown as itself.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +23,15 @@ from graph.snapshots.export.words import (
 )
 from schema.snapshots import SnapshotInfo
 
+# Line breaks of any kind become spaces; markup characters get a backslash (CommonMark shows
+# a backslash-escaped punctuation character as itself).
+LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+MARKUP = re.compile(r"([\\`*_\[\]<>|#~])")
+
 
 def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text shown as itself on one line: in a table cell, a list item or a heading."""
+    return MARKUP.sub(r"\\\1", LINE_BREAKS.sub(" ", str(value)))
 
 
 def _quotes(row: dict[str, Any], quotes: bool) -> Iterator[str]:
@@ -27,32 +39,32 @@ def _quotes(row: dict[str, Any], quotes: bool) -> Iterator[str]:
         return
     for q in row.get("quotes") or []:
         if q.get("summary"):
-            text = str(q["summary"]).replace("\n", " ")
-            source = q["source_type"].replace("_", " ")
-            yield f"   > {quoted(text)} — {source}, {q['observed_at']}\n"
+            text = cell(quoted(str(q["summary"])))
+            source = cell(q["source_type"].replace("_", " "))
+            yield f"   > {text} — {source}, {cell(q['observed_at'])}\n"
 
 
 def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iterator[str]:
     title = info.label or f"Snapshot of {day(info.as_of)}"
     a = figures.get("alignment") or {}
-    yield f"# Alignment snapshot: {title}\n\n"
+    yield f"# Alignment snapshot: {cell(title)}\n\n"
     yield f"**As of {day(info.as_of)}** · snapshot `{info.id}` · "
     yield f"fingerprint `{info.fingerprint}`\n\n"
     yield "## In plain words\n\n"
     for sentence in summary(info, figures):
-        yield f"- {sentence}\n"
+        yield f"- {cell(sentence)}\n"
     for ranked in RANKED_LISTS:
         yield f"\n## {ranked.title}\n\n"
         rows = figures.get(ranked.key) or []
         for n, row in enumerate(rows, start=1):
-            yield f"{n}. {ranked.sentence(row)}\n"
+            yield f"{n}. {cell(ranked.sentence(row))}\n"
             yield from _quotes(row, quotes)
         if not rows:
             yield f"{ranked.empty}\n"
     yield "\n## Structural gaps\n\n"
     structural = figures.get("structural_gaps") or []
     for gap in structural:
-        yield f"- **{', '.join(gap['owners'])}**: {gap['explanation']}\n"
+        yield f"- **{cell(', '.join(gap['owners']))}**: {cell(gap['explanation'])}\n"
     if not structural:
         yield "No structural gaps.\n"
 
@@ -69,7 +81,11 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
             f"belief {gap:g} or more above the evidence, ▼ one as far below it (— where there "
             "is too little evidence to compare).\n\n"
         )
-        yield "| statement | evidence | " + " | ".join(f.capitalize() for f in functions) + " |\n"
+        yield (
+            "| statement | evidence | "
+            + " | ".join(cell(f.capitalize()) for f in functions)
+            + " |\n"
+        )
         yield "|---|" + "---:|" * (len(functions) + 1) + "\n"
         for row in heat["rows"]:
             comparable = row.get("mass", 1.0) >= min_mass

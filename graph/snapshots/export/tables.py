@@ -1,4 +1,9 @@
-"""CSV tables of a snapshot: the report's figures, and its content streamed from the chunks."""
+"""CSV tables of a snapshot: the report's figures, and its content streamed from the chunks.
+
+A text cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) is written with a leading ``'``, so it is shown as text
+(OWASP's CSV injection guidance); numbers the product wrote (``-0.43``) stay numbers.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +41,24 @@ TABLES = FIGURE_TABLES + CONTENT_TABLES
 DEFAULT_TABLE = "heatmap"
 
 
+# What a spreadsheet reads as the start of a formula (or strips before one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A value as a CSV cell: empty for None, numbers as they are, formula-like text escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _line(values: Iterable[Any]) -> str:
+    # Lines end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone
+    # carriage return, so it cannot end a row early.
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    csv.writer(buffer, lineterminator="\r\n").writerow([cell(v) for v in values])
     return buffer.getvalue()
 
 
