@@ -136,6 +136,9 @@ MERGE (ev)-[:FROM_ACCOUNT]->(keep)
 DELETE link
 """
 
+# Whether the node of this id was itself merged into another (not resolved to its survivor).
+WAS_MERGED = "MATCH (e:Entity {id: $id}) RETURN e.merged_into IS NOT NULL AS merged"
+
 MOVE_SEGMENT_ACCOUNTS = """
 MATCH (a:Account)-[link:IN_SEGMENT]->(:Segment {id: $merge_id})
 MATCH (keep:Segment {id: $keep_id})
@@ -149,12 +152,21 @@ def _may_merge(actor: Actor) -> None:
         raise NotAFacilitator(actor.member_id, "merge entities")
 
 
-async def _pair(tx: AsyncManagedTransaction, keep_id: str, merge_id: str) -> tuple[Entity, Entity]:
+async def _pair(
+    tx: AsyncManagedTransaction, keep_id: str, merge_id: str
+) -> tuple[Entity, Entity | None]:
+    """The survivor and the entity to merge into it; None for the latter when that merge
+    has already happened."""
     # Locked before read: a second merge of either entity, or a proposition being created
     # on one, waits for this merge (or this one waits for it and reads its outcome).
     keep = await entities.require_locked(tx, keep_id)
     gone = await entities.require_locked(tx, merge_id)
     if keep.id == gone.id:
+        # A retry of a merge that committed (its answer lost to a timeout or an outage):
+        # merge_id was merged, into what keep_id is now. Anything else names one entity twice.
+        row = await fetch_one(tx, WAS_MERGED, id=merge_id)
+        if keep_id != merge_id and row is not None and row["merged"]:
+            return keep, None
         raise SameEntity(keep_id, merge_id, keep.id)
     if keep.kind is not gone.kind:
         raise DifferentKinds(keep, gone)
@@ -230,9 +242,24 @@ async def _move_beliefs(tx: AsyncManagedTransaction, pairs: list[dict[str, str]]
 async def merge_entities(
     tx: AsyncManagedTransaction, actor: Actor, keep_id: str, merge_id: str, now: datetime
 ) -> tuple[Entity, MergeResult]:
-    """Merge ``merge_id`` into ``keep_id``; return the survivor and what moved."""
+    """Merge ``merge_id`` into ``keep_id``; return the survivor and what moved.
+
+    Idempotent: when ``merge_id`` was already merged into the survivor of ``keep_id`` (a
+    client retrying a merge whose answer it never got), the survivor is returned with
+    nothing moved, and nothing is written or audited again.
+    """
     _may_merge(actor)
     keep, gone = await _pair(tx, keep_id, merge_id)
+    if gone is None:
+        return keep, MergeResult(
+            keep_id=keep.id,
+            merged_id=merge_id,
+            moved_propositions=(),
+            folded_propositions=(),
+            evidence_links_moved=0,
+            evidence_links_united=0,
+            beliefs_moved=0,
+        )
 
     rows = await fetch_all(tx, PROPOSITIONS_OF, id=gone.id)
     plans: list[dict[str, Any]] = []

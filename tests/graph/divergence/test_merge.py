@@ -205,5 +205,6 @@ async def test_only_facilitators_merge_two_different_entities_of_one_kind(db: Da
     merged = await db.read(fetch_one, "MATCH ()-[r:MERGED_INTO]->() RETURN count(r) AS n")
     assert merged == {"n": 0}
     await db.write(merge_entities, FACILITATOR, a, b, at(2))
+    # The survivor and the merged entity, named the other way round, are one entity.
     with pytest.raises(BadInput, match="same entity"):
-        await db.write(merge_entities, FACILITATOR, a, b, at(3))
+        await db.write(merge_entities, FACILITATOR, b, a, at(3))
