@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
@@ -60,12 +61,9 @@ EVIDENCE_IDS_LIMIT = 20
 # The evidence on ``p`` that counts as of $as_of.
 VISIBLE_EVIDENCE = "\nOPTIONAL MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)\nWHERE " + COUNTED_AS_OF
 
-SUPPORT_BY_PROPOSITION = (
-    SEGMENT_SCOPE
-    + "WITH DISTINCT p WHERE ($ids IS NULL OR p.id IN $ids)"
-    + VISIBLE_AS_OF
-    + VISIBLE_EVIDENCE
-    + """
+# S, C and the counts of each proposition ``p`` from its rows of counted evidence ``ev`` and
+# bearing ``bear`` (null for none), the weights aged to $as_of: one collected record.
+WEIGHED_SUPPORT = """
 WITH p, ev, bear,
      CASE WHEN ev IS NULL THEN null ELSE
        $reliability[ev.source_type] * bear.strength
@@ -114,6 +112,13 @@ RETURN collect({
   newest_ids: ordered_ids[..$ids_limit], evidence_count: size(ordered_ids)
 }) AS rows
 """
+
+SUPPORT_BY_PROPOSITION = (
+    SEGMENT_SCOPE
+    + "WITH DISTINCT p WHERE ($ids IS NULL OR p.id IN $ids)"
+    + VISIBLE_AS_OF
+    + VISIBLE_EVIDENCE
+    + WEIGHED_SUPPORT
 )
 
 
@@ -137,6 +142,11 @@ async def support_for(
         half_life_days=settings.half_life_days,
         ids_limit=EVIDENCE_IDS_LIMIT,
     )
+    return from_rows(found)
+
+
+def from_rows(found: list[dict[str, Any]]) -> dict[str, Support]:
+    """The Support of each row of ``WEIGHED_SUPPORT``, by its ``proposition_id``."""
     posteriors = beta_supports([float(r["s"]) for r in found], [float(r["c"]) for r in found])
     result: dict[str, Support] = {}
     for row, posterior in zip(found, posteriors, strict=True):

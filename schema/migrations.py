@@ -85,6 +85,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "seed runs: a demo load is complete only once its last write committed",
         ("CREATE CONSTRAINT seed_run_name IF NOT EXISTS FOR (n:SeedRun) REQUIRE n.name IS UNIQUE",),
     ),
+    Migration(
+        5,
+        "decisions: keyed for MERGE, listed by the time they were made",
+        (
+            "CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (n:Decision) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT decision_idempotency IF NOT EXISTS "
+            "FOR (n:Decision) REQUIRE n.idempotency_key IS UNIQUE",
+            "CREATE INDEX decision_decided_at IF NOT EXISTS FOR (n:Decision) ON (n.decided_at)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     bootstrap_resamples: int = _threshold("bootstrap_resamples")
     bootstrap_level: float = _threshold("bootstrap_level")
     duplicate_min_similarity: float = _threshold("duplicate_min_similarity")
+    decision_confidence_shift: float = _threshold("decision_confidence_shift")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
