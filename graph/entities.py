@@ -22,8 +22,9 @@ from schema.entities import (
     SegmentNotFound,
 )
 from schema.errors import ReasonRequired
+from schema.members import NotAFacilitator
 from schema.models import Actor, Entity, EntityCreate, EntityUpdate, check_status
-from schema.vocabulary import AlternativeKind, EntityKind
+from schema.vocabulary import AlternativeKind, EntityKind, Role
 
 T = TypeVar("T")
 
@@ -125,6 +126,15 @@ MATCH (e:Entity {id: $id})
 SET e.retired_at = coalesce(e.retired_at, $now),
     e.retired_reason = coalesce(e.retired_reason, $reason),
     e.retired_by = coalesce(e.retired_by, $actor_id)
+RETURN e.id AS id
+"""
+
+RETIREMENT = "MATCH (e:Entity {id: $id}) RETURN e.retired_by AS by"
+
+# Undoing a retirement: the entity is live again; the audit log keeps both steps.
+UNRETIRE_ENTITY = """
+MATCH (e:Entity {id: $id})
+SET e.retired_at = null, e.retired_reason = null, e.retired_by = null
 RETURN e.id AS id
 """
 
@@ -333,14 +343,41 @@ async def update(
     return await require(tx, current.id)
 
 
+def _may_retire(actor: Actor, entity: Entity, action: str) -> None:
+    """A segment, which every account and proposition in it hangs on, is retired or brought
+    back only by facilitators and admins; any other entity by any writer."""
+    if entity.kind is EntityKind.SEGMENT and actor.role not in (Role.FACILITATOR, Role.ADMIN):
+        raise NotAFacilitator(actor.member_id, f"{action} a segment")
+
+
 async def retire(
     tx: AsyncManagedTransaction, actor: Actor, entity_id: str, reason: str, now: datetime
 ) -> Entity:
     if not reason.strip():
         raise ReasonRequired("retire an entity")
     current = await require(tx, entity_id)
+    _may_retire(actor, current, "retire")
     await tx.run(RETIRE_ENTITY, id=current.id, now=now, reason=reason, actor_id=actor.member_id)
     await audit.record(tx, actor, "retireEntity", [current.id], now, reason[:200])
+    return await require(tx, current.id)
+
+
+async def unretire(
+    tx: AsyncManagedTransaction, actor: Actor, entity_id: str, reason: str, now: datetime
+) -> Entity:
+    """Bring a retired entity back, with a reason; the audit entry keeps what the retirement
+    was (when, by whom, why). An entity that is not retired is answered as it is."""
+    if not reason.strip():
+        raise ReasonRequired("unretire an entity")
+    current = await require(tx, entity_id)
+    _may_retire(actor, current, "unretire")
+    if current.retired_at is None:
+        return current
+    row = await fetch_one(tx, RETIREMENT, id=current.id)
+    await tx.run(UNRETIRE_ENTITY, id=current.id)
+    was = f"retired {current.retired_at.isoformat()} by {row['by'] if row else None}"
+    detail = f"{reason[:200]} (was {was}: {(current.retired_reason or '')[:200]})"
+    await audit.record(tx, actor, "unretireEntity", [current.id], now, detail)
     return await require(tx, current.id)
 
 

@@ -114,6 +114,11 @@ SET p.retired_at = coalesce(p.retired_at, $now),
     p.retired_by = coalesce(p.retired_by, $actor_id)
 """
 
+UNRETIRE_PROPOSITION = """
+MATCH (p:Proposition {id: $id})
+SET p.retired_at = null, p.retired_reason = null, p.retired_by = null
+"""
+
 
 def proposition_id(subject_id: str, relation: Relation, object_id: str) -> str:
     """The deterministic id of a triple: the same statement always gets the same id."""
@@ -287,4 +292,31 @@ async def retire(
     )
     await tx.run(UNLINK_DIRECT_EDGE[current.relation], id=current.id)
     await audit.record(tx, actor, "retireProposition", [current.id], now, reason[:200])
+    return await require(tx, current.id)
+
+
+async def unretire(
+    tx: AsyncManagedTransaction, actor: Actor, proposition_id_: str, reason: str, now: datetime
+) -> Proposition:
+    """Bring a retired proposition back, with a reason (refused while an endpoint is
+    retired); the audit entry keeps what the retirement was. A live one is answered as is."""
+    if not reason.strip():
+        raise ReasonRequired("unretire a proposition")
+    current = await require(tx, proposition_id_)
+    if current.retired_at is None:
+        return current
+    for endpoint_id in (current.subject_id, current.object_id):
+        endpoint = await entities.require(tx, endpoint_id)
+        if endpoint.retired_at is not None:
+            raise EntityRetired(endpoint.id, reason=endpoint.retired_reason)
+    await tx.run(UNRETIRE_PROPOSITION, id=current.id)
+    await tx.run(
+        LINK_PROPOSITION[current.relation],
+        id=current.id,
+        subject_id=current.subject_id,
+        object_id=current.object_id,
+    )
+    was = f"retired {current.retired_at.isoformat()}: {(current.retired_reason or '')[:200]}"
+    detail = f"{reason[:200]} (was {was})"
+    await audit.record(tx, actor, "unretireProposition", [current.id], now, detail)
     return await require(tx, current.id)

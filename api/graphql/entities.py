@@ -172,9 +172,23 @@ class EntityMutation:
         updated = await ctx.write(entities.update, actor, str(id), data, ctx.now)
         return Entity.from_model(updated)
 
-    @strawberry.mutation(description="Retire an entity (the one way to remove one), with a reason.")
+    @strawberry.mutation(
+        description="Retire an entity (the one way to remove one), with a reason. A SEGMENT "
+        "only by facilitators and admins."
+    )
     async def retire_entity(
         self, info: Info[Context, None], id: strawberry.ID, reason: str
     ) -> Entity:
         retired = await info.context.write_with_reason(entities.retire, str(id), reason)
         return Entity.from_model(retired)
+
+    @strawberry.mutation(
+        description="Bring a retired entity back, with a reason (a SEGMENT only by facilitators "
+        "and admins); the audit log keeps the retirement and its undoing. An entity that is "
+        "not retired is answered as it is."
+    )
+    async def unretire_entity(
+        self, info: Info[Context, None], id: strawberry.ID, reason: str
+    ) -> Entity:
+        restored = await info.context.write_with_reason(entities.unretire, str(id), reason)
+        return Entity.from_model(restored)

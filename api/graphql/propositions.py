@@ -103,6 +103,17 @@ class PropositionMutation:
         return Proposition.from_model(retired)
 
     @strawberry.mutation(
+        description="Bring a retired proposition back, with a reason (refused while one of its "
+        "entities is retired); the audit log keeps the retirement and its undoing. A "
+        "proposition that is not retired is answered as it is."
+    )
+    async def unretire_proposition(
+        self, info: Info[Context, None], id: strawberry.ID, reason: str
+    ) -> Proposition:
+        restored = await info.context.write_with_reason(propositions.unretire, str(id), reason)
+        return Proposition.from_model(restored)
+
+    @strawberry.mutation(
         description="Create the proposition of a triple, or return the existing one."
     )
     async def create_proposition(

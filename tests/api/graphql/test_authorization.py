@@ -137,6 +137,20 @@ MUTATIONS: dict[str, tuple[Callable[[Role, bool], bool], Operation]] = {
             {"id": t.pain2},
         ),
     ),
+    "unretireEntity": (
+        writers,
+        lambda t: (
+            'mutation($id: ID!) { unretireEntity(id: $id, reason: "back") { id } }',
+            {"id": t.pain2},
+        ),
+    ),
+    "unretireProposition": (
+        writers,
+        lambda t: (
+            'mutation($id: ID!) { unretireProposition(id: $id, reason: "back") { id } }',
+            {"id": t.proposition},
+        ),
+    ),
     "retireProposition": (
         writers,
         lambda t: (

@@ -123,3 +123,92 @@ async def test_mutations_return_a_bookmark(client: httpx.AsyncClient, db: Databa
         headers={**pm.headers, "X-Bookmark": bookmark},
     )
     assert response.json()["data"]["entities"]["totalCount"] == 1
+
+
+RETIRE = 'mutation($id: ID!) { retireEntity(id: $id, reason: "gone") { id retiredAt } }'
+UNRETIRE = 'mutation($id: ID!) { unretireEntity(id: $id, reason: "still sold") { id retiredAt } }'
+RETIRE_PROPOSITION = (
+    'mutation($id: ID!) { retireProposition(id: $id, reason: "wrong") { id retiredAt } }'
+)
+UNRETIRE_PROPOSITION = (
+    'mutation($id: ID!) { unretireProposition(id: $id, reason: "right after all") '
+    "{ id retiredAt } }"
+)
+DIRECT_EDGES = "MATCH ()-[r {proposition_id: $id}]->() RETURN count(r) AS n"
+
+
+async def test_only_facilitators_and_admins_retire_a_segment(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    pm = await make_caller(db, "product")
+    segment = (await gql(client, pm, CREATE, input={"kind": "SEGMENT", "name": "Ops"}))["data"][
+        "createEntity"
+    ]  # type: ignore[index]
+    pain = (await gql(client, pm, CREATE, input={"kind": "PAIN", "name": "Slow"}))["data"][
+        "createEntity"
+    ]  # type: ignore[index]
+
+    refused = await gql(client, pm, RETIRE, id=segment["id"])
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
+    assert "only facilitators and admins may retire a segment" in refused["errors"][0]["message"]  # type: ignore[index]
+    live = await gql(client, pm, "{ entities(kind: SEGMENT) { totalCount } }")
+    assert live["data"]["entities"]["totalCount"] == 1  # type: ignore[index]
+    # Any other entity is still the contributor's to retire; a segment the facilitator's.
+    assert (await gql(client, pm, RETIRE, id=pain["id"]))["data"]["retireEntity"]["retiredAt"]  # type: ignore[index]
+    facilitator = await make_caller(db, "leadership", Role.FACILITATOR)
+    done = await gql(client, facilitator, RETIRE, id=segment["id"])
+    assert done["data"]["retireEntity"]["retiredAt"]  # type: ignore[index]
+    # Bringing a segment back is reserved the same way.
+    again = await gql(client, pm, UNRETIRE, id=segment["id"])
+    assert again["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
+
+
+async def test_unretire_brings_an_entity_and_a_proposition_back_with_the_audit_trail(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    from graph import audit
+    from graph.kit.connection import fetch_one
+
+    pm = await make_caller(db, "product")
+    segment = (await gql(client, pm, CREATE, input={"kind": "SEGMENT", "name": "Ops"}))["data"][
+        "createEntity"
+    ]  # type: ignore[index]
+    pain = (await gql(client, pm, CREATE, input={"kind": "PAIN", "name": "Slow"}))["data"][
+        "createEntity"
+    ]  # type: ignore[index]
+    prop = (await gql(client, pm, PROPOSE, s=segment["id"], r="EXPERIENCES", o=pain["id"]))["data"][
+        "createProposition"
+    ]  # type: ignore[index]
+
+    await gql(client, pm, RETIRE, id=pain["id"])
+    await gql(client, pm, RETIRE_PROPOSITION, id=prop["id"])
+    assert await db.read(fetch_one, DIRECT_EDGES, id=prop["id"]) == {"n": 0}
+    # A proposition whose entity is retired stays retired.
+    blocked = await gql(client, pm, UNRETIRE_PROPOSITION, id=prop["id"])
+    assert blocked["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"  # type: ignore[index]
+    assert "is retired" in blocked["errors"][0]["message"]  # type: ignore[index]
+
+    back = await gql(client, pm, UNRETIRE, id=pain["id"])
+    assert back["data"]["unretireEntity"] == {"id": pain["id"], "retiredAt": None}  # type: ignore[index]
+    restored = await gql(client, pm, UNRETIRE_PROPOSITION, id=prop["id"])
+    assert restored["data"]["unretireProposition"] == {"id": prop["id"], "retiredAt": None}  # type: ignore[index]
+    assert await db.read(fetch_one, DIRECT_EDGES, id=prop["id"]) == {"n": 1}
+    listing = await gql(
+        client, pm, "{ entities(kind: PAIN) { totalCount } propositions { totalCount } }"
+    )
+    assert listing["data"] == {"entities": {"totalCount": 1}, "propositions": {"totalCount": 1}}
+    # A second unretire (a retry) answers the entity as it is and logs nothing more.
+    assert (await gql(client, pm, UNRETIRE, id=pain["id"]))["data"]["unretireEntity"][
+        "retiredAt"
+    ] is None  # type: ignore[index]
+
+    async def entries(action: str) -> list[dict[str, object]]:
+        return await db.read(
+            audit.list_entries, member_id=None, action=action, before=None, limit=10
+        )
+
+    [retired] = await entries("retireEntity")
+    [unretired] = await entries("unretireEntity")
+    assert unretired["target_ids"] == [pain["id"]] and unretired["member_id"] == pm.member.id
+    assert "still sold" in str(unretired["detail"]) and "gone" in str(unretired["detail"])
+    assert len(await entries("unretireProposition")) == 1 and retired["detail"] == "gone"
