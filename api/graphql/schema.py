@@ -24,6 +24,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.bulk import BulkQuery
+from api.graphql.decisions import DecisionMutation, DecisionQuery
 from api.graphql.divergence.mutations import DivergenceMutation
 from api.graphql.divergence.pages import DivergencePageQuery
 from api.graphql.divergence.queries import DivergenceQuery
@@ -59,6 +60,7 @@ QUERIES: tuple[type, ...] = (
     DivergencePageQuery,  # the divergence listings a page at a time, beside the lists
     SnapshotQuery,
     VoteQuery,
+    DecisionQuery,
     BulkQuery,  # big nested reads as one JSON value (docs/design.md §6)
 )
 MUTATIONS: tuple[type, ...] = (
@@ -69,6 +71,7 @@ MUTATIONS: tuple[type, ...] = (
     DivergenceMutation,
     SnapshotMutation,
     VoteMutation,
+    DecisionMutation,
     ImportMutation,  # a whole evidence file as one string (benchmark a)
 )
 

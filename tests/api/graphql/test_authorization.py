@@ -251,6 +251,14 @@ MUTATIONS: dict[str, tuple[Callable[[Role, bool], bool], Operation]] = {
         facilitators,
         lambda t: ("mutation($v: ID!) { cancelVote(id: $v) { id } }", {"v": t.vote}),
     ),
+    "recordDecision": (
+        writers,
+        lambda t: (
+            'mutation($p: ID!) { recordDecision(input: {title: "Ship it", propositionIds: [$p]}) '
+            "{ id } }",
+            {"p": t.proposition},
+        ),
+    ),
     "createSnapshot": (
         writers,
         lambda t: (
