@@ -215,6 +215,10 @@ def bootstrap_alpha(
     return _bootstrap_interval(summaries, resamples, level, seed)
 
 
+TOO_FEW_UNITS = "TOO_FEW_UNITS"
+NO_VARIATION = "NO_VARIATION"
+
+
 @dataclass(frozen=True, slots=True)
 class AlignmentFigures:
     """The alignment index as the product reports it (docs/design.md §2 item 6)."""
@@ -229,6 +233,9 @@ class AlignmentFigures:
     """Shown beside alpha, which misleads when answers barely vary."""
     units: int
     """Pairable units used."""
+    null_reason: str | None = None
+    """Why alpha is None: TOO_FEW_UNITS (below ``min_units`` pairable units) or
+    NO_VARIATION (every pairable value the same: perfect agreement); None when it is not."""
 
 
 def point_figures(
@@ -245,11 +252,14 @@ def _point(
 ) -> tuple[_UnitSummaries | None, AlignmentFigures]:
     units = _pairable_unit_values(data)
     if not units:
-        return None, AlignmentFigures(None, None, None, None, 0)
+        return None, AlignmentFigures(None, None, None, None, 0, TOO_FEW_UNITS)
     summaries = _summarise(units)
     mad = float(np.mean(summaries.mean_abs_differences))
-    alpha = _point_alpha(summaries) if summaries.count >= min_units else None
-    return summaries, AlignmentFigures(alpha, None, None, mad, summaries.count)
+    if summaries.count < min_units:
+        return summaries, AlignmentFigures(None, None, None, mad, summaries.count, TOO_FEW_UNITS)
+    alpha = _point_alpha(summaries)
+    reason = NO_VARIATION if alpha is None else None
+    return summaries, AlignmentFigures(alpha, None, None, mad, summaries.count, reason)
 
 
 def alignment_figures(
@@ -271,4 +281,4 @@ def alignment_figures(
     if summaries is None or point.alpha is None:
         return point
     low, high = _bootstrap_interval(summaries, resamples, level, seed)
-    return AlignmentFigures(point.alpha, low, high, point.mean_abs_difference, point.units)
+    return AlignmentFigures(point.alpha, low, high, point.mean_abs_difference, point.units, None)

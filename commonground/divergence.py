@@ -94,6 +94,13 @@ def _signed(value: float) -> Text:
     return Text(f"{value:+.2f}", style=style)
 
 
+def _kind(gap: rows.BeliefGap) -> Text:
+    """Opposing the evidence and mis-judging its strength are different findings."""
+    if gap.opposes_evidence:
+        return Text("OPPOSES", style="bold")
+    return Text("strength")
+
+
 def _evidence_cell(e: rows.EvidenceView) -> str:
     newest = e.newest_evidence_at.date().isoformat() if e.newest_evidence_at else "—"
     return (
@@ -110,6 +117,14 @@ def divergences(
     as_json: JsonOption = False,
     include_all: Annotated[
         bool, typer.Option("--all", help="Also the gaps below the significance threshold.")
+    ] = False,
+    opposing_only: Annotated[
+        bool,
+        typer.Option(
+            "--opposing-only",
+            help="Only the gaps that oppose the evidence: the function expects the opposite of "
+            "what the evidence says (p and confidence on opposite sides of 0.5).",
+        ),
     ] = False,
     limit: Annotated[
         int | None,
@@ -130,7 +145,9 @@ def divergences(
 
     picture = with_database(settings, work)
     try:
-        gaps = engine.belief_gaps(picture, function, significant_only=not include_all)
+        gaps = engine.belief_gaps(
+            picture, function, significant_only=not include_all, opposing_only=opposing_only
+        )
     except UnknownFunction as error:
         raise fail(error.message) from None
     shown = gaps[: (limit if limit is not None else (len(gaps) if as_json else TABLE_ROWS))]
@@ -142,6 +159,7 @@ def divergences(
                     "segment": _dump(picture.segment) if picture.segment else None,
                     "function": function,
                     "significant_only": not include_all,
+                    "opposing_only": opposing_only,
                     "thresholds": _dump(picture.thresholds),
                     "total": len(gaps),
                     "gaps": [_dump(g) for g in shown],
@@ -150,7 +168,9 @@ def divergences(
             )
         )
         return
-    _print_gaps(picture, gaps, shown, include_all=include_all, wide=wide)
+    _print_gaps(
+        picture, gaps, shown, include_all=include_all, opposing_only=opposing_only, wide=wide
+    )
 
 
 def _evidence_counts(e: rows.EvidenceView) -> str:
@@ -163,10 +183,11 @@ def _print_gaps(
     shown: list[rows.BeliefGap],
     *,
     include_all: bool,
+    opposing_only: bool,
     wide: bool,
 ) -> None:
     where = picture.segment.name if picture.segment else "all segments"
-    which = "" if include_all else "significant "
+    which = ("" if include_all else "significant ") + ("opposing " if opposing_only else "")
     thresholds = picture.thresholds
     # The evidence's full account would take half of 80 columns, so by default each row
     # carries only its items for and against (--wide gives the rest), and columns stand one
@@ -179,6 +200,7 @@ def _print_gaps(
         Column("p", "short", justify="right"),
         Column("conf.", "short", justify="right"),
         Column("gap", "short", justify="right"),
+        Column("kind", "short"),
         Column("the evidence behind it", "text", narrowest=30)
         if wide
         else Column("evidence", "short"),
@@ -193,6 +215,7 @@ def _print_gaps(
             f"{gap.p:.2f}",
             f"{gap.confidence:.2f}",
             _signed(gap.gap),
+            _kind(gap),
             _evidence_cell(gap.evidence) if wide else _evidence_counts(gap.evidence),
             f"{gap.rank_score:.2f}",
             gap.proposition.id,
@@ -205,7 +228,9 @@ def _print_gaps(
         wide=wide,
         title=f"{len(gaps)} {which}belief gaps — {where}, as of {picture.as_of:%Y-%m-%d %H:%M} UTC",
         caption=(
-            f"gap = p − conf., the evidence's P(θ > 0.5); evidence = items for+/against−; "
+            f"gap = p − conf., the evidence's P(θ > 0.5); kind: OPPOSES when p and conf. lie "
+            f"on opposite sides of 0.5 (--opposing-only lists just those), else strength; "
+            f"evidence = items for+/against−; "
             f"shown when evidence mass S + C ≥ {thresholds.min_evidence_mass:g}; significant "
             f"when |gap| ≥ {thresholds.significant_gap:g}; ranked by |gap| × consensus magnitude"
             + (f"; showing {len(shown)} (--limit)" if len(shown) < len(gaps) else "")
@@ -213,6 +238,12 @@ def _print_gaps(
         ),
         gap=1,
     )
+
+
+def _null_reason(reason: rows.AlphaNullReason | None) -> str:
+    if reason is rows.AlphaNullReason.NO_VARIATION:
+        return "no variation: every belief the same, perfect agreement"
+    return "too few pairable propositions"
 
 
 def _pair_lookup(result: rows.Alignment) -> dict[tuple[str, str], rows.PairAgreement]:
@@ -227,7 +258,7 @@ def _alignment_line(result: rows.Alignment) -> str:
     interval = (
         f", 95% bootstrap interval {_figure(result.alpha_low)} to {_figure(result.alpha_high)}"
         if result.alpha is not None
-        else ""
+        else f" ({_null_reason(result.alpha_null_reason)})"
     )
     return (
         f"Krippendorff's alpha {_figure(result.alpha)}{interval}\n"
@@ -261,9 +292,20 @@ def _print_matrices(result: rows.Alignment, *, wide: bool) -> None:
         caption=None if with_units else "--wide adds how many propositions each pair shares",
     )
     print_table(
+        *_matrix(result, lambda pair: _pair_interval(pair)),
+        title="Function × function: 95% bootstrap interval of alpha",
+        caption="— where alpha is null; each pair resamples the propositions both hold a belief on",
+    )
+    print_table(
         *_matrix(result, lambda pair: _figure(pair.mean_abs_difference)),
         title="Function × function: mean |p_a − p_b|",
     )
+
+
+def _pair_interval(pair: rows.PairAgreement) -> str:
+    if pair.alpha_low is None or pair.alpha_high is None:
+        return "—"
+    return f"{_figure(pair.alpha_low)}–{_figure(pair.alpha_high)}"
 
 
 def alignment(
@@ -336,7 +378,8 @@ def alignment(
         )
     _print_matrices(result, wide=wide)
     out.print(
-        f"alpha is — below {picture.thresholds.min_alignment_units} pairable propositions; "
-        "1 is full agreement, 0 no better than chance, below 0 systematic disagreement.",
+        f"alpha is — below {picture.thresholds.min_alignment_units} pairable propositions, or "
+        "when every belief is the same (perfect agreement); 1 is full agreement, 0 no better "
+        "than chance, below 0 systematic disagreement.",
         highlight=False,
     )

@@ -8,6 +8,7 @@ turns S and C into the Beta posterior figures (``analytics.support.beta_support`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,7 @@ class Support:
     evidence_ids: tuple[str, ...]  # the newest first, at most EVIDENCE_IDS_LIMIT
     mean_magnitude: float  # weighted mean magnitude reported by supporting items; 1 if none
     posterior: BetaSupport
+    distinct_sources: int = 0  # accounts, source keys, and items with neither
 
     @property
     def mass(self) -> float:
@@ -68,19 +70,25 @@ WITH p, ev, bear,
      CASE WHEN ev IS NULL THEN null ELSE
        $reliability[ev.source_type] * bear.strength
        * 0.5 ^ (CASE WHEN ev.observed_at > $as_of THEN 0.0
-                ELSE duration.inSeconds(ev.observed_at, $as_of).seconds / 86400.0 END
+                // The age to the microsecond: whole seconds as integers, then the rest.
+                ELSE (toFloat($as_of.epochSeconds - ev.observed_at.epochSeconds)
+                      + ($as_of.nanosecond - ev.observed_at.nanosecond) / 1.0e9) / 86400.0 END
                 / $half_life_days)
      END AS w
-WITH p, bear.stance AS stance, coalesce(ev.account_id, ev.id) AS source,
+// One source: an account, else a source key, else the item alone.
+WITH p, bear.stance AS stance,
+     coalesce(ev.account_id, 'key:' + ev.source_key, ev.id) AS source,
      collect(w) AS weights, collect(ev) AS items,
      sum(CASE WHEN bear.magnitude IS NULL THEN 0.0 ELSE w * bear.magnitude END) AS wm,
      sum(CASE WHEN bear.magnitude IS NULL THEN 0.0 ELSE w END) AS wm_weight
 WITH p, stance, source, items, wm, wm_weight,
      CASE WHEN source IS NULL THEN 0.0
           ELSE 1.0 - reduce(q = 1.0, x IN weights | q * (1.0 - x)) END AS combined
+// The combined weights themselves travel, summed in Python with compensated summation.
 WITH p,
-     sum(CASE WHEN stance = 'SUPPORTS' THEN combined ELSE 0.0 END) AS s,
-     sum(CASE WHEN stance = 'CONTRADICTS' THEN combined ELSE 0.0 END) AS c,
+     collect(CASE WHEN stance = 'SUPPORTS' THEN combined END) AS s,
+     collect(CASE WHEN stance = 'CONTRADICTS' THEN combined END) AS c,
+     count(DISTINCT source) AS distinct_sources,
      sum(CASE WHEN stance = 'SUPPORTS' THEN wm ELSE 0.0 END) AS wm,
      sum(CASE WHEN stance = 'SUPPORTS' THEN wm_weight ELSE 0.0 END) AS wm_weight,
      sum(CASE WHEN stance = 'SUPPORTS' THEN size(items) ELSE 0 END) AS supporting_count,
@@ -95,14 +103,15 @@ CALL {
   ORDER BY at.epochSeconds DESC, at.nanosecond / 1000 DESC, id DESC
   RETURN collect(id) AS ordered_ids
 }
-WITH p, s, c, supporting_count, contradicting_count, wm, wm_weight, all_items, ordered_ids,
+WITH p, s, c, distinct_sources, supporting_count, contradicting_count, wm, wm_weight,
+     all_items, ordered_ids,
      reduce(newest = null, x IN all_items |
             CASE WHEN newest IS NULL OR x.observed_at > newest THEN x.observed_at
                  ELSE newest END) AS newest
 // One record for all propositions, the newest time as ISO text (a zone name cut off): a
 // record per proposition with a hydrated DateTime costs the driver several times more.
 RETURN collect({
-  proposition_id: p.id, s: s, c: c,
+  proposition_id: p.id, s: s, c: c, distinct_sources: distinct_sources,
   supporting_count: supporting_count, contradicting_count: contradicting_count,
   mean_magnitude: CASE WHEN wm_weight > 0 THEN wm / wm_weight ELSE 1.0 END,
   distinct_accounts: size(reduce(acc = [], x IN all_items |
@@ -147,7 +156,7 @@ async def support_for(
 
 def from_rows(found: list[dict[str, Any]]) -> dict[str, Support]:
     """The Support of each row of ``WEIGHED_SUPPORT``, by its ``proposition_id``."""
-    posteriors = beta_supports([float(r["s"]) for r in found], [float(r["c"]) for r in found])
+    posteriors = beta_supports([_total(r["s"]) for r in found], [_total(r["c"]) for r in found])
     result: dict[str, Support] = {}
     for row, posterior in zip(found, posteriors, strict=True):
         result[row["proposition_id"]] = Support(
@@ -158,9 +167,15 @@ def from_rows(found: list[dict[str, Any]]) -> dict[str, Support]:
             supporting_count=int(row["supporting_count"]),
             contradicting_count=int(row["contradicting_count"]),
             distinct_accounts=int(row["distinct_accounts"]),
+            distinct_sources=int(row["distinct_sources"]),
             newest_evidence_at=from_text(row["newest"]),
             evidence_ids=tuple(row["newest_ids"]),
             mean_magnitude=float(row["mean_magnitude"]),
             posterior=posterior,
         )
     return result
+
+
+def _total(weights: list[float]) -> float:
+    """The sources' combined weights, summed with compensated (exactly rounded) summation."""
+    return math.fsum(float(w) for w in weights)

@@ -13,8 +13,20 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# The row pieces and the agreement shapes live in their own modules; their names stay
+# importable from here, where every divergence shape has always been found (``__all__``).
+from schema.agreement import (
+    Alignment,
+    AlphaNullReason,
+    FunctionScore,
+    PairAgreement,
+    PriorityAlignment,
+    RankAgreement,
+    RankedItem,
+)
 from schema.errors import BadInput
-from schema.vocabulary import EntityKind, Relation, SupportStatus
+from schema.views import EntityRef, EvidenceView, FunctionBelief, PropositionView
+from schema.vocabulary import EntityKind, SupportStatus
 
 # The two thresholds that are not configured, only reported.
 CREDIBLE_LEVEL = 0.90
@@ -80,13 +92,6 @@ class Thresholds(_Frozen):
         description="Default text similarity from which two entities are flagged as duplicates.",
     )
     half_life_days: float = Field(365.0, description="Evidence weight halves every this many days.")
-    decision_confidence_shift: float = Field(
-        0.25,
-        gt=0.0,
-        le=1.0,
-        description="A decision is at risk when a proposition's confidence, the evidence now "
-        "against the evidence when it was made, moves by at least this.",
-    )
 
     @model_validator(mode="after")
     def _in_order(self) -> Thresholds:
@@ -97,76 +102,6 @@ class Thresholds(_Frozen):
         if self.min_evidence_mass < 0 or self.significant_gap < 0 or self.contested_spread < 0:
             raise ValueError("evidence mass, gap and spread thresholds must be non-negative")
         return self
-
-
-class EntityRef(_Frozen):
-    """An entity named in a divergence row."""
-
-    id: str = Field(description="The entity's id.")
-    kind: EntityKind = Field(description="The entity's kind.")
-    name: str = Field(description="The entity's name; for a CLAIM, its text.")
-    status: str | None = Field(None, description="FEATURE or CLAIM status.")
-    created_by: str | None = None
-
-
-class PropositionView(_Frozen):
-    id: str
-    relation: Relation
-    subject: EntityRef
-    object: EntityRef
-    created_at: datetime
-    created_by: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.subject.name} {self.relation.value} {self.object.name}"
-
-
-class EvidenceView(_Frozen):
-    """What the evidence says about one proposition, as of the query."""
-
-    evidence_ids: tuple[str, ...] = Field(
-        description="The ids of the evidence behind it, newest first (at most 20)."
-    )
-    evidence_count: int = Field(description="Visible evidence items bearing on it.")
-    supporting_count: int = Field(description="Items that support it.")
-    contradicting_count: int = Field(description="Items that contradict it.")
-    distinct_accounts: int = Field(description="Accounts the evidence comes from.")
-    newest_evidence_at: datetime | None = Field(description="When the newest item was observed.")
-    supporting_weight: float = Field(
-        description="S: summed weight of supporting evidence (per-account noisy-OR)."
-    )
-    contradicting_weight: float = Field(description="C: the same for contradicting.")
-    mean_magnitude: float = Field(
-        description="Weighted mean magnitude reported by supporting evidence; 1 when none."
-    )
-    support: float = Field(description="Posterior mean of Beta(1 + S, 1 + C).")
-    confidence: float = Field(description="P(θ > 0.5) under that posterior.")
-    interval_low: float = Field(description="Lower end of the credible interval.")
-    interval_high: float = Field(description="Upper end of the credible interval.")
-    interval_level: float = Field(description="Mass of that interval (0.9).")
-    status: SupportStatus = Field(
-        description="VALIDATED, REFUTED, CONTESTED or UNKNOWN (see the thresholds)."
-    )
-
-    @property
-    def mass(self) -> float:
-        return self.supporting_weight + self.contradicting_weight
-
-
-class FunctionBelief(_Frozen):
-    """A function's current belief on a proposition, as of the query."""
-
-    function: str = Field(description="The function (team) that holds the belief.")
-    p: float = Field(description="Probability that the proposition holds.")
-    magnitude: int | None = Field(
-        description="How much it matters, 1-5 (meaning depends on the relation)."
-    )
-    stated_at: datetime = Field(description="When it was stated.")
-    stated_by: str = Field(description="The id of the member who stated it.")
-    belief_id: str = Field(description="The id of the belief statement.")
-    seq: int = Field(description="Its number in the function's history.")
-    rationale: str | None = Field(None, description="Why the function believes it, as stated.")
 
 
 class GapDirection(StrEnum):
@@ -189,6 +124,12 @@ class BeliefGap(_Frozen):
         description="Over- or under-confident, from the sign of the gap."
     )
     significant: bool = Field(description="|gap| ≥ thresholds.significantGap.")
+    opposes_evidence: bool = Field(
+        False,
+        description="p and confidence lie on opposite sides of 0.5: the function expects the "
+        "opposite of what the evidence says. Otherwise a calibration gap (right direction, "
+        "wrong strength).",
+    )
     consensus_magnitude: float = Field(
         description="Median magnitude of the functions' current beliefs (3 when none)."
     )
@@ -254,89 +195,6 @@ class AssumptionDebt(_Frozen):
     beliefs: tuple[FunctionBelief, ...] = Field(
         description="Every function's current belief on it."
     )
-
-
-class FunctionScore(_Frozen):
-    """A function's score of an item: p × magnitude."""
-
-    function: str = Field(description="The function.")
-    score: float = Field(description="p × magnitude (defaultMagnitude when none is given).")
-    p: float = Field(description="The function's current belief.")
-    magnitude: int | None = Field(description="The magnitude it gave, if any.")
-
-
-class RankedItem(_Frozen):
-    """One item of a priority ranking."""
-
-    proposition: PropositionView = Field(
-        description="The item: one of the segment's propositions of the relation."
-    )
-    evidence_score: float | None = Field(
-        description="max(S − C, 0) × mean reported magnitude; null when no evidence bears on it."
-    )
-    evidence: EvidenceView = Field(description="The evidence behind it, as of the query.")
-    function_scores: tuple[FunctionScore, ...] = Field(
-        description="Each function's score of the item."
-    )
-
-
-class RankAgreement(_Frozen):
-    """Kendall's tau-b between two rankings, over the items both rank."""
-
-    a: str = Field(description="A function.")
-    b: str = Field(description="Another function, or 'evidence'.")
-    tau: float | None = Field(
-        description="Null below thresholds.minRankItems common items or for a constant ranking."
-    )
-    items: int = Field(description="Items both rank.")
-
-
-class PriorityAlignment(_Frozen):
-    """Whether the functions rank a segment's items (e.g. its pains) as the evidence does,
-    and as each other do."""
-
-    segment: EntityRef = Field(description="The segment whose priorities these are.")
-    relation: Relation = Field(
-        description="Which of its items are ranked (EXPERIENCES: its pains, ...)."
-    )
-    items: tuple[RankedItem, ...] = Field(description="By evidence score, highest first.")
-    with_evidence: tuple[RankAgreement, ...] = Field(
-        description="Each function's ranking against the evidence's."
-    )
-    between_functions: tuple[RankAgreement, ...] = Field(description="Every pair of functions.")
-
-
-class PairAgreement(_Frozen):
-    """Agreement of two functions: their alpha and mean |p_a − p_b|."""
-
-    a: str = Field(description="One function.")
-    b: str = Field(description="The other function.")
-    alpha: float | None = Field(
-        description="Interval alpha of the pair; null below thresholds.minAlignmentUnits."
-    )
-    mean_abs_difference: float | None = Field(
-        description="Mean |p_a − p_b| over the propositions both hold a belief on."
-    )
-    units: int = Field(description="Propositions both hold a belief on.")
-
-
-class Alignment(_Frozen):
-    """The alignment index: Krippendorff's alpha, interval metric (units = propositions,
-    coders = functions, values = current p)."""
-
-    segment: EntityRef | None = Field(description="The segment, or null for the whole model.")
-    alpha: float | None = Field(
-        description="Null below thresholds.minAlignmentUnits pairable propositions."
-    )
-    alpha_low: float | None = Field(description="Bootstrap interval over units, low.")
-    alpha_high: float | None = Field(description="... and high.")
-    mean_abs_difference: float | None = Field(
-        description="On a typical proposition, how far two functions' p are apart; read it "
-        "beside alpha, which misleads when answers barely vary."
-    )
-    units: int = Field(description="Pairable propositions used.")
-    functions: tuple[str, ...] = Field(description="The functions holding beliefs here.")
-    pairwise: tuple[PairAgreement, ...] = Field(description="The function × function matrix.")
 
 
 class StructuralGapKind(StrEnum):
@@ -444,3 +302,19 @@ class ForeignGapCursor(BadInput):
     def __init__(self, key: list[str]) -> None:
         super().__init__("the `after` cursor is not one this query issued")
         self.key = key
+
+
+# Only the names kept here for their old importers; every class defined above is public too.
+__all__ = [
+    "Alignment",
+    "AlphaNullReason",
+    "EntityRef",
+    "EvidenceView",
+    "FunctionBelief",
+    "FunctionScore",
+    "PairAgreement",
+    "PriorityAlignment",
+    "PropositionView",
+    "RankAgreement",
+    "RankedItem",
+]

@@ -23,6 +23,7 @@ FIELD_HELP: dict[str, str] = {
     "source_ref": "where to find the source: a ticket number, a link",
     "observed_at": "when it was seen: ISO 8601 date or time, UTC unless it says",
     "account_id": "the account it comes from: its id or its name, any case",
+    "source_key": "who it comes from where no account is known, e.g. an e-mail (stored hashed)",
     "idempotency_key": "the record's id in its tool: resent, it is not written again",
 }
 FIELDS: tuple[str, ...] = tuple(FIELD_HELP)

@@ -197,9 +197,11 @@ class EvidenceCreate(BaseModel):
     observed_at: datetime | None = None
     account_id: str | None = Field(None, max_length=MAX_KEY)
     idempotency_key: str | None = Field(None, min_length=1, max_length=MAX_KEY)
+    # Who the item comes from where no account is known (an e-mail): stored only as an HMAC.
+    source_key: str | None = Field(None, min_length=1, max_length=MAX_KEY)
     bears: list[BearingCreate] = Field(min_length=1, max_length=50)
 
-    _text = field_validator("summary", "source_ref", "idempotency_key")(_clean_text)
+    _text = field_validator("summary", "source_ref", "idempotency_key", "source_key")(_clean_text)
 
     @field_validator("source_type")
     @classmethod

@@ -60,6 +60,12 @@ class EvidenceInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="A key unique to this item: resending it writes nothing."
     )
+    source_key: str | None = strawberry.field(
+        default=None,
+        description="Who the item comes from where no account is known, e.g. a requester's "
+        "e-mail: items with the same key and no account combine like one account's items "
+        "(noisy-OR). Stored only as an HMAC; compared without regard to case.",
+    )
     bears: list[BearingInput] = strawberry.field(
         description="The propositions it bears on (1-50, each once)."
     )

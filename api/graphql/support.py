@@ -74,6 +74,10 @@ class Support:
     supporting_count: int = strawberry.field(description="Of those, the supporting items.")
     contradicting_count: int = strawberry.field(description="Of those, the contradicting items.")
     distinct_accounts: int = strawberry.field(description="Distinct accounts the items come from.")
+    distinct_sources: int = strawberry.field(
+        description="Distinct sources the items come from: accounts, source keys, and items "
+        "with neither (each its own source, as in the noisy-OR cap)."
+    )
     newest_evidence_at: datetime | None = strawberry.field(
         description="When the newest counting item was observed; null without evidence."
     )

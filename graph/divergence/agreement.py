@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from analytics.agreement import alignment_figures, point_figures
-from analytics.ranking import kendall_tau_b
+from analytics.agreement import alignment_figures
+from analytics.ranking import kendall_tau_b, score
 from graph.divergence.picture import Picture
 from schema.divergence import (
     Alignment,
+    AlphaNullReason,
     FunctionScore,
     PairAgreement,
     PriorityAlignment,
@@ -54,15 +55,20 @@ def priority_alignment(picture: Picture, relation: Relation) -> PriorityAlignmen
         evidence_score: float | None = None
         if evidence.evidence_count > 0:
             net = max(evidence.supporting_weight - evidence.contradicting_weight, 0.0)
-            evidence_score = net * evidence.mean_magnitude
+            evidence_score = score(net * evidence.mean_magnitude)
             evidence_scores[proposition.id] = evidence_score
         scores: list[FunctionScore] = []
         for belief in picture.beliefs_on(proposition.id):
-            score = belief.p * float(belief.magnitude or picture.settings.default_magnitude)
-            function_scores.setdefault(belief.function, {})[proposition.id] = score
+            ranked_by = score(
+                belief.p * float(belief.magnitude or picture.settings.default_magnitude)
+            )
+            function_scores.setdefault(belief.function, {})[proposition.id] = ranked_by
             scores.append(
                 FunctionScore(
-                    function=belief.function, score=score, p=belief.p, magnitude=belief.magnitude
+                    function=belief.function,
+                    score=ranked_by,
+                    p=belief.p,
+                    magnitude=belief.magnitude,
                 )
             )
         ranked.append(
@@ -98,6 +104,10 @@ def priority_alignment(picture: Picture, relation: Relation) -> PriorityAlignmen
     )
 
 
+def _reason(found: str | None) -> AlphaNullReason | None:
+    return None if found is None else AlphaNullReason(found)
+
+
 def belief_matrix(picture: Picture) -> tuple[list[str], list[str], list[list[float | None]]]:
     """Coders × units: the functions holding a belief in scope, the propositions in scope,
     and each function's current p (None where it holds none)."""
@@ -131,12 +141,22 @@ def alignment(picture: Picture) -> Alignment:
     )
     pairwise: list[PairAgreement] = []
     for (i, a), (j, b) in combinations(enumerate(coders), 2):
-        pair = point_figures([data[i], data[j]], min_units=settings.min_alignment_units)
+        # Each pair's own interval: its pairable propositions resampled, in id order, seed 0.
+        pair = alignment_figures(
+            [data[i], data[j]],
+            min_units=settings.min_alignment_units,
+            resamples=settings.bootstrap_resamples,
+            level=settings.bootstrap_level,
+            seed=BOOTSTRAP_SEED,
+        )
         pairwise.append(
             PairAgreement(
                 a=a,
                 b=b,
                 alpha=pair.alpha,
+                alpha_low=pair.alpha_low,
+                alpha_high=pair.alpha_high,
+                alpha_null_reason=_reason(pair.null_reason),
                 mean_abs_difference=pair.mean_abs_difference,
                 units=pair.units,
             )
@@ -146,6 +166,7 @@ def alignment(picture: Picture) -> Alignment:
         alpha=figures.alpha,
         alpha_low=figures.alpha_low,
         alpha_high=figures.alpha_high,
+        alpha_null_reason=_reason(figures.null_reason),
         mean_abs_difference=figures.mean_abs_difference,
         units=figures.units,
         functions=tuple(coders),

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Iterator
 from typing import TypedDict
 
+from analytics.ranking import score
 from graph.divergence.picture import Picture
 from schema.divergence import (
     AssumptionDebt,
@@ -89,13 +90,25 @@ def _held_beliefs(
         )
 
 
+def opposes(p: float, confidence: float) -> bool:
+    """Whether a belief and the evidence lie on opposite sides of ½ (a side of exactly ½,
+    after rounding to 9 decimals, is neither)."""
+    return score(p - 0.5) * score(confidence - 0.5) < 0.0
+
+
 def belief_gaps(
-    picture: Picture, function: str | None = None, *, significant_only: bool = False
+    picture: Picture,
+    function: str | None = None,
+    *,
+    significant_only: bool = False,
+    opposing_only: bool = False,
 ) -> list[BeliefGap]:
     """``gap = p - confidence`` for every current belief on a proposition with S + C ≥ 1.
 
-    Ranked by |gap| × consensus magnitude, highest first (then |gap|, proposition id and
-    function, so the order is total and a cursor can resume it).
+    Ranked by |gap| × consensus magnitude (rounded to 9 decimals, so equal products tie),
+    highest first (then |gap|, proposition id and function, so the order is total and a
+    cursor can resume it). ``opposing_only`` keeps the gaps whose belief and evidence lie on
+    opposite sides of ½.
     """
     function = picture.check_function(function)
     settings = picture.settings
@@ -106,6 +119,9 @@ def belief_gaps(
             significant = abs(gap) >= settings.significant_gap - TOLERANCE
             if significant_only and not significant:
                 continue
+            opposing = opposes(held["p"], held["evidence"].confidence)
+            if opposing_only and not opposing:
+                continue
             rows.append(
                 BeliefGap(
                     **held,
@@ -113,8 +129,9 @@ def belief_gaps(
                     gap=gap,
                     direction=_direction(gap),
                     significant=significant,
+                    opposes_evidence=opposing,
                     consensus_magnitude=consensus,
-                    rank_score=abs(gap) * consensus,
+                    rank_score=score(abs(gap) * consensus),
                 )
             )
     rows.sort(key=gap_sort_key)
@@ -122,7 +139,7 @@ def belief_gaps(
 
 
 def gap_sort_key(row: BeliefGap) -> tuple[float, float, str, str]:
-    return (-row.rank_score, -abs(row.gap), row.proposition.id, row.function)
+    return (-score(row.rank_score), -score(abs(row.gap)), row.proposition.id, row.function)
 
 
 def disagreements(
@@ -161,7 +178,7 @@ def disagreements(
                 beliefs=held,
             )
         )
-    rows.sort(key=lambda r: (-r.spread, -r.standard_deviation, r.proposition.id))
+    rows.sort(key=lambda r: (-score(r.spread), -score(r.standard_deviation), r.proposition.id))
     return rows
 
 
@@ -189,7 +206,13 @@ def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
                 beliefs=picture.beliefs_on(proposition.id),
             )
         )
-    rows.sort(key=lambda r: (-abs(r.evidence.confidence - 0.5), -r.evidence.mass, r.proposition.id))
+    rows.sort(
+        key=lambda r: (
+            -score(abs(r.evidence.confidence - 0.5)),
+            -score(r.evidence.mass),
+            r.proposition.id,
+        )
+    )
     return rows
 
 
@@ -220,9 +243,9 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
             )
     rows.sort(
         key=lambda r: (
-            -r.weight,
-            -abs(r.p - 0.5),
-            r.evidence.mass,
+            -score(r.weight),
+            -score(abs(r.p - 0.5)),
+            score(r.evidence.mass),
             r.proposition.id,
             r.function,
         )

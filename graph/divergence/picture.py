@@ -150,6 +150,7 @@ def evidence_view(found: Support | None, settings: EngineSettings) -> EvidenceVi
         supporting_count=found.supporting_count if found else 0,
         contradicting_count=found.contradicting_count if found else 0,
         distinct_accounts=found.distinct_accounts if found else 0,
+        distinct_sources=found.distinct_sources if found else 0,
         newest_evidence_at=found.newest_evidence_at if found else None,
         supporting_weight=s,
         contradicting_weight=c,

@@ -14,7 +14,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, entities, propositions
+from graph import audit, entities, propositions, sources
 from graph.kit.connection import fetch_collected
 from schema.evidence import RepeatedIdempotencyKey
 from schema.members import ViewerCannotWrite
@@ -99,6 +99,7 @@ def prepare_row(
     recorded = recorded_at or now
     return {
         "index": index,
+        "source_key": item.source_key,  # stored only as its HMAC (graph/sources.py)
         "observed_at": (item.observed_at or recorded).isoformat(),
         "recorded_at": recorded.isoformat(),
         "props": {
@@ -151,6 +152,7 @@ async def write_rows(
     tx: AsyncManagedTransaction, actor: Actor, rows: list[dict[str, Any]], now: datetime
 ) -> list[tuple[str, bool]]:
     """Write prepared rows (see ``prepare_row``); callers have validated ids and accounts."""
+    await sources.hash_source_keys(tx, rows)
     keyed = [r for r in rows if r["props"]["idempotency_key"]]
     unkeyed = [r for r in rows if not r["props"]["idempotency_key"]]
     results: dict[int, tuple[str, bool]] = {}

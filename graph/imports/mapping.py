@@ -18,6 +18,7 @@ _CAMEL = {
     "source_ref": "sourceRef",
     "observed_at": "observedAt",
     "account_id": "accountId",
+    "source_key": "sourceKey",
     "idempotency_key": "idempotencyKey",
 }
 

@@ -184,6 +184,7 @@ def parse_row(record: Mapping[str, Any], sources: Mapping[str, FieldSource]) -> 
     source_ref = parsed("source_ref", lambda v: _text("source_ref", v))
     observed_at = parsed("observed_at", lambda v: _observed_at(v, observed_format))
     account_id = parsed("account_id", _account)
+    source_key = parsed("source_key", lambda v: _text("source_key", v))
     given_key = parsed("idempotency_key", lambda v: _text("idempotency_key", v))
     bearing = {
         "proposition_id": proposition_id or "-",
@@ -197,6 +198,7 @@ def parse_row(record: Mapping[str, Any], sources: Mapping[str, FieldSource]) -> 
         "source_ref": source_ref,
         "observed_at": observed_at,
         "account_id": account_id,
+        "source_key": source_key,
         "bears": [bearing],
     }
     try:
@@ -229,5 +231,6 @@ def parse_row(record: Mapping[str, Any], sources: Mapping[str, FieldSource]) -> 
     else:
         key = "import-" + digest[:40]
     fields["idempotency_key"] = key
+    fields["key_given"] = given_key is not None
     fields["observed_at"] = observed_at.isoformat() if observed_at else None
     return Row(key, digest, fields)

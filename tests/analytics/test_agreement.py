@@ -23,6 +23,7 @@ from analytics.agreement import (
     krippendorff_alpha_interval,
     mean_absolute_difference,
     pairable_units,
+    point_figures,
 )
 
 FAST = settings(max_examples=200, deadline=None)
@@ -276,4 +277,15 @@ def test_alignment_figures_without_variation_or_data() -> None:
     same = alignment_figures([[0.9] * 6, [0.9] * 6])
     assert (same.alpha, same.alpha_low, same.alpha_high, same.units) == (None, None, None, 6)
     assert same.mean_abs_difference == 0.0
-    assert alignment_figures([]) == AlignmentFigures(None, None, None, None, 0)
+    # A null alpha says why: perfect agreement is not the same finding as too little data.
+    assert same.null_reason == "NO_VARIATION"
+    assert alignment_figures([]) == AlignmentFigures(None, None, None, None, 0, "TOO_FEW_UNITS")
+
+
+def test_a_null_alpha_says_why_and_a_defined_one_has_no_reason() -> None:
+    four_units = [[0.2, 0.4, 0.6, 0.8], [0.3, 0.4, 0.7, 0.9]]
+    assert alignment_figures(four_units).null_reason == "TOO_FEW_UNITS"
+    assert point_figures(four_units).null_reason == "TOO_FEW_UNITS"
+    five = [[0.2, 0.4, 0.6, 0.8, 0.5], [0.3, 0.4, 0.7, 0.9, 0.4]]
+    assert alignment_figures(five).null_reason is None
+    assert point_figures([[0.5] * 5, [0.5] * 5]).null_reason == "NO_VARIATION"

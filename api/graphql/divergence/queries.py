@@ -47,12 +47,9 @@ from schema import divergence as rows
 
 
 def _gap_key(gap: rows.BeliefGap) -> list[str]:
-    return [
-        repr(float(gap.rank_score)),
-        repr(float(abs(gap.gap))),
-        gap.proposition.id,
-        gap.function,
-    ]
+    # The figures of the sort key itself (rounded to 9 decimals), so a cursor resumes exactly.
+    rank, size, pid, function = engine.gap_sort_key(gap)
+    return [repr(-rank), repr(-size), pid, function]
 
 
 def _after(key: list[str]) -> tuple[float, float, str, str]:
@@ -81,11 +78,20 @@ class DivergenceQuery:
         significant_only: Annotated[
             bool, strawberry.argument(description="Only gaps with |gap| >= significantGap.")
         ] = False,
+        opposing_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only gaps that oppose the evidence: p and confidence on opposite "
+                "sides of 0.5."
+            ),
+        ] = False,
     ) -> BeliefGapConnection:
         read = reading(info, first)
         pinned, after_key = pin_listing(as_of, after, read.ctx.now)
         picture = await read.picture(segment_id, pinned)
-        gaps = engine.belief_gaps(picture, function, significant_only=significant_only)
+        gaps = engine.belief_gaps(
+            picture, function, significant_only=significant_only, opposing_only=opposing_only
+        )
         remaining = gaps
         if after_key is not None:
             start = _after(after_key)

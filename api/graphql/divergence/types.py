@@ -33,6 +33,12 @@ strawberry.enum(
     "(gap > 0); UNDER_CONFIDENT: less (gap < 0); ALIGNED: exactly as much.",
 )
 strawberry.enum(
+    rows.AlphaNullReason,
+    description="Why an alpha is null. TOO_FEW_UNITS: fewer pairable propositions than "
+    "thresholds.minAlignmentUnits. NO_VARIATION: every pairable belief is the same (perfect "
+    "agreement, for which alpha is undefined).",
+)
+strawberry.enum(
     rows.StructuralGapKind,
     description="UNRELIEVED_PAIN: a validated pain no planned, building or shipped feature "
     "relieves (product). UNBACKED_PROMISE: a claim promises something none of its backing "
@@ -81,6 +87,7 @@ class EvidenceSummary(Row):
     supporting_count: strawberry.auto
     contradicting_count: strawberry.auto
     distinct_accounts: strawberry.auto
+    distinct_sources: strawberry.auto
     newest_evidence_at: strawberry.auto
     supporting_weight: strawberry.auto
     contradicting_weight: strawberry.auto
@@ -129,6 +136,7 @@ class BeliefGap(Row):
     gap: strawberry.auto
     direction: strawberry.auto
     significant: strawberry.auto
+    opposes_evidence: strawberry.auto
     consensus_magnitude: strawberry.auto
     rank_score: strawberry.auto
     belief: strawberry.auto
@@ -238,6 +246,7 @@ class Alignment(Row):
     alpha: strawberry.auto
     alpha_low: strawberry.auto
     alpha_high: strawberry.auto
+    alpha_null_reason: strawberry.auto
     mean_abs_difference: strawberry.auto
     units: strawberry.auto
     functions: strawberry.auto
