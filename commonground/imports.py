@@ -15,6 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commonground import import_presets
 from commonground.console import err, fail, settings_for, with_database
 from graph import members
 from graph.imports import validation, writing
@@ -64,8 +65,49 @@ def import_evidence(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result or the report as JSON.")
     ] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="The tool FILE is an export of: zendesk, intercom, gong, productboard, "
+            "dovetail, typeform, salesforce or canny (needs --links).",
+        ),
+    ] = None,
+    links: Annotated[
+        Path | None,
+        typer.Option(
+            "--links",
+            help="With --preset: the links file (YAML or JSON) saying which records bear on "
+            "which propositions.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    segment: Annotated[
+        str | None,
+        typer.Option("--segment", help="With --preset: the segment new accounts are made in."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --preset: show what would be written.")
+    ] = False,
+    keep_pii: Annotated[
+        bool,
+        typer.Option("--keep-pii", help="With --preset: keep e-mail addresses and phone numbers."),
+    ] = False,
 ) -> None:
     # Its help is set below by _help(), from the one list of fields.
+    if preset is not None or links is not None:
+        import_presets.run(
+            file,
+            preset,
+            links,
+            segment=segment,
+            member=member,
+            dry_run=dry_run,
+            keep_pii=keep_pii,
+            as_json=as_json,
+        )
+        return
     fmt = format or _SUFFIXES.get(file.suffix.lower())
     if fmt is None:
         raise fail(f"say the format of {file.name}: --format csv or --format jsonl")
@@ -165,6 +207,8 @@ def _help() -> str:
             '"%d/%m/%Y"}.',
             fields,
             f"Source types: {', '.join(SOURCE_TYPES)}.",
+            "A tool's own export: --preset zendesk|intercom|gong|productboard|dovetail|"
+            "typeform|salesforce|canny --links L [--segment S] [--dry-run] [--keep-pii].",
             "More, with an example: docs/import.md.",
         ]
     )
