@@ -11,7 +11,17 @@ import sys
 
 import typer
 
-from commonground import db, divergence, functions, imports, members, seeding, serve, snapshots
+from commonground import (
+    db,
+    decisions,
+    divergence,
+    functions,
+    imports,
+    members,
+    seeding,
+    serve,
+    snapshots,
+)
 from commonground.console import err
 
 app = typer.Typer(
@@ -26,6 +36,7 @@ app.add_typer(members.token_app, name="token")
 app.command("import")(imports.import_evidence)
 app.command("divergences")(divergence.divergences)
 app.command("alignment")(divergence.alignment)
+app.command("decisions")(decisions.decisions)
 app.add_typer(snapshots.app, name="snapshot")
 app.command("serve")(serve.serve)
 app.command("seed")(seeding.seed)
