@@ -104,7 +104,16 @@ def start(
         f"-Xmx{heap}",
         *JVM_FLAGS,
         "-cp",
-        f"{launcher_dir(home)}{os.pathsep}{home / 'lib' / '*'}",
+        # A database's own plugins folder joins the class path too: a plugin's extensions
+        # load from the class path, not from the plugins folder (the product needs none;
+        # the GraphQL peer benchmark puts APOC there for its peer).
+        os.pathsep.join(
+            (
+                str(launcher_dir(home)),
+                str(home / "lib" / "*"),
+                str((data_dir / "neo4j" / "plugins").resolve() / "*"),
+            )
+        ),
         LAUNCHER_CLASS,
         str((data_dir / "neo4j").resolve()),
         str(port),

@@ -1,0 +1,437 @@
+"""GraphQL reads and writes beside Neo4j's own ``@neo4j/graphql`` on the same database.
+
+``python -m bench.graphql_peer`` (docs/benchmarks.md, "GraphQL beside @neo4j/graphql"):
+starts the benchmark database (``--data-dir``, default ``/tmp/cg-bench``) and grows it to S
+unless it holds data already, installs the peer from ``bench/peer/package.json`` (pinned
+versions, ``npm ci``; ``make test`` never does this), starts the product's API and the peer
+over the same database (with APOC core, which the peer needs, in that database's plugins
+folder), checks that both give the same answers, then takes turns:
+
+- nested reads: 100 propositions with subject, object and up to 100 evidence each; pages
+  of about 1,000 and about 10,000 nested objects with each item's bearings;
+- one entity by id from 32 connections for ``--seconds`` each (throughput, p50, p99);
+- 1,000 evidence items written in batches of 100 (written items are deleted afterwards).
+
+The peer runs with no authentication; the product checks a bearer token on every request,
+which is part of what it costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import generate, harness
+from bench.run import start_database, stop_database
+from graph.kit.connection import Database, fetch_all, fetch_one
+
+PEER_DIR = harness.ROOT / "bench" / "peer"
+RESULTS = harness.ROOT / "bench" / "results"
+CONNECTIONS = 32
+WRITE_ITEMS = 1000
+WRITE_BATCH = 100
+WRITE_MARKER = "bench-peer-write"
+# The peer formats DateTime values with APOC; its core jar goes into the benchmark database's
+# plugins folder (never a product database: the product itself uses no plugins).
+APOC = "org.neo4j.procedure:apoc-core:5.26.5:jar:core"
+
+# Each read as the product asks it and as the peer asks it. The peer's schema mirrors the
+# storage (bench/peer/server.mjs): snake_case properties, every relationship a list.
+NESTED = {
+    "100 propositions with up to 100 evidence": (
+        {"first": 100},
+        """query Q($first: Int!) { propositions(first: $first) { nodes {
+          id relation subject { id kind name } object { id kind name }
+          evidence(first: 100) { nodes { id sourceType summary observedAt } } } } }""",
+        """query Q($first: Int!) {
+          propositions(limit: $first, sort: [{created_at: ASC}, {id: ASC}]) {
+            id relation subject { id kind name } object { id kind name }
+            evidence(limit: 100, sort: [{observed_at: DESC}, {id: DESC}]) {
+              id source_type summary observed_at } } }""",
+    ),
+}
+_WITH_BEARINGS_OURS = """query Q($first: Int!, $evidence: Int!) {
+  propositions(first: $first) { nodes {
+    id relation subject { id kind name } object { id kind name }
+    evidence(first: $evidence) { nodes { id sourceType observedAt
+      bears { stance strength magnitude proposition { id relation subject { id name } } } } }
+  } } }"""
+_WITH_BEARINGS_PEER = """query Q($first: Int!, $evidence: Int!) {
+  propositions(limit: $first, sort: [{created_at: ASC}, {id: ASC}]) {
+    id relation subject { id kind name } object { id kind name }
+    evidence(limit: $evidence, sort: [{observed_at: DESC}, {id: DESC}]) {
+      id source_type observed_at
+      bearsConnection { edges { properties { stance strength magnitude }
+        node { id relation subject { id name } } } } } } }"""
+NESTED["~1k objects with bearings"] = (
+    {"first": 20, "evidence": 10},
+    _WITH_BEARINGS_OURS,
+    _WITH_BEARINGS_PEER,
+)
+NESTED["~10k objects with bearings"] = (
+    {"first": 100, "evidence": 20},
+    _WITH_BEARINGS_OURS,
+    _WITH_BEARINGS_PEER,
+)
+
+ENTITY_OURS = "query E($id: ID!) { entity(id: $id) { id kind name } }"
+ENTITY_PEER = "query E($id: ID!) { entities(where: {id: {eq: $id}}) { id kind name } }"
+
+WRITE_OURS = """mutation W($input: [EvidenceInput!]!) {
+  addEvidence(input: $input) { items { id } } }"""
+WRITE_PEER = """mutation W($input: [EvidenceCreateInput!]!) {
+  createEvidences(input: $input) { evidences { id } } }"""
+
+ENTITY_IDS = (
+    "MATCH (e:Entity) WHERE e.merged_into IS NULL RETURN e.id AS id ORDER BY e.id LIMIT 500"
+)
+PROPOSITION_IDS = "MATCH (p:Proposition) RETURN p.id AS id ORDER BY p.id LIMIT 200"
+DELETE_WRITTEN = """
+MATCH (ev:Evidence) WHERE ev.source_ref = $marker
+WITH ev LIMIT 2000
+DETACH DELETE ev
+RETURN count(*) AS deleted
+"""
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- comparing answers ------------------------------------------------------------------------
+
+_PEER_NAMES = {"source_type": "sourceType", "observed_at": "observedAt"}
+
+
+def _instant(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def normalise(value: Any) -> Any:
+    """One form for both answers: camelCase names, lists of one entity unwrapped, bearings
+    as a sorted list of (stance, strength, magnitude, proposition), times as instants."""
+    if isinstance(value, dict):
+        if "nodes" in value and len(value) == 1:
+            return normalise(value["nodes"])
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = str(_PEER_NAMES.get(key, key))
+            if key == "bearsConnection":
+                name, item = (
+                    "bears",
+                    [{**edge["properties"], "proposition": edge["node"]} for edge in item["edges"]],
+                )
+            if name in ("subject", "object") and isinstance(item, list):
+                item = item[0] if item else None
+            if name == "observedAt":
+                item = _instant(item)
+            out[name] = normalise(item)
+        if "bears" in out:
+            out["bears"] = sorted(out["bears"], key=lambda b: json.dumps(b, sort_keys=True))
+        return out
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
+
+def objects_in(body: dict[str, Any]) -> int:
+    return harness.count_objects(body["data"]) - 1
+
+
+# --- the two servers --------------------------------------------------------------------------
+
+
+def install_peer() -> None:
+    if (PEER_DIR / "node_modules" / "@neo4j" / "graphql").is_dir():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm is needed to install the peer (bench/peer/package.json)")
+    log("installing @neo4j/graphql and Apollo Server (npm ci)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
+
+
+def install_apoc(data_dir: Path) -> None:
+    """APOC core in the benchmark database's plugins folder; restarts the database once."""
+    plugins = data_dir / "neo4j" / "plugins"
+    if any(plugins.glob("apoc-core-*.jar")):
+        return
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise SystemExit("Maven is needed to fetch APOC core for the peer")
+    log(f"fetching {APOC} for the peer")
+    plugins.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [mvn, "-q", "dependency:copy", f"-Dartifact={APOC}", f"-DoutputDirectory={plugins}"],
+        check=True,
+    )
+    stop_database(data_dir)
+    start_database(data_dir)
+
+
+@contextlib.contextmanager
+def peer_server(data_dir: Path) -> Iterator[str]:
+    """``bench/peer/server.mjs`` on a free loopback port over the benchmark database."""
+    recorded = json.loads((data_dir / "neo4j.json").read_text())
+    port = harness.free_port()
+    env = {
+        **os.environ,
+        "NEO4J_URI": recorded["uri"],
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": (data_dir / "password").read_text().strip(),
+        "PORT": str(port),
+    }
+    node = shutil.which("node") or "node"
+    process = subprocess.Popen([node, "server.mjs"], cwd=PEER_DIR, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the peer exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                probe = httpx.post(base, json={"query": "{ __typename }"}, timeout=5.0)
+                if probe.status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the peer did not start")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class Client:
+    """One GraphQL endpoint: posts a query and fails loudly on errors."""
+
+    def __init__(self, http: httpx.AsyncClient, path: str) -> None:
+        self.http, self.path = http, path
+
+    async def send(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post(self.path, json={"query": query, "variables": variables})
+        body: dict[str, Any] = orjson.loads(response.content)
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{self.path}: {response.status_code} {body.get('errors')}")
+        return body
+
+
+# --- the measurements -------------------------------------------------------------------------
+
+
+async def nested_reads(ours: Client, peer: Client, runs: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for label, (variables, our_query, peer_query) in NESTED.items():
+        our_body = await ours.send(our_query, variables)
+        peer_body = await peer.send(peer_query, variables)
+        if normalise(our_body["data"]["propositions"]) != normalise(
+            peer_body["data"]["propositions"]
+        ):
+            raise RuntimeError(f"{label}: the two answers differ")
+
+        def send(
+            client: Client, query: str, variables: dict[str, Any] = variables
+        ) -> Callable[[], Awaitable[Any]]:
+            return lambda: client.send(query, variables)
+
+        times = await harness.interleaved(
+            {"product": send(ours, our_query), "peer": send(peer, peer_query)}, runs=runs
+        )
+        product, other = harness.summary(times["product"]), harness.summary(times["peer"])
+        results[label] = {
+            "objects": objects_in(our_body),
+            "product": product,
+            "peer": other,
+            "ratio": harness.ratio(product["median_s"], other["median_s"]),
+        }
+        log(f"{label}: {results[label]['ratio']}× the peer")
+    return results
+
+
+async def _load(
+    send: Callable[[str], Awaitable[Any]], ids: list[str], seconds: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def worker(offset: int) -> None:
+        n = offset
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            await send(ids[n % len(ids)])
+            latencies.append(time.perf_counter() - started)
+            n += CONNECTIONS
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "per_s": round(len(latencies) / elapsed, 1),
+        "p50_s": round(statistics.median(latencies), 4),
+        "p99_s": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 4),
+    }
+
+
+async def entity_by_id(ours: Client, peer: Client, ids: list[str], seconds: float) -> Any:
+    for entity_id in ids[:20]:
+        mine = (await ours.send(ENTITY_OURS, {"id": entity_id}))["data"]["entity"]
+        theirs = (await peer.send(ENTITY_PEER, {"id": entity_id}))["data"]["entities"]
+        if [mine] != theirs:
+            raise RuntimeError(f"entity {entity_id}: the two answers differ")
+    results: dict[str, Any] = {}
+    # Twice each, in turns, so a burst of load elsewhere on the machine hits both alike.
+    for round_ in range(2):
+        for name, client, query in (("product", ours, ENTITY_OURS), ("peer", peer, ENTITY_PEER)):
+
+            async def one(entity_id: str, c: Client = client, q: str = query) -> Any:
+                return await c.send(q, {"id": entity_id})
+
+            measured = await _load(one, ids, seconds)
+            best = results.get(name)
+            if best is None or measured["per_s"] > best["per_s"]:
+                results[name] = measured
+        log(f"entity by id, round {round_ + 1}: {results}")
+    results["throughput_ratio"] = harness.ratio(
+        results["product"]["per_s"], results["peer"]["per_s"]
+    )
+    return results
+
+
+def _items(propositions: list[str], start: int, peer: bool) -> list[dict[str, Any]]:
+    now = datetime.now(UTC).isoformat()
+    items: list[dict[str, Any]] = []
+    for n in range(start, start + WRITE_BATCH):
+        target = propositions[n % len(propositions)]
+        summary = f"benchmark write {n}"
+        if peer:
+            items.append(
+                {
+                    "id": f"ev-peer-{uuid.uuid4().hex[:16]}",
+                    "source_type": "interview",
+                    "summary": summary,
+                    "source_ref": WRITE_MARKER,
+                    "observed_at": now,
+                    "recorded_at": now,
+                    "function": "product",
+                    "bears": {
+                        "connect": [
+                            {
+                                "where": {"node": {"id": {"eq": target}}},
+                                "edge": {"stance": "SUPPORTS", "strength": 1.0},
+                            }
+                        ]
+                    },
+                }
+            )
+        else:
+            items.append(
+                {
+                    "sourceType": "interview",
+                    "summary": summary,
+                    "sourceRef": WRITE_MARKER,
+                    "bears": [{"propositionId": target, "stance": "SUPPORTS"}],
+                }
+            )
+    return items
+
+
+async def writes(ours: Client, peer: Client, propositions: list[str]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, client, query, is_peer in (
+        ("product", ours, WRITE_OURS, False),
+        ("peer", peer, WRITE_PEER, True),
+    ):
+        began = time.perf_counter()
+        for start in range(0, WRITE_ITEMS, WRITE_BATCH):
+            await client.send(query, {"input": _items(propositions, start, is_peer)})
+        elapsed = time.perf_counter() - began
+        results[name] = {"items_per_s": round(WRITE_ITEMS / elapsed, 1), "seconds": elapsed}
+    results["ratio"] = harness.ratio(
+        results["product"]["items_per_s"], results["peer"]["items_per_s"]
+    )
+    return results
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    start_database(args.data_dir)
+    install_apoc(args.data_dir)
+    db: Database = generate.connect(args.data_dir)
+    try:
+        if not args.no_generate:
+            await generate.generate(db, generate.SIZES["S"])
+        install_peer()
+        token = await harness.bench_token(db)
+        entity_ids = [r["id"] for r in await db.read(fetch_all, ENTITY_IDS)]
+        proposition_ids = [r["id"] for r in await db.read(fetch_all, PROPOSITION_IDS)]
+        results: dict[str, Any] = {
+            "started_at": datetime.now(UTC).isoformat(),
+            "machine": harness.machine(),
+            "peer": json.loads((PEER_DIR / "package.json").read_text())["dependencies"],
+        }
+        limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+        with harness.api_server(args.data_dir) as base, peer_server(args.data_dir) as peer_base:
+            async with (
+                httpx.AsyncClient(
+                    base_url=base,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=300.0,
+                    limits=limits,
+                ) as http,
+                httpx.AsyncClient(base_url=peer_base, timeout=300.0, limits=limits) as peer_http,
+            ):
+                ours, peer = Client(http, "/graphql"), Client(peer_http, "/")
+                results["nested"] = await nested_reads(ours, peer, args.runs)
+                results["entity_by_id"] = await entity_by_id(ours, peer, entity_ids, args.seconds)
+                try:
+                    results["writes"] = await writes(ours, peer, proposition_ids)
+                finally:
+                    while await _delete_some_written(db):
+                        pass
+        return results
+    finally:
+        await db.close()
+
+
+async def _delete_some_written(db: Database) -> int:
+    row = await db.write(fetch_one, DELETE_WRITTEN, marker=WRITE_MARKER)
+    return int(row["deleted"]) if row else 0
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="GraphQL beside @neo4j/graphql.")
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/cg-bench"))
+    parser.add_argument("--runs", type=int, default=harness.RUNS)
+    parser.add_argument("--seconds", type=float, default=20.0, help="load per contender")
+    parser.add_argument("--no-generate", action="store_true", help="use the data as it is")
+    parser.add_argument("--output", type=Path, help="default bench/results/<date>-peer.json")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    arguments = parse()
+    outcome = asyncio.run(main(arguments))
+    path = arguments.output or RESULTS / f"{datetime.now(UTC).date().isoformat()}-peer.json"
+    path.write_text(json.dumps(outcome, indent=2, default=str) + "\n")
+    print(json.dumps(outcome, indent=2, default=str))
+    print(f"\nresults: {path}")
