@@ -23,6 +23,9 @@ from schema.vocabulary import SOURCE_TYPES, Stance
 Paths = list[str]
 
 MAX_LINKS = 1000
+# An export is read whole (its records may sit anywhere in one JSON document): larger ones are
+# split by the tool's own paging (JSON Lines of pages) into several files.
+MAX_EXPORT_BYTES = 64 * 1024 * 1024
 
 
 def _as_paths(value: Any) -> Any:
@@ -229,6 +232,18 @@ class LinksFileInvalid(BadInput):
 
 class ExportUnreadable(BadInput):
     """The export is not JSON, JSON Lines or CSV, or holds no records where the preset looks."""
+
+
+class ExportTooLarge(BadInput):
+    """The export is larger than a preset import reads at once."""
+
+    def __init__(self, size: int, limit: int = MAX_EXPORT_BYTES) -> None:
+        super().__init__(
+            f"the export is {size / 2**20:.0f} MiB; a preset import reads at most "
+            f"{limit // 2**20} MiB at once: import its pages in several files"
+        )
+        self.size = size
+        self.limit = limit
 
 
 class AccountsNeedSegment(BadInput):

@@ -23,8 +23,10 @@ from schema.imports import ImportFormat, ImportRejected
 from schema.members import ViewerCannotWrite
 from schema.models import Actor
 from schema.presets import (
+    MAX_EXPORT_BYTES,
     AccountsNeedSegment,
     AccountToCreate,
+    ExportTooLarge,
     LinkCount,
     LinksFileInvalid,
     PresetReport,
@@ -97,9 +99,12 @@ async def import_export(
     progress: ProgressCallback | None = None,
 ) -> PresetOutcome:
     """Import one tool's export; raise ImportRejected (malformed records, by index),
-    LinksFileInvalid, AccountsNeedSegment or ExportUnreadable, having written nothing."""
+    LinksFileInvalid, AccountsNeedSegment, ExportTooLarge or ExportUnreadable, having written
+    nothing."""
     if not dry_run and not actor.can_write:
         raise ViewerCannotWrite(actor.member_id, "import evidence")
+    if len(export) > MAX_EXPORT_BYTES:
+        raise ExportTooLarge(len(export))
     reader = Reader.of(catalog.get(preset))
     links = Links.of(parse_links(links_file))
     live_ids = await _live_links(db, links, bookmarks)

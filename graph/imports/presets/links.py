@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from graph.imports.presets.paths import Path, PathInvalid, compile_path
-from schema.presets import Link, LinksFile, LinksFileInvalid
+from schema.presets import MAX_LINKS, Link, LinksFile, LinksFileInvalid
 
 # Seconds of matching per record, over all of a file's patterns. The engine checks its clock
 # every so often, not at every step: on a busy machine a search stops within a few times this.
@@ -46,6 +46,9 @@ def parse_links(raw: bytes | str) -> LinksFile:
         raise LinksFileInvalid(
             "it must hold a list 'links:', each entry with tag, text or field, and proposition"
         )
+    listed = loaded["links"]
+    if isinstance(listed, list) and len(listed) > MAX_LINKS:
+        raise LinksFileInvalid(f"it has {len(listed)} links; at most {MAX_LINKS}")
     try:
         return LinksFile.model_validate(loaded)
     except ValidationError as error:
