@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.dependencies import ActorDep, DatabaseDep, SettingsDep
 from api.limits import BodyTooLarge
+from api.rest.import_presets import PRESET_DESCRIPTION, import_preset
 from graph.imports import validation, writing
 from graph.imports.mapping import ColumnMapping
 from schema.imports import (
@@ -196,7 +197,7 @@ def _bookmarks(header: str | None) -> list[str] | None:
         "(422) and nothing is written. Then rows are written in batches under an import id; "
         "the evidence counts only once the last batch has committed. Each row is keyed by its "
         "idempotency column (per source type and proposition) or by a hash of its content, so "
-        "sending the same file again writes nothing new."
+        "sending the same file again writes nothing new.\n\n" + PRESET_DESCRIPTION
     ),
     response_model=ImportSummary,
     responses={
@@ -219,6 +220,16 @@ def _bookmarks(header: str | None) -> list[str] | None:
                 "application/x-ndjson": {
                     "schema": {"type": "string"},
                     "example": JSONL_EXAMPLE,
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "links"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "links": {"type": "string", "format": "binary"},
+                        },
+                    }
                 },
             },
         }
@@ -244,11 +255,32 @@ async def import_evidence(
         str, Query(min_length=1, max_length=1, description="The CSV delimiter.")
     ] = ",",
     x_import_mapping: Annotated[str | None, Header(include_in_schema=False)] = None,
+    preset: Annotated[
+        str | None, Query(description="The tool the body is an export of (multipart body).")
+    ] = None,
+    segment: Annotated[
+        str | None, Query(description="With preset: the segment new accounts are made in.")
+    ] = None,
+    dry_run: Annotated[bool, Query(description="With preset: write nothing, report.")] = False,
+    keep_pii: Annotated[
+        bool, Query(description="With preset: keep e-mail addresses and phone numbers.")
+    ] = False,
     x_bookmark: Annotated[
         str | None,
         Header(description="Bookmarks of earlier writes the validation must see."),
     ] = None,
 ) -> Any:
+    if preset is not None:
+        return await import_preset(
+            request,
+            db,
+            actor,
+            preset,
+            segment=segment,
+            dry_run=dry_run,
+            keep_pii=keep_pii,
+            bookmarks=_bookmarks(x_bookmark),
+        )
     if not actor.can_write:
         raise ViewerCannotWrite(actor.member_id, "import evidence")
     fmt = _format(format, request.headers.get("content-type"))
