@@ -92,6 +92,13 @@ class Thresholds(_Frozen):
         description="Default text similarity from which two entities are flagged as duplicates.",
     )
     half_life_days: float = Field(365.0, description="Evidence weight halves every this many days.")
+    decision_confidence_shift: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="A decision is at risk when a proposition's confidence, the evidence now "
+        "against the evidence when it was made, moves by at least this.",
+    )
 
     @model_validator(mode="after")
     def _in_order(self) -> Thresholds:
