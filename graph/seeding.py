@@ -12,8 +12,10 @@ import yaml
 from neo4j import AsyncManagedTransaction
 from rich.progress import Progress
 
-from graph import beliefs, entities, evidence, members, propositions
+from graph import beliefs, decisions, entities, evidence, members, propositions
+from graph.divergence.settings import EngineSettings
 from graph.kit.connection import Database, fetch_one
+from schema.decisions import DecisionCreate
 from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.vocabulary import EntityKind, Relation, Role, Stance
 
@@ -125,6 +127,8 @@ async def load_demo(
     stated = read_seed("beliefs.yaml", seed_dir).get("beliefs", [])
     stated = sorted(stated, key=lambda b: as_time(b["stated_at"]))
     await _in_batches(db, report, "beliefs", stated, _belief_batch, actors)
+    decided = read_seed("decisions.yaml", seed_dir).get("decisions", [])
+    await _in_batches(db, report, "decisions", decided, _decision_batch, actors)
     for loader in EXTRA_LOADERS:
         await loader(db, {"seed_dir": seed_dir, "scale": scale}, report)
     if scale > 0:
@@ -238,6 +242,26 @@ async def _belief_batch(
             rationale=row.get("rationale"),
             withdrawn=bool(row.get("withdrawn")),
             stated_at=stated_at,
+        )
+
+
+async def _decision_batch(
+    tx: AsyncManagedTransaction, rows: list[dict[str, Any]], actors: dict[str, Actor]
+) -> None:
+    """Decisions with their ids and times, each weighed as of when it was made."""
+    for row in rows:
+        create = DecisionCreate(
+            title=row["title"],
+            rationale=row.get("rationale"),
+            proposition_ids=[triple_id(t) for t in row["rests_on"]],
+        )
+        await decisions.record_given(
+            tx,
+            EngineSettings(),
+            row["id"],
+            create,
+            as_time(row["decided_at"]),
+            actors[row["decided_by"]],
         )
 
 

@@ -32,12 +32,17 @@ SNAPSHOT_SCHEMA_VERSION = 1
 # also the order a file lists them in: hashing can then follow the stream.
 SECTIONS: tuple[str, ...] = (
     "beliefs",
+    "decisions",
     "entities",
     "evidence",
     "functions",
     "imports",
     "propositions",
 )
+
+# Sections the fingerprint names only when they hold records, so that a model without any
+# (every snapshot taken before decisions were recorded) keeps the fingerprint it had.
+OPTIONAL_SECTIONS: frozenset[str] = frozenset({"decisions"})
 
 # Fields of a content record that travel in the file but are not model content.
 NOT_FINGERPRINTED: frozenset[str] = frozenset({"idempotency_key"})
@@ -119,6 +124,7 @@ TIME_FIELDS: dict[str, tuple[str, ...]] = {
     "imports": ("completed_at",),
     "evidence": ("observed_at", "recorded_at", "retracted_at", "redacted_at"),
     "beliefs": ("stated_at",),
+    "decisions": ("decided_at",),
 }
 
 

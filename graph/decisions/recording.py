@@ -182,3 +182,34 @@ async def upsert_many(tx: AsyncManagedTransaction, decisions: Iterable[Decision]
     rows = [decision_row(d) for d in decisions]
     if rows:
         await tx.run(UPSERT_DECISIONS, rows=rows)
+
+
+async def record_given(
+    tx: AsyncManagedTransaction,
+    settings: EngineSettings,
+    decision_id: str,
+    create: DecisionCreate,
+    decided_at: datetime,
+    decided_by: Actor,
+) -> None:
+    """Record a decision with a given id and time, its basis weighed as of that time (seed
+    data: the demo company's decisions); a no-op when the id exists."""
+    seen = [Seen(pid, pid, decided_at) for pid in create.proposition_ids]
+    figures = await weigh_as_seen(tx, settings, seen, as_of=decided_at)
+    decision = Decision(
+        id=decision_id,
+        title=create.title,
+        rationale=create.rationale,
+        decided_at=decided_at,
+        decided_by=decided_by.member_id,
+        function=decided_by.function,
+        basis=tuple(
+            BasisRecord(
+                proposition_id=pid,
+                status=figures[pid].status,
+                confidence=figures[pid].confidence,
+            )
+            for pid in create.proposition_ids
+        ),
+    )
+    await upsert_many(tx, [decision])

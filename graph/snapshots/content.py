@@ -21,7 +21,7 @@ from neo4j import AsyncManagedTransaction
 from neo4j.time import DateTime
 
 from graph.kit.connection import Database, fetch_all
-from schema.snapshots import NOT_FINGERPRINTED, SECTIONS, TIME_FIELDS
+from schema.snapshots import NOT_FINGERPRINTED, OPTIONAL_SECTIONS, SECTIONS, TIME_FIELDS
 
 PAGE = 2000
 
@@ -130,13 +130,25 @@ RETURN b.id AS id, b.function AS function,
        b.stated_by AS stated_by, b.vote_id AS vote_id, b.idempotency_key AS idempotency_key
 """
 
+# Decisions made by $as_of, each with the status and confidence of every proposition it rests
+# on when it was made (graph/decisions).
+DECISIONS = """
+MATCH (d:Decision) WHERE d.decided_at <= $as_of
+RETURN d.id AS id, d.title AS title, d.rationale AS rationale, d.decided_at AS decided_at,
+       d.decided_by AS decided_by, d.function AS function,
+       [n IN range(0, size(d.proposition_ids) - 1) |
+        {proposition_id: d.proposition_ids[n], status: d.statuses[n],
+         confidence: d.confidences[n]}] AS basis
+ORDER BY id
+"""
+
 PAGED: dict[str, str] = {
     "beliefs": BELIEFS_PAGE,
     "entities": ENTITIES_PAGE,
     "evidence": EVIDENCE_PAGE,
     "propositions": PROPOSITIONS_PAGE,
 }
-WHOLE: dict[str, str] = {"functions": FUNCTIONS, "imports": IMPORTS}
+WHOLE: dict[str, str] = {"decisions": DECISIONS, "functions": FUNCTIONS, "imports": IMPORTS}
 
 # ---------------------------------------------------------------- times
 
@@ -222,6 +234,10 @@ def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[s
         record["withdrawn"] = bool(record.get("withdrawn"))
     elif section == "functions":
         record["builtin"] = bool(record.get("builtin"))
+    elif section == "decisions":
+        record["basis"] = [
+            {**b, "confidence": float(b["confidence"])} for b in record.get("basis") or []
+        ]
     return record
 
 
@@ -313,6 +329,9 @@ class Fingerprinter:
         if target < self._next_section - (1 if self._open else 0):
             raise ValueError(f"section {section!r} out of order")
         while self._next_section <= target:
+            if SECTIONS[self._next_section] in OPTIONAL_SECTIONS and self._next_section < target:
+                self._next_section += 1  # passed with no records: not named at all
+                continue
             if self._open:
                 self._hash.update(b"],")
             name = SECTIONS[self._next_section]

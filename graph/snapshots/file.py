@@ -33,7 +33,7 @@ from schema.snapshots import (
     SnapshotInfo,
     UnsupportedSnapshotVersion,
 )
-from schema.vocabulary import EntityKind, Relation, Stance
+from schema.vocabulary import EntityKind, Relation, Stance, SupportStatus
 
 # The first line of the streaming layout ends by opening the content object.
 CONTENT_OPENS = b'"content":{'
@@ -245,6 +245,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "imports": ("id", "completed_at"),
     "evidence": ("id", "source_type", "observed_at", "recorded_at", "recorded_by", "bears"),
     "beliefs": ("id", "function", "proposition_id", "seq", "stated_at", "stated_by"),
+    "decisions": ("id", "title", "decided_at", "decided_by", "basis"),
 }
 
 
@@ -266,6 +267,12 @@ def check_record(section: str, record: Any) -> None:
         for bearing in record["bears"]:
             Stance(bearing["stance"])
             as_number(bearing["strength"])
+    elif section == "decisions":
+        for basis in record["basis"]:
+            SupportStatus(basis["status"])
+            as_number(basis["confidence"])
+            if not isinstance(basis.get("proposition_id"), str):
+                raise ValueError("a basis without a proposition_id")
     elif section == "beliefs":
         int(record["seq"])
         if record.get("p") is not None:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
-from graph import entities, propositions
+from graph import decisions, entities, propositions
 from graph.beliefs import series_key
 from graph.kit import migrations
 from graph.kit.connection import Database, fetch_all
@@ -28,6 +28,7 @@ from graph.snapshots.content import from_iso
 # Restore takes a checked file; callers open it from here (``restore.SnapshotFile(path)``).
 from graph.snapshots.file import SnapshotFile as SnapshotFile
 from graph.snapshots.file import as_number
+from schema.decisions import BasisRecord, Decision
 from schema.snapshots import SECTIONS, TIME_FIELDS, MalformedSnapshotRecord, RestoreRefused
 from schema.vocabulary import EntityKind, Relation, Stance
 
@@ -235,6 +236,19 @@ async def _write_prepared(
     return len(chosen)
 
 
+def decision_of(record: dict[str, Any]) -> Decision:
+    """A decision record of the file as the model holds it."""
+    return Decision(
+        id=record["id"],
+        title=record["title"],
+        rationale=record.get("rationale"),
+        decided_at=datetime.fromisoformat(record["decided_at"]),
+        decided_by=record["decided_by"],
+        function=record.get("function"),
+        basis=tuple(BasisRecord(**b) for b in record["basis"]),
+    )
+
+
 def _batches(
     items: Iterator[tuple[str, dict[str, Any]]], size: int = BATCH
 ) -> Iterator[list[dict[str, Any]]]:
@@ -299,6 +313,9 @@ async def restore(
     for batch in _batches(snapshot.records("beliefs")):
         rows = [belief_row(r) for r in batch]
         tick("beliefs", await db.write(_write_prepared, "beliefs", rows))
+    for batch in _batches(snapshot.records("decisions")):
+        await db.write(decisions.upsert_many, [decision_of(r) for r in batch])
+        tick("decisions", len(batch))
     # The snapshot itself too, so the restored database lists it and exports it unchanged.
     await store.record_restored(
         db,

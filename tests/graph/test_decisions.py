@@ -3,15 +3,24 @@ or a proposition is retired or merged after a decision, and one where only time 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import jsonschema
+import orjson
 import pytest
+import rfc8785
 
 from graph import decisions, merge, propositions
 from graph.decisions.watch import AtRiskWatch, newly_at_risk
 from graph.divergence.settings import EngineSettings
 from graph.evidence import corrections, writing
 from graph.kit.connection import Database, fetch_one
+from graph.snapshots import store as snapshots
+from graph.snapshots.content import fingerprint_of, iter_content
+from graph.snapshots.restore import SnapshotFile, restore
 from schema.decisions import (
     DecisionCheck,
     DecisionCreate,
@@ -21,8 +30,12 @@ from schema.decisions import (
 )
 from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.propositions import PropositionNotFound
+from schema.snapshots import NOT_FINGERPRINTED, SECTIONS
 from schema.vocabulary import Role, Stance, SupportStatus
+from tests.conftest import wipe
 from tests.factories import make_caller, small_model
+from tests.graph.snapshots.factories import export_to, live_fingerprint, no_figures
+from tests.graph.snapshots.test_restore import SNAPSHOT_SCHEMA
 
 SYSTEM = Actor.system()
 SETTINGS = EngineSettings()
@@ -231,3 +244,48 @@ async def test_the_live_watch_names_decisions_that_fell_at_risk(db: Database) ->
     after = await watch.stamp(db, "write-2")
     assert newly_at_risk(before, after) == [{"id": decision_id, "title": "Ship the wizard"}]
     assert newly_at_risk(after, after) == []
+
+
+async def test_decisions_round_trip_through_a_snapshot_file(db: Database, tmp_path: Path) -> None:
+    pid = await validated_pain(db)
+    decision_id = await decide(db, [pid], at(1), title="Build the wizard")
+    await add(db, pid, Stance.CONTRADICTS, 6, at(2))
+    info, _ = await snapshots.create(db, SYSTEM, no_figures, label="decisions")
+    assert info.counts["decisions"] == 1
+    assert info.fingerprint == await live_fingerprint(db, info.as_of)
+    path = await export_to(db, info.id, tmp_path / "with-decisions.json")
+    document = orjson.loads(path.read_bytes())
+    jsonschema.validate(document, SNAPSHOT_SCHEMA)
+    [record] = document["content"]["decisions"]
+    assert record["id"] == decision_id and record["basis"][0]["status"] == "VALIDATED"
+    original = await checked(db, at(3))
+
+    await wipe(db)
+    written = await restore(db, SnapshotFile(path))
+    assert written["decisions"] == 1
+    assert await live_fingerprint(db, info.as_of) == info.fingerprint
+    again, _ = await snapshots.create(db, SYSTEM, no_figures, as_of=info.as_of)
+    assert again.fingerprint == info.fingerprint
+    assert await checked(db, at(3)) == original  # the same decision, at risk for the same reasons
+
+
+async def test_a_model_without_decisions_keeps_the_fingerprint_it_had(db: Database) -> None:
+    await validated_pain(db)
+    as_of = at(1)
+    records = [item async for item in iter_content(db, as_of)]
+    assert not any(section == "decisions" for section, _ in records)
+    content: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS if s != "decisions"}
+    for section, record in records:
+        content[section].append({k: v for k, v in record.items() if k not in NOT_FINGERPRINTED})
+    expected = hashlib.sha256(rfc8785.dumps(content)).hexdigest()
+    assert fingerprint_of(records) == expected
+    await decide(db, [records_pid(records)], at(2))
+    with_decision = [item async for item in iter_content(db, at(3))]
+    assert [s for s, _ in with_decision].count("decisions") == 1
+    assert fingerprint_of(with_decision) != fingerprint_of(
+        [(s, r) for s, r in with_decision if s != "decisions"]
+    )
+
+
+def records_pid(records: list[tuple[str, dict[str, Any]]]) -> str:
+    return next(r["id"] for s, r in records if s == "propositions")

@@ -42,6 +42,7 @@ async def test_demo_company_round_trips_through_a_snapshot_file(
     assert created and info.label == "Q4 planning"
     assert info.counts == {
         "beliefs": 340,
+        "decisions": 2,
         "entities": 59,
         "evidence": 316,
         "functions": 7,
