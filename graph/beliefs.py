@@ -18,7 +18,7 @@ from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
 
 from graph import audit, functions, propositions
-from graph.kit import records
+from graph.kit import keys, records
 from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from schema.beliefs import NoFunctionNamed, NothingToWithdraw
 from schema.divergence import FunctionBelief
@@ -55,7 +55,8 @@ REMOVE s.locked_by
 CREATE (b:Belief {id: $id, function: $function, proposition_id: $proposition_id,
                   seq: s.seq, p: $p, magnitude: $magnitude, rationale: $rationale,
                   withdrawn: $withdrawn, stated_at: $stated_at, stated_by: $stated_by,
-                  idempotency_key: $idempotency_key, vote_id: $vote_id})
+                  idempotency_key: $idempotency_key, key_scope: $key_scope,
+                  vote_id: $vote_id})
 CREATE (b)-[:ON]->(p)
 CREATE (b)-[:OF_FUNCTION]->(f)
 RETURN """
@@ -188,6 +189,9 @@ async def _append(
     belief_id: str | None = None,
 ) -> tuple[Belief, bool]:
     key = await _lock_series(tx, said.function, said.proposition_id)
+    # A key belongs to the function the belief is stated for (graph/kit/keys.py).
+    key_scope = keys.scope_of(said.function)
+    idempotency_key = keys.scoped(key_scope, idempotency_key)
     if idempotency_key is not None:
         # Under the series lock, so a concurrent retry with the same key sees the first.
         existing = await fetch_one(tx, EXISTING_BY_KEY, key=idempotency_key)
@@ -207,6 +211,7 @@ async def _append(
         stated_at=now,
         stated_by=actor.member_id,
         idempotency_key=idempotency_key,
+        key_scope=None if idempotency_key is None else key_scope,
         vote_id=vote_id,
     )
     assert row is not None

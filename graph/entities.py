@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from neo4j import AsyncManagedTransaction
 
 from graph import audit
-from graph.kit import records
+from graph.kit import keys, records
 from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
 from schema.entities import (
@@ -121,6 +121,8 @@ SET e.name = coalesce($name, e.name),
 RETURN e.id AS id
 """
 
+MARK_KEY_SCOPE = "MATCH (e:Entity {id: $id}) SET e.key_scope = $scope"
+
 RETIRE_ENTITY = """
 MATCH (e:Entity {id: $id})
 SET e.retired_at = coalesce(e.retired_at, $now),
@@ -157,7 +159,8 @@ async def create(
         "segment_id": data.segment_id,
         "now": now,
         "actor_id": actor.member_id,
-        "idempotency_key": data.idempotency_key,
+        # A key belongs to the author's function (graph/kit/keys.py).
+        "idempotency_key": keys.scoped(keys.scope_of(actor.function), data.idempotency_key),
         "marker": uuid.uuid4().hex,
     }
     if data.idempotency_key is None:
@@ -166,6 +169,8 @@ async def create(
         row = await fetch_one(tx, MERGE_ENTITY_BY_KEY[data.kind], **params)
     assert row is not None
     created = bool(row["created"])
+    if created and data.idempotency_key is not None:
+        await tx.run(MARK_KEY_SCOPE, id=row["id"], scope=keys.scope_of(actor.function))
     if created:
         await audit.record(tx, actor, "createEntity", [row["id"]], now, data.name[:200])
     entity = await require(tx, row["id"])

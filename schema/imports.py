@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schema.errors import BadInput, NotFound
+from schema.errors import BadInput, Conflict, NotFound
 
 # Our fields, in the order a report lists them, each with what it holds (the CLI's help and
 # the REST description show these lines; docs/import.md says more); the first four are
@@ -143,3 +143,15 @@ class ImportNotFound(NotFound):
     def __init__(self, import_id: str) -> None:
         super().__init__("import", import_id)
         self.import_id = import_id
+
+
+class TooManyImports(Conflict):
+    """``member_id`` already runs ``limit`` imports, the most a member may run at once."""
+
+    def __init__(self, member_id: str, limit: int) -> None:
+        super().__init__(
+            f"you already run {limit} import(s) at once, the most a member may "
+            "(COMMONGROUND_MAX_IMPORTS_PER_MEMBER); send this one when one of them has finished"
+        )
+        self.member_id = member_id
+        self.limit = limit

@@ -2,7 +2,9 @@
 
 Each version is applied once and recorded as a ``(:SchemaMigration {version})`` node; every
 statement is ``IF NOT EXISTS`` as well, so a half-applied version simply applies again.
-Every key that a ``MERGE`` relies on is backed by a uniqueness constraint here.
+Every key that a ``MERGE`` relies on is backed by a uniqueness constraint here. A version may
+also rewrite data (``data``): each such statement runs after its version's schema statements,
+in batches of its own, and touches only what it has not rewritten yet, so it too may run again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    data: tuple[str, ...] = ()
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -93,6 +96,44 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT decision_idempotency IF NOT EXISTS "
             "FOR (n:Decision) REQUIRE n.idempotency_key IS UNIQUE",
             "CREATE INDEX decision_decided_at IF NOT EXISTS FOR (n:Decision) ON (n.decided_at)",
+        ),
+    ),
+    Migration(
+        6,
+        "workshop sessions found by their secret's hash; one members version for token caches",
+        (
+            "CREATE CONSTRAINT workshop_session_hash IF NOT EXISTS "
+            "FOR (n:WorkshopSession) REQUIRE n.hash IS UNIQUE",
+            "CREATE INDEX workshop_session_expires_at IF NOT EXISTS "
+            "FOR (n:WorkshopSession) ON (n.expires_at)",
+            "CREATE CONSTRAINT members_version_key IF NOT EXISTS "
+            "FOR (n:MembersVersion) REQUIRE n.key IS UNIQUE",
+        ),
+    ),
+    Migration(
+        7,
+        "idempotency keys belong to a function: stored keys scoped as '<function>:<key>'",
+        (
+            "CREATE CONSTRAINT server_secret_name IF NOT EXISTS "
+            "FOR (n:ServerSecret) REQUIRE n.name IS UNIQUE",
+        ),
+        data=(
+            # An item's or a belief's keys belong to the function it is recorded for; an
+            # entity's or a snapshot's to its author's. ``key_scope`` marks a scoped key.
+            "MATCH (n:Evidence) WHERE n.idempotency_key IS NOT NULL AND n.key_scope IS NULL "
+            "CALL (n) { SET n.key_scope = coalesce(n.function, ''), "
+            "n.idempotency_key = coalesce(n.function, '') + ':' + n.idempotency_key } "
+            "IN TRANSACTIONS OF 5000 ROWS",
+            "MATCH (n:Belief) WHERE n.idempotency_key IS NOT NULL AND n.key_scope IS NULL "
+            "CALL (n) { SET n.key_scope = coalesce(n.function, ''), "
+            "n.idempotency_key = coalesce(n.function, '') + ':' + n.idempotency_key } "
+            "IN TRANSACTIONS OF 5000 ROWS",
+            "MATCH (n) WHERE (n:Entity OR n:Snapshot) AND n.idempotency_key IS NOT NULL "
+            "AND n.key_scope IS NULL "
+            "CALL (n) { OPTIONAL MATCH (m:Member {id: n.created_by}) "
+            "WITH n, coalesce(m.function, '') AS scope "
+            "SET n.key_scope = scope, n.idempotency_key = scope + ':' + n.idempotency_key } "
+            "IN TRANSACTIONS OF 5000 ROWS",
         ),
     ),
 )

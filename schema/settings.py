@@ -44,15 +44,42 @@ class Settings(BaseSettings):
     retry_time_s: float = Field(5.0, alias="COMMONGROUND_RETRY_TIME")
     transaction_timeout_s: float = Field(30.0, alias="COMMONGROUND_TRANSACTION_TIMEOUT")
     request_timeout_s: float = Field(30.0, alias="COMMONGROUND_REQUEST_TIMEOUT")
+    # An unreachable database is retried this long, then answered 503 with Retry-After.
+    outage_retry_s: float = Field(0.5, alias="COMMONGROUND_OUTAGE_RETRY")
 
     # API limits: the defaults the README and the OpenAPI docs promise.
     max_page_size: int = Field(100, alias="COMMONGROUND_MAX_PAGE_SIZE")
     max_query_depth: int = Field(12, alias="COMMONGROUND_MAX_QUERY_DEPTH")
     max_aliases: int = Field(50, alias="COMMONGROUND_MAX_ALIASES")
+    # A query document is refused before parsing above these; above the budget, before it
+    # runs (its cost: the objects it can return, docs/design.md §4). Queries costing more
+    # than offload_cost run off the event loop.
+    max_query_bytes: int = Field(32 * 1024, alias="COMMONGROUND_MAX_QUERY_BYTES")
+    max_query_tokens: int = Field(5000, alias="COMMONGROUND_MAX_QUERY_TOKENS")
+    query_cost_budget: int = Field(150_000, alias="COMMONGROUND_QUERY_COST_BUDGET")
+    offload_cost: int = Field(1_000, alias="COMMONGROUND_OFFLOAD_COST")
     max_evidence_batch: int = Field(5000, alias="COMMONGROUND_MAX_EVIDENCE_BATCH")
     max_body_bytes: int = Field(10 * 1024 * 1024, alias="COMMONGROUND_MAX_BODY_BYTES")
     # A bulk import is streamed to disk, not held in memory, so it may be much larger.
     max_import_bytes: int = Field(512 * 1024 * 1024, alias="COMMONGROUND_MAX_IMPORT_BYTES")
+    # An import is read a line (a CSV record) at a time, each at most this long; a member
+    # runs at most this many imports at once; an import's rows stay its own this long after
+    # its process last renewed its lease (a process that died gives them up then).
+    max_import_line_bytes: int = Field(
+        1024 * 1024, ge=1024, alias="COMMONGROUND_MAX_IMPORT_LINE_BYTES"
+    )
+    max_imports_per_member: int = Field(2, ge=1, alias="COMMONGROUND_MAX_IMPORTS_PER_MEMBER")
+    import_lease_s: float = Field(30.0, gt=0, alias="COMMONGROUND_IMPORT_LEASE")
+    # Snapshots (each a full copy of the model): per member in any 24 hours, and stored in all.
+    snapshots_per_member_per_day: int = Field(
+        20, ge=1, alias="COMMONGROUND_SNAPSHOTS_PER_MEMBER_PER_DAY"
+    )
+    max_snapshots: int = Field(1000, ge=1, alias="COMMONGROUND_MAX_SNAPSHOTS")
+
+    # The address people open (https://commonground.example.com): the one origin whose pages
+    # may make changes with the workshop's cookie. Unset: the request's Host (and a trusted
+    # proxy's X-Forwarded-Host/-Proto).
+    public_url: str | None = Field(None, alias="COMMONGROUND_PUBLIC_URL")
 
     # Divergence maths (docs/design.md §2); every threshold is named in the API's output. Each
     # one's default, bounds and meaning are in Thresholds; here only its variable.

@@ -18,7 +18,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.shapes import Row, row_type
-from graph.imports import validation, writing
+from graph.imports import slots, validation, writing
 from graph.imports.mapping import ColumnMapping
 from graph.kit.connection import unstorable_text
 from schema.imports import ImportFormat, ImportOutcome
@@ -45,9 +45,10 @@ class ImportMutation:
         "/api/v1/evidence:import, which streams). Rows and the column `mapping` are those of "
         "the REST import: a bad row rejects the whole file with BAD_USER_INPUT, its "
         "`extensions.problems` listing the first 100 problems by row, and nothing is written. "
-        "Each row is keyed by its idempotency column or a hash of its content, so sending the "
-        "same file again writes nothing new. The way to load thousands of items: addEvidence "
-        "turns each one into GraphQL input objects first."
+        "Each row is keyed by its idempotency column (keys belong to your function) or a hash "
+        "of its content, so sending the same file again writes nothing new. A member runs at "
+        "most a few imports at once (CONFLICT beyond). The way to load thousands of items: "
+        "addEvidence turns each one into GraphQL input objects first."
     )
     async def import_evidence(
         self,
@@ -64,18 +65,23 @@ class ImportMutation:
             raw = io.BytesIO(data.encode("utf-8"))
         except UnicodeEncodeError as error:
             raise unstorable_text(error) from None
-        validated = await validation.validate(
-            ctx.db,
-            raw,
-            format,
-            column_mapping,
-            delimiter=delimiter,
-            bookmarks=ctx.bookmarks or None,
-        )
-        try:
-            result = await writing.write(ctx.db, actor, validated)
-        finally:
-            validated.close()
+        settings = ctx.settings
+        with slots.held(actor.member_id, settings.max_imports_per_member):
+            validated = await validation.validate(
+                ctx.db,
+                raw,
+                format,
+                column_mapping,
+                delimiter=delimiter,
+                bookmarks=ctx.bookmarks or None,
+                line_limit=settings.max_import_line_bytes,
+            )
+            try:
+                result = await writing.write(
+                    ctx.db, actor, validated, lease_s=settings.import_lease_s
+                )
+            finally:
+                validated.close()
         # Later reads in this request, and the client through the response, see the import.
         ctx.new_bookmarks = ctx.bookmarks = result.bookmarks
         return EvidenceImport.from_model(result)

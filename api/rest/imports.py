@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from api.dependencies import ActorDep, DatabaseDep, SettingsDep
 from api.limits import BodyTooLarge
 from api.rest.import_presets import PRESET_DESCRIPTION, import_preset
-from graph.imports import validation, writing
+from graph.imports import slots, validation, writing
 from graph.imports.mapping import ColumnMapping
 from schema.imports import (
     FIELD_HELP,
@@ -118,7 +118,8 @@ class ErrorBody(BaseModel):
 
 
 class ImportStatus(BaseModel):
-    """An import's state: `running`, `complete` or `failed`."""
+    """An import's state: `running`, `complete`, `failed`, or `interrupted` (its process
+    stopped renewing its lease: its rows stay invisible until a resend takes them over)."""
 
     id: str
     status: str
@@ -194,9 +195,11 @@ def _bookmarks(header: str | None) -> list[str] | None:
         "name two accounts share is a problem of its row. A strength is a share (`0.6`) or a "
         "percentage (`60%`). Times without a zone are read as UTC. More: docs/import.md.\n\n"
         "The whole file is validated first: any bad row rejects it with a row-numbered report "
-        "(422) and nothing is written. Then rows are written in batches under an import id; "
+        "(422) and nothing is written; a line longer than the line limit (1 MiB by default) "
+        "is such a problem. Then rows are written in batches under an import id; "
         "the evidence counts only once the last batch has committed. Each row is keyed by its "
-        "idempotency column (per source type and proposition) or by a hash of its content, so "
+        "idempotency column (per source type and proposition; another function's identical "
+        "key is another row) or by a hash of its content, so "
         "sending the same file again writes nothing new.\n\n" + PRESET_DESCRIPTION
     ),
     response_model=ImportSummary,
@@ -204,6 +207,7 @@ def _bookmarks(header: str | None) -> list[str] | None:
         400: {"model": ErrorBody, "description": "A bad mapping or parameter"},
         401: {"description": "No valid token"},
         403: {"model": ErrorBody, "description": "Viewers may not import"},
+        409: {"model": ErrorBody, "description": "The member already runs the most imports"},
         413: {"description": "The file is larger than the import size limit"},
         415: {"description": "The format is neither given nor implied by the Content-Type"},
         422: {"model": ImportRejectedBody, "description": "The file was rejected whole"},
@@ -287,25 +291,27 @@ async def import_evidence(
     if mapping is not None and x_import_mapping is not None:
         raise ImportMappingSentTwice()
     column_mapping = ColumnMapping.parse(mapping if mapping is not None else x_import_mapping)
-    spool = await _spool(request, settings.max_import_bytes)
-    try:
+    with slots.held(actor.member_id, settings.max_imports_per_member):
+        spool = await _spool(request, settings.max_import_bytes)
         try:
-            validated = await validation.validate(
-                db,
-                spool,
-                fmt,
-                column_mapping,
-                delimiter=delimiter,
-                bookmarks=_bookmarks(x_bookmark),
-            )
-        except ImportRejected as rejected:
-            return JSONResponse(ImportRejection.of(rejected).model_dump(), status_code=422)
-    finally:
-        spool.close()
-    try:
-        result = await writing.write(db, actor, validated)
-    finally:
-        validated.close()
+            try:
+                validated = await validation.validate(
+                    db,
+                    spool,
+                    fmt,
+                    column_mapping,
+                    delimiter=delimiter,
+                    bookmarks=_bookmarks(x_bookmark),
+                    line_limit=settings.max_import_line_bytes,
+                )
+            except ImportRejected as rejected:
+                return JSONResponse(ImportRejection.of(rejected).model_dump(), status_code=422)
+        finally:
+            spool.close()
+        try:
+            result = await writing.write(db, actor, validated, lease_s=settings.import_lease_s)
+        finally:
+            validated.close()
     return ImportSummary(
         **result.model_dump(exclude={"bookmarks"}), bookmark=",".join(result.bookmarks) or None
     )

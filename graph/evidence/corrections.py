@@ -10,6 +10,8 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit
 from graph.evidence.reading import get
+from graph.kit import keys
+from graph.kit.connection import fetch_one
 from schema.errors import ReasonRequired
 from schema.evidence import EvidenceNotFound, OtherFunctionsEvidence, RedactionNeedsAdmin
 from schema.members import ViewerCannotWrite
@@ -32,8 +34,12 @@ MATCH (ev:Evidence {id: $id})
 SET ev.summary = null, ev.source_ref = null,
     ev.redacted_at = coalesce(ev.redacted_at, $now),
     ev.redact_reason = coalesce(ev.redact_reason, $reason),
-    ev.redacted_by = coalesce(ev.redacted_by, $actor_id)
+    ev.redacted_by = coalesce(ev.redacted_by, $actor_id),
+    ev.idempotency_key = CASE WHEN ev.idempotency_key STARTS WITH $redacted_prefix
+                              THEN ev.idempotency_key ELSE $redacted_key END
 """
+
+STORED_KEY = "MATCH (ev:Evidence {id: $id}) RETURN ev.idempotency_key AS key"
 
 
 async def retract(
@@ -62,7 +68,20 @@ async def _correct(
     action: str,
 ) -> Evidence:
     item = await _editable(tx, actor, evidence_id, reason)
-    await tx.run(query, id=item.id, now=now, reason=reason, actor_id=actor.member_id)
+    stored = await fetch_one(tx, STORED_KEY, id=item.id)
+    key = None if stored is None else stored["key"]
+    redacted_key = None
+    if key is not None and query is REDACT:
+        redacted_key = keys.redacted(await keys.make_secret(tx), str(key))
+    await tx.run(
+        query,
+        id=item.id,
+        now=now,
+        reason=reason,
+        actor_id=actor.member_id,
+        redacted_key=redacted_key,
+        redacted_prefix=keys.REDACTED,
+    )
     await audit.record(tx, actor, action, [item.id], now, reason[:200])
     corrected = await get(tx, item.id)
     assert corrected is not None

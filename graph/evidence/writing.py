@@ -3,6 +3,9 @@
 A batch is written with one ``UNWIND`` per shape (keyed and unkeyed items). An item with an
 ``idempotency_key`` is written once, whatever the number of retries: ``MERGE`` on the key is
 backed by a uniqueness constraint, and only the transaction that created the node links it.
+The key is stored in the scope of the function the item is recorded for (``graph/kit/keys``):
+another function's identical key is another item. A retry of a key whose item was redacted
+since finds it by the key's HMAC.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph import audit, entities, propositions, sources
-from graph.kit.connection import fetch_collected
+from graph.kit import keys
+from graph.kit.connection import fetch_all, fetch_collected
 from schema.evidence import RepeatedIdempotencyKey
 from schema.members import ViewerCannotWrite
 from schema.models import Actor, EvidenceCreate
@@ -40,6 +44,13 @@ CALL {
   CREATE (ev)-[:FROM_ACCOUNT]->(a)
 }
 RETURN collect([row.index, ev.id, created]) AS written
+"""
+
+# Items whose key was replaced by its HMAC when they were redacted.
+REDACTED_KEYS = """
+UNWIND $keys AS key
+MATCH (ev:Evidence {idempotency_key: key})
+RETURN key, ev.id AS id
 """
 
 # Rows carry their two times as ISO text, made DATETIME values here: the driver spends
@@ -95,11 +106,21 @@ def prepare_row(
     import_id: str | None,
     recorded_at: datetime | None = None,
     evidence_id: str | None = None,
+    *,
+    key_scope: str | None = None,
+    key_given: bool = True,
 ) -> dict[str, Any]:
+    """One item as ``write_rows`` takes it. Its key is stored in ``key_scope``, by default
+    the scope of the actor's function; ``key_given`` is False for a key derived from the
+    item's own content, which must not find an item redacted since (a guessed text would
+    otherwise be confirmed)."""
     recorded = recorded_at or now
+    scope = keys.scope_of(actor.function) if key_scope is None else key_scope
+    stored_key = keys.scoped(scope, item.idempotency_key)
     return {
         "index": index,
         "source_key": item.source_key,  # stored only as its HMAC (graph/sources.py)
+        "key_given": key_given,
         "observed_at": (item.observed_at or recorded).isoformat(),
         "recorded_at": recorded.isoformat(),
         "props": {
@@ -110,7 +131,8 @@ def prepare_row(
             "recorded_by": actor.member_id,
             "function": actor.function,
             "account_id": item.account_id,
-            "idempotency_key": item.idempotency_key,
+            "idempotency_key": stored_key,
+            "key_scope": None if stored_key is None else scope,
             "import_id": import_id,
         },
         "bears": [
@@ -156,6 +178,7 @@ async def write_rows(
     keyed = [r for r in rows if r["props"]["idempotency_key"]]
     unkeyed = [r for r in rows if not r["props"]["idempotency_key"]]
     results: dict[int, tuple[str, bool]] = {}
+    keyed = await _redacted_since(tx, keyed, results)
     # One collected record per query: a record per row cost more than writing the row.
     if keyed:
         written = await fetch_collected(
@@ -172,3 +195,18 @@ async def write_rows(
     if created:
         await audit.record(tx, actor, "addEvidence", created[:100], now, f"{len(created)} item(s)")
     return [results[r["index"]] for r in rows]
+
+
+async def _redacted_since(
+    tx: AsyncManagedTransaction, rows: list[dict[str, Any]], results: dict[int, tuple[str, bool]]
+) -> list[dict[str, Any]]:
+    """Answer the rows whose given key belongs to a redacted item; return the others."""
+    given = [r for r in rows if r["key_given"]]
+    secret = await keys.secret(tx) if given else None
+    if secret is None:  # nothing was ever redacted
+        return rows
+    by_hmac = {keys.redacted(secret, r["props"]["idempotency_key"]): r for r in given}
+    found = await fetch_all(tx, REDACTED_KEYS, keys=sorted(by_hmac))
+    for hit in found:
+        results[by_hmac[hit["key"]]["index"]] = (str(hit["id"]), False)
+    return [r for r in rows if r["index"] not in results]

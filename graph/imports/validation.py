@@ -16,7 +16,7 @@ from graph import propositions
 from graph.imports import accounts
 from graph.imports.mapping import ColumnMapping, FieldSource
 from graph.imports.parsing import RowErrors, parse_row
-from graph.imports.reading import Header, Unreadable, records
+from graph.imports.reading import LINE_LIMIT, Header, Unreadable, records
 from graph.kit.connection import Database
 from schema.imports import (
     FIELDS,
@@ -75,13 +75,19 @@ class ValidatedImport:
     account_ids: dict[str, str] = field(default_factory=dict)  # id or name as given -> id
 
     def batches(self, size: int) -> Iterator[list[EvidenceCreate]]:
+        for batch in self.keyed_batches(size):
+            yield [item for item, _ in batch]
+
+    def keyed_batches(self, size: int) -> Iterator[list[tuple[EvidenceCreate, bool]]]:
+        """The rows in batches, each with whether its key came from the file (True) or from
+        a hash of its content (False)."""
         self.clean.seek(0)
-        batch: list[EvidenceCreate] = []
+        batch: list[tuple[EvidenceCreate, bool]] = []
         for line in self.clean:
             item = orjson.loads(line)
             if item["account_id"] is not None:
                 item["account_id"] = self.account_ids[item["account_id"]]
-            batch.append(EvidenceCreate.model_validate(item))
+            batch.append((EvidenceCreate.model_validate(item), item.get("key_given", True)))
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -93,7 +99,12 @@ class ValidatedImport:
 
 
 def first_pass(
-    raw: IO[bytes], fmt: ImportFormat, mapping: ColumnMapping, delimiter: str, clean: IO[bytes]
+    raw: IO[bytes],
+    fmt: ImportFormat,
+    mapping: ColumnMapping,
+    delimiter: str,
+    clean: IO[bytes],
+    line_limit: int = LINE_LIMIT,
 ) -> FileChecks:
     """Map and validate every row; spool the clean, distinct ones. Reads no database."""
     checks = FileChecks()
@@ -105,7 +116,7 @@ def first_pass(
     if sources is not None:
         checks.labels = {name: source.label for name, source in sources.items()}
     raw.seek(0)
-    for number, record in records(raw, fmt, delimiter):
+    for number, record in records(raw, fmt, delimiter, line_limit):
         if isinstance(record, Header):
             sources = _sources(mapping, set(record.columns), checks)
             if not _header_ok(record.columns, checks) or checks.problem_count:
@@ -255,13 +266,17 @@ async def validate(
     *,
     delimiter: str = ",",
     bookmarks: list[str] | None = None,
+    line_limit: int = LINE_LIMIT,
 ) -> ValidatedImport:
-    """Validate a whole spooled file; raise ImportRejected with a row-numbered report."""
+    """Validate a whole spooled file; raise ImportRejected with a row-numbered report. No
+    line longer than ``line_limit`` bytes is ever read whole."""
     if len(delimiter) != 1 or delimiter in '\r\n"':
         raise ImportDelimiterInvalid(delimiter)
     clean = _spool()
     try:
-        checks = await asyncio.to_thread(first_pass, raw, fmt, mapping, delimiter, clean)
+        checks = await asyncio.to_thread(
+            first_pass, raw, fmt, mapping, delimiter, clean, line_limit
+        )
         problems = list(checks.problems)
         problem_count = checks.problem_count
         live_ids: dict[str, str] = {}

@@ -31,6 +31,8 @@ async def apply_migrations(db: Database) -> int:
         async with db.driver.session(database=db.name) as session:
             for statement in migration.statements:
                 await session.run(statement)
+            for statement in migration.data:  # batched: each commits as it goes
+                await (await session.run(statement)).consume()
         await db.write(_record, migration.version, migration.description)
     return LATEST_VERSION
 

@@ -205,12 +205,12 @@ async def test_parallel_retries_with_one_idempotency_key_write_once(
     graph = await count(
         db,
         """
-        RETURN COUNT { MATCH (e:Evidence {idempotency_key: 'win-loss-17'}) } AS evidence,
+        RETURN COUNT { MATCH (e:Evidence {idempotency_key: 'product:win-loss-17'}) } AS evidence,
                COUNT { MATCH (:Evidence)-[:BEARS_ON]->(:Proposition {id: $pid}) } AS bearings,
                COUNT { MATCH (:Evidence)-[:FROM_ACCOUNT]->(:Account) } AS account_links,
-               COUNT { MATCH (b:Belief {idempotency_key: 'belief-once'}) } AS beliefs,
+               COUNT { MATCH (b:Belief {idempotency_key: 'sales:belief-once'}) } AS beliefs,
                COUNT { MATCH (s:BeliefSeries) WHERE s.seq > 1 } AS series_past_one,
-               COUNT { MATCH (e:Feature {idempotency_key: 'feat-1'}) } AS features,
+               COUNT { MATCH (e:Feature {idempotency_key: 'product:feat-1'}) } AS features,
                COUNT { MATCH (a:AuditEntry) WHERE a.member_id IN $callers } AS audits
         """,
         pid=pid,

@@ -46,13 +46,13 @@ mutation Add($input: [EvidenceInput!]!) {
 """
 
 ITEM_COUNTS = """
-MATCH (ev:Evidence) WHERE ev.idempotency_key STARTS WITH 'crash-'
+MATCH (ev:Evidence) WHERE ev.idempotency_key STARTS WITH 'success:crash-'
 RETURN count(ev) AS items, count(DISTINCT ev.idempotency_key) AS keys
 """
 
 ACKNOWLEDGED_PRESENT = """
 UNWIND $pairs AS pair
-OPTIONAL MATCH (ev:Evidence {idempotency_key: pair.key})
+OPTIONAL MATCH (ev:Evidence {idempotency_key: 'success:' + pair.key})
 RETURN sum(CASE WHEN ev.id = pair.id THEN 1 ELSE 0 END) AS present
 """
 

@@ -490,3 +490,59 @@ async def test_demo_support_through_graphql_equals_graph_support(
         found = _data(await gql(client, reader, count, s=status, asOf=as_of.isoformat()))
         assert found["propositions"]["totalCount"] == total
         assert {n["status"] for n in found["propositions"]["nodes"]} == {status}
+
+
+STATE = "mutation($input: StateBeliefInput!) { stateBelief(input: $input) { id function } }"
+
+
+async def test_an_idempotency_key_belongs_to_the_function_that_writes(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    _, _, [prop] = await _model(db)
+    sales = await make_caller(db, "sales")
+    pm = await make_caller(db, "product")
+    item = _item(prop, 0, idempotencyKey="K")
+
+    by_sales = _data(await gql(client, sales, ADD, input=[item]))["addEvidence"]
+    by_product = _data(await gql(client, pm, ADD, input=[item]))["addEvidence"]
+    assert (by_product["created"], by_product["alreadyPresent"]) == (1, 0)
+    assert by_product["items"][0]["function"] == "product"
+    assert by_product["items"][0]["id"] != by_sales["items"][0]["id"]
+    retried = _data(await gql(client, pm, ADD, input=[item]))["addEvidence"]
+    assert (retried["created"], retried["items"][0]["id"]) == (0, by_product["items"][0]["id"])
+    assert await _total(client, pm, prop) == 2
+
+    beliefs = []
+    for caller in (sales, pm, pm):
+        said = {"propositionId": prop, "p": 0.7, "idempotencyKey": "K"}
+        beliefs.append(_data(await gql(client, caller, STATE, input=said))["stateBelief"])
+    assert [b["function"] for b in beliefs] == ["sales", "product", "product"]
+    assert len({b["id"] for b in beliefs}) == 2  # the retry got product's belief back
+    assert beliefs[2]["id"] == beliefs[1]["id"]
+
+
+async def test_redaction_replaces_the_key_and_a_retry_still_finds_the_item(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    _, _, [prop] = await _model(db)
+    pm = await make_caller(db, "product")
+    admin = await make_caller(db, "engineering", Role.ADMIN)
+    item = _item(prop, 0, idempotencyKey="alice@example.com")
+    [first] = _data(await gql(client, pm, ADD, input=[item]))["addEvidence"]["items"]
+    redact = 'mutation($id: ID!) { redactEvidence(id: $id, reason: "GDPR") { redactedAt } }'
+    _data(await gql(client, admin, redact, id=first["id"]))
+
+    stored = await db.read(_stored_key, first["id"])
+    assert "alice" not in stored and stored.startswith("redacted:")
+    retried = _data(await gql(client, pm, ADD, input=[item]))["addEvidence"]
+    assert (retried["created"], retried["items"][0]["id"]) == (0, first["id"])
+    assert await _total(client, pm, prop) == 1
+
+
+async def _stored_key(tx: AsyncManagedTransaction, evidence_id: str) -> str:
+    result = await tx.run(
+        "MATCH (ev:Evidence {id: $id}) RETURN ev.idempotency_key AS k", id=evidence_id
+    )
+    record = await result.single()
+    assert record is not None
+    return str(record["k"])

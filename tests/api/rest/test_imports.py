@@ -4,6 +4,7 @@ file streamed in."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -358,3 +359,58 @@ async def test_an_export_naming_accounts_and_giving_percentages_imports(
     items = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
     assert {item.account_id for item in items} == {account}
     assert sorted(item.bears[0].strength for item in items) == [0.6, 0.6, 1.0]
+
+
+async def test_a_member_runs_at_most_the_configured_imports_at_once(
+    db: Database, neo4j_target: TestDatabase
+) -> None:
+    props, account = await ticket_model(db)
+    pm = await make_caller(db, "product")
+    other = await make_caller(db, "sales")
+    settings = settings_for_target(neo4j_target.target, COMMONGROUND_MAX_IMPORTS_PER_MEMBER=1)
+    body = tickets_csv(props, account, 4).encode()
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def held_open() -> AsyncIterator[bytes]:
+        yield body[:10]
+        reading.set()  # the first import is being read: it holds its member's one slot
+        await release.wait()
+        yield body[10:]
+
+    async with app_client(settings, db) as http:
+        first = asyncio.create_task(_post(http, pm.headers, held_open()))
+        await reading.wait()
+        refused = await _post(http, pm.headers, body)
+        by_other = await _post(http, other.headers, body)
+        release.set()
+        done = await first
+        after = await _post(http, pm.headers, body)
+    assert refused.status_code == 409, refused.text
+    assert "at once" in refused.json()["message"]
+    assert by_other.status_code == 200 and done.status_code == 200
+    assert after.status_code == 200  # the slot is given back when an import ends
+
+
+async def test_a_line_over_the_line_limit_is_refused_with_its_number(
+    db: Database, neo4j_target: TestDatabase
+) -> None:
+    props, account = await ticket_model(db)
+    pm = await make_caller(db, "product")
+    settings = settings_for_target(neo4j_target.target, COMMONGROUND_MAX_IMPORT_LINE_BYTES=2048)
+    line = json.dumps(
+        {"summary": "x", "source_type": "interview", "proposition_id": props[0], "stance": "S"}
+    )
+    long_line = json.dumps({"summary": "y" * 5000, "proposition_id": props[0]})
+    body = "\n".join([line.replace('"S"', '"SUPPORTS"'), long_line, line]) + "\n"
+    async with app_client(settings, db) as http:
+        csv_body = TICKET_HEADER + "1," + "z" * 3000 + ",2026-03-01,,p,supports,1,1\n"
+        jsonl = await _post(http, pm.headers, body, mapping=None, format="jsonl")
+        csv = await _post(http, pm.headers, csv_body)
+    assert jsonl.status_code == 422
+    problems = jsonl.json()["problems"]
+    assert [p["row"] for p in problems] == [2, 3]
+    assert "longer than the limit of 2,048 bytes" in problems[0]["message"]
+    assert csv.status_code == 422
+    assert csv.json()["problems"][0]["row"] == 2
+    assert "longer than the limit" in csv.json()["problems"][0]["message"]
+    assert await evidence_count(db) == 0
