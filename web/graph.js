@@ -1,21 +1,12 @@
-// The segment's model as a layered map: the segment on the left; its goals, pains and
-// alternatives in the middle; the features and claims that act on them on the right.
-// Nodes and lines take their look from the evidence's verdict (colour + pattern + glyph),
-// and lines grow thicker, with a purple halo, the more the functions disagree.
+// The segment's model as a map, drawn by Cytoscape.js (vendored at a pinned version and served
+// by this server: web/vendor/fetch.py). Columns a room reads left to right: the segment; its
+// goals, pains and alternatives; the features and claims that act on them. On a phone the
+// segment sits on top and the two columns beneath it. Positions are computed here from each
+// label's measured size, so no two labels ever overlap; Cytoscape gives zoom, pan and fit.
+// Nodes and lines take their look from the evidence's verdict (colour + border + glyph), and
+// lines grow thicker, with a purple halo, the more the functions disagree.
 
-import { s, h, STATUS, capitalise, fmtP } from "./dom.js";
-
-const NODE_W = 250;
-const SEG_W = 170;
-let NODE_H = 42;
-let WRAP = 29;
-const GAP = 8;
-const GROUP_GAP = 34;
-const X_SEG = 16;
-const X_MID = X_SEG + SEG_W + 130;
-const X_RIGHT = X_MID + NODE_W + 230;
-const WIDTH = X_RIGHT + NODE_W + 70;
-const TOP = 30;
+import { h, STATUS } from "./dom.js";
 
 const MIDDLE = ["GOAL", "PAIN", "ALTERNATIVE"];
 const RIGHT = ["FEATURE", "CLAIM"];
@@ -26,245 +17,457 @@ const GROUP_TITLE = {
   FEATURE: "Our features",
   CLAIM: "Our messaging claims",
 };
-const SEGMENT_RELATION = { GOAL: "PURSUES", PAIN: "EXPERIENCES", ALTERNATIVE: "USES" };
+const OWN = new Set(["PURSUES", "EXPERIENCES", "USES"]);
 // Drawn as lines; TARGETS (claim → this segment) is what puts a claim on this map at all.
 const DRAWN = new Set(["PURSUES", "EXPERIENCES", "USES", "HINDERS", "RELIEVES", "ENABLES", "PROMISES", "BEATS", "BACKED_BY"]);
+export const RELATION_WORDS = {
+  PURSUES: "pursue",
+  EXPERIENCES: "experience",
+  USES: "use instead",
+  HINDERS: "gets in the way of",
+  RELIEVES: "relieves",
+  ENABLES: "helps reach",
+  PROMISES: "promises",
+  BACKED_BY: "is backed by",
+  TARGETS: "is aimed at",
+  BEATS: "beats",
+};
 
-function wrap(text, max, maxLines = 2) {
-  const words = String(text).split(/\s+/);
+const FAMILY = '"DejaVu Sans", "Segoe UI", system-ui, -apple-system, "Helvetica Neue", Arial, sans-serif';
+const INK = "#1d2430";
+const LOOK = {
+  VALIDATED: { fill: "#d7e9f6", border: "#0072b2", line: "#0072b2" },
+  REFUTED: { fill: "#fbe3d2", border: "#d55e00", line: "#d55e00" },
+  CONTESTED: { fill: "#fcefcf", border: "#a86f00", line: "#e69f00" },
+  UNKNOWN: { fill: "#f0f1f3", border: "#6f7782", line: "#8a929c" },
+  NONE: { fill: "#ffffff", border: "#8a94a3", line: "#8a929c" },
+  SEGMENT: { fill: "#1d2430", border: "#1d2430", line: "#1d2430" },
+};
+const DISAGREE = "#cc79a7";
+const FOCUS = "#1a73e8";
+
+let cy = null;
+let container = null;
+// The library ends a map whose container leaves its parent; the page's re-renders move this
+// holder instead, so the container never leaves it and zoom and pan survive.
+let holder = null;
+let builtKey = null;
+let handlers = { onSelect: () => {} };
+let focusMode = null; // the node id whose neighbourhood alone is shown
+
+// --- measuring and placing ------------------------------------------------------------------
+
+let measurer = null;
+function textWidth(text, font) {
+  if (!measurer) measurer = document.createElement("canvas").getContext("2d");
+  measurer.font = font;
+  return measurer.measureText(text).width;
+}
+
+/** Break a label into lines no wider than `max` pixels; never cut a word short. */
+function wrapLines(text, max, font) {
   const lines = [];
   let line = "";
-  for (const word of words) {
+  for (const word of String(text).split(/\s+/).filter(Boolean)) {
     const next = line ? `${line} ${word}` : word;
-    if (next.length <= max) line = next;
+    if (!line || textWidth(next, font) <= max) line = next;
     else {
-      if (line) lines.push(line);
-      line = word.length > max ? word.slice(0, max - 1) + "…" : word;
+      lines.push(line);
+      line = word;
     }
-    if (lines.length === maxLines) break;
   }
-  if (lines.length < maxLines && line) lines.push(line);
-  const last = lines.length - 1;
-  if (lines.length === maxLines && words.join(" ").length > lines.join(" ").length) {
-    lines[last] = lines[last].length > max - 1 ? lines[last].slice(0, max - 1) + "…" : lines[last] + "…";
-  }
-  return lines.slice(0, maxLines);
+  if (line) lines.push(line);
+  return lines;
 }
 
-function statusOf(prop) {
-  return prop ? prop.evidence.status : null;
+function sizes(large, narrow) {
+  const font = large ? 18 : narrow ? 14 : 14;
+  const width = large ? 250 : narrow ? 168 : 210;
+  return { font, width, pad: 9, lineHeight: Math.round(font * 1.3), gap: large ? 26 : 22, heading: font + 10 };
 }
 
-function edgeWidth(prop) {
-  return 1.6 + 6 * (prop.spread || 0);
+function tagOf(entity) {
+  if (entity.kind === "FEATURE" || entity.kind === "CLAIM") return entity.status || null;
+  if (entity.kind === "ALTERNATIVE" && entity.alt_kind) return entity.alt_kind.replace(/_/g, " ");
+  return null;
 }
 
-export function layout(model) {
+/** The elements and their positions: a pure function of the model and the screen. */
+export function elementsFor(model, { large = false, narrow = false } = {}) {
+  const z = sizes(large, narrow);
+  const font = `${z.font}px ${FAMILY}`;
   const segmentId = model.segment.id;
-  const byId = new Map(model.entities.map((e) => [e.id, e]));
-  const own = new Map(); // entity id → the segment's own proposition about it
+  const own = new Map();
+  for (const p of model.propositions) if (p.subject_id === segmentId && OWN.has(p.relation)) own.set(p.object_id, p);
+  const shown = new Set();
   for (const p of model.propositions) {
-    if (p.subject_id === segmentId && ["PURSUES", "EXPERIENCES", "USES"].includes(p.relation)) own.set(p.object_id, p);
+    if (!DRAWN.has(p.relation)) continue;
+    shown.add(p.subject_id).add(p.object_id);
   }
-  const positions = new Map();
-  const groups = [];
-  // One column: each kind under its heading, its entities in the given order; returns the bottom.
-  const stack = (kinds, x, column, order) => {
-    let y = TOP;
+  const entities = model.entities.filter((e) => e.kind !== "ACCOUNT" && (shown.has(e.id) || e.kind === "CLAIM" || e.id === segmentId));
+  const nodes = [];
+  const place = (entity, extra) => {
+    const prop = own.get(entity.id) || null;
+    const status = entity.kind === "SEGMENT" ? "SEGMENT" : prop ? prop.evidence.status : "NONE";
+    const glyph = STATUS[status] ? `${STATUS[status].glyph} ` : "";
+    const lines = wrapLines(glyph + entity.name, z.width - 2 * z.pad, font);
+    const tag = entity.kind === "SEGMENT" ? "the customer segment" : tagOf(entity);
+    if (tag) lines.push(`(${tag})`);
+    const height = lines.length * z.lineHeight + 2 * z.pad;
+    nodes.push({
+      group: "nodes",
+      data: {
+        id: entity.id,
+        label: lines.join("\n"),
+        name: entity.name,
+        kind: entity.kind,
+        prop: prop ? prop.id : null,
+        w: z.width,
+        h: height,
+        fill: LOOK[status].fill,
+        border: LOOK[status].border,
+        ink: entity.kind === "SEGMENT" ? "#ffffff" : INK,
+      },
+      classes: [`k-${entity.kind.toLowerCase()}`, `st-${status.toLowerCase()}`, prop && prop.contested_among_functions ? "disagree" : null].filter(Boolean).join(" "),
+      ...extra,
+    });
+    return height;
+  };
+  const headingNode = (kind, x, y) =>
+    nodes.push({
+      group: "nodes",
+      data: { id: `heading:${kind}`, label: GROUP_TITLE[kind], w: z.width, h: z.heading, kind: "HEADING" },
+      classes: "heading",
+      position: { x, y: y + z.heading / 2 },
+      selectable: false,
+      grabbable: false,
+    });
+  const column = (kinds, x, top, order) => {
+    let y = top;
     for (const kind of kinds) {
-      const members = model.entities.filter((e) => e.kind === kind).sort(order);
+      const members = entities.filter((e) => e.kind === kind).sort(order);
       if (!members.length) continue;
-      groups.push({ kind, x, y });
-      y += 22;
+      headingNode(kind, x, y);
+      y += z.heading + 16;
       for (const e of members) {
-        positions.set(e.id, { x, y, w: NODE_W, column });
-        y += NODE_H + GAP;
+        const index = nodes.length;
+        const height = place(e, {});
+        nodes[index].position = { x, y: y + height / 2 };
+        y += height + z.gap;
       }
-      y += GROUP_GAP - GAP;
+      y += z.gap;
     }
     return y;
   };
-  const middleBottom = stack(MIDDLE, X_MID, "mid", (a, b) => a.name.localeCompare(b.name));
-  // Right column: ordered by the mean height of what each node points at (fewer crossings).
-  const targetsOf = new Map();
+  const byName = (a, b) => a.name.localeCompare(b.name);
+  const segment = model.entities.find((e) => e.id === segmentId) || { id: segmentId, kind: "SEGMENT", name: model.segment.name };
+  const colGap = narrow ? 34 : large ? 200 : 170;
+  let xSeg;
+  let xMid;
+  let xRight;
+  let top = 0;
+  if (narrow) {
+    xMid = z.width / 2;
+    xRight = xMid + z.width + colGap;
+    const index = nodes.length;
+    const height = place(segment, {});
+    xSeg = (xMid + xRight) / 2;
+    nodes[index].position = { x: xSeg, y: height / 2 };
+    top = height + 40;
+  } else {
+    xSeg = z.width / 2;
+    xMid = xSeg + z.width + colGap;
+    xRight = xMid + z.width + colGap;
+  }
+  const midBottom = column(MIDDLE, xMid, top, byName);
+  const ys = new Map(nodes.filter((n) => n.position).map((n) => [n.data.id, n.position.y]));
+  const targets = new Map();
   for (const p of model.propositions) {
-    if (!DRAWN.has(p.relation)) continue;
-    const to = positions.get(p.object_id);
-    if (!to) continue;
-    if (!targetsOf.has(p.subject_id)) targetsOf.set(p.subject_id, []);
-    targetsOf.get(p.subject_id).push(to.y);
+    if (!DRAWN.has(p.relation) || !ys.has(p.object_id)) continue;
+    if (!targets.has(p.subject_id)) targets.set(p.subject_id, []);
+    targets.get(p.subject_id).push(ys.get(p.object_id));
   }
   const centre = (id) => {
-    const ys = targetsOf.get(id) || [];
-    return ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 1e9;
+    const list = targets.get(id) || [];
+    return list.length ? list.reduce((a, b) => a + b, 0) / list.length : 1e9;
   };
-  const rightBottom = stack(RIGHT, X_RIGHT, "right", (a, b) => centre(a.id) - centre(b.id) || a.name.localeCompare(b.name));
-  const height = Math.max(middleBottom, rightBottom, TOP + NODE_H + 40) + 10;
-  // The segment is a tall bar beside its goals, pains and alternatives: each of its own
-  // statements is a straight line across to the node it is about.
-  const barTop = TOP + 22;
-  positions.set(segmentId, { x: X_SEG, y: barTop, w: SEG_W, h: Math.max(NODE_H * 2, middleBottom - GROUP_GAP - barTop), column: "seg" });
-  return { positions, groups, own, byId, height, width: WIDTH };
+  column(RIGHT, xRight, top, (a, b) => centre(a.id) - centre(b.id) || byName(a, b));
+  if (!narrow) {
+    // Level with the top of the goals, pains and alternatives, where the eye starts.
+    const index = nodes.length;
+    const height = place(segment, {});
+    nodes[index].position = { x: xSeg, y: Math.min(midBottom / 2, z.heading + 4 + height / 2 + 40) };
+  }
+  const at = new Map(nodes.map((n) => [n.data.id, n.position]));
+  const edges = [];
+  for (const p of model.propositions) {
+    const from = at.get(p.subject_id);
+    const to = at.get(p.object_id);
+    if (!DRAWN.has(p.relation) || !from || !to) continue;
+    const status = p.evidence.status;
+    const same = from.x === to.x;
+    // An arc outside its column: the middle column's bulge left, the right column's right.
+    const outward = from.x === xRight ? 1 : -1;
+    edges.push({
+      group: "edges",
+      data: {
+        id: `edge:${p.id}`,
+        prop: p.id,
+        source: p.subject_id,
+        target: p.object_id,
+        colour: LOOK[status] ? LOOK[status].line : LOOK.UNKNOWN.line,
+        width: 1.6 + 6 * (p.spread || 0),
+        bulge: same ? outward * (z.width * 1.3 + 50) : 0,
+      },
+      classes: [`st-${status.toLowerCase()}`, p.contested_among_functions ? "disagree" : null, same ? "arc" : null].filter(Boolean).join(" "),
+    });
+  }
+  return { nodes, edges, sizes: z };
 }
 
-function edgePath(a, b) {
-  if (a.column === "seg") {
-    const y = b.y + (b.h || NODE_H) / 2;
-    return `M${a.x + a.w},${y} L${b.x},${y}`;
-  }
-  const ah = a.h || NODE_H;
-  const bh = b.h || NODE_H;
-  const ay = a.y + ah / 2;
-  const by = b.y + bh / 2;
-  if (a.column === b.column) {
-    // An arc outside the column: left of the middle column, right of the right column.
-    const side = a.column === "right" ? a.x + a.w : a.x;
-    const bulge = (a.column === "right" ? 1 : -1) * (26 + Math.min(90, Math.abs(by - ay) * 0.18));
-    return `M${side},${ay} C${side + bulge},${ay} ${side + bulge},${by} ${side},${by}`;
-  }
-  const left = a.x < b.x ? a : b;
-  const right = a.x < b.x ? b : a;
-  const ly = left === a ? ay : by;
-  const ry = right === a ? ay : by;
-  const x1 = left.x + left.w;
-  const x2 = right.x;
-  const dx = (x2 - x1) * 0.5;
-  return `M${x1},${ly} C${x1 + dx},${ly} ${x2 - dx},${ry} ${x2},${ry}`;
+function styles(z) {
+  return [
+    {
+      selector: "node",
+      style: {
+        shape: "round-rectangle",
+        width: "data(w)",
+        height: "data(h)",
+        label: "data(label)",
+        "text-wrap": "wrap",
+        "text-max-width": z.width,
+        "text-valign": "center",
+        "text-halign": "center",
+        "font-size": z.font,
+        "font-family": FAMILY,
+        "line-height": 1.3,
+        color: "data(ink)",
+        "background-color": "data(fill)",
+        "border-color": "data(border)",
+        "border-width": 1.5,
+        "overlay-opacity": 0,
+      },
+    },
+    { selector: "node.k-segment", style: { "font-weight": "bold" } },
+    { selector: "node.st-refuted", style: { "border-style": "dashed", "border-width": 2.5 } },
+    { selector: "node.st-contested", style: { "border-style": "double", "border-width": 5 } },
+    { selector: "node.st-validated", style: { "border-width": 2.5 } },
+    {
+      selector: "node.heading",
+      style: {
+        "background-opacity": 0,
+        "border-width": 0,
+        color: "#566070",
+        "font-weight": "bold",
+        "text-halign": "center",
+        events: "no",
+      },
+    },
+    {
+      selector: "node.disagree",
+      style: { "underlay-color": DISAGREE, "underlay-padding": 5, "underlay-opacity": 0.5, "underlay-shape": "round-rectangle" },
+    },
+    {
+      selector: "edge",
+      style: {
+        "curve-style": "bezier",
+        width: "data(width)",
+        "line-color": "data(colour)",
+        "target-arrow-shape": "triangle",
+        "target-arrow-color": "data(colour)",
+        "arrow-scale": 0.9,
+        opacity: 0.8,
+        "overlay-opacity": 0,
+      },
+    },
+    { selector: "edge.arc", style: { "curve-style": "unbundled-bezier", "control-point-distances": "data(bulge)", "control-point-weights": 0.5 } },
+    { selector: "edge.st-refuted", style: { "line-style": "dashed" } },
+    { selector: "edge.st-unknown", style: { "line-style": "dotted" } },
+    { selector: "edge.disagree", style: { "underlay-color": DISAGREE, "underlay-padding": 5, "underlay-opacity": 0.45 } },
+    { selector: ".match", style: { "border-color": FOCUS, "border-width": 4, "border-style": "solid" } },
+    { selector: "node.picked", style: { "border-color": FOCUS, "border-width": 5, "border-style": "solid" } },
+    { selector: "edge.picked", style: { "line-color": FOCUS, "target-arrow-color": FOCUS, opacity: 1, width: 5 } },
+    { selector: ".faded", style: { opacity: 0.15 } },
+    { selector: ".hidden", style: { display: "none" } },
+  ];
 }
 
-function defs() {
-  return s(
-    "defs",
-    null,
-    s(
-      "pattern",
-      { id: "hatch-refuted", width: 7, height: 7, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
-      s("rect", { width: 7, height: 7, class: "hatch-bg" }),
-      s("line", { x1: 0, y1: 0, x2: 0, y2: 7, class: "hatch-line" }),
-    ),
-    s(
-      "pattern",
-      { id: "dots-contested", width: 8, height: 8, patternUnits: "userSpaceOnUse" },
-      s("rect", { width: 8, height: 8, class: "dots-bg" }),
-      s("circle", { cx: 4, cy: 4, r: 1.4, class: "dots-dot" }),
+// --- the live map ---------------------------------------------------------------------------
+
+function readableView() {
+  // Fit the width (a tall map scrolls by dragging), never so small that labels blur.
+  const box = cy.elements(":visible").boundingBox();
+  const w = container.clientWidth;
+  const hgt = container.clientHeight;
+  if (!w || !hgt || !box.w) return;
+  const pad = 16;
+  const zoom = Math.max(0.55, Math.min(1.2, (w - 2 * pad) / box.w, box.h > 0 ? Math.max((hgt - 2 * pad) / box.h, (w - 2 * pad) / box.w) : 1.2));
+  cy.zoom(zoom);
+  const left = (w - box.w * zoom) / 2 - box.x1 * zoom;
+  const topPan = box.h * zoom <= hgt - 2 * pad ? (hgt - box.h * zoom) / 2 - box.y1 * zoom : pad - box.y1 * zoom;
+  cy.pan({ x: Math.max(pad - box.x1 * zoom, left), y: topPan });
+}
+
+function build(model, options) {
+  const { nodes, edges, sizes: z } = elementsFor(model, options);
+  if (cy) cy.destroy();
+  // eslint-disable-next-line no-undef
+  cy = cytoscape({
+    container,
+    elements: [...nodes, ...edges],
+    style: styles(z),
+    layout: { name: "preset" },
+    minZoom: 0.2,
+    maxZoom: 3,
+    wheelSensitivity: 0.3,
+    boxSelectionEnabled: false,
+    autoungrabify: true,
+    selectionType: "single",
+  });
+  window.workshopMap = cy; // for the browser tests and for anyone curious in the console
+  cy.on("tap", "node", (event) => {
+    const node = event.target;
+    if (node.hasClass("heading")) return;
+    const prop = node.data("prop");
+    handlers.onSelect(prop ? { kind: "proposition", id: prop, node: node.id() } : { kind: "entity", id: node.id(), node: node.id() });
+  });
+  cy.on("tap", "edge", (event) => handlers.onSelect({ kind: "proposition", id: event.target.data("prop") }));
+  readableView();
+}
+
+function applySelection(selection) {
+  if (!cy) return;
+  cy.elements().removeClass("picked faded");
+  if (!selection) return;
+  let picked = cy.collection();
+  if (selection.node) picked = cy.getElementById(selection.node);
+  else if (selection.kind === "entity") picked = cy.getElementById(selection.id);
+  else {
+    const edge = cy.edges().filter((e) => e.data("prop") === selection.id);
+    const node = cy.nodes().filter((n) => n.data("prop") === selection.id);
+    picked = edge.union(node);
+  }
+  picked.addClass("picked");
+}
+
+/** Show only a node, its neighbours and the lines between them; null shows everything. */
+function focusOn(id) {
+  if (!cy) return;
+  focusMode = id;
+  cy.elements().removeClass("hidden");
+  if (id) {
+    const node = cy.getElementById(id);
+    if (node.empty()) {
+      focusMode = null;
+    } else {
+      const keep = node.closedNeighborhood();
+      cy.elements().not(keep).addClass("hidden");
+      cy.fit(keep, 30);
+      if (cy.zoom() > 1.3) cy.zoom({ level: 1.3, position: node.position() });
+      return;
+    }
+  }
+  readableView();
+}
+
+/** Bring a node into view at a readable zoom (an address #node=… does this). */
+export function revealNode(id) {
+  if (!cy) return false;
+  const node = cy.getElementById(id);
+  if (node.empty()) return false;
+  if (cy.zoom() < 0.9) cy.zoom(0.9);
+  cy.center(node);
+  return true;
+}
+
+function searchMatches(text) {
+  if (!cy) return [];
+  cy.nodes().removeClass("match");
+  const wanted = text.trim().toLowerCase();
+  if (!wanted) return [];
+  const found = cy.nodes().filter((n) => !n.hasClass("heading") && String(n.data("name") || "").toLowerCase().includes(wanted));
+  found.addClass("match");
+  return found.map((n) => n.id());
+}
+
+function toolbar(selection) {
+  const status = h("span", { class: "map-found", role: "status", "aria-live": "polite" });
+  const search = h("input", {
+    type: "search",
+    class: "map-search",
+    placeholder: "Find on the map",
+    "aria-label": "Find on the map",
+    dataset: { fkey: "map-search" },
+    oninput: (event) => {
+      const ids = searchMatches(event.target.value);
+      status.textContent = event.target.value.trim() ? (ids.length ? `${ids.length} found — Enter shows the first` : "Nothing by that name") : "";
+    },
+    onkeydown: (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      const ids = searchMatches(event.target.value);
+      if (!ids.length) return;
+      const node = cy.getElementById(ids[0]);
+      const prop = node.data("prop");
+      handlers.onSelect(prop ? { kind: "proposition", id: prop, node: ids[0] } : { kind: "entity", id: ids[0], node: ids[0] });
+    },
+  });
+  const selectedNode = selection && selection.node ? selection.node : selection && selection.kind === "entity" ? selection.id : null;
+  const zoomBy = (factor) => () => {
+    if (!cy) return;
+    const mid = { x: container.clientWidth / 2, y: container.clientHeight / 2 };
+    cy.zoom({ level: Math.min(3, Math.max(0.2, cy.zoom() * factor)), renderedPosition: mid });
+  };
+  return h(
+    "div",
+    { class: "map-tools", role: "toolbar", "aria-label": "Map controls" },
+    search,
+    status,
+    h("span", { class: "map-buttons" },
+      h("button", { type: "button", class: "map-zoom-in", title: "Zoom in", "aria-label": "Zoom in", onclick: zoomBy(1.25) }, "+"),
+      h("button", { type: "button", class: "map-zoom-out", title: "Zoom out", "aria-label": "Zoom out", onclick: zoomBy(0.8) }, "−"),
+      h("button", { type: "button", class: "map-fit", onclick: () => cy && (focusMode ? focusOn(focusMode) : cy.fit(cy.elements(":visible"), 20)) }, "Fit"),
+      focusMode
+        ? h("button", { type: "button", class: "map-show-all", onclick: () => focusOn(null) || handlers.rerender() }, "Show everything")
+        : h("button", { type: "button", class: "map-focus", disabled: !selectedNode, title: selectedNode ? "Show only this and what it connects to" : "Pick a node first", onclick: () => selectedNode && (focusOn(selectedNode), handlers.rerender()) }, "Focus on its neighbours"),
     ),
   );
 }
 
 /**
- * Render the map. `selection` is {kind: "proposition"|"entity", id}; `onSelect` receives one.
+ * The map's part of the page. The Cytoscape instance outlives re-renders (its container is
+ * moved, not rebuilt), so zoom and pan stay where people put them; `mountMap` must run once
+ * the returned element is in the document.
  */
-export function renderGraph(model, selection, onSelect, options = {}) {
-  // Projector mode: taller nodes, fewer characters a line, larger type (set in the CSS).
-  NODE_H = options.large ? 52 : 40;
-  WRAP = options.large ? 23 : 29;
-  const { positions, groups, own, byId, height, width } = layout(model);
-  const selectedProp = selection && selection.kind === "proposition" ? selection.id : null;
-  const selectedEntity = selection && selection.kind === "entity" ? selection.id : null;
-  const svg = s("svg", {
-    class: ["model-map", selection ? "has-selection" : null],
-    viewBox: `0 0 ${width} ${height}`,
-    width,
-    height,
-    role: "group",
-    "aria-label": `Map of ${model.segment.name}: ${model.entities.length} entities and ${model.propositions.length} statements`,
-  });
-  svg.append(defs());
+export function renderMap(model, selection, onSelect, rerender) {
+  handlers = { onSelect, rerender };
+  if (!container) {
+    container = h("div", { class: "map-canvas", role: "img" });
+    holder = h("div", { class: "map-holder" }, container);
+  }
+  container.setAttribute("aria-label", `Map of ${model.segment.name}: ${model.entities.length} things and ${model.propositions.length} statements. The same statements are listed in the heatmap.`);
+  return h("div", { class: "map-frame" }, toolbar(selection), holder);
+}
 
-  for (const g of groups) {
-    svg.append(s("text", { x: g.x, y: g.y + 13, class: "group-title" }, GROUP_TITLE[g.kind]));
+export function mountMap(model, selection, options, key) {
+  if (!container || !container.isConnected) return;
+  const wantedKey = `${key}|${options.large}|${options.narrow}`;
+  if (!cy || cy.destroyed() || builtKey !== wantedKey) {
+    builtKey = wantedKey;
+    build(model, options);
+    if (focusMode) focusOn(focusMode);
+  } else {
+    cy.resize();
   }
+  applySelection(selection);
+}
 
-  const edges = s("g", { class: "edges" });
-  const touched = new Set();
-  if (selectedProp) {
-    const p = model.propositions.find((q) => q.id === selectedProp);
-    if (p) touched.add(p.subject_id).add(p.object_id);
-  }
-  for (const p of model.propositions) {
-    if (!DRAWN.has(p.relation)) continue;
-    const a = positions.get(p.subject_id);
-    const b = positions.get(p.object_id);
-    if (!a || !b) continue;
-    const d = edgePath(a, b);
-    const info = STATUS[p.evidence.status] || STATUS.UNKNOWN;
-    const incident = selectedEntity && (p.subject_id === selectedEntity || p.object_id === selectedEntity);
-    const group = s("g", {
-      class: ["edge", info.cls, p.contested_among_functions ? "disagree" : null, p.id === selectedProp || incident ? "selected" : null],
-      dataset: { proposition: p.id },
-      onclick: () => onSelect({ kind: "proposition", id: p.id }),
-    });
-    const spreadText = p.spread === null ? "fewer than two functions hold a belief" : `functions' spread ${fmtP(p.spread)}`;
-    group.append(
-      s("title", null, `${p.statement}\nEvidence: ${info.label}, confidence ${fmtP(p.evidence.confidence)}; ${spreadText}`),
-    );
-    if (p.contested_among_functions) group.append(s("path", { d, class: "halo", "stroke-width": edgeWidth(p) + 8 }));
-    group.append(s("path", { d, class: "line", "stroke-width": edgeWidth(p) }));
-    group.append(s("path", { d, class: "hit" }));
-    edges.append(group);
-  }
-  svg.append(edges);
-
-  const nodes = s("g", { class: "nodes" });
-  for (const [id, pos] of positions) {
-    const entity = byId.get(id);
-    if (!entity) continue;
-    const prop = own.get(id) || null;
-    const status = entity.kind === "SEGMENT" ? "SEGMENT" : statusOf(prop);
-    const info = STATUS[status];
-    const height = pos.h || NODE_H;
-    const selected = selectedEntity === id || (selectedProp && prop && prop.id === selectedProp) || touched.has(id);
-    const label = entity.name;
-    const sub = [];
-    if (entity.kind === "FEATURE" || entity.kind === "CLAIM") sub.push(entity.status);
-    if (entity.kind === "ALTERNATIVE" && entity.alt_kind) sub.push(entity.alt_kind.replace("_", " "));
-    const target = prop ? { kind: "proposition", id: prop.id } : { kind: "entity", id };
-    const aria = prop
-      ? `${prop.statement}. Evidence: ${info ? info.label : "none"}.`
-      : `${capitalise(entity.kind.toLowerCase())}: ${entity.name}`;
-    const node = s("g", {
-      class: ["node", `kind-${entity.kind.toLowerCase()}`, entity.kind === "SEGMENT" ? null : info ? info.cls : "st-none", prop && prop.contested_among_functions ? "disagree" : null, selected ? "selected" : null],
-      transform: `translate(${pos.x},${pos.y})`,
-      tabindex: 0,
-      role: "button",
-      "aria-label": aria,
-      dataset: { entity: id },
-      onclick: () => onSelect(target),
-      onkeydown: (event) => {
-        if (event.key === "Enter" || event.key === " ") {
-          event.preventDefault();
-          onSelect(target);
-        }
-      },
-    });
-    node.append(s("title", null, prop ? `${prop.statement}\nEvidence: ${info.label}, confidence ${fmtP(prop.evidence.confidence)}` : entity.name));
-    if (prop && prop.contested_among_functions) {
-      node.append(s("rect", { class: "node-halo", x: -5, y: -5, width: pos.w + 10, height: height + 10, rx: 11 }));
-    }
-    node.append(s("rect", { class: "node-box", width: pos.w, height, rx: 7 }));
-    if (entity.kind === "SEGMENT") {
-      const lines = wrap(label, options.large ? 14 : 17, 5);
-      lines.forEach((line, i) => node.append(s("text", { x: 12, y: 26 + i * (options.large ? 21 : 18), class: "node-label seg-label" }, line)));
-      node.append(s("text", { x: 12, y: 26 + lines.length * (options.large ? 21 : 18) + 4, class: "node-tag seg-tag" }, "the customer segment"));
-    } else {
-      const glyph = info ? info.glyph : "·";
-      node.append(s("circle", { cx: 17, cy: height / 2, r: 11, class: "glyph-disc" }));
-      node.append(s("text", { x: 17, y: height / 2 + 5, class: "glyph-text", "text-anchor": "middle", "aria-hidden": "true" }, glyph));
-      const lines = wrap(label, sub.length ? WRAP - 2 : WRAP);
-      const tag = sub.length ? sub.join(" · ") : null;
-      // A tag goes under a one-line label; beside a two-line one it sits in the top corner.
-      const tagBelow = tag && lines.length < 2;
-      const totalLines = lines.length + (tagBelow ? 1 : 0);
-      const step = options.large ? 18 : 14;
-      const first = height / 2 - ((totalLines - 1) * step) / 2 + 4;
-      lines.forEach((line, i) => node.append(s("text", { x: 34, y: first + i * step, class: "node-label" }, line)));
-      if (tagBelow) node.append(s("text", { x: 34, y: first + lines.length * step, class: "node-tag" }, tag));
-      else if (tag) node.append(s("text", { x: pos.w - 7, y: height - 5, class: "node-tag corner", "text-anchor": "end" }, tag));
-    }
-    nodes.append(node);
-  }
-  svg.append(nodes);
-  return svg;
+export function forgetMap() {
+  if (cy) cy.destroy();
+  cy = null;
+  builtKey = null;
+  focusMode = null;
+  window.workshopMap = null;
 }
 
 export function legend() {

@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "./api.js";
 import { h, replace, STATUS, capitalise, fmtP, statusBadge } from "./dom.js";
-import { legend, renderGraph } from "./graph.js";
+import { forgetMap, legend, mountMap, renderMap, revealNode } from "./graph.js";
 import { heatmapLegend, renderHeatmap } from "./heatmap.js";
 import { renderEntityDetail, renderPropositionDetail } from "./detail.js";
 import { renderVote } from "./vote.js";
@@ -44,14 +44,15 @@ let retryTimer = null;
 
 function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
-  return { seg: params.get("seg"), view: params.get("view"), prop: params.get("prop") };
+  return { seg: params.get("seg"), view: params.get("view"), prop: params.get("prop"), node: params.get("node") };
 }
 
 function writeHash() {
   const params = new URLSearchParams();
   if (state.segmentId) params.set("seg", state.segmentId);
   if (state.view !== "map") params.set("view", state.view);
-  if (state.selection && state.selection.kind === "proposition") params.set("prop", state.selection.id);
+  if (state.selection && state.selection.node) params.set("node", state.selection.node);
+  else if (state.selection && state.selection.kind === "proposition") params.set("prop", state.selection.id);
   const next = "#" + params.toString();
   if (location.hash !== next) history.replaceState(null, "", next);
 }
@@ -147,6 +148,7 @@ async function loadSegment() {
   const model = await api.segment(state.segmentId);
   state.model = model;
   state.stamps.model = model.stamps.model;
+  if (state.selection && state.selection.node && !state.selection.resolved) state.selection = nodeSelection(state.selection.node);
   if (state.selection && state.selection.kind === "proposition") {
     if (!model.propositions.some((p) => p.id === state.selection.id)) {
       state.selection = null;
@@ -155,6 +157,13 @@ async function loadSegment() {
       await loadDetail();
     }
   }
+}
+
+/** What a node's address selects: the segment's own statement about it, else the entity. */
+function nodeSelection(id) {
+  const segmentId = state.model ? state.model.segment.id : null;
+  const own = state.model ? state.model.propositions.find((p) => p.subject_id === segmentId && p.object_id === id && ["PURSUES", "EXPERIENCES", "USES"].includes(p.relation)) : null;
+  return own ? { kind: "proposition", id: own.id, node: id, resolved: true, reveal: true } : { kind: "entity", id, node: id, resolved: true, reveal: true };
 }
 
 async function loadDetail() {
@@ -241,6 +250,7 @@ const actions = {
   async switchSegment(id) {
     if (!id || id === state.segmentId) return;
     state.segmentId = id;
+    forgetMap();
     state.selection = null;
     state.detail = null;
     state.shown = null;
@@ -519,15 +529,19 @@ function segmentIntro() {
 function mapView() {
   const m = state.model;
   if (!m.propositions.length) {
-    return h("div", { class: "empty-state" }, h("h2", null, "No statements about this segment yet"), h("p", null, "Create goals, pains and alternatives and link them to the segment with createProposition; then add evidence with addEvidence or the import."));
+    return h("div", { class: "empty-state" }, h("h2", null, "No statements about this segment yet"), h("p", null, "Use “New statement” above to say which goals, pains and alternatives this segment has; then add the evidence behind them."));
   }
   return h(
     "div",
     { class: "map-view" },
     legend(),
-    h("p", { class: "hint" }, "Click a node or a line to see its evidence and what each function believes. Lines point from the feature or claim to what it acts on."),
-    h("div", { class: "map-scroll", dataset: { scroll: "map" } }, renderGraph(m, state.selection, actions.select, { large: document.documentElement.classList.contains("projector") })),
+    h("p", { class: "hint" }, "Click a box or a line to see its evidence and what each function believes. Drag to move, scroll or pinch to zoom. Lines point from the feature or claim to what it acts on."),
+    renderMap(m, state.selection, actions.select, render),
   );
+}
+
+function mapOptions() {
+  return { large: document.documentElement.classList.contains("projector"), narrow: window.innerWidth < 700 };
 }
 
 function heatmapView() {
@@ -660,6 +674,13 @@ function render() {
   );
   renderLive();
   renderProblem();
+  if (state.view === "map" && state.model && state.model.propositions.length) {
+    mountMap(state.model, state.selection, mapOptions(), `${state.model.segment.id}|${state.stamps.model}`);
+    if (state.selection && state.selection.reveal) {
+      state.selection.reveal = false;
+      revealNode(state.selection.node);
+    }
+  }
   const newLabel = root.querySelector("input[name=label]");
   if (newLabel && labelValue !== null) newLabel.value = labelValue;
   for (const [key, top, left] of scrollers) {
@@ -720,7 +741,8 @@ async function start() {
   try {
     state.segments = (await api.segments()).segments;
     state.segmentId = state.segments.some((seg) => seg.id === wanted.seg) ? wanted.seg : state.segments.length ? state.segments[0].id : null;
-    if (wanted.prop) state.selection = { kind: "proposition", id: wanted.prop };
+    if (wanted.node) state.selection = { kind: "entity", id: wanted.node, node: wanted.node };
+    else if (wanted.prop) state.selection = { kind: "proposition", id: wanted.prop };
     render();
     await refreshAll();
     writeHash();
@@ -730,6 +752,27 @@ async function start() {
   }
   connect();
 }
+
+// A shared address pasted into this tab: follow it.
+window.addEventListener("hashchange", () => {
+  if (!state.me || !state.model) return;
+  const wanted = readHash();
+  if (wanted.seg && wanted.seg !== state.segmentId) return void actions.switchSegment(wanted.seg);
+  if (wanted.node && (!state.selection || state.selection.node !== wanted.node)) {
+    state.view = "map";
+    actions.select(nodeSelection(wanted.node));
+  }
+});
+
+let narrowNow = window.innerWidth < 700;
+window.addEventListener("resize", () => {
+  // Across the phone/laptop line the map changes shape; otherwise it only resizes.
+  const narrow = window.innerWidth < 700;
+  if (narrow !== narrowNow) {
+    narrowNow = narrow;
+    render();
+  }
+});
 
 window.addEventListener("pageshow", () => {
   // Back from the bfcache: the event stream was closed; catch up.

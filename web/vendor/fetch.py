@@ -1,8 +1,9 @@
 """Refill web/vendor/ from npm at the pinned versions below: `python3 web/vendor/fetch.py`.
 
-Not needed to run anything: the files are committed, so GraphiQL (/graphql) and the OpenAPI
-page (/docs) work offline with no install step. This is how they were made, and how to move
-to another version (change PINS, run, commit; api/docs.py names the files it serves).
+Not needed to run anything: the files are committed, so GraphiQL (/graphql), the OpenAPI
+page (/docs) and the workshop's map (/workshop) work offline with no install step. This is
+how they were made, and how to move to another version (change PINS, run, commit; api/docs.py
+and api/rest/workshop/page.py name the files they serve).
 Each tarball's integrity is checked against the registry's before a file is taken from it,
 and each package keeps its licence files beside its own.
 """
@@ -22,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 # name, version, npm's sha512 integrity of the tarball, files taken from it (licences too).
 # Versions: those strawberry's own GraphiQL page loads (React 18.2.0, GraphiQL 3.8.3), and
-# the Swagger UI 5 that FastAPI's /docs loads.
+# the Swagger UI 5 that FastAPI's /docs loads; Cytoscape.js draws the workshop page's map.
 PINS: list[tuple[str, str, str, list[str]]] = [
     (
         "react",
@@ -54,6 +55,12 @@ PINS: list[tuple[str, str, str, list[str]]] = [
             "LICENSE",
             "NOTICE",
         ],
+    ),
+    (
+        "cytoscape",
+        "3.35.0",
+        "sha512-sMvBIXiGMnhkCaWz2R06FwF/27MNlS+Tqvi17foO9UhnUg3XGZccKjxsvEqQFAQYMSSZmN5SxYzUYlQ0DOJJ3g==",
+        ["dist/cytoscape.min.js", "LICENSE"],
     ),
 ]
 

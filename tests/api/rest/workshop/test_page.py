@@ -27,6 +27,11 @@ async def test_the_page_shell_and_its_assets_are_public_and_self_contained(
     script = await client.get("/workshop/assets/workshop.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert {"workshop.js", "workshop.css", "graph.js", "vote.js"} <= set(ASSETS)
+    # The map's graph library: served from here (pinned, its licence beside it), compressed.
+    library = await client.get("/workshop/assets/cytoscape.min.js")
+    assert library.status_code == 200 and library.headers["content-encoding"] == "gzip"
+    assert "/workshop/assets/cytoscape.min.js" in page.text
+    assert (ASSETS["cytoscape.min.js"].parent / "LICENSE").read_text().startswith("Copyright")
     for name in ASSETS:
         asset = await client.get(f"/workshop/assets/{name}")
         assert asset.status_code == 200, name
