@@ -24,7 +24,7 @@ from graph.imports.presets.records import (
     lookups,
     parse_time,
 )
-from graph.imports.presets.text import has_personal_data, mask, pseudonym
+from graph.imports.presets.text import has_personal_data, mask, mask_short, pseudonym
 from graph.imports.validation import FileChecks
 from schema.imports import ImportProblem
 from schema.models import MAX_NAME, EvidenceCreate
@@ -222,4 +222,4 @@ def _account(
             return None
         name = f"{reader.preset.title} organisation {external_id}"
     shown = str(name).strip()[:MAX_NAME]
-    return AccountRef(external_id, shown if keep_pii else mask(shown))
+    return AccountRef(external_id, shown if keep_pii else mask_short(shown))

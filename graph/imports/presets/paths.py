@@ -21,11 +21,18 @@ class _Step:
 class Path:
     text: str
     steps: tuple[_Step, ...]
+    plain: bool = False  # no list steps: a walk down dictionaries
 
     def values(self, value: Any) -> list[Any]:
         """Every value the path reaches in ``value`` (a list reached at the end is spread)."""
         if isinstance(value, dict) and self.text in value:  # a CSV column "Account.Name"
             return _spread(value[self.text])
+        if self.plain:
+            for step in self.steps:
+                if not isinstance(value, dict):
+                    return []
+                value = value.get(step.key)
+            return _spread(value)
         found: list[Any] = []
         _walk(value, self.steps, 0, found)
         return found
@@ -107,7 +114,7 @@ def compile_path(text: str) -> Path:
             if not equals or not sub:
                 raise PathInvalid(f"{text!r}: a filter reads [key=value]")
             steps.append(_Step(key, where=(tuple(sub.split(".")), wanted)))
-    return Path(text, tuple(steps))
+    return Path(text, tuple(steps), all(not (s.each or s.where) for s in steps))
 
 
 def compile_all(texts: Sequence[str]) -> tuple[Path, ...]:
