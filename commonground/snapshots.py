@@ -1,9 +1,11 @@
-"""`commonground snapshot …`: create, list, export, diff and restore alignment snapshots."""
+"""`commonground snapshot …`: create, list, export, diff, restore, delete and purge
+alignment snapshots."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Annotated
 
@@ -15,6 +17,7 @@ from commonground.tables import Column, WideOption, print_table
 from graph.divergence import EngineSettings
 from graph.kit.connection import Database
 from graph.snapshots.figures import figures_for
+from graph.snapshots.quota import quota_for
 from graph.snapshots.store import FiguresFn
 from schema.errors import CommonGroundError
 from schema.models import Actor
@@ -65,6 +68,7 @@ def create(
                 label=label,
                 as_of=moment,
                 on_record=lambda _: bar.advance(task),
+                quota=quota_for(settings),
             )
 
     info, _ = with_database(settings, work)
@@ -121,6 +125,46 @@ def list_snapshots(
         ],
         wide=wide,
     )
+
+
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why, for the audit log.")]
+
+
+@app.command("delete")
+def delete(
+    snapshot_id: Annotated[str, typer.Argument(help="The snapshot's id (snap-…).")],
+    reason: ReasonOption,
+) -> None:
+    """Delete a snapshot and its content (audited): makes room under COMMONGROUND_MAX_SNAPSHOTS."""
+    from graph.snapshots import removal
+
+    now = datetime.now(UTC)
+    info = with_database(
+        settings_for(),
+        lambda db: db.write(removal.delete, Actor.system(), snapshot_id, reason, now),
+    )
+    err.print(f"Deleted snapshot {info.id} ({info.label or 'unlabelled'}).", highlight=False)
+
+
+@app.command("purge")
+def purge(
+    evidence_id: Annotated[str, typer.Argument(help="A redacted evidence item's id.")],
+    reason: ReasonOption,
+) -> None:
+    """Take a redacted evidence item's text and key out of every stored snapshot (audited;
+    each changed snapshot's new fingerprint is recorded beside the old one)."""
+    from graph.snapshots import removal
+
+    now = datetime.now(UTC)
+    changed = with_database(
+        settings_for(),
+        lambda db: removal.purge_redacted(db, Actor.system(), evidence_id, reason, now),
+    )
+    if not changed:
+        err.print("No stored snapshot held its text or key.")
+    for info in changed:
+        purge = info.purges[-1]
+        print(f"{info.id}\t{purge.fingerprint_before} -> {purge.fingerprint_after}")
 
 
 def _is_directory(output: Path) -> bool:

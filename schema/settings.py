@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, alias="COMMONGROUND_MAX_QUERY_DEPTH")
     max_aliases: int = Field(50, alias="COMMONGROUND_MAX_ALIASES")
     # A query document is refused before parsing above these; above the budget, before it
-    # runs (its cost: the objects it can return, docs/design.md §4). Queries costing more
-    # than offload_cost run off the event loop.
+    # runs (its cost: the objects it can return, docs/design.md §4). Queries costing
+    # offload_cost or more run off the event loop.
     max_query_bytes: int = Field(32 * 1024, alias="COMMONGROUND_MAX_QUERY_BYTES")
     max_query_tokens: int = Field(5000, alias="COMMONGROUND_MAX_QUERY_TOKENS")
     query_cost_budget: int = Field(150_000, alias="COMMONGROUND_QUERY_COST_BUDGET")

@@ -128,6 +128,25 @@ TIME_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+class SnapshotPurge(BaseModel):
+    """A redacted item's text and key taken out of a stored snapshot after it was taken: the
+    one change a snapshot ever undergoes, so its fingerprint's history."""
+
+    evidence_id: str
+    at: datetime
+    by: str  # the admin's member id
+    reason: str
+    fingerprint_before: str
+    fingerprint_after: str
+
+
+class SnapshotQuota(BaseModel):
+    """How many snapshots may be taken: per member in any 24 hours, and stored in all."""
+
+    per_member_per_day: int
+    total: int
+
+
 class SnapshotInfo(BaseModel):
     """A stored snapshot, as listed: what it is, when it is as of, and its headline figures."""
 
@@ -142,6 +161,7 @@ class SnapshotInfo(BaseModel):
     alignment_alpha: float | None = None
     alignment_units: int = 0
     mean_abs_difference: float | None = None
+    purges: list[SnapshotPurge] = Field(default_factory=list)
 
 
 class BeliefShift(BaseModel):
@@ -229,6 +249,55 @@ class NotAllowedToSnapshot(Forbidden):
     def __init__(self, member_id: str) -> None:
         super().__init__("viewers may read but not create snapshots")
         self.member_id = member_id
+
+
+class NotAnAdminForSnapshots(Forbidden):
+    """Deleting a snapshot, or purging a redacted item from stored ones, is for admins."""
+
+    def __init__(self, member_id: str, action: str) -> None:
+        super().__init__(f"only admins may {action}")
+        self.member_id = member_id
+        self.action = action
+
+
+class SnapshotQuotaUsed(Conflict):
+    """The member has taken as many snapshots in the last 24 hours as a member may."""
+
+    def __init__(self, member_id: str, used: int, limit: int) -> None:
+        super().__init__(
+            f"you have taken {used} snapshots in the last 24 hours; the limit is {limit} a "
+            "member (COMMONGROUND_SNAPSHOTS_PER_MEMBER_PER_DAY): try again later",
+            used=used,
+            limit=limit,
+        )
+        self.member_id = member_id
+        self.used = used
+        self.limit = limit
+
+
+class SnapshotStoreFull(Conflict):
+    """As many snapshots are stored as the installation keeps."""
+
+    def __init__(self, stored: int, limit: int) -> None:
+        super().__init__(
+            f"{stored} snapshots are stored; the limit is {limit} (COMMONGROUND_MAX_SNAPSHOTS): "
+            "an admin deletes old ones (deleteSnapshot) before new ones can be taken",
+            stored=stored,
+            limit=limit,
+        )
+        self.stored = stored
+        self.limit = limit
+
+
+class EvidenceNotRedacted(BadInput):
+    """Only a redacted item's text is purged from stored snapshots."""
+
+    def __init__(self, evidence_id: str) -> None:
+        super().__init__(
+            f"evidence {evidence_id!r} is not redacted: redact it first (redactEvidence), "
+            "then purge it from older snapshots"
+        )
+        self.evidence_id = evidence_id
 
 
 class BadSnapshotLabel(BadInput):

@@ -1,4 +1,5 @@
-"""GraphQL for snapshots: list, read, diff and create (docs/design.md §3).
+"""GraphQL for snapshots: list, read, diff and create (docs/design.md §3); delete and purge
+redacted evidence from them (admins, docs/snapshots.md).
 
 The snapshot's files (JSON, reports, CSV) are served by REST (``api/rest/snapshots.py``);
 ``Snapshot.files`` gives their paths.
@@ -13,15 +14,17 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.errors import check_idempotency_key
+from api.graphql.errors import check_idempotency_key, check_reason
 from api.graphql.pagination import Connection, creation_key, described
 from api.graphql.shapes import MEMBER_IDS, mirror, renamed
 from graph.divergence import EngineSettings
 from graph.kit.cursors import check_page_size, decode_cursor, time_and_id
 from graph.snapshots import diff as snapshot_diff
+from graph.snapshots import removal
 from graph.snapshots import store as snapshots
 from graph.snapshots.export.words import summary as plain_summary
 from graph.snapshots.figures import figures_for
+from graph.snapshots.quota import quota_for
 from schema import snapshots as model
 
 
@@ -33,6 +36,9 @@ class SnapshotCounts:
     evidence: int
     beliefs: int
     imports: int
+    decisions: int = strawberry.field(
+        default=0, description="Decisions recorded by the snapshot's time (0 before there were)."
+    )
 
 
 @strawberry.type(description="The alignment index when the snapshot was taken.")
@@ -57,7 +63,21 @@ class SnapshotFiles:
 
 
 @strawberry.type(
-    description="The model frozen as of a time, with its alignment figures. Immutable."
+    description="A redacted evidence item's text and key purged from this snapshot after it "
+    "was taken: the one change a snapshot undergoes, and how its fingerprint changed."
+)
+class SnapshotPurgeEntry:
+    evidence_id: strawberry.ID
+    at: datetime
+    by: strawberry.ID = strawberry.field(description="The id of the admin who purged it.")
+    reason: str
+    fingerprint_before: str
+    fingerprint_after: str
+
+
+@strawberry.type(
+    description="The model frozen as of a time, with its alignment figures. Immutable but for "
+    "an admin's purge of redacted evidence (see purges)."
 )
 class Snapshot:
     id: strawberry.ID
@@ -76,6 +96,10 @@ class Snapshot:
     )
     schema_version: int = strawberry.field(description="The version of the snapshot file format.")
     counts: SnapshotCounts
+    purges: list[SnapshotPurgeEntry] = strawberry.field(
+        description="Redacted evidence purged from it since it was taken, oldest first, each "
+        "with the fingerprint before and after; empty for a snapshot never changed."
+    )
     alignment_alpha: strawberry.Private[float | None]
     alignment_units: strawberry.Private[int]
     alignment_mad: strawberry.Private[float | None]
@@ -114,6 +138,14 @@ class Snapshot:
             counts=SnapshotCounts(**counts),
             alignment_mad=s.mean_abs_difference,
         )
+
+
+@strawberry.type(description="What purgeRedactedFromSnapshots changed.")
+class SnapshotPurgeResult:
+    evidence_id: strawberry.ID
+    snapshots: list[Snapshot] = strawberry.field(
+        description="The snapshots that held the item's text or key, as they are now."
+    )
 
 
 @described(
@@ -242,5 +274,32 @@ class SnapshotMutation:
             as_of=as_of,
             idempotency_key=idempotency_key,
             now=ctx.now,
+            quota=quota_for(ctx.settings),
         )
         return Snapshot.from_model(created)
+
+    @strawberry.mutation(
+        description="Delete a snapshot and its content, with a reason (admins). Audited. "
+        "Answers the snapshot as it was."
+    )
+    async def delete_snapshot(
+        self, info: Info[Context, None], id: strawberry.ID, reason: str
+    ) -> Snapshot:
+        deleted = await info.context.write_with_reason(removal.delete, str(id), reason)
+        return Snapshot.from_model(deleted)
+
+    @strawberry.mutation(
+        description="Take a redacted evidence item's text and key out of every stored snapshot "
+        "that still holds them (admins, with a reason). Each changed snapshot gets a new "
+        "fingerprint, recorded with the old one in its purges and in the audit log."
+    )
+    async def purge_redacted_from_snapshots(
+        self, info: Info[Context, None], evidence_id: strawberry.ID, reason: str
+    ) -> SnapshotPurgeResult:
+        ctx = info.context
+        actor = ctx.writer()
+        check_reason(reason)
+        changed = await removal.purge_redacted(ctx.db, actor, str(evidence_id), reason, ctx.now)
+        return SnapshotPurgeResult(
+            evidence_id=evidence_id, snapshots=[Snapshot.from_model(s) for s in changed]
+        )

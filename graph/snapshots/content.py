@@ -20,6 +20,7 @@ import rfc8785
 from neo4j import AsyncManagedTransaction
 from neo4j.time import DateTime
 
+from graph.kit import keys
 from graph.kit.connection import Database, fetch_all
 from schema.snapshots import NOT_FINGERPRINTED, OPTIONAL_SECTIONS, SECTIONS, TIME_FIELDS
 
@@ -201,6 +202,15 @@ def from_iso(text: str | None) -> DateTime | None:
 # ---------------------------------------------------------------- records
 
 
+def carried_key(key: str | None, *, redacted: bool) -> str | None:
+    """The idempotency key a snapshot carries: the item's own, except that a redacted item's
+    key is carried only as redaction leaves it (its HMAC, ``graph/kit/keys.py``), never as
+    the client sent it."""
+    if key is None or not redacted or key.startswith(keys.REDACTED):
+        return key
+    return None
+
+
 def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[str, Any] | None:
     """A record as the file holds it (times as strings, numbers with their exact types), or
     None when it does not belong to the content."""
@@ -213,6 +223,9 @@ def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[s
         if name in record:
             record[name] = to_iso(record[name])
     if section == "evidence":
+        record["idempotency_key"] = carried_key(
+            record.get("idempotency_key"), redacted=record.get("redacted_at") is not None
+        )
         record["bears"] = sorted(
             (
                 {

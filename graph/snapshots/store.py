@@ -20,10 +20,12 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph import audit
+from graph.kit import keys
 from graph.kit.connection import Database, fetch_all, fetch_one
 from graph.kit.records import to_datetime
 from graph.snapshots.chunks import ChunkWriter
 from graph.snapshots.content import Fingerprinter, from_iso, iter_content
+from graph.snapshots.quota import check as quota_check
 from schema.models import Actor
 from schema.snapshots import (
     SNAPSHOT_SCHEMA_VERSION,
@@ -33,6 +35,7 @@ from schema.snapshots import (
     NotAllowedToSnapshot,
     SnapshotInfo,
     SnapshotNotFound,
+    SnapshotQuota,
 )
 
 HISTORY_LIMIT = 24
@@ -42,7 +45,7 @@ FiguresFn = Callable[[Database, datetime], Awaitable[dict[str, Any]]]
 
 SNAPSHOT_PROJECTION = """
 s {.id, .label, .as_of, .created_at, .created_by, .fingerprint, .schema_version,
-   .counts_json, .alignment_alpha, .alignment_units, .mean_abs_difference}
+   .counts_json, .alignment_alpha, .alignment_units, .mean_abs_difference, .purges_json}
 """
 
 CREATE_SNAPSHOT = """
@@ -55,7 +58,12 @@ MERGE_SNAPSHOT_BY_KEY = """
 MERGE (s:Snapshot {idempotency_key: $key})
 ON CREATE SET s.id = $id, s.label = $label, s.as_of = $as_of, s.created_at = $now,
               s.created_by = $actor_id, s.schema_version = $schema_version,
-              s.complete = false
+              s.complete = false, s.key_scope = split($key, ':')[0]
+RETURN s.id AS id, s.as_of AS as_of, s.label AS label, s.complete AS complete
+"""
+
+EXISTING_BY_KEY = """
+MATCH (s:Snapshot {idempotency_key: $key})
 RETURN s.id AS id, s.as_of AS as_of, s.label AS label, s.complete AS complete
 """
 
@@ -125,6 +133,7 @@ def _info(row: dict[str, Any]) -> SnapshotInfo:
         alignment_alpha=row.get("alignment_alpha"),
         alignment_units=int(row.get("alignment_units") or 0),
         mean_abs_difference=row.get("mean_abs_difference"),
+        purges=orjson.loads(row["purges_json"]) if row.get("purges_json") else [],
     )
 
 
@@ -135,7 +144,15 @@ async def _start(
     as_of: datetime,
     key: str | None,
     now: datetime,
+    quota: SnapshotQuota | None,
 ) -> dict[str, Any]:
+    # A retry (same key) gets its snapshot whatever the quota; only a new one counts.
+    if key is not None:
+        existing = await fetch_one(tx, EXISTING_BY_KEY, key=key)
+        if existing is not None:
+            return existing
+    if quota is not None:
+        await quota_check(tx, actor, quota, now)
     params = {
         "id": f"snap-{uuid.uuid4().hex[:16]}",
         "label": label,
@@ -247,13 +264,15 @@ async def create(
     idempotency_key: str | None = None,
     now: datetime | None = None,
     on_record: Callable[[str], None] | None = None,
+    quota: SnapshotQuota | None = None,
 ) -> tuple[SnapshotInfo, bool]:
     """Freeze the model as of a time; return the snapshot and whether it is new.
 
     The same idempotency key returns the first snapshot (a creation cut short is finished by
     the retry, as of the first attempt's time, so the content comes out the same). A caller
     that gives up waiting (a request timeout) does not stop the creation: it completes and
-    appears in the listing.
+    appears in the listing. With a ``quota``, a new snapshot past it is refused
+    (``graph/snapshots/quota.py``).
     """
     if not actor.can_write:
         raise NotAllowedToSnapshot(actor.member_id)
@@ -261,7 +280,9 @@ async def create(
         raise BadSnapshotLabel(label)
     now = now or datetime.now(UTC)
     pinned = check_as_of(as_of, now)
-    started = await db.write(_start, actor, label, pinned, idempotency_key, now)
+    # A key belongs to the author's function (graph/kit/keys.py).
+    idempotency_key = keys.scoped(keys.scope_of(actor.function), idempotency_key)
+    started = await db.write(_start, actor, label, pinned, idempotency_key, now, quota)
     snapshot_id = str(started["id"])
     if started["complete"]:
         return await get(db, snapshot_id), False

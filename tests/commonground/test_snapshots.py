@@ -127,3 +127,33 @@ async def test_csv_export_to_a_new_directory_writes_every_table(
     missing = tmp_path / "never"
     result = await run("export", "snap-missing", "--format", "csv", "--output", str(missing))
     assert result.exit_code == 1 and not missing.exists()
+
+
+async def test_delete_and_purge_from_the_command_line(db: Database, cli_env: None) -> None:
+    from graph import evidence
+    from graph.snapshots import store as snapshots
+
+    await small_company(db)
+    kept = (await run("create", "--label", "Kept")).stdout.strip().splitlines()[-1]
+    dropped = (await run("create", "--label", "Dropped")).stdout.strip().splitlines()[-1]
+
+    assert (await run("delete", dropped)).exit_code != 0  # a reason is needed
+    deleted = await run("delete", dropped, "--reason", "a test run")
+    assert deleted.exit_code == 0, deleted.output
+    assert "Deleted snapshot" in deleted.stderr
+    assert [s["id"] for s in json.loads((await run("list", "--json")).stdout)] == [kept]
+    missing = await run("delete", dropped, "--reason", "again")
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+
+    refused = await run("purge", "ev-slow-0", "--reason", "gdpr")
+    assert refused.exit_code == 1 and "not redacted" in refused.output
+    await db.write(evidence.redact, Actor.system(), "ev-slow-0", "gdpr", datetime.now(UTC))
+    purged = await run("purge", "ev-slow-0", "--reason", "gdpr")
+    assert purged.exit_code == 0, purged.output
+    after = await snapshots.get(db, kept)
+    assert purged.stdout.split() == [
+        kept,
+        after.purges[0].fingerprint_before,
+        "->",
+        after.fingerprint,
+    ]

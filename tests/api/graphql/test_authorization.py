@@ -37,6 +37,7 @@ from schema.vocabulary import EntityKind, Relation, Role, Stance
 from schema.votes import VoteOpen
 from tests.api.apphelpers import graph_fingerprint
 from tests.factories import Caller, make_caller
+from tests.graph.snapshots.factories import stored_snapshot
 
 OWN = "product"  # every caller's function
 OTHER = "sales"
@@ -71,6 +72,8 @@ class Targets:
     proposition: str
     evidence: str
     vote: str
+    redacted: str  # an evidence item an admin redacted
+    snapshot: str
 
 
 async def _targets(db: Database, owner: Actor) -> Targets:
@@ -107,7 +110,31 @@ async def _targets(db: Database, owner: Actor) -> Targets:
         )
         await beliefs.state(tx, owner, BeliefCreate(proposition_id=prop.id, p=0.8), now)
         vote = await votes.open_vote(tx, system, VoteOpen(proposition_ids=[prop.id]), now)
-        return Targets(str(owner.function), segment, pain, pain2, prop.id, item, vote.id)
+        [(redacted, _)] = await evidence.add(
+            tx,
+            owner,
+            [
+                EvidenceCreate(
+                    source_type="interview",
+                    summary=f"Call with a customer {tag}",
+                    bears=[BearingCreate(proposition_id=prop.id, stance=Stance.SUPPORTS)],
+                )
+            ],
+            now,
+        )
+        await evidence.redact(tx, system, redacted, "personal data", now)
+        snapshot = await stored_snapshot(tx, now)
+        return Targets(
+            str(owner.function),
+            segment,
+            pain,
+            pain2,
+            prop.id,
+            item,
+            vote.id,
+            redacted,
+            snapshot,
+        )
 
     return await db.write(build)
 
@@ -257,6 +284,21 @@ MUTATIONS: dict[str, tuple[Callable[[Role, bool], bool], Operation]] = {
             'mutation($p: ID!) { recordDecision(input: {title: "Ship it", propositionIds: [$p]}) '
             "{ id } }",
             {"p": t.proposition},
+        ),
+    ),
+    "deleteSnapshot": (
+        admins,
+        lambda t: (
+            'mutation($id: ID!) { deleteSnapshot(id: $id, reason: "old") { id } }',
+            {"id": t.snapshot},
+        ),
+    ),
+    "purgeRedactedFromSnapshots": (
+        admins,
+        lambda t: (
+            "mutation($id: ID!) { purgeRedactedFromSnapshots(evidenceId: $id, "
+            'reason: "personal data") { evidenceId } }',
+            {"id": t.redacted},
         ),
     ),
     "createSnapshot": (

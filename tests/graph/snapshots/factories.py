@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ from neo4j import AsyncManagedTransaction
 
 from graph import beliefs, entities, evidence, propositions
 from graph.kit.connection import Database
-from graph.snapshots.content import Fingerprinter, iter_content
+from graph.snapshots.content import Fingerprinter, fingerprint_of, iter_content
 from graph.snapshots.file import iter_json
 from schema.models import Actor, BearingCreate, EvidenceCreate
+from schema.snapshots import SNAPSHOT_SCHEMA_VERSION
 from schema.vocabulary import EntityKind, Role, Stance
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -134,3 +136,26 @@ async def small_company(db: Database, at: datetime = BASE) -> dict[str, str]:
         return ids
 
     return await db.write(build)
+
+
+# ---------------------------------------------------------------- a stored snapshot, cheaply
+
+STORED_SNAPSHOT = """
+CREATE (:Snapshot {id: $id, label: 'Stored', as_of: $now, created_at: $now,
+                   created_by: 'system', schema_version: $version, fingerprint: $fingerprint,
+                   counts_json: '{}', figures_json: '{}', chunk_count: 0, complete: true})
+"""
+
+
+async def stored_snapshot(tx: AsyncManagedTransaction, now: datetime) -> str:
+    """A complete snapshot of an empty model, written directly (no content read, no figures):
+    something to delete or purge in tests that are about who may, not about the content."""
+    snapshot_id = f"snap-{uuid.uuid4().hex[:16]}"
+    await tx.run(
+        STORED_SNAPSHOT,
+        id=snapshot_id,
+        now=now,
+        version=SNAPSHOT_SCHEMA_VERSION,
+        fingerprint=fingerprint_of([]),
+    )
+    return snapshot_id

@@ -267,7 +267,7 @@ async def _write_model(tx: AsyncManagedTransaction, model: dict[str, Any]) -> No
         if item["retract"]:
             await tx.run(evidence.RETRACT, id=f"ev-{n}", now=later, reason="dup", actor_id="m")
         if item["redact"]:
-            await tx.run(evidence.REDACT, id=f"ev-{n}", now=later, reason="pii", actor_id="m")
+            await evidence.redact(tx, actor, f"ev-{n}", "pii", later)
     held: set[tuple[str, str]] = set()
     for n, (stated_at, function, pid, p, magnitude, withdraw) in enumerate(
         sorted(model["beliefs"], key=lambda b: b[0])
