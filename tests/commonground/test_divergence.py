@@ -185,3 +185,24 @@ async def test_divergences_fit_80_columns_with_each_gap_on_at_most_three_lines(
     assert "the evidence behind it" in wide.stdout and "accounts" in wide.stdout
     for gap in every:
         assert gap["proposition"]["id"] in wide.stdout
+
+
+async def test_opposing_only_lists_the_gaps_that_oppose_the_evidence(
+    db: Database, cli_env: None
+) -> None:
+    await _small_company(db)
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    picture = await db.read(load_picture, EngineSettings(), as_of=as_of)
+    every = belief_gaps(picture, significant_only=True)
+    opposing = [g for g in every if g.opposes_evidence]
+    assert 0 < len(opposing) < len(every)
+
+    result = await asyncio.to_thread(
+        _run, "divergences", "--as-of", AS_OF, "--opposing-only", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["opposing_only"] and body["total"] == len(opposing)
+    assert all(g["opposes_evidence"] for g in body["gaps"])
+    table = await asyncio.to_thread(_run, "divergences", "--as-of", AS_OF)
+    assert "OPPOSES" in table.stdout and "strength" in table.stdout
