@@ -116,6 +116,8 @@ def import_evidence(
     except ImportMappingInvalid as error:
         raise fail(error.message) from None
 
+    settings = settings_for()
+
     async def work(db: Database) -> ImportResult | ImportRejected:
         actor = Actor.system()
         if member is not None:
@@ -137,7 +139,12 @@ def import_evidence(
             with file.open("rb") as raw:
                 try:
                     validated = await validation.validate(
-                        db, raw, fmt, column_mapping, delimiter=delimiter
+                        db,
+                        raw,
+                        fmt,
+                        column_mapping,
+                        delimiter=delimiter,
+                        line_limit=settings.max_import_line_bytes,
                     )
                 except ImportRejected as rejected:
                     return rejected
@@ -148,11 +155,13 @@ def import_evidence(
                 progress.update(written, completed=done)
 
             try:
-                return await writing.write(db, actor, validated, progress=advance)
+                return await writing.write(
+                    db, actor, validated, progress=advance, lease_s=settings.import_lease_s
+                )
             finally:
                 validated.close()
 
-    outcome = with_database(settings_for(), work)
+    outcome = with_database(settings, work)
     if isinstance(outcome, ImportRejected):
         if as_json:
             print(json.dumps(ImportRejection.of(outcome).model_dump()))
