@@ -3,11 +3,19 @@ stored before keys had scopes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from neo4j import AsyncManagedTransaction
 
+from graph import entities
 from graph.kit import keys, migrations
 from graph.kit.connection import Database, fetch_all
+from graph.snapshots import store as snapshots
 from schema.migrations import MIGRATIONS
+from schema.models import EntityCreate
+from schema.vocabulary import EntityKind
+from tests.factories import make_caller
+from tests.graph.snapshots.factories import no_figures
 
 LEGACY = """
 CREATE (:Evidence {id: 'ev-legacy-1', function: 'sales', idempotency_key: 'K'}),
@@ -60,3 +68,22 @@ def test_a_key_is_stored_in_its_scope() -> None:
     assert keys.scoped(keys.GLOBAL, "K") == "*:K"
     assert keys.scoped("sales", None) is None
     assert keys.redacted("secret", "sales:K") != keys.redacted("other", "sales:K")
+
+
+async def test_entities_and_snapshots_with_one_key_are_each_functions_own(db: Database) -> None:
+    sales = (await make_caller(db, "sales")).actor
+    product = (await make_caller(db, "product")).actor
+    pain = EntityCreate(kind=EntityKind.PAIN, name="Manual reporting", idempotency_key="K")
+    made = [
+        await db.write(entities.create, actor, pain, datetime.now(UTC))
+        for actor in (sales, product, product)
+    ]
+    assert [created for _, created in made] == [True, True, False]
+    assert made[1][0].id != made[0][0].id and made[2][0].id == made[1][0].id
+
+    shots = [
+        await snapshots.create(db, actor, no_figures, idempotency_key="K")
+        for actor in (sales, product, product)
+    ]
+    assert [created for _, created in shots] == [True, True, False]
+    assert shots[1][0].id != shots[0][0].id and shots[2][0].id == shots[1][0].id
