@@ -79,6 +79,7 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
         except Exception as error:
             app.state.startup_error = f"{type(error).__name__}: {error}"
             log.warning("database not ready: %s", app.state.startup_error)
+                        outage_s=settings.outage_retry_s,
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 

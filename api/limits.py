@@ -249,11 +249,12 @@ async def _probe(app: FastAPI) -> None:
         return
 
 
+OUTAGE_MESSAGE = "the database is unreachable; nothing was written; retry"
+
+
 def outage_response(request: Request) -> JSONResponse:
     note_outage(request.app)
-    return error_response(
-        503, "the database is unreachable; retry", headers={"Retry-After": RETRY_AFTER_S}
-    )
+    return error_response(503, OUTAGE_MESSAGE, headers={"Retry-After": RETRY_AFTER_S})
 
 
 async def _outage_handler(request: Request, _: Exception) -> JSONResponse:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -24,10 +21,12 @@ from strawberry.utils.logging import StrawberryLogger
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.bulk import BulkQuery
+from api.graphql.cost import BoundedParser, CostRules, QueryLimits, cost_of
 from api.graphql.decisions import DecisionMutation, DecisionQuery
 from api.graphql.divergence.mutations import DivergenceMutation
 from api.graphql.divergence.pages import DivergencePageQuery
 from api.graphql.divergence.queries import DivergenceQuery
+from api.graphql.divergence.reading import DEFAULT_ROWS
 from api.graphql.entities import EntityMutation, EntityQuery
 from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.imports import ImportMutation
@@ -37,6 +36,9 @@ from api.graphql.scalars import SCALAR_OVERRIDES
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
 from api.limits import (
+    BAD_BOOKMARK,
+    BUSY_MESSAGE,
+    OUTAGE_MESSAGE,
     MaskUnexpectedErrors,
     OutageStatus,
     is_bad_bookmark,
@@ -44,6 +46,7 @@ from api.limits import (
     is_timeout,
 )
 from api.metrics import GraphQLMetrics
+from graph.kit import offload
 from schema.errors import CommonGroundError
 from schema.imports import ImportRejected
 from schema.settings import Settings
@@ -101,8 +104,6 @@ Query = _root(
 )
 Mutation = _root("Mutation", MUTATIONS, f"Every write. {BOOKMARKS}")
 
-MAX_TOKENS = 5000
-
 
 def error_code(error: GraphQLError) -> str:
     """The ``extensions.code`` of an error: from our typed errors, else a generic code."""
@@ -136,6 +137,7 @@ class ErrorCodes(SchemaExtension):
             return
         for error in result.errors:
             code = error_code(error)
+            _plain_message(error, code)
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", code)
             original = error.original_error
@@ -147,16 +149,75 @@ class ErrorCodes(SchemaExtension):
             error.extensions = extensions
 
 
+# Reads that compute over the whole model, besides the divergence queries: each costs
+# 1,000 plus 100 per object under it (docs/design.md §4).
+ANALYTIC = frozenset({"calibration", "evidenceToCollect", "decisions", "snapshotDiff"})
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def _plain_message(error: GraphQLError, code: str) -> None:
+    """The database's own words (addresses, Java exception names) never reach a client."""
+    original = error.original_error
+    if isinstance(original, CommonGroundError):
+        return
+    if is_bad_bookmark(original):
+        error.message = BAD_BOOKMARK
+    elif code == "SERVICE_UNAVAILABLE":
+        error.message = BUSY_MESSAGE if is_busy(original) else OUTAGE_MESSAGE
+
+
 class LoggedSchema(strawberry.Schema):
     """Logs (with their traceback) only the errors someone must look at: bugs and timeouts.
-    Expected refusals (bad input, not found, forbidden) are answered, not logged."""
+    Expected refusals (bad input, not found, forbidden) are answered, not logged.
+
+    A query costing ``offload_cost`` or more is executed on the worker loop
+    (graph/kit/offload.py), so this loop keeps answering while it computes; when the request
+    times out, its execution is cancelled there. In production no error suggests names
+    ("Did you mean …"): not of fields, arguments, types or enum values."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
+            if self.settings.production:
+                error.message = SUGGESTION.sub("", error.message)
             if error_code(error) in ("INTERNAL_SERVER_ERROR", "TIMEOUT"):
                 StrawberryLogger.error(error, execution_context)
+
+    async def _execute_operation(
+        self,
+        execution_context: ExecutionContext,
+        extensions_runner: Any,
+        middleware_manager: Any,
+        execute_function: Callable[..., Any],
+        custom_context_kwargs: dict[str, Any],
+    ) -> Any:
+        if cost_of(execution_context) >= self.settings.offload_cost:
+            execute_function = _offloaded(execute_function, self.settings.request_timeout_s)
+        return await super()._execute_operation(
+            execution_context,
+            extensions_runner,
+            middleware_manager,
+            execute_function,
+            custom_context_kwargs,
+        )
+
+
+def _offloaded(execute: Callable[..., Any], timeout_s: float) -> Callable[..., Any]:
+    """``execute`` run to its end on the worker loop, whose work stops at ``timeout_s``."""
+
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        async def whole() -> Any:
+            result = execute(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+        return await offload.in_worker_loop(whole, timeout_s=timeout_s)
+
+    return run
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -165,10 +226,17 @@ def _should_mask(error: GraphQLError) -> bool:
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     # Factories, so each request gets fresh extension instances.
+    rules = CostRules(
+        default_page=settings.max_page_size,
+        analytic=(_field_names(DivergenceQuery, DivergencePageQuery) | ANALYTIC)
+        - {"divergenceThresholds"},
+        analytic_page=DEFAULT_ROWS,
+    )
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Size and tokens before parsing; depth, aliases and cost in one linear pass before
+        # validation; parsing and validation cached per document (docs/design.md §4).
+        lambda: BoundedParser(settings.max_query_bytes, settings.max_query_tokens),
+        lambda: QueryLimits(settings, rules),
         ErrorCodes,
         OutageStatus,
         GraphQLMetrics,
@@ -183,7 +251,22 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=settings.production),
         # Zone-less times read as UTC, in every argument and input field alike.
         scalar_overrides=SCALAR_OVERRIDES,
+        settings=settings,
     )
+
+
+def _field_names(*types: type) -> frozenset[str]:
+    """The GraphQL names of the fields of some of the concepts' Query types."""
+    return frozenset(
+        field.graphql_name or _camel(field.python_name)
+        for type_ in types
+        for field in get_object_definition(type_, strict=True).fields
+    )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def sdl() -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 
 from analytics.similarity import near_duplicate_pairs
+from graph.kit import offload
 from graph.kit.connection import fetch_all
 from graph.kit.records import to_datetime
 from schema.divergence import DuplicateEntity, DuplicatePair, EntityRef
@@ -90,6 +91,5 @@ async def duplicates(
 ) -> list[DuplicatePair]:
     """Load the candidates at ``as_of`` and pair them up (one query)."""
     kinds = DUPLICATE_KINDS if kind is None else (kind,)
-    return duplicate_pairs(
-        await load_candidates(tx, as_of=as_of, kinds=kinds), min_similarity=min_similarity
-    )
+    candidates = await load_candidates(tx, as_of=as_of, kinds=kinds)
+    return await offload.in_thread(duplicate_pairs, candidates, min_similarity=min_similarity)

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from analytics.support import beta_support, support_status
 from graph import beliefs, entities, functions, support
 from graph.divergence.settings import EngineSettings
+from graph.kit import offload
 from graph.kit.connection import fetch_all, fetch_collected
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.support import Support
@@ -253,7 +254,7 @@ async def load_model(
     figures = await support.support_for(tx, settings.support_settings, as_of=as_of)
     held = await beliefs.current_function_beliefs(tx, [v.id for v in views], as_of)
     names = [f.name for f in await functions.list_all(tx)]
-    return _assemble(as_of, settings, views, figures, held, names)
+    return await offload.in_thread(_assemble, as_of, settings, views, figures, held, names)
 
 
 async def load_scope(

@@ -8,6 +8,10 @@ which retry transient errors. The database name is always passed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
+import time
+import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,8 +20,9 @@ from typing import Any, TypeVar
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Bookmarks
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from graph.kit import local_neo4j
+from graph.kit import local_neo4j, offload
 from schema.errors import BadInput, CommonGroundError
 from schema.settings import Settings
 
@@ -75,8 +80,16 @@ def target_for(settings: Settings) -> ConnectionTarget:
 class Timeouts:
     connection_s: float = 3.0
     acquisition_s: float = 3.0
-    retry_s: float = 5.0
+    retry_s: float = 5.0  # how long a transaction is retried after a transient error
     transaction_s: float = 30.0
+    # How long a transaction is retried while the database cannot be reached at all (a
+    # refused or lost connection); None: as long as after a transient error. The API keeps
+    # it short, so that an outage is answered 503 at once (docs/design.md §5 "Fail fast").
+    outage_s: float | None = None
+
+    @property
+    def outage_retry_s(self) -> float:
+        return self.retry_s if self.outage_s is None else self.outage_s
 
 
 # A burst of requests queues for a transaction slot instead of failing: at most
@@ -95,6 +108,29 @@ MODEL_READ_SLOTS = 2
 SHARED_READ_BATCH = 64
 
 
+FIRST_RETRY_DELAY_S = 0.05
+MAX_RETRY_DELAY_S = 1.0
+
+# The driver factory of each driver ``Database.connect`` made: another event loop (the one
+# heavy work runs on, graph/kit/offload.py) gets a driver of its own, made the same way.
+_DRIVER_FACTORIES: weakref.WeakKeyDictionary[AsyncDriver, Callable[[], AsyncDriver]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(eq=False)
+class _LoopState:
+    """What a database needs per event loop: a driver and the loop's own queues."""
+
+    driver: AsyncDriver
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(TRANSACTION_SLOTS))
+    model_reads: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(MODEL_READ_SLOTS)
+    )
+    waiting: dict[Hashable, _SharedRead] = field(default_factory=dict)
+    serving: set[asyncio.Task[None]] = field(default_factory=set)
+
+
 @dataclass(eq=False)
 class _SharedRead:
     """Requests waiting for a model-read slot that one transaction will serve together."""
@@ -110,31 +146,84 @@ class Database:
     """One async driver per process, with managed read and write transactions."""
 
     def __init__(self, driver: AsyncDriver, database: str, timeouts: Timeouts) -> None:
-        self.driver = driver
         self.name = database
         self.timeouts = timeouts
-        self._slots = asyncio.Semaphore(TRANSACTION_SLOTS)
-        self._model_reads = asyncio.Semaphore(MODEL_READ_SLOTS)
-        self._waiting: dict[Hashable, _SharedRead] = {}
-        self._serving: set[asyncio.Task[None]] = set()
+        self._home = _LoopState(driver)
+        try:
+            self._home_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._home_loop = None  # the first loop that uses it
+        self._elsewhere: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        self._make_driver = _DRIVER_FACTORIES.get(driver)
+
+    def _here(self) -> _LoopState:
+        """The driver and queues of the running event loop: the first loop's own, another
+        loop's (heavy work's, graph/kit/offload.py) made for it on first use."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self._home
+        if self._home_loop is None or self._home_loop.is_closed():
+            self._home_loop = loop
+        if loop is self._home_loop:
+            return self._home
+        state = self._elsewhere.get(loop)
+        if state is None:
+            if self._make_driver is None:
+                raise RuntimeError("this database was not opened by Database.connect")
+            state = self._elsewhere[loop] = _LoopState(self._make_driver())
+        return state
+
+    @property
+    def driver(self) -> AsyncDriver:
+        return self._here().driver
+
+    @property
+    def _slots(self) -> asyncio.Semaphore:
+        return self._here().slots
+
+    @property
+    def _model_reads(self) -> asyncio.Semaphore:
+        return self._here().model_reads
+
+    @property
+    def _waiting(self) -> dict[Hashable, _SharedRead]:
+        return self._here().waiting
+
+    @property
+    def _serving(self) -> set[asyncio.Task[None]]:
+        return self._here().serving
 
     @classmethod
     def connect(cls, target: ConnectionTarget, timeouts: Timeouts | None = None) -> Database:
         timeouts = timeouts or Timeouts()
-        driver = AsyncGraphDatabase.driver(
-            target.uri,
-            auth=(target.user, target.password),
-            connection_timeout=timeouts.connection_s,
-            connection_acquisition_timeout=timeouts.acquisition_s,
-            max_transaction_retry_time=timeouts.retry_s,
-            max_connection_pool_size=POOL_SIZE,
-            # Schema notifications ("label does not exist" on an empty graph) are noise here.
-            notifications_min_severity="OFF",
-        )
-        return cls(driver, target.database, timeouts)
+
+        def make_driver() -> AsyncDriver:
+            driver = AsyncGraphDatabase.driver(
+                target.uri,
+                auth=(target.user, target.password),
+                connection_timeout=timeouts.connection_s,
+                connection_acquisition_timeout=timeouts.acquisition_s,
+                max_transaction_retry_time=timeouts.retry_s,
+                max_connection_pool_size=POOL_SIZE,
+                # Schema notifications ("label does not exist" on an empty graph) are noise.
+                notifications_min_severity="OFF",
+            )
+            _DRIVER_FACTORIES[driver] = make_driver
+            return driver
+
+        return cls(make_driver(), target.database, timeouts)
 
     async def close(self) -> None:
-        await self.driver.close()
+        """Close the driver of every event loop that used this database."""
+        for loop, state in list(self._elsewhere.items()):
+            if loop.is_closed():
+                continue
+            closing = asyncio.run_coroutine_threadsafe(state.driver.close(), loop)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.wrap_future(closing), timeout=5.0)
+        self._elsewhere.clear()
+        await self._home.driver.close()
 
     async def ping(self) -> None:
         """Raise when the database cannot answer a trivial read right now."""
@@ -143,9 +232,34 @@ class Database:
         )
 
     def _session(self, mode: str, bookmarks: Bookmarks | None) -> neo4j.AsyncSession:
+        # One attempt per session: `_retrying` retries, telling an outage from a conflict.
         return self.driver.session(
-            database=self.name, default_access_mode=mode, bookmarks=bookmarks
+            database=self.name,
+            default_access_mode=mode,
+            bookmarks=bookmarks,
+            max_transaction_retry_time=0,
         )
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` until it succeeds, retrying what the driver would retry: a
+        transient error (a deadlock, a leader switch) for ``retry_s``, an unreachable database
+        only for ``outage_s`` (then ServiceUnavailable reaches the caller, who answers 503)."""
+        started = time.monotonic()
+        delay = FIRST_RETRY_DELAY_S
+        while True:
+            offload.checkpoint()
+            try:
+                return await attempt()
+            except (DriverError, Neo4jError) as error:
+                if not error.is_retryable():
+                    raise
+                outage = isinstance(error, ServiceUnavailable | SessionExpired)
+                budget = self.timeouts.outage_retry_s if outage else self.timeouts.retry_s
+                pause = delay * random.uniform(0.8, 1.2)  # jitter, not a secret
+                if time.monotonic() - started + pause > budget:
+                    raise
+            await asyncio.sleep(pause)
+            delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
     async def read(
         self,
@@ -246,13 +360,16 @@ class Database:
     ) -> T:
         """A read that waits for the writes behind ``bookmarks`` (read-your-own-writes)."""
         marks = Bookmarks.from_raw_values(bookmarks) if bookmarks else None
-        async with self._slots, self._session(neo4j.READ_ACCESS, marks) as session:
-            try:
-                return await session.execute_read(
-                    _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
-                )
-            except UnicodeEncodeError as error:
-                raise unstorable_text(error) from None
+        unit = _with_timeout(work, self.timeouts.transaction_s)
+
+        async def attempt() -> T:
+            async with self._slots, self._session(neo4j.READ_ACCESS, marks) as session:
+                try:
+                    return await session.execute_read(unit, *args, **kwargs)
+                except UnicodeEncodeError as error:
+                    raise unstorable_text(error) from None
+
+        return await self._retrying(attempt)
 
     async def write(
         self,
@@ -270,15 +387,18 @@ class Database:
         **kwargs: Any,
     ) -> tuple[T, list[str]]:
         """Run a write and return the bookmark a client can send back to read its own write."""
-        async with self._slots, self._session(neo4j.WRITE_ACCESS, None) as session:
-            try:
-                result = await session.execute_write(
-                    _with_timeout(work, self.timeouts.transaction_s), *args, **kwargs
-                )
-            except UnicodeEncodeError as error:
-                raise unstorable_text(error) from None
-            bookmarks = await session.last_bookmarks()
-        return result, sorted(bookmarks.raw_values)
+        unit = _with_timeout(work, self.timeouts.transaction_s)
+
+        async def attempt() -> tuple[T, list[str]]:
+            async with self._slots, self._session(neo4j.WRITE_ACCESS, None) as session:
+                try:
+                    result = await session.execute_write(unit, *args, **kwargs)
+                except UnicodeEncodeError as error:
+                    raise unstorable_text(error) from None
+                bookmarks = await session.last_bookmarks()
+            return result, sorted(bookmarks.raw_values)
+
+        return await self._retrying(attempt)
 
 
 def unstorable_text(error: UnicodeEncodeError) -> BadInput:

@@ -159,7 +159,9 @@ async def test_a_body_over_ten_mib_is_refused_before_anything_runs(counted: Any)
     # lookup, while it streamed in, and before any resolver.
     assert counting.queries <= AUTH_ONLY
 
-    just_under = f'{{"query": "{{ functions {{ name }} }} {"#" * (1024 * 1024)}"}}'
+    # A megabyte of variables (not of query text, which has a limit of its own) goes through.
+    pad = "#" * (1024 * 1024)
+    just_under = f'{{"query": "{{ functions {{ name }} }}", "variables": {{"pad": "{pad}"}}}}'
     ok = await http.post(
         "/graphql",
         content=just_under.encode(),
@@ -270,6 +272,8 @@ async def test_a_database_outage_answers_503_with_retry_after_and_recovers_alone
         )
         assert graphql.status_code == 503 and graphql.headers["retry-after"].isdigit()
         assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "127.0.0.1" not in graphql.text  # the driver's words stay in the log
+        assert "unreachable" in graphql.json()["errors"][0]["message"]
 
         # From now on the app answers 503 at once, without asking the database.
         flaky.reset()
@@ -320,3 +324,56 @@ async def test_a_busy_database_answers_503_with_retry_after_and_stays_ready(
             "/graphql", json={"query": "{ functions { name } }"}, headers=caller.headers
         )
         assert back.status_code == 200 and len(back.json()["data"]["functions"]) == 7
+
+
+ENORMOUS = (
+    "{ propositions(first: 100) { nodes { evidence(first: 100) { nodes { bears { proposition "
+    "{ evidence(first: 100) { nodes { id } } } } } } } } }"
+)
+
+
+async def test_a_query_over_the_cost_budget_is_refused_before_resolving(counted: Any) -> None:
+    http, counting, caller = counted
+    refused = await _post(http, caller, ENORMOUS)
+    error = refused["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["budget"] == 150_000
+    assert error["extensions"]["cost"] > 150_000
+    assert f"{error['extensions']['cost']:,}" in error["message"]
+    assert refused.get("data") is None
+    assert counting.queries <= AUTH_ONLY
+
+    # The same shape with its page sizes as variables: measured with their values.
+    paged = (
+        "query($n: Int!) { propositions(first: $n) { nodes { evidence(first: $n) "
+        "{ nodes { bears { proposition { id } } } } } } }"
+    )
+    counting.reset()
+    assert "cost" in (await _post(http, caller, paged, n=100))["errors"][0]["extensions"]
+    assert counting.queries <= AUTH_ONLY
+    allowed = await _post(http, caller, paged, n=5)
+    assert "errors" not in allowed and allowed["data"]["propositions"]["nodes"] == []
+
+
+async def test_a_query_document_over_32_kib_is_refused_before_parsing(counted: Any) -> None:
+    http, counting, caller = counted
+    padded = "{ functions { name } }" + " " * (32 * 1024)
+    refused = await _post(http, caller, padded)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "32,768 bytes" in refused["errors"][0]["message"]
+    assert counting.queries <= AUTH_ONLY
+
+
+async def test_fragments_spread_twice_over_are_validated_in_one_pass(counted: Any) -> None:
+    http, _, caller = counted
+    chain = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(29))
+    bomb = f"query {{ ...F0 }} {chain} fragment F29 on Query {{ functions {{ name }} }}"
+    # 2^29 walks for a limiter that follows every spread; one pass measures each fragment once.
+    answered = await _post(http, caller, bomb)
+    assert "errors" not in answered and len(answered["data"]["functions"]) == 7
+
+    # A fragment that spreads itself is measured once, and refused by validation.
+    cyclic = "{ ...G } fragment G on Query { ...G functions { name } }"
+    refused = await _post(http, caller, cyclic)
+    assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "G" in refused["errors"][0]["message"]
