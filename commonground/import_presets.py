@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from commonground.console import err, fail, settings_for, with_database
+from commonground.progress import steps
 from graph import members
 from graph.imports.presets import catalog
 from graph.imports.presets.importing import PresetOutcome, import_export
@@ -57,18 +57,10 @@ def run(
 
     async def work(db: Database) -> PresetOutcome | ImportRejected:
         actor = await _actor(db, member)
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task(f"Reading {file.name} as {preset}", total=None)
+        with steps("Importing", err) as report:
 
             async def advance(done: int, total: int) -> None:
-                progress.update(task, description="Writing", completed=done, total=total)
+                report(f"{file.name} as {preset}", done, total)
 
             try:
                 return await import_export(
