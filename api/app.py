@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 from strawberry.fastapi import GraphQLRouter
@@ -43,6 +44,16 @@ class CommonGroundGraphQLRouter(GraphQLRouter[Context, None]):
             extensions["bookmark"] = ",".join(context.new_bookmarks)
             response["extensions"] = extensions
         return response
+
+    def parse_json(self, data: str | bytes) -> object:
+        # Bad JSON, also JSON nested deeper than the parser's recursion limit, is the client's
+        # to fix: 400 with the one error body (api/errors.py), not a crash.
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError as error:
+            raise HTTPException(400, f"the request body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise HTTPException(400, "the request body is JSON nested too deeply") from None
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # strawberry's own page loads React and GraphiQL from a CDN; this one, from us.

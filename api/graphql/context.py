@@ -13,9 +13,10 @@ from strawberry.fastapi import BaseContext
 
 from api.auth import authenticate, token_from_request
 from api.graphql.errors import check_reason
+from api.limits import BAD_BOOKMARK
 from graph import entities, propositions
 from graph.kit.connection import Database
-from schema.errors import Unauthenticated
+from schema.errors import BadInput, Unauthenticated
 from schema.members import ViewerCannotWrite
 from schema.models import Actor, Entity, Proposition
 from schema.settings import Settings
@@ -101,6 +102,26 @@ async def get_context(request: Request) -> Context:
         raise HTTPException(
             401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    bookmark_header = request.headers.get("x-bookmark", "")
-    bookmarks = [b.strip() for b in bookmark_header.split(",") if b.strip()]
-    return Context(db, request.app.state.settings, actor, bookmarks)
+    return Context(db, request.app.state.settings, actor, read_bookmarks(request))
+
+
+MAX_BOOKMARKS = 100
+MAX_BOOKMARK_CHARS = 1000
+
+
+class BadBookmark(BadInput):
+    """An ``X-Bookmark`` that no write of this product could have returned."""
+
+    def __init__(self) -> None:
+        super().__init__(BAD_BOOKMARK)
+
+
+def read_bookmarks(request: Request) -> list[str]:
+    """The bookmarks of ``X-Bookmark``: printable ASCII, at most 100 of 1,000 characters."""
+    header = request.headers.get("x-bookmark", "")
+    bookmarks = [b.strip() for b in header.split(",") if b.strip()]
+    if len(bookmarks) > MAX_BOOKMARKS or any(
+        len(b) > MAX_BOOKMARK_CHARS or not (b.isascii() and b.isprintable()) for b in bookmarks
+    ):
+        raise BadBookmark()
+    return bookmarks

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BeforeValidator
 
 from api.dependencies import DatabaseDep, SettingsDep
 from api.rest.workshop import events, page, votes
@@ -18,6 +19,7 @@ from api.rest.workshop.views import divergences_json, heatmap_json, load_segment
 from graph import functions
 from graph.divergence import EngineSettings
 from graph.segments import live_segments
+from schema.times import given_time
 
 SEGMENTS_LISTED = 100
 
@@ -32,6 +34,7 @@ Engine = Annotated[EngineSettings, Depends(_engine)]
 
 AsOf = Annotated[
     datetime | None,
+    BeforeValidator(given_time),  # one rule for times typed anywhere (schema/times.py)
     Query(description="The time to look at (default: now); figures count from it."),
 ]
 Include = Annotated[
