@@ -20,7 +20,7 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph import audit
-from graph.kit.connection import Database, fetch_all, fetch_one
+from graph.kit.connection import Database, fetch_all, fetch_one, unstorable_text
 from graph.snapshots import store
 from graph.snapshots.chunks import iter_records
 from graph.snapshots.content import Fingerprinter, carried_key, to_iso
@@ -90,6 +90,10 @@ def _need_admin(actor: Actor, action: str, reason: str) -> None:
         raise NotAnAdminForSnapshots(actor.member_id, action)
     if not reason.strip():
         raise ReasonRequired(action)
+    try:
+        reason.encode("utf-8")  # it is written into the snapshot's purges before the driver sees it
+    except UnicodeEncodeError as error:
+        raise unstorable_text(error) from None
 
 
 # ---------------------------------------------------------------- deleting

@@ -236,7 +236,12 @@ async def fresh_evidence(world: World) -> None:
     world.ids["fresh"] = body["data"]["addEvidence"]["items"][0]["id"]
 
 
-def with_reason(mutation: str, prop: str, types: dict[str, int] | None = None) -> Case:
+def with_reason(
+    mutation: str, prop: str, types: dict[str, int] | None = None, *, stores: object = ...
+) -> Case:
+    """A change with a reason on ``world.ids["fresh"]``; ``prop`` then holds the reason, or
+    ``stores`` when given (an undoing clears it)."""
+
     async def case(world: World, value: str) -> tuple[dict[str, Any], Intent]:
         body = await world.call(
             "mutation($id: ID!, $r: String!) { " + mutation + "(id: $id, reason: $r) { id } }",
@@ -246,7 +251,7 @@ def with_reason(mutation: str, prop: str, types: dict[str, int] | None = None) -
         return body, Intent(
             labels={"AuditEntry": 1},
             types=types or {},
-            stored=[(world.ids["fresh"], prop, value)],
+            stored=[(world.ids["fresh"], prop, value if stores is ... else stores)],
         )
 
     return case
@@ -415,6 +420,58 @@ def create_snapshot(argument: str) -> Case:
     return case
 
 
+async def retired_goal(world: World) -> None:
+    await fresh_goal(world)
+    await world.call(
+        'mutation($id: ID!) { retireEntity(id: $id, reason: "r") { id } }', id=world.ids["fresh"]
+    )
+
+
+async def fresh_snapshot(world: World) -> None:
+    body = await world.call('mutation { createSnapshot(label: "S") { id } }')
+    world.ids["snapshot"] = body["data"]["createSnapshot"]["id"]
+
+
+async def redacted_in_a_snapshot(world: World) -> None:
+    await fresh_evidence(world)
+    await fresh_snapshot(world)
+    await world.call(
+        'mutation($id: ID!) { redactEvidence(id: $id, reason: "r") { id } }', id=world.ids["fresh"]
+    )
+
+
+async def delete_snapshot(world: World, value: str) -> tuple[dict[str, Any], Intent]:
+    chunks = await world.db.read(
+        fetch_one,
+        "MATCH (:Snapshot {id: $id})-[:HAS_CHUNK]->(k) RETURN count(k) AS n",
+        id=world.ids["snapshot"],
+    )
+    n = int(chunks["n"]) if chunks else 0
+    body = await world.call(
+        "mutation($id: ID!, $r: String!) { deleteSnapshot(id: $id, reason: $r) { id } }",
+        id=world.ids["snapshot"],
+        r=value,
+    )
+    return body, Intent(
+        labels={"AuditEntry": 1, "Snapshot": -1, "SnapshotChunk": -n}, types={"HAS_CHUNK": -n}
+    )
+
+
+def purge_redacted(argument: str) -> Case:
+    async def case(world: World, value: str) -> tuple[dict[str, Any], Intent]:
+        evidence_id = value if argument == "evidenceId" else world.ids["fresh"]
+        reason = value if argument == "reason" else "because"
+        body = await world.call(
+            "mutation($e: ID!, $r: String!) { purgeRedactedFromSnapshots(evidenceId: $e, "
+            "reason: $r) { snapshots { id } } }",
+            e=evidence_id,
+            r=reason,
+        )
+        return body, Intent(labels={"AuditEntry": 1}, must_refuse=argument == "evidenceId")
+
+    return case
+
+
 def open_vote(field_name: str) -> Case:
     async def case(world: World, value: str) -> tuple[dict[str, Any], Intent]:
         vote: dict[str, Any] = {"propositionIds": [world.model.proposition_ids[0]]}
@@ -534,6 +591,16 @@ CASES: dict[str, tuple[Case, Prepare | None]] = {
         fresh_proposition,
     ),
     "retireProposition.id": (unknown_id("retireProposition"), None),
+    "unretireEntity.reason": (
+        with_reason("unretireEntity", "retired_reason", stores=None),
+        retired_goal,
+    ),
+    "unretireEntity.id": (unknown_id("unretireEntity"), None),
+    "unretireProposition.id": (unknown_id("unretireProposition"), None),
+    "deleteSnapshot.reason": (delete_snapshot, fresh_snapshot),
+    "deleteSnapshot.id": (unknown_id("deleteSnapshot"), None),
+    "purgeRedactedFromSnapshots.reason": (purge_redacted("reason"), redacted_in_a_snapshot),
+    "purgeRedactedFromSnapshots.evidenceId": (purge_redacted("evidenceId"), None),
     "createProposition.subjectId": (create_proposition("subjectId"), None),
     "createProposition.objectId": (create_proposition("objectId"), None),
     "addEvidence.summary": (add_evidence("summary"), None),
