@@ -78,7 +78,11 @@ class ImportMutation:
             )
             try:
                 result = await writing.write(
-                    ctx.db, actor, validated, lease_s=settings.import_lease_s
+                    ctx.db,
+                    actor,
+                    validated,
+                    lease_s=settings.import_lease_s,
+                    max_running=settings.max_imports_per_member,
                 )
             finally:
                 validated.close()

@@ -309,7 +309,13 @@ async def import_evidence(
         finally:
             spool.close()
         try:
-            result = await writing.write(db, actor, validated, lease_s=settings.import_lease_s)
+            result = await writing.write(
+                db,
+                actor,
+                validated,
+                lease_s=settings.import_lease_s,
+                max_running=settings.max_imports_per_member,
+            )
         finally:
             validated.close()
     return ImportSummary(

@@ -32,13 +32,17 @@ from graph.kit.connection import Database, fetch_all, fetch_one
 # How often a waiting import looks at the imports it waits for.
 POLL_S = 0.25
 
-# Rows of the given keys that another import wrote, and their holders (unfinished or not).
+# The unfinished imports (or vanished ones) holding rows of the given keys. A resend of rows
+# that completed imports wrote finds none, and costs nothing more.
 HOLDERS = """
 UNWIND $keys AS key
 MATCH (ev:Evidence)
 USING INDEX SEEK ev:Evidence(idempotency_key)
 WHERE ev.idempotency_key = key AND ev.import_id IS NOT NULL AND ev.import_id <> $import_id
-RETURN collect(DISTINCT ev.import_id) AS holders
+WITH DISTINCT ev.import_id AS holder
+OPTIONAL MATCH (i:Import {id: holder})
+WITH holder, i WHERE i IS NULL OR i.completed_at IS NULL
+RETURN collect(holder) AS holders
 """
 
 # Taken before reading whether a holder completed: its completion and our take-over are then

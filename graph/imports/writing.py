@@ -19,7 +19,7 @@ from graph.imports import leases
 from graph.imports.validation import ValidatedImport
 from graph.kit import keys
 from graph.kit.connection import Database, fetch_one
-from schema.imports import ImportFormat, ImportOutcome
+from schema.imports import ImportFormat, ImportOutcome, TooManyImports
 from schema.members import ViewerCannotWrite
 from schema.models import Actor, EvidenceCreate
 
@@ -31,6 +31,12 @@ CREATE_IMPORT = """
 CREATE (i:Import {id: $id, status: 'running', created_at: $now, created_by: $actor_id,
                   function: $function, rows: $rows, format: $format,
                   lease_until: $lease_until, takeovers: 0})
+"""
+
+# The member's imports still writing, on any server (each server also caps its own: slots.py).
+RUNNING_FOR_MEMBER = """
+MATCH (i:Import {created_by: $actor_id, status: 'running'}) WHERE i.lease_until >= $now
+RETURN count(i) AS running
 """
 
 # Taken first, so that a take-over of this import's rows (``leases.CLAIM``) either comes
@@ -75,8 +81,13 @@ async def _create_import(
     fmt: ImportFormat,
     now: datetime,
     lease_s: float,
+    max_running: int | None,
 ) -> None:
     await leases.expire(tx, now)
+    if max_running is not None:
+        found = await fetch_one(tx, RUNNING_FOR_MEMBER, actor_id=actor.member_id, now=now)
+        if found is not None and found["running"] >= max_running:
+            raise TooManyImports(actor.member_id, max_running)
     await tx.run(
         CREATE_IMPORT,
         lease_until=leases.until(now, lease_s),
@@ -183,6 +194,7 @@ async def write(
     progress: ProgressCallback | None = None,
     lease_s: float = LEASE_S,
     global_keys: bool = False,
+    max_running: int | None = None,
 ) -> ImportResult:
     """Write a validated file in batches under a new Import; visible once it completes, and
     answered only once every one of its rows is visible.
@@ -190,13 +202,22 @@ async def write(
     Row keys belong to the actor's function (another function importing the same file
     writes its own items) unless ``global_keys``: the keys are then derived by the product
     from an outside record (an import preset's record id) and mean that record whoever
-    imports it, so two teams importing the same export count each record once."""
+    imports it, so two teams importing the same export count each record once. With
+    ``max_running``, an import is refused (TooManyImports) while the actor already runs that
+    many."""
     if not actor.can_write:
         raise ViewerCannotWrite(actor.member_id, "import evidence")
     import_id = f"import-{uuid.uuid4().hex[:16]}"
     started = datetime.now(UTC)
     await db.write(
-        _create_import, actor, import_id, validated.rows, validated.format, started, lease_s
+        _create_import,
+        actor,
+        import_id,
+        validated.rows,
+        validated.format,
+        started,
+        lease_s,
+        max_running,
     )
     key_scope = keys.GLOBAL if global_keys else keys.scope_of(actor.function)
     created = already_present = done = 0

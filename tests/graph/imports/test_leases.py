@@ -7,10 +7,12 @@ import asyncio
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from graph.imports import validation, writing
 from graph.imports.mapping import ColumnMapping
 from graph.kit.connection import Database, fetch_one
-from schema.imports import ImportFormat
+from schema.imports import ImportFormat, TooManyImports
 from tests.factories import make_caller
 from tests.graph.imports.tickets import TICKET_MAPPING, evidence_count, ticket_model, tickets_csv
 
@@ -131,3 +133,24 @@ async def _import_ids(tx) -> list[str]:  # type: ignore[no-untyped-def]
 def _only_other(ids: list[str], result: writing.ImportResult) -> str:
     [other] = [i for i in ids if i != result.import_id]
     return other
+
+
+async def test_a_member_running_the_most_imports_is_refused_another(db: Database) -> None:
+    props, account = await ticket_model(db, pains=1)
+    actor = (await make_caller(db, "success")).actor
+    other = (await make_caller(db, "sales")).actor
+    data = tickets_csv(props, account, ROWS).encode()
+    paused = Paused()
+    running = await _validated(db, data)
+    a = asyncio.create_task(
+        writing.write(db, actor, running, batch_size=10, progress=paused, max_running=1)
+    )
+    await paused.reached.wait()  # on another server, say: the cap is read from the database
+    refused = await _validated(db, data)
+    with pytest.raises(TooManyImports):
+        await writing.write(db, actor, refused, max_running=1)
+    by_other = await writing.write(db, other, refused, max_running=1)
+    paused.go.set()
+    assert (await a).status == by_other.status == "complete"
+    running.close()
+    refused.close()
