@@ -17,6 +17,7 @@ from neo4j import AsyncManagedTransaction
 from pydantic import BaseModel
 
 from graph import evidence
+from graph.decisions.reading import report_rows
 from graph.divergence import (
     EngineSettings,
     Picture,
@@ -221,6 +222,7 @@ async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> di
     for proposition in picture.in_scope():
         statuses[picture.evidence(proposition.id).status.lower()] += 1
     current = sum(len(held) for held in picture.beliefs.values())
+    decided = await report_rows(db, settings, as_of)
     return {
         "figures_version": FIGURES_VERSION,
         "thresholds": picture.thresholds.model_dump(mode="json"),
@@ -260,6 +262,7 @@ async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> di
             for s in structural[:MAX_STRUCTURAL_GAPS]
         ],
         "heatmap": _heatmap(picture, gaps),
+        "decisions": decided,  # checked as of the snapshot's time, those at risk first
     }
 
 

@@ -20,6 +20,8 @@ from graph.evidence import corrections, writing
 from graph.kit.connection import Database, fetch_one
 from graph.snapshots import store as snapshots
 from graph.snapshots.content import fingerprint_of, iter_content
+from graph.snapshots.export.formats import export
+from graph.snapshots.figures import figures_for
 from graph.snapshots.restore import SnapshotFile, restore
 from schema.decisions import (
     DecisionCheck,
@@ -289,3 +291,24 @@ async def test_a_model_without_decisions_keeps_the_fingerprint_it_had(db: Databa
 
 def records_pid(records: list[tuple[str, dict[str, Any]]]) -> str:
     return next(r["id"] for s, r in records if s == "propositions")
+
+
+async def test_reports_list_decisions_at_risk_with_their_reasons(db: Database) -> None:
+    pid = await validated_pain(db)
+    await decide(db, [pid], at(1), title="Build the <b>wizard</b>")
+    against = await add(db, pid, Stance.CONTRADICTS, 6, at(2))
+    info, _ = await snapshots.create(db, SYSTEM, figures_for(SETTINGS), as_of=at(3))
+
+    async def report(fmt: str, quotes: bool) -> str:
+        pieces = [p async for p in export(db, info.id, fmt, quotes=quotes)]
+        return b"".join(pieces).decode()
+
+    markdown = await report("md", True)
+    assert "## Decisions and whether the evidence still backs them" in markdown
+    assert "AT RISK: Build the \\<b\\>wizard\\</b\\> (decided 6 January 2026)" in markdown
+    assert "confidence fell from" in markdown and "and 3 more items" in markdown
+    assert sum(item in markdown for item in against) == 3 and "“CONTRADICTS" in markdown
+    html = await report("html", True)
+    assert "AT RISK: Build the &lt;b&gt;wizard&lt;/b&gt;" in html and "confidence fell" in html
+    outside = await report("md", False)
+    assert "AT RISK" in outside and "CONTRADICTS" not in outside

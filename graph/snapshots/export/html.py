@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from graph.snapshots.export import charts, heatmap
+from graph.snapshots.export import charts, decisions, heatmap
 from graph.snapshots.export.words import RANKED_LISTS, day, moment, number, quoted, summary
 from schema.snapshots import SnapshotInfo
 
@@ -179,6 +179,7 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
     else:
         yield '<p class="empty">No structural gaps.</p>'
     yield "</section>"
+    yield from decisions.html(figures, quotes, _e)
 
     quotes_note = " Evidence quotes are left out of this copy." if not quotes else ""
     yield (

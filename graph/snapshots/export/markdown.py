@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from graph.snapshots.export import decisions
 from graph.snapshots.export.heatmap import STATUS
 from graph.snapshots.export.words import (
     RANKED_LISTS,
@@ -67,6 +68,7 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
         yield f"- **{cell(', '.join(gap['owners']))}**: {cell(gap['explanation'])}\n"
     if not structural:
         yield "No structural gaps.\n"
+    yield from decisions.markdown(figures, quotes, cell)
 
     heat = figures.get("heatmap") or {}
     functions = heat.get("functions") or []
