@@ -18,7 +18,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.shapes import Row, row_type
-from graph.imports import slots, validation, writing
+from graph.imports import running, slots
 from graph.imports.mapping import ColumnMapping
 from graph.kit.connection import unstorable_text
 from schema.imports import ImportFormat, ImportOutcome
@@ -67,25 +67,16 @@ class ImportMutation:
             raise unstorable_text(error) from None
         settings = ctx.settings
         with slots.held(actor.member_id, settings.max_imports_per_member):
-            validated = await validation.validate(
+            result = await running.run(
                 ctx.db,
+                actor,
                 raw,
                 format,
                 column_mapping,
+                running.Limits.of(settings),
                 delimiter=delimiter,
                 bookmarks=ctx.bookmarks or None,
-                line_limit=settings.max_import_line_bytes,
             )
-            try:
-                result = await writing.write(
-                    ctx.db,
-                    actor,
-                    validated,
-                    lease_s=settings.import_lease_s,
-                    max_running=settings.max_imports_per_member,
-                )
-            finally:
-                validated.close()
         # Later reads in this request, and the client through the response, see the import.
         ctx.new_bookmarks = ctx.bookmarks = result.bookmarks
         return EvidenceImport.from_model(result)

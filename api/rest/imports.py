@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from api.dependencies import ActorDep, DatabaseDep, SettingsDep
 from api.limits import BodyTooLarge
 from api.rest.import_presets import PRESET_DESCRIPTION, import_preset
-from graph.imports import slots, validation, writing
+from graph.imports import running, slots, writing
 from graph.imports.mapping import ColumnMapping
 from schema.imports import (
     FIELD_HELP,
@@ -291,33 +291,24 @@ async def import_evidence(
     if mapping is not None and x_import_mapping is not None:
         raise ImportMappingSentTwice()
     column_mapping = ColumnMapping.parse(mapping if mapping is not None else x_import_mapping)
+    limits = running.Limits.of(settings)
     with slots.held(actor.member_id, settings.max_imports_per_member):
         spool = await _spool(request, settings.max_import_bytes)
         try:
-            try:
-                validated = await validation.validate(
-                    db,
-                    spool,
-                    fmt,
-                    column_mapping,
-                    delimiter=delimiter,
-                    bookmarks=_bookmarks(x_bookmark),
-                    line_limit=settings.max_import_line_bytes,
-                )
-            except ImportRejected as rejected:
-                return JSONResponse(ImportRejection.of(rejected).model_dump(), status_code=422)
-        finally:
-            spool.close()
-        try:
-            result = await writing.write(
+            result = await running.run(
                 db,
                 actor,
-                validated,
-                lease_s=settings.import_lease_s,
-                max_running=settings.max_imports_per_member,
+                spool,
+                fmt,
+                column_mapping,
+                limits,
+                delimiter=delimiter,
+                bookmarks=_bookmarks(x_bookmark),
             )
+        except ImportRejected as rejected:
+            return JSONResponse(ImportRejection.of(rejected).model_dump(), status_code=422)
         finally:
-            validated.close()
+            spool.close()
     return ImportSummary(
         **result.model_dump(exclude={"bookmarks"}), bookmark=",".join(result.bookmarks) or None
     )

@@ -9,18 +9,24 @@ from datetime import UTC, datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import entities
+from graph import entities, functions
 from graph.imports.presets.engine import AccountRef
+from graph.kit import keys
 from graph.kit.connection import Database, fetch_all, fetch_one
 from schema.entities import SegmentNotFound
 from schema.models import Actor, EntityCreate
 from schema.vocabulary import EntityKind
 
+# An account an import created is keyed by the organisation's id in the tool, in the scope of
+# the function that imported it (graph/kit/keys.py): every scope's key is looked for, each
+# through the Entity.idempotency_key constraint's index.
 ACCOUNTS_BY_ID_OR_KEY = """
 UNWIND $wanted AS wanted
 OPTIONAL MATCH (a:Entity {id: wanted.id}) WHERE a:Account AND a.merged_into IS NULL
-OPTIONAL MATCH (k:Entity {idempotency_key: wanted.key}) WHERE k:Account
-RETURN wanted.ref AS ref, coalesce(a.id, k.merged_into, k.id) AS id
+OPTIONAL MATCH (k:Entity)
+WHERE k.idempotency_key IN [scope IN $scopes | scope + ':' + wanted.key] AND k:Account
+WITH wanted, a, collect(coalesce(k.merged_into, k.id)) AS keyed
+RETURN wanted.ref AS ref, coalesce(a.id, keyed[0]) AS id
 """
 
 ACCOUNTS_NAMED = """
@@ -48,7 +54,8 @@ async def _by_id_or_key(
         for r in refs
         if r.external_id is not None
     ]
-    rows = await fetch_all(tx, ACCOUNTS_BY_ID_OR_KEY, wanted=wanted)
+    scopes = ["", keys.GLOBAL, *(f.name for f in await functions.list_all(tx))]
+    rows = await fetch_all(tx, ACCOUNTS_BY_ID_OR_KEY, wanted=wanted, scopes=scopes)
     return {row["ref"]: row["id"] for row in rows if row["id"] is not None}
 
 

@@ -27,12 +27,10 @@ from graph.imports.presets.records import (
 from graph.imports.presets.text import has_personal_data, mask, mask_short, pseudonym
 from graph.imports.validation import FileChecks
 from schema.imports import ImportProblem
-from schema.models import MAX_NAME, EvidenceCreate
+from schema.models import MAX_NAME
 from schema.presets import ExportUnreadable
 
 MAX_LISTED = 100
-# The evidence field a requester becomes, when this version of the evidence model has it.
-SOURCE_KEY_FIELD = "source_key"
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,6 @@ def scan(
     names = lookups(reader, docs)
     words = customer_words(reader, docs)
     found = Scan(link_records=[0] * len(links.links))
-    with_source_key = SOURCE_KEY_FIELD in EvidenceCreate.model_fields
     for index, record in enumerate(reader.records_of(docs)):
         found.records += 1
         item = _item(reader, index, record, names, words, found, keep_pii)
@@ -134,11 +131,11 @@ def scan(
         item.update(
             summary=text,
             account_id=account.ref if account else None,
+            # A requester stands for the customer only where no organisation does.
+            source_key=source_key if account is None else None,
             bears=list(bears.values()),
             idempotency_key=key,
         )
-        if with_source_key:
-            item[SOURCE_KEY_FIELD] = source_key
         clean.write(orjson.dumps(item) + b"\n")
     if found.records == 0 and not found.checks.problem_count:
         raise ExportUnreadable(

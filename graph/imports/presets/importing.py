@@ -6,7 +6,6 @@ in batches under an import that counts only once it completes."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import tempfile
 from dataclasses import dataclass
 
@@ -31,10 +30,6 @@ from schema.presets import (
     LinksFileInvalid,
     PresetReport,
 )
-
-# Keys derived from an outside record are global (two teams importing the same export count
-# each record once), when the writer distinguishes them from clients' keys.
-_GLOBAL_KEYS = "global_keys" in inspect.signature(writing.write).parameters
 
 
 @dataclass(frozen=True)
@@ -143,8 +138,9 @@ async def import_export(
             live_ids={live: live for live in live_ids.values()},
             account_ids=account_ids,
         )
-        options = {"global_keys": True} if _GLOBAL_KEYS else {}
-        result = await writing.write(db, actor, validated, progress=progress, **options)
+        # Keys derived from an outside record are global: two teams importing the same export
+        # count each record once.
+        result = await writing.write(db, actor, validated, progress=progress, global_keys=True)
     finally:
         clean.close()
     return PresetOutcome(report.model_copy(update={"dry_run": False}), result)

@@ -209,3 +209,17 @@ def test_paths_reach_into_lists_and_filter_them() -> None:
 
 def test_every_fixture_has_a_links_file() -> None:
     assert all((FIXTURES / f"{p}.links.yaml").exists() for p in PRESETS)
+
+
+def test_a_requester_without_an_organisation_becomes_the_source_key() -> None:
+    _, items = _scan("zendesk", export("zendesk"))
+    by_ticket = {item["source_ref"].rsplit("/", 1)[1]: item for item in items}
+    assert by_ticket["48213.json"]["source_key"] is None  # Northwind's account stands for it
+    assert by_ticket["48216.json"]["source_key"] == "zendesk:20978402"
+    document = orjson.loads(export("productboard"))
+    del document["data"][0]["company"]
+    _, items = _scan("productboard", orjson.dumps(document))
+    key = items[0]["source_key"]
+    assert key.startswith("productboard:") and "contoso" not in key  # the e-mail, pseudonymised
+    _, again = _scan("productboard", orjson.dumps(document))
+    assert again[0]["source_key"] == key
