@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from graph.kit.connection import Database
 from schema.vocabulary import Role
-from tests.factories import gql, make_caller
+from tests.factories import Caller, gql, make_caller
 
 CREATE = """
 mutation($input: CreateEntityInput!) {
@@ -137,16 +139,21 @@ UNRETIRE_PROPOSITION = (
 DIRECT_EDGES = "MATCH ()-[r {proposition_id: $id}]->() RETURN count(r) AS n"
 
 
+async def _segment_and_pain(
+    client: httpx.AsyncClient, caller: Caller
+) -> tuple[dict[str, str], dict[str, str]]:
+    made: list[Any] = [
+        await gql(client, caller, CREATE, input={"kind": kind, "name": name})
+        for kind, name in (("SEGMENT", "Ops"), ("PAIN", "Slow"))
+    ]
+    return made[0]["data"]["createEntity"], made[1]["data"]["createEntity"]
+
+
 async def test_only_facilitators_and_admins_retire_a_segment(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     pm = await make_caller(db, "product")
-    segment = (await gql(client, pm, CREATE, input={"kind": "SEGMENT", "name": "Ops"}))["data"][
-        "createEntity"
-    ]  # type: ignore[index]
-    pain = (await gql(client, pm, CREATE, input={"kind": "PAIN", "name": "Slow"}))["data"][
-        "createEntity"
-    ]  # type: ignore[index]
+    segment, pain = await _segment_and_pain(client, pm)
 
     refused = await gql(client, pm, RETIRE, id=segment["id"])
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
@@ -170,12 +177,7 @@ async def test_unretire_brings_an_entity_and_a_proposition_back_with_the_audit_t
     from graph.kit.connection import fetch_one
 
     pm = await make_caller(db, "product")
-    segment = (await gql(client, pm, CREATE, input={"kind": "SEGMENT", "name": "Ops"}))["data"][
-        "createEntity"
-    ]  # type: ignore[index]
-    pain = (await gql(client, pm, CREATE, input={"kind": "PAIN", "name": "Slow"}))["data"][
-        "createEntity"
-    ]  # type: ignore[index]
+    segment, pain = await _segment_and_pain(client, pm)
     prop = (await gql(client, pm, PROPOSE, s=segment["id"], r="EXPERIENCES", o=pain["id"]))["data"][
         "createProposition"
     ]  # type: ignore[index]
@@ -198,9 +200,8 @@ async def test_unretire_brings_an_entity_and_a_proposition_back_with_the_audit_t
     )
     assert listing["data"] == {"entities": {"totalCount": 1}, "propositions": {"totalCount": 1}}
     # A second unretire (a retry) answers the entity as it is and logs nothing more.
-    assert (await gql(client, pm, UNRETIRE, id=pain["id"]))["data"]["unretireEntity"][
-        "retiredAt"
-    ] is None  # type: ignore[index]
+    again: Any = await gql(client, pm, UNRETIRE, id=pain["id"])
+    assert again["data"]["unretireEntity"]["retiredAt"] is None
 
     async def entries(action: str) -> list[dict[str, object]]:
         return await db.read(
