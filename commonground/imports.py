@@ -97,6 +97,8 @@ def import_evidence(
 ) -> None:
     # Its help is set below by _help(), from the one list of fields.
     if preset is not None or links is not None:
+        if format is not None or mapping is not None:
+            raise fail("--preset reads the tool's own export: leave out --format and --mapping")
         import_presets.run(
             file,
             preset,

@@ -72,3 +72,15 @@ async def test_the_cli_refuses_a_malformed_record_by_its_index(
     assert await db.read(evidence.count) == 0
     missing = await asyncio.to_thread(run_cli, "import", str(posts), "--preset", "canny")
     assert missing.returncode == 1 and "--links" in missing.stderr
+    mixed = await asyncio.to_thread(
+        run_cli,
+        "import",
+        str(posts),
+        "--preset",
+        "canny",
+        "--links",
+        str(links_file),
+        "--format",
+        "jsonl",
+    )
+    assert mixed.returncode == 1 and "leave out --format" in mixed.stderr
