@@ -31,6 +31,9 @@ from schema.settings import Settings
 # Big enough for the ~10,000-object page of benchmark c through the typed listing (whose
 # default limit is 100); the bulk field has its own limit of 1000.
 BENCH_MAX_PAGE_SIZE = 1000
+# ... and a query-cost budget that lets the ~10,000-object pages through: the budget counts
+# what a query *could* return (every item with its 20 possible bearings), not what it does.
+BENCH_QUERY_COST_BUDGET = 10_000_000
 
 _queries = itertools.count()
 _original_run = AsyncTransactionBase.run
@@ -52,6 +55,7 @@ def settings_for(data_dir: Path) -> Settings:
         neo4j_password=target.password,
         neo4j_database=target.database,
         COMMONGROUND_MAX_PAGE_SIZE=BENCH_MAX_PAGE_SIZE,
+        COMMONGROUND_QUERY_COST_BUDGET=BENCH_QUERY_COST_BUDGET,
         COMMONGROUND_REQUEST_TIMEOUT=120.0,
         COMMONGROUND_TRANSACTION_TIMEOUT=120.0,
     )
