@@ -5,7 +5,7 @@ over the evidence masses S and C; the formulas are written out in ``docs/statist
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,9 @@ from analytics.ranking import score
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+NEXT_ITEM_SOURCE = "interview"
+"""The item VoI imagines: an interview at full strength, its own source."""
 
 ITEMS_LIMIT = 1000
 """Above this many items, ``items_to_validate`` / ``items_to_refute`` answer None."""
@@ -133,6 +136,11 @@ def information_value(
     return found
 
 
+def next_item_weight(reliability: Mapping[str, float]) -> float:
+    """w = reliability(interview): the weight of the next item VoI imagines."""
+    return reliability[NEXT_ITEM_SOURCE]
+
+
 def research_score(value_of_information: float, magnitude: float, far_functions: int) -> float:
     """The ranking score of evidence to collect: VoI × consensus magnitude × (1 + the number
     of functions whose |p − confidence| ≥ 0.25), rounded like every ranked score."""
@@ -152,6 +160,7 @@ __all__ = [
     "information_value",
     "information_values",
     "is_far",
+    "next_item_weight",
     "research_score",
     "values_of_information",
 ]

@@ -23,6 +23,7 @@ from commonground import (
     snapshots,
 )
 from commonground.console import err
+from commonground.divergence import learning
 
 app = typer.Typer(
     help="Common Ground: where each team's picture of the customer diverges from the evidence.",
@@ -36,6 +37,8 @@ app.add_typer(members.token_app, name="token")
 app.command("import")(imports.import_evidence)
 app.command("divergences")(divergence.divergences)
 app.command("alignment")(divergence.alignment)
+app.command("calibration")(learning.calibration)
+app.command("next-evidence")(learning.next_evidence)
 app.command("decisions")(decisions.decisions)
 app.add_typer(snapshots.app, name="snapshot")
 app.command("serve")(serve.serve)

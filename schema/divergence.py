@@ -197,6 +197,14 @@ class AssumptionDebt(_Frozen):
     weight: float = Field(
         description="The belief's magnitude (defaultMagnitude when none): the ranking."
     )
+    items_to_validate: int | None = Field(
+        None,
+        description="The interviews, all supporting, that would validate the proposition: "
+        "what testing this assumption takes (null above 1,000).",
+    )
+    items_to_refute: int | None = Field(
+        None, description="The interviews, all contradicting, that would refute it."
+    )
     belief: FunctionBelief = Field(description="The belief, with who stated it and when.")
     evidence: EvidenceView = Field(description="The little evidence there is, as of the query.")
     beliefs: tuple[FunctionBelief, ...] = Field(

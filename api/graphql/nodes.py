@@ -13,6 +13,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from analytics.information import InformationValue, information_value, next_item_weight
 from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.entities import Entity, entity_by_id
@@ -88,6 +89,39 @@ class Proposition:
     @strawberry.field(description="What the evidence says, as of the listing's asOf, else now.")
     async def status(self, info: Info[Context, None]) -> SupportStatus:
         return SupportStatus((await self._support(info, None)).posterior.status)
+
+    @strawberry.field(
+        description="Value of information (docs/design.md §2b): the expected shift of "
+        "confidence from one more interview at full strength, which supports the proposition "
+        "with probability the posterior mean. As of the listing's asOf, else now."
+    )
+    async def value_of_information(self, info: Info[Context, None]) -> float:
+        return (await self._information(info)).value_of_information
+
+    @strawberry.field(
+        description="The fewest interviews, all supporting, that would make it VALIDATED: 0 "
+        "when it is; null above 1,000. As of the listing's asOf, else now."
+    )
+    async def items_to_validate(self, info: Info[Context, None]) -> int | None:
+        return (await self._information(info)).items_to_validate
+
+    @strawberry.field(
+        description="The fewest interviews, all contradicting, that would make it REFUTED: 0 "
+        "when it is; null above 1,000. As of the listing's asOf, else now."
+    )
+    async def items_to_refute(self, info: Info[Context, None]) -> int | None:
+        return (await self._information(info)).items_to_refute
+
+    async def _information(self, info: Info[Context, None]) -> InformationValue:
+        figures = await self._support(info, None)
+        settings = info.context.settings
+        return information_value(
+            figures.supporting,
+            figures.contradicting,
+            next_item_weight(settings.reliability),
+            validated_at=settings.validated_confidence,
+            refuted_at=settings.refuted_confidence,
+        )
 
     @strawberry.field(
         description="Every support figure: S, C, the 90% credible interval, counts, accounts "

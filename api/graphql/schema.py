@@ -21,6 +21,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.graphql.audit import AuditQuery
 from api.graphql.beliefs import BeliefMutation, BeliefQuery
 from api.graphql.bulk import BulkQuery
+from api.graphql.calibration import CalibrationQuery
 from api.graphql.cost import BoundedParser, CostRules, QueryLimits, cost_of
 from api.graphql.decisions import DecisionMutation, DecisionQuery
 from api.graphql.divergence.mutations import DivergenceMutation
@@ -32,6 +33,7 @@ from api.graphql.evidence import EvidenceMutation, EvidenceQuery
 from api.graphql.imports import ImportMutation
 from api.graphql.members import FunctionQuery
 from api.graphql.propositions import PropositionMutation, PropositionQuery
+from api.graphql.research import ResearchQuery
 from api.graphql.scalars import SCALAR_OVERRIDES
 from api.graphql.snapshots import SnapshotMutation, SnapshotQuery
 from api.graphql.votes import VoteMutation, VoteQuery
@@ -61,6 +63,8 @@ QUERIES: tuple[type, ...] = (
     AuditQuery,
     DivergenceQuery,
     DivergencePageQuery,  # the divergence listings a page at a time, beside the lists
+    CalibrationQuery,
+    ResearchQuery,
     SnapshotQuery,
     VoteQuery,
     DecisionQuery,

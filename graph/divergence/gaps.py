@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Iterator
 from typing import TypedDict
 
+from analytics.information import information_values, next_item_weight
 from analytics.ranking import score
 from graph.divergence.picture import Picture
 from schema.divergence import (
@@ -241,6 +242,7 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
                     weight=float(magnitude or settings.default_magnitude),
                 )
             )
+    rows = _with_items_needed(picture, rows)
     rows.sort(
         key=lambda r: (
             -score(r.weight),
@@ -251,3 +253,23 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
         )
     )
     return rows
+
+
+def _with_items_needed(picture: Picture, rows: list[AssumptionDebt]) -> list[AssumptionDebt]:
+    """Each debt row with the interviews all one way that would validate or refute it."""
+    if not rows:
+        return rows
+    settings = picture.settings
+    found = information_values(
+        [r.evidence.supporting_weight for r in rows],
+        [r.evidence.contradicting_weight for r in rows],
+        next_item_weight(settings.reliability),
+        validated_at=settings.validated_confidence,
+        refuted_at=settings.refuted_confidence,
+    )
+    return [
+        r.model_copy(
+            update={"items_to_validate": v.items_to_validate, "items_to_refute": v.items_to_refute}
+        )
+        for r, v in zip(rows, found, strict=True)
+    ]

@@ -63,11 +63,11 @@ def _proposition(view: rows.PropositionView) -> Proposition:
     )
 
 
-def _proposition_field() -> Any:
+def proposition_field() -> Any:
     return converted(_proposition)
 
 
-def _text_field() -> Any:
+def text_field() -> Any:
     return read("proposition.text", description="The proposition as a sentence.")
 
 
@@ -128,8 +128,8 @@ class EntitySummary(Row):
 
 @row_type(rows.BeliefGap)
 class BeliefGap(Row):
-    proposition: Proposition = _proposition_field()
-    text: str = _text_field()
+    proposition: Proposition = proposition_field()
+    text: str = text_field()
     function: strawberry.auto
     p: strawberry.auto
     confidence: strawberry.auto
@@ -168,8 +168,8 @@ class BeliefGapConnection(Connection[BeliefGap]):
 
 @row_type(rows.Disagreement)
 class Disagreement(Row):
-    proposition: Proposition = _proposition_field()
-    text: str = _text_field()
+    proposition: Proposition = proposition_field()
+    text: str = text_field()
     spread: strawberry.auto
     standard_deviation: strawberry.auto
     mean_p: strawberry.auto
@@ -183,8 +183,8 @@ class Disagreement(Row):
 
 @row_type(rows.BlindSpot)
 class BlindSpot(Row):
-    proposition: Proposition = _proposition_field()
-    text: str = _text_field()
+    proposition: Proposition = proposition_field()
+    text: str = text_field()
     function: strawberry.auto
     status: strawberry.auto
     evidence: strawberry.auto
@@ -194,12 +194,14 @@ class BlindSpot(Row):
 
 @row_type(rows.AssumptionDebt)
 class AssumptionDebt(Row):
-    proposition: Proposition = _proposition_field()
-    text: str = _text_field()
+    proposition: Proposition = proposition_field()
+    text: str = text_field()
     function: strawberry.auto
     p: strawberry.auto
     magnitude: strawberry.auto
     weight: strawberry.auto
+    items_to_validate: strawberry.auto
+    items_to_refute: strawberry.auto
     belief: strawberry.auto
     evidence: strawberry.auto
     beliefs: strawberry.auto
@@ -213,8 +215,8 @@ class FunctionScore(Row):
 
 @row_type(rows.RankedItem)
 class RankedItem(Row):
-    proposition: Proposition = _proposition_field()
-    text: str = _text_field()
+    proposition: Proposition = proposition_field()
+    text: str = text_field()
     evidence_score: strawberry.auto
     evidence: strawberry.auto
     function_scores: strawberry.auto
@@ -258,8 +260,8 @@ class Alignment(Row):
 
 @row_type(rows.PropositionEvidence)
 class PropositionEvidence(Row):
-    proposition: Proposition = _proposition_field()
-    text: str = _text_field()
+    proposition: Proposition = proposition_field()
+    text: str = text_field()
     evidence: strawberry.auto
 
 

@@ -1,0 +1,304 @@
+"""Calibration of each function (docs/design.md §2b): the propositions the evidence resolved,
+and how well each function's beliefs before that forecast the outcome.
+
+A proposition's status is evaluated only at its *events*: the times items bearing on it
+started to count (a batch recorded, an import completed) and the times items were retracted,
+each as of that time; decay between events neither resolves nor reopens anything. The first
+event that finds it VALIDATED or REFUTED resolves it (outcome 1 or 0); a later event finding
+the opposite status or CONTESTED marks it reopened, and the resolution stands.
+
+The history is read in two queries (the evidence bearing on the propositions in scope, the
+belief statements on those resolved); everything else is pure and tested on hand-built
+histories.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from neo4j import AsyncManagedTransaction
+
+from analytics.calibration import calibration_figures, utc_quarter
+from analytics.support import beta_supports
+from analytics.weights import evidence_weight, noisy_or
+from graph.divergence import EngineSettings, load_picture
+from graph.kit.connection import fetch_collected
+from graph.kit.records import from_epoch
+from schema.calibration import (
+    CalibrationBin,
+    FunctionCalibration,
+    QuarterCalibration,
+    Resolution,
+    check_lead_days,
+)
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One evidence item's bearing on a proposition, with the times that matter."""
+
+    supports: bool
+    base_weight: float  # reliability × strength, before decay
+    observed_at: datetime
+    counted_from: datetime  # recorded, or its import completed, whichever is later
+    retracted_at: datetime | None
+    source: str  # an account, a source key, or the item itself
+
+    def counts_at(self, at: datetime) -> bool:
+        return self.counted_from <= at and (self.retracted_at is None or self.retracted_at > at)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One appended belief statement (or withdrawal) of a function on a proposition."""
+
+    function: str
+    seq: int
+    p: float | None  # None for a withdrawal
+    stated_at: datetime
+
+
+def event_times(items: Iterable[Item], as_of: datetime) -> list[datetime]:
+    """When the proposition's status is evaluated: items starting to count, items retracted."""
+    times: set[datetime] = set()
+    for item in items:
+        if item.counted_from <= as_of:
+            times.add(item.counted_from)
+        if item.retracted_at is not None and item.retracted_at <= as_of:
+            times.add(item.retracted_at)
+    return sorted(times)
+
+
+def masses(items: Iterable[Item], at: datetime, half_life_days: float) -> tuple[float, float]:
+    """S and C as of ``at``: each counting item's weight aged to ``at`` (to the microsecond),
+    one source's items per stance combined by noisy-OR, the sources summed exactly."""
+    by_source: dict[tuple[bool, str], list[float]] = defaultdict(list)
+    for item in items:
+        if not item.counts_at(at):
+            continue
+        age = (at - item.observed_at) / DAY
+        weight = evidence_weight(item.base_weight, 1.0, age, half_life_days)
+        by_source[(item.supports, item.source)].append(weight)
+    s = math.fsum(noisy_or(ws) for (supports, _), ws in by_source.items() if supports)
+    c = math.fsum(noisy_or(ws) for (supports, _), ws in by_source.items() if not supports)
+    return s, c
+
+
+def resolve(
+    proposition_id: str, items: Sequence[Item], settings: EngineSettings, as_of: datetime
+) -> Resolution | None:
+    """The first event whose status is VALIDATED or REFUTED, and whether a later one reopened
+    it; None while no event has resolved the proposition."""
+    times = event_times(items, as_of)
+    if not times:
+        return None
+    weights = [masses(items, t, settings.half_life_days) for t in times]
+    statuses = [
+        posterior.status
+        for posterior in beta_supports(
+            [s for s, _ in weights],
+            [c for _, c in weights],
+            level=settings.credible_level,
+            validated_at=settings.validated_confidence,
+            refuted_at=settings.refuted_confidence,
+        )
+    ]
+    for n, status in enumerate(statuses):
+        if status not in ("VALIDATED", "REFUTED"):
+            continue
+        opposite = "REFUTED" if status == "VALIDATED" else "VALIDATED"
+        reopened = any(later in (opposite, "CONTESTED") for later in statuses[n + 1 :])
+        return Resolution(
+            proposition_id=proposition_id,
+            resolved_at=times[n],
+            outcome=1 if status == "VALIDATED" else 0,
+            reopened=reopened,
+        )
+    return None
+
+
+def forecasts(statements: Iterable[Statement], cutoff: datetime) -> dict[str, float]:
+    """Each function's standing belief just before ``cutoff``: its latest statement stated
+    strictly before it; a function whose latest is a withdrawal has no forecast."""
+    latest: dict[str, Statement] = {}
+    for said in statements:
+        if said.stated_at >= cutoff:
+            continue
+        held = latest.get(said.function)
+        if held is None or said.seq > held.seq:
+            latest[said.function] = said
+    return {f: said.p for f, said in latest.items() if said.p is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    function: str
+    p: float
+    resolution: Resolution
+
+
+def score_forecasts(
+    resolutions: Iterable[Resolution],
+    statements: dict[str, list[Statement]],
+    min_lead_days: float,
+) -> list[Scored]:
+    """Every function's forecast on every resolved proposition, ``min_lead_days`` ahead."""
+    scored: list[Scored] = []
+    lead = timedelta(days=min_lead_days)
+    for resolution in resolutions:
+        cutoff = resolution.resolved_at - lead
+        held = forecasts(statements.get(resolution.proposition_id, []), cutoff)
+        scored.extend(Scored(f, p, resolution) for f, p in sorted(held.items()))
+    return scored
+
+
+def function_calibration(function: str, scored: Sequence[Scored]) -> FunctionCalibration:
+    """The figures of one function over its scored forecasts."""
+    mine = [s for s in scored if s.function == function]
+    figures = calibration_figures([s.p for s in mine], [s.resolution.outcome for s in mine])
+    quarters: dict[str, list[Scored]] = defaultdict(list)
+    for s in mine:
+        quarters[utc_quarter(s.resolution.resolved_at)].append(s)
+    by_quarter = []
+    for quarter in sorted(quarters):
+        inside = quarters[quarter]
+        figures_q = calibration_figures(
+            [s.p for s in inside], [s.resolution.outcome for s in inside]
+        )
+        by_quarter.append(
+            QuarterCalibration(
+                quarter=quarter, forecasts=len(inside), brier_score=figures_q.brier_score
+            )
+        )
+    return FunctionCalibration(
+        function=function,
+        forecasts=figures.forecasts,
+        brier_score=figures.brier_score,
+        brier_skill_score=figures.brier_skill_score,
+        outcomes_validated=sum(s.resolution.outcome for s in mine),
+        reopened=sum(s.resolution.reopened for s in mine),
+        bins=tuple(
+            CalibrationBin(
+                low=b.low,
+                high=b.high,
+                count=b.count,
+                mean_forecast=b.mean_forecast,
+                observed_frequency=b.observed_frequency,
+            )
+            for b in figures.bins
+        ),
+        by_quarter=tuple(by_quarter),
+    )
+
+
+# The evidence bearing on the propositions asked for, recorded by $as_of; the import's
+# completion time with each imported item. Times as epoch parts (records.from_epoch).
+EVIDENCE_HISTORY = """
+MATCH (ev:Evidence)-[bear:BEARS_ON]->(p:Proposition)
+WHERE p.id IN $ids AND ev.recorded_at <= $as_of
+OPTIONAL MATCH (i:Import {id: ev.import_id})
+RETURN collect({
+  pid: p.id, stance: bear.stance, strength: bear.strength, source_type: ev.source_type,
+  source: coalesce(ev.account_id, 'key:' + ev.source_key, ev.id),
+  imported: ev.import_id IS NOT NULL,
+  observed: [ev.observed_at.epochSeconds, ev.observed_at.nanosecond, 0],
+  recorded: [ev.recorded_at.epochSeconds, ev.recorded_at.nanosecond, 0],
+  completed: CASE WHEN i.completed_at IS NULL THEN null
+             ELSE [i.completed_at.epochSeconds, i.completed_at.nanosecond, 0] END,
+  retracted: CASE WHEN ev.retracted_at IS NULL THEN null
+             ELSE [ev.retracted_at.epochSeconds, ev.retracted_at.nanosecond, 0] END
+}) AS rows
+"""
+
+# Every belief statement on the propositions asked for, stated by $as_of.
+BELIEF_HISTORY = """
+MATCH (b:Belief)-[:ON]->(p:Proposition)
+WHERE p.id IN $ids AND b.stated_at <= $as_of
+RETURN collect({
+  pid: p.id, function: b.function, seq: b.seq, p: b.p, withdrawn: b.withdrawn,
+  stated: [b.stated_at.epochSeconds, b.stated_at.nanosecond, 0]
+}) AS rows
+"""
+
+
+def _time(parts: list[int] | None) -> datetime | None:
+    return from_epoch(parts)
+
+
+async def resolutions(
+    tx: AsyncManagedTransaction, settings: EngineSettings, ids: list[str], as_of: datetime
+) -> list[Resolution]:
+    """The resolution of each of the propositions ``ids`` that has resolved by ``as_of``."""
+    rows = await fetch_collected(tx, EVIDENCE_HISTORY, "rows", ids=ids, as_of=as_of)
+    items: dict[str, list[Item]] = defaultdict(list)
+    for row in rows:
+        recorded = _time(row["recorded"])
+        assert recorded is not None
+        counted_from = recorded
+        if row["imported"]:
+            completed = _time(row["completed"])
+            if completed is None:
+                continue  # an import still in flight counts for nothing
+            counted_from = max(recorded, completed)
+        if counted_from > as_of:
+            continue
+        observed = _time(row["observed"])
+        assert observed is not None
+        retracted = _time(row["retracted"])
+        items[row["pid"]].append(
+            Item(
+                supports=row["stance"] == "SUPPORTS",
+                base_weight=settings.reliability.get(row["source_type"], 0.0)
+                * float(row["strength"]),
+                observed_at=observed,
+                counted_from=counted_from,
+                retracted_at=retracted if retracted is not None and retracted <= as_of else None,
+                source=str(row["source"]),
+            )
+        )
+    found = []
+    for pid in sorted(items):
+        resolution = resolve(pid, items[pid], settings, as_of)
+        if resolution is not None:
+            found.append(resolution)
+    return found
+
+
+async def statements_on(
+    tx: AsyncManagedTransaction, ids: list[str], as_of: datetime
+) -> dict[str, list[Statement]]:
+    rows = await fetch_collected(tx, BELIEF_HISTORY, "rows", ids=ids, as_of=as_of)
+    found: dict[str, list[Statement]] = defaultdict(list)
+    for row in rows:
+        stated = _time(row["stated"])
+        assert stated is not None
+        p = None if row["withdrawn"] or row["p"] is None else float(row["p"])
+        found[row["pid"]].append(Statement(row["function"], int(row["seq"]), p, stated))
+    return found
+
+
+async def calibration(
+    tx: AsyncManagedTransaction,
+    settings: EngineSettings,
+    *,
+    as_of: datetime,
+    segment_id: str | None = None,
+    function: str | None = None,
+    min_lead_days: float = 0.0,
+) -> list[FunctionCalibration]:
+    """Every function's calibration (or one's) over the propositions in scope resolved by
+    ``as_of``, in the order of the functions."""
+    check_lead_days(min_lead_days)
+    picture = await load_picture(tx, settings, as_of=as_of, segment_id=segment_id)
+    wanted = picture.check_function(function)
+    resolved = await resolutions(tx, settings, sorted(picture.scope), as_of)
+    statements = await statements_on(tx, [r.proposition_id for r in resolved], as_of)
+    scored = score_forecasts(resolved, statements, min_lead_days)
+    names = [f for f in picture.functions if wanted is None or f == wanted]
+    return [function_calibration(name, scored) for name in names]
