@@ -112,6 +112,15 @@ UPDATE_ENTITY = (
 RETIRE_ENTITY = "mutation($id: ID!, $r: String!) { retireEntity(id: $id, reason: $r) { id } }"
 RETIRE_PROP = "mutation($id: ID!, $r: String!) { retireProposition(id: $id, reason: $r) { id } }"
 CREATE_PROP = "mutation($i: CreatePropositionInput!) { createProposition(input: $i) { id } }"
+UNRETIRE_ENTITY = "mutation($id: ID!, $r: String!) { unretireEntity(id: $id, reason: $r) { id } }"
+UNRETIRE_PROP = (
+    "mutation($id: ID!, $r: String!) { unretireProposition(id: $id, reason: $r) { id } }"
+)
+DELETE_SNAPSHOT = "mutation($id: ID!, $r: String!) { deleteSnapshot(id: $id, reason: $r) { id } }"
+PURGE = (
+    "mutation($e: ID!, $r: String!) "
+    "{ purgeRedactedFromSnapshots(evidenceId: $e, reason: $r) { evidenceId } }"
+)
 ADD_EVIDENCE = "mutation($i: [EvidenceInput!]!) { addEvidence(input: $i) { created } }"
 RETRACT = "mutation($id: ID!, $r: String!) { retractEvidence(id: $id, reason: $r) { id } }"
 REDACT = "mutation($id: ID!, $r: String!) { redactEvidence(id: $id, reason: $r) { id } }"
@@ -179,6 +188,17 @@ def graphql_cases(m: Model) -> list[GraphQLCase]:
         ("retireEntity", RETIRE_ENTITY, {"id": m.pain}, "$r"),
         ("retireProposition", RETIRE_PROP, {"id": m.proposition, "r": LONG}, "reason"),
         ("retireProposition", RETIRE_PROP, {"id": "prop-nope", "r": "wrong"}, "prop-nope"),
+        # unretireEntity / unretireProposition
+        ("unretireEntity", UNRETIRE_ENTITY, {"id": m.pain, "r": "  "}, "reason"),
+        ("unretireEntity", UNRETIRE_ENTITY, {"id": "goal-nope", "r": "back"}, "goal-nope"),
+        ("unretireProposition", UNRETIRE_PROP, {"id": m.proposition, "r": LONG}, "reason"),
+        ("unretireProposition", UNRETIRE_PROP, {"id": "prop-nope", "r": "back"}, "prop-nope"),
+        # deleteSnapshot / purgeRedactedFromSnapshots
+        ("deleteSnapshot", DELETE_SNAPSHOT, {"id": "snap-nope", "r": "old"}, "snap-nope"),
+        ("deleteSnapshot", DELETE_SNAPSHOT, {"id": "snap-nope"}, "$r"),
+        ("purgeRedactedFromSnapshots", PURGE, {"e": "ev-nope", "r": "gdpr"}, "ev-nope"),
+        ("purgeRedactedFromSnapshots", PURGE, {"e": m.evidence, "r": "gdpr"}, "not redacted"),
+        ("purgeRedactedFromSnapshots", PURGE, {"e": m.evidence, "r": " "}, "reason"),
         # createProposition
         (
             "createProposition",
