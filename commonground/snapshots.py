@@ -269,6 +269,8 @@ def _print_diff(result: SnapshotDiff, *, wide: bool) -> None:
         f"{_p(result.mean_abs_difference_after)}",
         highlight=False,
     )
+    for sentence in result.calibration_changes:
+        out.print(sentence[0].upper() + sentence[1:] + ".", highlight=False)
     changed = [
         [label, row.kind.lower(), row.name, row.id]
         for label, rows in (

@@ -214,6 +214,8 @@ class SnapshotDiff(BaseModel):
     propositions_retired: list[EntityChange] = Field(default_factory=list)
     belief_shifts: list[BeliefShift] = Field(default_factory=list)
     divergence_changes: list[DivergenceChange] = Field(default_factory=list)
+    # How each function's calibration moved, one sentence each (docs/design.md §2b).
+    calibration_changes: list[str] = Field(default_factory=list)
     alpha_before: float | None = None
     alpha_after: float | None = None
     mean_abs_difference_before: float | None = None

@@ -200,6 +200,10 @@ class SnapshotDiff:
         description="Current beliefs that moved by shiftThreshold or more, appeared or went."
     )
     divergence_changes: list[SnapshotDivergenceChange]
+    calibration_changes: list[str] = strawberry.field(
+        description="How each function's calibration (Brier score) moved, one sentence each: "
+        "marketing's calibration improved from 0.292 to 0.200 (Brier, 5 → 12 forecasts)."
+    )
     alpha_before: float | None
     alpha_after: float | None
     alpha_change: float | None

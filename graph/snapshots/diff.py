@@ -14,6 +14,7 @@ from typing import Any
 from graph.kit.connection import Database
 from graph.snapshots import store
 from graph.snapshots.chunks import iter_records
+from graph.snapshots.export.calibration import changes as calibration_changes
 from schema.snapshots import BeliefShift, DivergenceChange, EntityChange, SnapshotDiff
 
 SHIFT_THRESHOLD = 0.05
@@ -183,4 +184,5 @@ async def diff(db: Database, from_id: str, to_id: str) -> SnapshotDiff:
             )
         )
     result.divergence_changes = _gap_changes(figures_before, figures_after)
+    result.calibration_changes = calibration_changes(figures_before, figures_after)
     return result

@@ -16,7 +16,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 from pydantic import BaseModel
 
-from graph import evidence
+from graph import calibration, evidence
 from graph.decisions.reading import report_rows
 from graph.divergence import (
     EngineSettings,
@@ -262,8 +262,23 @@ async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> di
             for s in structural[:MAX_STRUCTURAL_GAPS]
         ],
         "heatmap": _heatmap(picture, gaps),
+        "calibration": await _calibration(db, settings, as_of),
         "decisions": decided,  # checked as of the snapshot's time, those at risk first
     }
+
+
+async def _calibration(
+    db: Database, settings: EngineSettings, as_of: datetime
+) -> list[dict[str, Any]]:
+    """Each function's calibration as of the snapshot (docs/design.md §2b), bins left out."""
+    found = await db.read_model(None, calibration.calibration, settings, as_of=as_of)
+    return [
+        row.model_dump(
+            mode="json",
+            include={"function", "forecasts", "brier_score", "brier_skill_score", "by_quarter"},
+        )
+        for row in found
+    ]
 
 
 def figures_for(settings: EngineSettings) -> FiguresFn:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from graph.snapshots.export import charts, decisions, heatmap
+from graph.snapshots.export import calibration, charts, decisions, heatmap
 from graph.snapshots.export.words import RANKED_LISTS, day, moment, number, quoted, summary
 from schema.snapshots import SnapshotInfo
 
@@ -121,6 +121,7 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
         "(over-confident) or below it (under-confident), and the mean distance over all its "
         "beliefs on evidenced propositions.</figcaption></figure></section>"
     )
+    yield from calibration.html(figures, _e)
     history = figures.get("history") or []
     charted = sum(1 for point in history if point.get("alpha") is not None) > 1
     over_time = " at each snapshot up to this one (highlighted)" if charted else ""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graph.snapshots.export import decisions
+from graph.snapshots.export import calibration, decisions
 from graph.snapshots.export.heatmap import STATUS
 from graph.snapshots.export.words import (
     RANKED_LISTS,
@@ -133,5 +133,6 @@ def render(info: SnapshotInfo, figures: dict[str, Any], *, quotes: bool) -> Iter
                 f"| {cell(point.get('label') or point['id'])} | {day(point['as_of'])} | "
                 f"{number(point['alpha'])} | {number(point['mean_abs_difference'])} |\n"
             )
+    yield from calibration.markdown(figures, cell)
     if not quotes:
         yield "\n_Evidence quotes are left out of this copy._\n"
