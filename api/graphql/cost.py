@@ -101,12 +101,16 @@ class Measure:
     aliases: int = 0
     cost: int = 0
     per_row: int = 0
+    # The most times one selection asks for one name: GraphQL's validation compares such
+    # fields pairwise, so a thousand copies cost it a million comparisons.
+    repeats: int = 0
 
     def add(self, other: Measure) -> None:
         self.depth = max(self.depth, other.depth)
         self.aliases += other.aliases
         self.cost += other.cost
         self.per_row += other.per_row
+        self.repeats = max(self.repeats, other.repeats)
 
 
 @dataclass
@@ -135,8 +139,11 @@ class _Pass:
     def selection(self, selection_set: SelectionSetNode, parent: Any) -> Measure:
         total = Measure()
         spread: set[str] = set()
+        asked: dict[str, int] = {}
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
+                key = (node.alias or node.name).value
+                asked[key] = asked.get(key, 0) + 1
                 total.add(self.field(node, parent))
             elif isinstance(node, FragmentSpreadNode):
                 if node.name.value not in spread:  # the same spread twice is merged into one
@@ -146,6 +153,7 @@ class _Pass:
                 condition = node.type_condition
                 inner = parent if condition is None else self.schema.get_type(condition.name.value)
                 total.add(self.selection(node.selection_set, inner))
+        total.repeats = max(total.repeats, *asked.values(), 0)
         return total
 
     def field(self, node: FieldNode, parent: Any) -> Measure:
@@ -265,6 +273,7 @@ def measure(
             depth=max(worst.depth, found.depth),
             aliases=max(worst.aliases, found.aliases),
             cost=max(worst.cost, found.cost),
+            repeats=max(worst.repeats, found.repeats),
         )
     return worst
 
@@ -343,6 +352,12 @@ class QueryLimits(ValidationCache):
             )
         if found.aliases > settings.max_aliases:
             return GraphQLError(f"{found.aliases} aliases found. Allowed: {settings.max_aliases}")
+        if found.repeats > settings.max_aliases:
+            return GraphQLError(
+                f"one selection asks for the same field {found.repeats} times; allowed: "
+                f"{settings.max_aliases}",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
         budget = settings.query_cost_budget
         if found.cost > budget:
             return GraphQLError(

@@ -377,3 +377,16 @@ async def test_fragments_spread_twice_over_are_validated_in_one_pass(counted: An
     refused = await _post(http, caller, cyclic)
     assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "G" in refused["errors"][0]["message"]
+
+
+async def test_one_field_asked_for_again_and_again_is_refused_before_validation(
+    counted: Any,
+) -> None:
+    # GraphQL's validation compares the copies of one field pairwise: quadratic in the text.
+    http, counting, caller = counted
+    copies = " ".join(["functions { name }"] * 1200)
+    refused = await _post(http, caller, f"{{ {copies} }}")
+    assert "same field 1200 times" in refused["errors"][0]["message"]
+    assert counting.queries <= AUTH_ONLY
+    fifty = " ".join(["functions { name }"] * 50)
+    assert len((await _post(http, caller, f"{{ {fifty} }}"))["data"]["functions"]) == 7
