@@ -94,3 +94,43 @@ async def test_a_stopped_database_answers_503_at_once_and_the_server_recovers_al
         )
         assert created["data"]["createEntity"]["name"] == "Agencies"
     assert own_server.alive() and own_server.pid == server_pid, "the server was restarted"
+
+
+FAIL_FAST_S = 2.0  # the bound: an outage turns into 503s within two seconds
+
+
+async def test_the_first_requests_after_a_crash_answer_503_within_two_seconds_in_plain_words(
+    own_db: OwnDatabase, own_server: Server
+) -> None:
+    own_db.ensure_running()
+    own_server.wait_ready()
+    db = own_db.connect()
+    try:
+        caller = await make_caller(db, "product", Role.CONTRIBUTOR)
+    finally:
+        await db.close()
+    auth = {"Authorization": f"Bearer {caller.token}"}
+    async with httpx.AsyncClient(base_url=own_server.url, timeout=30) as http:
+        # The server's pool holds connections that the crash breaks under it.
+        for _ in range(3):
+            graphql_body(await http.post("/graphql", json={"query": FUNCTIONS}, headers=auth))
+        own_db.kill()
+        try:
+            # The bound is each request's client timeout: one that hangs longer fails.
+            fast = httpx.Timeout(FAIL_FAST_S)
+            read = await http.post(
+                "/graphql", json={"query": FUNCTIONS}, headers=auth, timeout=fast
+            )
+            write = await http.post(
+                "/graphql", json={"query": CREATE_SEGMENT}, headers=auth, timeout=fast
+            )
+            ready = await http.get("/readyz", timeout=fast)
+        finally:
+            own_db.start()
+        for response in (read, write, ready):
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"].isdigit()
+            for internal in ("127.0.0.1", "Errno", "Couldn't connect"):
+                assert internal not in response.text, response.text
+        assert "database" in read.text  # in plain words: what is wrong, not where
+        await wait_until_ready(http)
