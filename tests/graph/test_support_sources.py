@@ -3,6 +3,7 @@ an item with neither."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,11 @@ import pytest
 from analytics.support import beta_support
 from analytics.weights import evidence_weight, noisy_or
 from graph import evidence, support
+from graph.imports import validation, writing
+from graph.imports.mapping import ColumnMapping
 from graph.kit.connection import Database, fetch_all
 from graph.support import SupportSettings
+from schema.imports import ImportFormat
 from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.vocabulary import DEFAULT_RELIABILITY, Stance
 from tests.factories import small_model
@@ -81,3 +85,25 @@ async def test_one_source_key_is_one_source_however_many_tickets(db: Database) -
     keys = {row["key"] for row in stored}
     assert None in keys and len(keys) == 3
     assert all(k is None or ("@" not in k and len(k) == 64) for k in keys)
+
+
+async def test_an_imported_source_key_column_makes_one_source(db: Database) -> None:
+    model = await small_model(db, account=None, pains=1, at=T - timedelta(days=400))
+    (pid,) = model.experiences
+    rows = "".join(
+        f"ticket {n},support_ticket,{pid},SUPPORTS,{key}\n"
+        for n, key in enumerate(["ada@example.com", "ADA@example.com", "bob@example.com", ""])
+    )
+    body = ("summary,source_type,proposition_id,stance,source_key\n" + rows).encode()
+    validated = await validation.validate(
+        db, io.BytesIO(body), ImportFormat.CSV, ColumnMapping.parse(None)
+    )
+    try:
+        result = await writing.write(db, Actor.system(), validated)
+    finally:
+        validated.close()
+    assert result.created == 4
+
+    found = (await _figures(db, datetime.now(UTC)))[pid]
+    # Ada twice (one source), Bob, and the row without a key: three sources.
+    assert found.distinct_sources == 3 and found.evidence_count == 4
