@@ -16,7 +16,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api import docs, errors, limits, metrics
+from api import cross_site, docs, errors, limits, logs, metrics
 from api.graphql.context import Context, get_context
 from api.graphql.schema import build_schema
 from api.rest.imports import IMPORT_PATH
@@ -79,6 +79,7 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
                         acquisition_s=settings.acquisition_timeout_s,
                         retry_s=settings.retry_time_s,
                         transaction_s=settings.transaction_timeout_s,
+                        outage_s=settings.outage_retry_s,
                     ),
                 )
             await startup.apply_schema(app.state.db)
@@ -90,7 +91,6 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
         except Exception as error:
             app.state.startup_error = f"{type(error).__name__}: {error}"
             log.warning("database not ready: %s", app.state.startup_error)
-                        outage_s=settings.outage_retry_s,
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logs.install()  # again: the server configured its logging after create_app
         app.state.db = database
         app.state.ready = False
         app.state.startup_error = None
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.ready = False
 
     errors.install(app)  # one error body for every REST answer
+    logs.install()  # no token in any log line
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, Any]:
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(workshop_router)
     app.include_router(imports_router)
     app.include_router(snapshots_router)
+    cross_site.install(app)  # changes made with the workshop cookie come from its pages
     # Outermost last: metrics see every answer, including the limits' 413, 504 and 503.
     limits.install(app, settings, large_body_paths=[IMPORT_PATH])
     metrics.install(app)

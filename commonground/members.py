@@ -3,6 +3,7 @@ tokens (a token is shown once, stored only as a hash)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from commonground.console import err, settings_for, with_database
 from commonground.tables import Column, print_table
 from graph import members
 from schema.models import Actor
+from schema.sessions import MEMBER_CACHE_CHECK_S
 from schema.vocabulary import Role
 
 member_app = typer.Typer(help="Members of functions.", no_args_is_help=True)
@@ -20,6 +22,12 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _wait_for_servers() -> None:
+    """Running servers cache token → member and re-check it within MEMBER_CACHE_CHECK_S:
+    once this returns, every one of them refuses what was just revoked."""
+    time.sleep(MEMBER_CACHE_CHECK_S + 0.2)
 
 
 @member_app.command("add")
@@ -46,7 +54,11 @@ def member_deactivate(name: Annotated[str, typer.Argument(help="Name or id.")]) 
     revoked = with_database(
         settings_for(), lambda db: db.write(members.deactivate, Actor.system(), name, _now())
     )
-    err.print(f"Member {name} deactivated; {revoked} token(s) revoked.")
+    _wait_for_servers()
+    err.print(
+        f"Member {name} deactivated; {revoked} token(s) revoked. Their workshop sessions "
+        "have ended and every server refuses their tokens."
+    )
 
 
 @member_app.command("list")
@@ -81,4 +93,8 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (t
     with_database(
         settings_for(), lambda db: db.write(members.revoke_token, Actor.system(), token_id, _now())
     )
-    err.print(f"Token {token_id} revoked.")
+    _wait_for_servers()
+    err.print(
+        f"Token {token_id} revoked: every server refuses it, and the workshop sessions "
+        "opened with it have ended."
+    )

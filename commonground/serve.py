@@ -26,6 +26,7 @@ def serve(
     # Imported here, not at the top: every other command starts without loading the web stack.
     import uvicorn
 
+    from api import logs
     from api.app import create_app
     from api.rest.workshop.events import end_event_streams
 
@@ -45,6 +46,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        log_config=logs.uvicorn_log_config(),  # sign-in links' tokens never reach the log
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     Server(config).run()

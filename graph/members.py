@@ -2,6 +2,11 @@
 
 A token is shown once, when created, and stored only as its SHA-256: the database never
 holds a usable secret. Deactivating a member stops all their tokens at once.
+
+Every change that ends a credential (a token revoked, a member deactivated, a workshop
+session ended) also bumps the *members version*, one counter node that each API process
+reads with every token lookup: a process that caches token → member (``api/auth.py``) drops
+its cache when the version moves, so the change reaches every replica.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from neo4j import AsyncManagedTransaction
 
@@ -58,6 +64,12 @@ LIST_MEMBERS = (
     "MATCH (m:Member) RETURN " + MEMBER_PROJECTION + " AS member ORDER BY m.function, m.name"
 )
 
+# One node, keyed by the members_version_key constraint so that concurrent bumps converge.
+BUMP_MEMBERS_VERSION = """
+MERGE (v:MembersVersion {key: 'members'})
+SET v.n = coalesce(v.n, 0) + 1
+"""
+
 DEACTIVATE_MEMBER = """
 MATCH (m:Member {id: $id})
 SET m.active = false, m.deactivated_at = $now
@@ -81,10 +93,21 @@ RETURN t.member_id AS member_id
 """
 
 AUTHENTICATE = """
-MATCH (t:ApiToken {hash: $hash})-[:AUTHENTICATES]->(m:Member)
+OPTIONAL MATCH (v:MembersVersion {key: 'members'})
+WITH coalesce(v.n, 0) AS version
+OPTIONAL MATCH (t:ApiToken {hash: $hash})-[:AUTHENTICATES]->(m:Member)
 WHERE t.revoked_at IS NULL AND m.active AND (t.expires_at IS NULL OR t.expires_at > $now)
-RETURN m {.id, .name, .function, .role} AS member
+RETURN version, m {.id, .name, .function, .role} AS member, t.expires_at AS expires_at
 """
+
+
+class Authentication(NamedTuple):
+    """Who a credential belongs to (None: nobody, now), until when, and the members version
+    read in the same transaction (a cache of this answer is good while the version stays)."""
+
+    actor: Actor | None
+    version: int
+    expires_at: datetime | None
 
 
 def hash_token(token: str) -> str:
@@ -153,6 +176,7 @@ async def list_all(tx: AsyncManagedTransaction) -> list[Member]:
 async def deactivate(tx: AsyncManagedTransaction, actor: Actor, ref: str, now: datetime) -> int:
     member = await require(tx, ref)
     row = await fetch_one(tx, DEACTIVATE_MEMBER, id=member.id, now=now)
+    await members_changed(tx)
     await audit.record(tx, actor, "deactivateMember", [member.id], now)
     return int(row["revoked"]) if row else 0
 
@@ -188,14 +212,40 @@ async def revoke_token(
     row = await fetch_one(tx, REVOKE_TOKEN, id=token_id, now=now)
     if row is None:
         raise TokenNotFound(token_id)
+    await members_changed(tx)
     await audit.record(tx, actor, "revokeToken", [token_id], now)
 
 
-async def authenticate(tx: AsyncManagedTransaction, token: str, now: datetime) -> Actor | None:
+async def members_changed(tx: AsyncManagedTransaction) -> None:
+    """Tell every API process's token cache that a credential ended (in this transaction)."""
+    await tx.run(BUMP_MEMBERS_VERSION)
+
+
+def actor_of(member: dict[str, Any]) -> Actor:
+    """The Actor of a member row ``{id, name, function, role}``."""
+    return Actor(
+        member_id=member["id"],
+        name=member["name"],
+        function=member["function"],
+        role=Role(member["role"]),
+    )
+
+
+async def authenticate(tx: AsyncManagedTransaction, token: str, now: datetime) -> Authentication:
+    """The member a bearer token authenticates now, if any, with the members version."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
+        token = ""  # still read the version: a cache learns it from refusals too
     row = await fetch_one(tx, AUTHENTICATE, hash=hash_token(token), now=now)
-    if row is None:
-        return None
-    m = row["member"]
-    return Actor(member_id=m["id"], name=m["name"], function=m["function"], role=Role(m["role"]))
+    return authentication(row, bool(token))
+
+
+def authentication(row: dict[str, Any] | None, looked_up: bool) -> Authentication:
+    """An Authentication from a row ``{version, member, expires_at}`` (``looked_up``: False
+    when the credential was malformed, so no member may be taken from the row)."""
+    assert row is not None  # the queries OPTIONAL MATCH: always one row
+    member = row["member"] if looked_up else None
+    return Authentication(
+        None if member is None else actor_of(member),
+        int(row["version"]),
+        None if member is None else records.to_datetime(row["expires_at"]),
+    )

@@ -6,7 +6,10 @@ it reads two index-backed stamps (the newest audit entry, the newest vote change
 the subscribed pages when either moved; the pages then fetch what they show. Because the
 stamps live in Neo4j, a write made through any replica reaches the pages of every replica.
 The poller stops when its last page disconnects; each stream is bounded in time (the
-browser's EventSource reconnects, and so re-checks the token) and in number.
+browser's EventSource reconnects), in number per process and per member (one member's
+hundred tabs cannot lock the others out), and lasts only while its caller is signed in: the
+credential is checked again at every keep-alive, so a revoked token, a deactivated member or
+a signed-out session ends the stream within ``KEEPALIVE_S``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
@@ -21,6 +25,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
+from api.auth import authenticate, credential_from_request
 from api.dependencies import DatabaseDep
 from api.rest.workshop.page import WorkshopActor
 from graph import votes
@@ -33,13 +38,20 @@ router = APIRouter(tags=["workshop"])
 Stamps = dict[str, str | None]
 
 POLL_INTERVAL_S = 1.0
-KEEPALIVE_S = 10.0
-MAX_STREAM_S = 600.0  # then the browser reconnects (and its token is checked again)
+KEEPALIVE_S = 5.0  # and the caller's credential is checked again
+MAX_STREAM_S = 600.0  # then the browser reconnects
 MAX_STREAMS = 500  # per process
+# Per member and process: a projector, a laptop, a phone and a few tabs. Browsers hold at most
+# six connections to one server over HTTP/1.1, so a seventh tab would stall anyway.
+MAX_STREAMS_PER_MEMBER = 8
 RECONNECT_MS = 2000
 
 
 class TooManyStreams(Exception):
+    pass
+
+
+class TooManyStreamsForMember(TooManyStreams):
     pass
 
 
@@ -52,6 +64,8 @@ class ChangeFeed:
         self._read_stamps = read_stamps
         self._interval_s = interval_s
         self._subscribers: set[asyncio.Queue[Stamps | None]] = set()
+        self._owners: dict[asyncio.Queue[Stamps | None], str] = {}
+        self._per_member: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
         self.latest: Stamps | None = None
 
@@ -59,17 +73,30 @@ class ChangeFeed:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self) -> asyncio.Queue[Stamps | None]:
+    def streams_of(self, member_id: str) -> int:
+        return self._per_member[member_id]
+
+    def subscribe(self, member_id: str | None = None) -> asyncio.Queue[Stamps | None]:
+        if member_id is not None and self._per_member[member_id] >= MAX_STREAMS_PER_MEMBER:
+            raise TooManyStreamsForMember
         if len(self._subscribers) >= MAX_STREAMS:
             raise TooManyStreams
         queue: asyncio.Queue[Stamps | None] = asyncio.Queue(maxsize=1)
         self._subscribers.add(queue)
+        if member_id is not None:
+            self._owners[queue] = member_id
+            self._per_member[member_id] += 1
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._poll())
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[Stamps | None]) -> None:
         self._subscribers.discard(queue)
+        owner = self._owners.pop(queue, None)
+        if owner is not None:
+            self._per_member[owner] -= 1
+            if self._per_member[owner] <= 0:
+                del self._per_member[owner]
         if not self._subscribers and self._task is not None:
             self._task.cancel()
             self._task = None
@@ -84,6 +111,8 @@ class ChangeFeed:
 
     async def close(self) -> None:
         self._subscribers.clear()
+        self._owners.clear()
+        self._per_member.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -118,8 +147,11 @@ async def stream(
     *,
     max_stream_s: float = MAX_STREAM_S,
     keepalive_s: float = KEEPALIVE_S,
+    signed_in: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The event stream of one page: ``change`` events with the stamps, and keep-alives."""
+    """The event stream of one page: ``change`` events with the stamps, and keep-alives;
+    a ``signed-out`` event, and the end, as soon as ``signed_in`` says the caller no longer
+    is (checked at every keep-alive and change)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_stream_s
     try:
@@ -133,13 +165,25 @@ async def stream(
             try:
                 stamps = await asyncio.wait_for(queue.get(), timeout=min(keepalive_s, remaining))
             except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            if stamps is None:  # end_streams: the server is shutting down
+                stamps = None
+                keep_alive = True
+            else:
+                keep_alive = False
+                if stamps is None:  # end_streams: the server is shutting down
+                    break
+            if signed_in is not None and not await _still_signed_in(signed_in):
+                yield sse("signed-out", {"reason": "the sign-in ended (revoked or expired)"})
                 break
-            yield sse("change", stamps)
+            yield b": keep-alive\n\n" if keep_alive else sse("change", stamps)
     finally:
         feed.unsubscribe(queue)
+
+
+async def _still_signed_in(signed_in: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await signed_in()
+    except (ServiceUnavailable, SessionExpired, Neo4jError, OSError):
+        return True  # the database cannot tell now: keep the page, check again later
 
 
 def _feed(request: Request, db: Database) -> ChangeFeed:
@@ -175,9 +219,11 @@ def end_event_streams(app: FastAPI) -> None:
     responses={
         200: {"content": {"text/event-stream": {}}},
         406: {"description": "The client does not accept text/event-stream"},
+        429: {"description": "This member has the most event streams open one may have"},
+        503: {"description": "This server has the most event streams open it serves"},
     },
 )
-async def events(request: Request, _: WorkshopActor, db: DatabaseDep) -> Response:
+async def events(request: Request, actor: WorkshopActor, db: DatabaseDep) -> Response:
     if "text/event-stream" not in request.headers.get("accept", ""):
         # A plain HTTP client would wait on an endless response; say what this is instead.
         raise HTTPException(
@@ -185,13 +231,25 @@ async def events(request: Request, _: WorkshopActor, db: DatabaseDep) -> Respons
         )
     feed = _feed(request, db)
     try:
-        queue = feed.subscribe()
+        queue = feed.subscribe(actor.member_id)
+    except TooManyStreamsForMember:
+        raise HTTPException(
+            429,
+            f"you already have {MAX_STREAMS_PER_MEMBER} live workshop pages open on this "
+            "server, the most one member may: close one (a closed page's stream ends at once)",
+            headers={"Retry-After": "10"},
+        ) from None
     except TooManyStreams:
         raise HTTPException(
             503, "too many open workshop pages on this server", headers={"Retry-After": "10"}
         ) from None
+    credential = credential_from_request(request)
+
+    async def signed_in() -> bool:
+        return await authenticate(db, credential) is not None
+
     return StreamingResponse(
-        stream(feed, queue, request.is_disconnected),
+        stream(feed, queue, request.is_disconnected, signed_in=signed_in),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

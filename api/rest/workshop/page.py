@@ -1,9 +1,8 @@
-"""The workshop page's shell and static files, signing in and out, and who is calling.
+"""The workshop page's shell and static files, and who is calling.
 
-The page shell and its static files are public; ``/workshop?token=T`` signs in by setting an
-HttpOnly, SameSite=Strict cookie and redirecting to the bare URL, so the token leaves the
-address bar and history. Everything under ``/api/v1/workshop`` needs a token (header or that
-cookie): ``WorkshopActor`` is that check.
+The page shell and its static files are public; ``/workshop?token=T`` answers the sign-in
+confirmation instead (``signin.py``, which also serves signing in and out). Everything under
+``/api/v1/workshop`` needs a token or the session cookie: ``WorkshopActor`` is that check.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from fastapi.responses import HTMLResponse
 
 import web
-from api.auth import SESSION_COOKIE, authenticate, token_from_request
+from api.auth import authenticate, token_from_request
 from api.dependencies import DatabaseDep
-from graph.kit.connection import Database
+from api.rest.workshop import signin
 from schema.models import Actor
 
 router = APIRouter(tags=["workshop"])
@@ -53,7 +51,6 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
-SESSION_MAX_AGE_S = 12 * 3600
 
 HOW_TO_SIGN_IN = (
     "ask a facilitator or an admin for a token (they run: commonground token create "
@@ -91,42 +88,16 @@ WorkshopActor = Annotated[Actor, Depends(workshop_actor)]
 @router.get(
     "/workshop",
     response_class=HTMLResponse,
-    summary="The workshop page (public); ?token=T signs in with an HttpOnly cookie",
-    responses={303: {"description": "Signed in (or not): redirect to the bare page URL"}},
+    summary="The workshop page (public); ?token=T asks to confirm signing in",
+    responses={303: {"description": "A sign-in link that did not work: back to the page"}},
 )
 async def workshop_page(
     request: Request,
     token: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     if token is not None:
-        return await _sign_in(request, token.strip())
+        return await signin.confirm_page(request, token)
     return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers=PAGE_HEADERS)
-
-
-async def _sign_in(request: Request, token: str) -> Response:
-    db: Database | None = getattr(request.app.state, "db", None)
-    valid: bool | None = None  # None: the database cannot tell right now
-    if db is not None and request.app.state.ready and token:
-        try:
-            valid = await authenticate(db, token) is not None
-        except (ServiceUnavailable, SessionExpired, OSError):
-            valid = None
-    elif not token:
-        valid = False
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    if valid is False:
-        return RedirectResponse("/workshop?signin=invalid", status_code=303, headers=headers)
-    response = RedirectResponse("/workshop", status_code=303, headers=headers)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=SESSION_MAX_AGE_S,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
 
 
 @router.get("/workshop/assets/{name}", summary="The workshop page's scripts and styles (public)")
@@ -163,12 +134,3 @@ def _asset_bytes(path: Path) -> tuple[bytes, bytes]:
         cached = (stamp, body, gzip.compress(body, compresslevel=6, mtime=0))
         _PACKED[path] = cached
     return cached[1], cached[2]
-
-
-@router.post(
-    "/api/v1/workshop/signout", status_code=204, summary="Forget the workshop's sign-in cookie"
-)
-async def sign_out() -> Response:
-    response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
-    return response

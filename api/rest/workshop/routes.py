@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BeforeValidator
 
 from api.dependencies import DatabaseDep, SettingsDep
-from api.rest.workshop import events, page, votes
+from api.rest.workshop import events, page, signin, votes
 from api.rest.workshop.page import WorkshopActor
 from api.rest.workshop.proposition import load_proposition
 from api.rest.workshop.shapes import LIST_LIMIT, json_response, ordered_functions
@@ -132,5 +132,5 @@ async def proposition_detail(
 
 # In the order the endpoints are listed in the API's description.
 router = APIRouter()
-for part in (page.router, reads, votes.router, events.router):
+for part in (page.router, signin.router, reads, votes.router, events.router):
     router.include_router(part)

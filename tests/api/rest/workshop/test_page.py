@@ -1,4 +1,5 @@
-"""The workshop page's shell, its assets and signing in, through the ASGI app on a real Neo4j."""
+"""The workshop page's shell and its assets, through the ASGI app on a real Neo4j (signing in:
+test_signin.py)."""
 
 from __future__ import annotations
 
@@ -45,26 +46,6 @@ async def test_the_page_shell_and_its_assets_are_public_and_self_contained(
     assert cached.status_code == 304
     assert (await client.get("/workshop/assets/__init__.py")).status_code == 404
     assert (await client.get("/workshop/assets/..%2Fapi%2Fapp.py")).status_code == 404
-
-
-async def test_a_token_link_signs_in_with_an_httponly_cookie_and_leaves_the_url(
-    client: httpx.AsyncClient, db: Database
-) -> None:
-    caller = await make_caller(db, "sales")
-    response = await client.get("/workshop", params={"token": caller.token})
-    assert response.status_code == 303 and response.headers["location"] == "/workshop"
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith("cg_session=") and caller.token in cookie
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
-    client.cookies.set("cg_session", caller.token)
-    me = await client.get(f"{API}/me")
-    assert me.status_code == 200
-    assert me.json()["member"]["name"] == caller.member.name
-    assert me.json()["can_vote"] is True and me.json()["can_facilitate"] is False
-
-    bad = await client.get("/workshop", params={"token": "cg_not-a-token"})
-    assert bad.status_code == 303 and bad.headers["location"] == "/workshop?signin=invalid"
-    assert "set-cookie" not in bad.headers
 
 
 async def test_the_data_needs_a_token_and_says_how_to_get_one(
