@@ -59,7 +59,7 @@ RETURN s.id AS id ORDER BY s.created_at, s.id
 """
 
 EVIDENCE_CHUNKS = """
-MATCH (:Snapshot {id: $id})-[:HAS_CHUNK]->(k:SnapshotChunk {section: 'evidence'})
+MATCH (:Snapshot {id: $id})-[:HAS_CHUNK]->(k:SnapshotChunk {section: $section})
 RETURN k.seq AS seq, k.data AS data
 ORDER BY k.seq
 """
@@ -155,7 +155,7 @@ async def _rewritten_chunks(
     needle = orjson.dumps(evidence_id)
     changed: list[dict[str, Any]] = []
     new_record = None
-    for row in await db.read(fetch_all, EVIDENCE_CHUNKS, id=snapshot_id):
+    for row in await db.read(fetch_all, EVIDENCE_CHUNKS, id=snapshot_id, section="evidence"):
         lines = zlib.decompress(row["data"]).split(b"\n")
         if needle not in b"".join(lines):
             continue
