@@ -214,7 +214,7 @@ def _account(
     name = first_of(reader.account_name, record)
     if name is None and external_id is not None:
         name = names.get(external_id)
-    if name is None or isinstance(name, dict | list):
+    if name is None or isinstance(name, dict | list) or not str(name).strip():
         if external_id is None:
             return None
         name = f"{reader.preset.title} organisation {external_id}"

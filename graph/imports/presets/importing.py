@@ -103,6 +103,8 @@ async def import_export(
     reader = Reader.of(catalog.get(preset))
     links = Links.of(parse_links(links_file))
     live_ids = await _live_links(db, links, bookmarks)
+    # A segment named wrongly is refused even when this export needs no new account.
+    segment_id = None if segment is None else await accounts.segment_id(db, segment, bookmarks)
     clean = tempfile.TemporaryFile(prefix="commonground-preset-")
     try:
         found = await asyncio.to_thread(
@@ -123,9 +125,8 @@ async def import_export(
         if dry_run:
             return PresetOutcome(report, None)
         if missing:
-            if segment is None:
+            if segment_id is None:
                 raise AccountsNeedSegment([ref.name for ref in missing])
-            segment_id = await accounts.segment_id(db, segment, bookmarks)
             account_ids.update(
                 await accounts.create(db, actor, reader.preset.name, segment_id, missing)
             )

@@ -16,6 +16,7 @@ from graph.imports.presets.importing import PresetOutcome, import_export
 from graph.kit.connection import Database, fetch_all
 from graph.snapshots import store as snapshots
 from graph.snapshots.export import export as snapshot_export
+from schema.entities import SegmentNotFound
 from schema.imports import ImportRejected
 from schema.members import ViewerCannotWrite
 from schema.models import Actor
@@ -231,6 +232,8 @@ async def test_without_a_segment_new_organisations_are_refused_and_nothing_writt
     with pytest.raises(AccountsNeedSegment, match="Fabrikam"):
         await _import(db, actor, model, "zendesk", segment=None)
     assert await _counts(db) == (0, 1)
+    with pytest.raises(SegmentNotFound, match="Mid-market opps"):
+        await _import(db, actor, model, "canny", segment="Mid-market opps")
 
 
 async def test_a_malformed_record_rejects_the_export_and_nothing_is_written(db: Database) -> None:

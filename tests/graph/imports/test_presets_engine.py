@@ -223,3 +223,11 @@ def test_a_requester_without_an_organisation_becomes_the_source_key() -> None:
     assert key.startswith("productboard:") and "contoso" not in key  # the e-mail, pseudonymised
     _, again = _scan("productboard", orjson.dumps(document))
     assert again[0]["source_key"] == key
+
+
+def test_an_organisation_with_a_blank_name_is_named_after_its_id() -> None:
+    document = orjson.loads(export("salesforce"))
+    document["records"][0]["Account"]["Name"] = "   "
+    found, _ = _scan("salesforce", orjson.dumps(document))
+    names = {ref.external_id: ref.name for ref, _ in found.accounts.values()}
+    assert names["0013601230sV7grAAC"] == "Salesforce organisation 0013601230sV7grAAC"
