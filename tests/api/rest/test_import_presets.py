@@ -110,3 +110,17 @@ async def test_requests_that_cannot_be_a_preset_import_say_why(
     )
     assert refused.status_code == 403
     assert await db.read(evidence.count) == 0
+
+
+async def test_keep_pii_keeps_what_is_masked_by_default(
+    db: Database, client: httpx.AsyncClient
+) -> None:
+    model = await small_model(db, segment="Ops", account=None)
+    caller = await make_caller(db, "product")
+    parts = _parts("canny", export("canny"), links("canny", *model.experiences))
+    params = {"preset": "canny", "keep_pii": "true"}
+    answer = await client.post(IMPORT, params=params, files=parts, headers=caller.headers)
+    assert answer.status_code == 200, answer.text
+    found = await gql(client, caller, "{ evidenceItems(first: 10) { nodes { summary } } }")
+    summaries = [n["summary"] for n in found["data"]["evidenceItems"]["nodes"]]  # type: ignore[index]
+    assert any("+1 206 555 0188" in s for s in summaries)
