@@ -237,7 +237,7 @@ def graphql_cases(m: Model) -> list[GraphQLCase]:
         ("addEvidence", ADD_EVIDENCE, {"i": [_bearing(m, propositionId="prop-nope")]}, "prop-nope"),
         ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, accountId="acct-nope")]}, "acct-nope"),
         ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, sourceKey=LONG)]}, "200"),
-        ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, sourceKey="")]}, "sourceKey"),
+        ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, sourceKey="")]}, "at least 1 character"),
         ("addEvidence", ADD_EVIDENCE, {"i": [_evidence(m, observedAt="last tuesday")]}, "DateTime"),
         # A time without a zone is UTC (docs/api.md); one that is no time at all is refused.
         (
