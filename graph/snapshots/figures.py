@@ -75,7 +75,7 @@ def _gap(row: BeliefGap) -> dict[str, Any]:
         **_proposition(row.proposition),
         **_copy(row, ("function", "p", "confidence", "gap")),
         "direction": row.direction.value,
-        **_copy(row, ("significant", "consensus_magnitude", "rank_score")),
+        **_copy(row, ("significant", "opposes_evidence", "consensus_magnitude", "rank_score")),
         **_copy(row.evidence, ("status", "evidence_count", "distinct_accounts")),
         "rationale": row.belief.rationale,
         "evidence_ids": list(row.evidence.evidence_ids),

@@ -58,6 +58,13 @@ def gap_sentence(row: dict[str, Any]) -> str:
     """One belief gap, worded as the workshop page words it."""
     function, said = row["function"].capitalize(), proposition(row)
     figures = f"it believes {number(row['p'])}, the evidence gives {number(row['confidence'])}"
+    if row.get("opposes_evidence"):
+        # The function expects the opposite of what the evidence says: a different finding
+        # from a belief on the evidence's side that is only too sure or too unsure.
+        return (
+            f"{function} expects the opposite of what the evidence says on whether {said}: "
+            f"{figures} (opposing it, {number(abs(row['gap']))} apart)."
+        )
     if row["gap"] > 0:
         return (
             f"{function} is more sure than the evidence that {said}: {figures} "

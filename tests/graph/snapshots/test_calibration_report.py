@@ -6,6 +6,7 @@ from graph.divergence import EngineSettings
 from graph.kit.connection import Database
 from graph.snapshots import diff, store
 from graph.snapshots.export import calibration, html, markdown
+from graph.snapshots.export.words import gap_sentence
 from graph.snapshots.figures import figures_for
 from schema.models import Actor
 from tests.graph.calibration_history import DAY, T0, resolved_history
@@ -49,3 +50,19 @@ async def test_snapshot_report_and_diff(db: Database) -> None:
     assert "<td>success</td><td>2</td><td>0.010</td><td>0.96</td>" in page
     result = await diff.diff(db, early.id, late.id)
     assert "marketing's calibration held steady at 0.640 (Brier)" in result.calibration_changes
+
+
+def test_a_gap_that_opposes_the_evidence_is_worded_apart() -> None:
+    row = {
+        "function": "sales",
+        "subject": "Mid-market operations teams",
+        "relation": "USES",
+        "object": "Glasswing BI",
+        "p": 0.9,
+        "confidence": 0.04,
+        "gap": 0.86,
+    }
+    assert "more sure than the evidence" in gap_sentence(row)
+    opposing = gap_sentence({**row, "opposes_evidence": True})
+    assert opposing.startswith("Sales expects the opposite of what the evidence says on whether")
+    assert "(opposing it, 0.86 apart)" in opposing
