@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, field_validator
 from schema.errors import BadInput, Conflict, Forbidden, NotFound
 
 MAX_VOTE_PROPOSITIONS = 30
+DEFAULT_MIN_BALLOTS = 2  # ballots a function needs before a vote states its belief
+MAX_MIN_BALLOTS = 100
 MAX_LABEL = 200
 
 
@@ -31,6 +33,13 @@ class VoteOpen(BaseModel):
     proposition_ids: list[str] = Field(min_length=1, max_length=MAX_VOTE_PROPOSITIONS)
     label: str | None = Field(None, max_length=MAX_LABEL)
     segment_id: str | None = Field(None, max_length=200)
+    min_ballots: int = Field(
+        DEFAULT_MIN_BALLOTS,
+        ge=1,
+        le=MAX_MIN_BALLOTS,
+        description="A function's belief is stated at the reveal only from at least this many "
+        "of its ballots on a proposition; one loud voice does not speak for a team.",
+    )
 
     @field_validator("proposition_ids")
     @classmethod
@@ -91,6 +100,9 @@ class VoteResult(BaseModel):
     p_min: float
     p_max: float
     belief_id: str = Field(description="The belief the outcome was stated as.")
+    previous_p: float | None = Field(
+        None, description="The function's belief just before the reveal; null when it held none."
+    )
 
 
 class Vote(BaseModel):
@@ -105,6 +117,7 @@ class Vote(BaseModel):
     updated_at: datetime
     closed_at: datetime | None = None  # revealed or cancelled
     closed_by: str | None = None
+    min_ballots: int = DEFAULT_MIN_BALLOTS
 
 
 class VoteView(BaseModel):

@@ -2,6 +2,7 @@
 // or one entity and the statements it takes part in.
 
 import { h, s, STATUS, capitalise, fmtDate, fmtP, shortFunction, statusBadge } from "./dom.js";
+import { RELATION_WORDS } from "./graph.js";
 
 const SOURCE = {
   interview: "Interview",
@@ -44,8 +45,13 @@ function beliefStrip(beliefs, evidence) {
     svg.append(s("line", { x1: x(t), y1: 14, x2: x(t), y2: height - 12, class: "grid" }));
     svg.append(s("text", { x: x(t), y: height - 2, class: "tick", "text-anchor": "middle" }, String(t)));
   }
-  const c = x(evidence.confidence);
-  svg.append(s("path", { d: `M${c},8 L${c + 7},18 L${c},28 L${c - 7},18 Z`, class: "evidence-mark" }, s("title", null, `Evidence confidence ${fmtP(evidence.confidence)}`)));
+  if (evidence) {
+    // The evidence's confidence as a labelled diamond; none is drawn without evidence.
+    const c = x(evidence.confidence);
+    svg.append(s("path", { d: `M${c},8 L${c + 7},18 L${c},28 L${c - 7},18 Z`, class: "evidence-mark" }, s("title", null, `The evidence's confidence ${fmtP(evidence.confidence)}`)));
+    const anchor = evidence.confidence > 0.7 ? "end" : "start";
+    svg.append(s("text", { x: c + (anchor === "end" ? -10 : 10), y: 12, class: "dot-label evidence-label", "text-anchor": anchor }, `evidence ${fmtP(evidence.confidence)}`));
+  }
   beliefs.forEach((b, i) => {
     const y = 36 + i * 15;
     svg.append(s("circle", { cx: x(b.p), cy: y, r: 5, class: ["dot", b.vote_id ? "voted" : null] }, s("title", null, `${capitalise(b.function)} ${fmtP(b.p)}`)));
@@ -81,7 +87,7 @@ function evidenceItem(item) {
       ]
         .filter(Boolean)
         .join(" · "),
-      item.source_ref ? h("span", { class: "source-ref" }, ` · ${item.source_ref}`) : null,
+      item.source_ref ? h("span", { class: "source-ref" }, " · ", /^https?:\/\//.test(item.source_ref) ? h("a", { href: item.source_ref, target: "_blank", rel: "noopener noreferrer" }, item.source_ref) : item.source_ref) : null,
     ),
   );
 }
@@ -91,7 +97,7 @@ export function renderPropositionDetail(detail, ctx) {
   const inDraft = ctx.draft.has(prop.id);
   const root = h("article", { class: "detail", "aria-label": prop.statement });
   root.append(
-    h("p", { class: "eyebrow" }, `${capitalise(prop.subject.kind.toLowerCase())} ${prop.relation} ${prop.object.kind.toLowerCase()}`),
+    h("p", { class: "eyebrow" }, `${capitalise(prop.subject.kind.toLowerCase())} ${RELATION_WORDS[prop.relation] || prop.relation.toLowerCase().replace(/_/g, " ")} ${prop.object.kind.toLowerCase()}`),
     h("h2", { class: "detail-title", tabindex: -1 }, prop.statement),
     prop.magnitude_meaning ? h("p", { class: "muted" }, `A belief's magnitude (1–5) here means ${prop.magnitude_meaning}.`) : null,
   );
@@ -111,22 +117,28 @@ export function renderPropositionDetail(detail, ctx) {
       "section",
       { class: ["evidence-summary", info.cls] },
       h("h3", null, "What the evidence says"),
-      h("p", null, statusBadge(evidence.status), "  ", h("strong", null, `confidence it holds ${fmtP(evidence.confidence)}`)),
       evidence.count
         ? h(
             "div",
             null,
-            h("p", { class: "muted" }, `Share of evidence in favour ${fmtP(evidence.support)} (90% interval ${fmtP(evidence.low)}–${fmtP(evidence.high)}):`),
-            intervalBar(evidence),
+            h("p", { class: "evidence-figure" }, statusBadge(evidence.status), " ", h("strong", null, `Confidence it holds: ${fmtP(evidence.confidence)}`)),
+            h("p", { class: "muted figure-meaning" }, "How sure the evidence makes us that this is true: 0 = surely not, 0.5 = cannot tell, 1 = surely so. This is the figure every view compares beliefs with."),
             h("p", { class: "muted" }, `${evidence.count} item${evidence.count === 1 ? "" : "s"} from ${evidence.accounts} account${evidence.accounts === 1 ? "" : "s"}: ${evidence.supporting_count} for, ${evidence.contradicting_count} against. Newest ${fmtDate(evidence.newest)}.`),
+            h(
+              "details",
+              { class: "more" },
+              h("summary", null, "More: the share of evidence in favour"),
+              h("p", { class: "muted" }, `Of the weighed evidence, ${fmtP(evidence.support)} is in favour (90% interval ${fmtP(evidence.low)}–${fmtP(evidence.high)}). The confidence above is how much of that interval lies above 0.5.`),
+              intervalBar(evidence),
+            ),
           )
-        : h("p", { class: "empty-hint" }, "No evidence yet — add some with addEvidence or the import."),
+        : h("p", { class: "empty-hint" }, statusBadge(evidence.status), " No evidence yet, so no verdict: add the first item with “Add evidence” below."),
     ),
   );
 
   const beliefSection = h("section", { class: "beliefs" }, h("h3", null, "What each function believes"));
   if (beliefs.length) {
-    beliefSection.append(beliefStrip(beliefs, evidence));
+    beliefSection.append(beliefStrip(beliefs, evidence.count ? evidence : null));
     beliefSection.append(
       h(
         "table",
@@ -149,7 +161,11 @@ export function renderPropositionDetail(detail, ctx) {
       ),
     );
   } else {
-    beliefSection.append(h("p", { class: "empty-hint" }, "No function holds a belief yet — open a blind vote on it, or state one with stateBelief."));
+    beliefSection.append(h("p", { class: "empty-hint" }, "No function holds a belief yet: state your function's below, or ask the facilitator for a blind vote on it."));
+  }
+  if (ctx.me.can_vote || ctx.me.can_facilitate) {
+    const mine = beliefs.find((b) => b.function === ctx.me.member.function) || null;
+    beliefSection.append(ctx.forms.beliefForm(prop, mine, ctx));
   }
   root.append(beliefSection);
 
@@ -180,12 +196,14 @@ export function renderPropositionDetail(detail, ctx) {
     );
   }
 
+  if (ctx.me.can_facilitate) root.append(h("section", { class: "decide" }, h("h3", null, "Decisions"), ctx.forms.decisionForm(prop, ctx)));
   root.append(
     h(
       "section",
       { class: "evidence-list" },
       h("h3", null, `Evidence (${items.length})`),
-      items.length ? h("ul", null, items.map(evidenceItem)) : h("p", { class: "empty-hint" }, "No evidence yet — add some with addEvidence or the import."),
+      ctx.me.can_vote || ctx.me.can_facilitate ? ctx.forms.evidenceForm(prop, ctx) : null,
+      items.length ? h("ul", null, items.map(evidenceItem)) : h("p", { class: "empty-hint" }, "No evidence yet."),
     ),
   );
   return root;

@@ -20,10 +20,11 @@ const GROUP_TITLE = {
 const OWN = new Set(["PURSUES", "EXPERIENCES", "USES"]);
 // Drawn as lines; TARGETS (claim → this segment) is what puts a claim on this map at all.
 const DRAWN = new Set(["PURSUES", "EXPERIENCES", "USES", "HINDERS", "RELIEVES", "ENABLES", "PROMISES", "BEATS", "BACKED_BY"]);
+// Each relation as the verb of a sentence: "the segment experiences the pain".
 export const RELATION_WORDS = {
-  PURSUES: "pursue",
-  EXPERIENCES: "experience",
-  USES: "use instead",
+  PURSUES: "pursues",
+  EXPERIENCES: "experiences",
+  USES: "uses instead",
   HINDERS: "gets in the way of",
   RELIEVES: "relieves",
   ENABLES: "helps reach",

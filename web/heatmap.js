@@ -90,7 +90,8 @@ export function renderHeatmap(model, selectedId, onSelect) {
         },
         h("span", { class: "glyph", "aria-hidden": "true" }, info.glyph),
         " ",
-        fmtP(row.confidence),
+        // No evidence at all: no figure (0.50 would read as a verdict of "cannot tell").
+        row.mass > 0 ? fmtP(row.confidence) : "none",
       ),
     );
     for (const f of functions) {

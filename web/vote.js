@@ -12,7 +12,8 @@ export const P_STEPS = [
   { p: 0.7, label: "Likely" },
   { p: 0.9, label: "Very likely" },
 ];
-const MAGNITUDES = [1, 2, 3, 4, 5];
+// Each level in words beside its key, so a button never reads "1 1".
+const MAGNITUDES = ["Very low", "Low", "Medium", "High", "Very high"];
 
 function pbar(p) {
   const fill = h("span", { class: "pbar-fill" });
@@ -111,12 +112,12 @@ function ballotCard(pid, info, ctx) {
     meaning
       ? radioGroup({
           label: `${capitalise(meaning)} (1 = low, 5 = high)`,
-          options: MAGNITUDES.map((m) => ({ text: String(m) })),
+          options: MAGNITUDES.map((m) => ({ text: m })),
           selected: mIndex,
           fkey: `m|${pid}`,
           onPick: pick("m"),
           onSubmit: submit,
-          describe: (o) => `${capitalise(meaning)} ${o.text}`,
+          describe: (o, i) => `${capitalise(meaning)} ${i + 1}: ${o.text.toLowerCase()}`,
         })
       : null,
     h(
@@ -136,9 +137,21 @@ function progress(ctx) {
     counts.set(c.function, Math.max(counts.get(c.function), c.ballots));
   }
   const functions = ctx.me.functions.filter((f) => counts.has(f));
+  const needed = vote.vote.min_ballots || 2;
+  const short = ctx.me.can_facilitate ? shortOf(ctx, vote, needed) : [];
   return h(
     "div",
     { class: "vote-progress", "aria-live": "polite" },
+    ctx.me.can_facilitate
+      ? h(
+          "div",
+          { class: "short-list" },
+          h("p", null, h("strong", null, `Each function needs ${needed} ballot${needed === 1 ? "" : "s"} on a statement`), " before the reveal states its belief."),
+          short.length
+            ? h("ul", { class: "short" }, short.map((row) => h("li", { dataset: { function: row.function } }, h("strong", null, capitalise(row.function)), ` is short on ${row.statements.length} statement${row.statements.length === 1 ? "" : "s"} (has ${row.fewest} of ${needed})`)))
+            : h("p", { class: "good" }, "Every function that has voted has enough ballots."),
+        )
+      : null,
     h("p", { class: "progress-headline" }, `${vote.participants} ${vote.participants === 1 ? "person has" : "people have"} voted so far.`),
     functions.length
       ? h(
@@ -148,6 +161,19 @@ function progress(ctx) {
         )
       : h("p", { class: "muted" }, "Nobody has voted yet. Answers stay hidden until the reveal; only these counts show."),
   );
+}
+
+/** The functions that voted on a statement with fewer ballots than the vote needs. */
+function shortOf(ctx, vote, needed) {
+  const byFunction = new Map();
+  for (const c of vote.progress) {
+    if (c.ballots >= needed) continue;
+    if (!byFunction.has(c.function)) byFunction.set(c.function, { function: c.function, statements: [], fewest: c.ballots });
+    const row = byFunction.get(c.function);
+    row.statements.push(c.proposition_id);
+    row.fewest = Math.min(row.fewest, c.ballots);
+  }
+  return ctx.me.functions.filter((f) => byFunction.has(f)).map((f) => byFunction.get(f));
 }
 
 function results(ctx, vote) {
@@ -165,6 +191,9 @@ function results(ctx, vote) {
       const info = vote.propositions[pid] || { statement: pid };
       const prop = props.get(pid);
       const rows = (byProposition.get(pid) || []).sort((a, b) => (order.get(a.function) ?? 99) - (order.get(b.function) ?? 99));
+      const needed = vote.vote.min_ballots || 2;
+      const stated = new Set(rows.map((r) => r.function));
+      const tooFew = (vote.progress || []).filter((c) => c.proposition_id === pid && !stated.has(c.function) && c.ballots < needed);
       const evidence = prop ? prop.evidence : null;
       const status = evidence ? STATUS[evidence.status] : null;
       return h(
@@ -176,14 +205,16 @@ function results(ctx, vote) {
               "p",
               { class: ["result-evidence", status.cls] },
               h("span", { class: "glyph", "aria-hidden": "true" }, status.glyph),
-              ` Evidence: ${status.label.toLowerCase()}, confidence ${fmtP(evidence.confidence)} (${evidence.count} items from ${evidence.accounts} accounts)`,
+              evidence.count
+                ? ` Evidence: ${status.label.toLowerCase()}, confidence it holds ${fmtP(evidence.confidence)} (${evidence.count} item${evidence.count === 1 ? "" : "s"} from ${evidence.accounts} account${evidence.accounts === 1 ? "" : "s"})`
+                : " No evidence yet to compare with.",
             )
           : null,
         rows.length
           ? h(
               "table",
               { class: "result-table" },
-              h("thead", null, h("tr", null, h("th", null, "Function"), h("th", null, "Median p"), h("th", null, "vs evidence"), h("th", null, info.magnitude_meaning ? capitalise(info.magnitude_meaning) : "Magnitude"), h("th", null, "Ballots"), h("th", null, "Spread"))),
+              h("thead", null, h("tr", null, h("th", null, "Function"), h("th", null, "Median p"), h("th", null, "Before → after"), h("th", null, "vs evidence"), h("th", null, info.magnitude_meaning ? capitalise(info.magnitude_meaning) : "Magnitude"), h("th", null, "Ballots"), h("th", null, "Spread"))),
               h(
                 "tbody",
                 null,
@@ -193,7 +224,8 @@ function results(ctx, vote) {
                     { dataset: { function: r.function } },
                     h("th", { scope: "row" }, capitalise(r.function)),
                     h("td", null, pbar(r.p), " ", fmtP(r.p)),
-                    h("td", null, evidence ? fmtSigned(r.p - evidence.confidence) : "—"),
+                    h("td", { class: "before-after" }, r.previous_p === null || r.previous_p === undefined ? `none → ${fmtP(r.p)}` : `${fmtP(r.previous_p)} → ${fmtP(r.p)}`),
+                    h("td", null, evidence && evidence.count ? fmtSigned(r.p - evidence.confidence) : "—"),
                     h("td", null, r.magnitude ?? "—"),
                     h("td", null, String(r.count)),
                     h("td", null, `${fmtP(r.spread)} (${fmtP(r.p_min)}–${fmtP(r.p_max)})`),
@@ -201,7 +233,10 @@ function results(ctx, vote) {
                 ),
               ),
             )
-          : h("p", { class: "muted" }, "Nobody voted on this one."),
+          : h("p", { class: "muted" }, tooFew.length ? "No function had enough ballots to state a belief." : "Nobody voted on this one."),
+        tooFew.length
+          ? h("p", { class: "muted too-few" }, `Fewer than ${needed} ballots, belief unchanged: `, tooFew.map((c) => `${capitalise(c.function)} (${c.ballots})`).join(", "), ".")
+          : null,
       );
     }),
   );
@@ -221,15 +256,33 @@ function picker(ctx, another) {
     "form",
     {
       class: "vote-setup",
+      novalidate: true,
       onsubmit: (event) => {
         event.preventDefault();
         const label = event.target.querySelector("input[name=label]").value.trim();
-        ctx.actions.open(label);
+        const needed = event.target.querySelector("input[name=min_ballots]");
+        const value = Number(needed.value);
+        const error = event.target.querySelector(".min-ballots-error");
+        if (!Number.isInteger(value) || value < 1 || value > 100) {
+          error.textContent = "Give a whole number from 1 to 100.";
+          error.hidden = false;
+          needed.setAttribute("aria-invalid", "true");
+          return;
+        }
+        ctx.actions.open(label, value);
       },
     },
     h("h2", null, another ? "Start another blind vote" : "Start a blind vote"),
     h("p", { class: "muted" }, "Pick the statements the room should vote on (or use “Add to vote” beside a statement). Each person answers for their own function; nobody sees an answer until you reveal."),
     h("label", { class: "field" }, "Name of the vote ", h("input", { name: "label", type: "text", maxlength: 200, placeholder: "e.g. Onboarding vs. integrations", dataset: { fkey: "vote-label" } })),
+    h(
+      "label",
+      { class: "field" },
+      "Ballots a function needs before its belief is stated ",
+      h("input", { name: "min_ballots", type: "number", min: 1, max: 100, step: 1, value: 2, inputmode: "numeric", dataset: { fkey: "vote-min" } }),
+    ),
+    h("p", { class: "field-error min-ballots-error", role: "alert", hidden: true }),
+    h("p", { class: "muted" }, "With fewer ballots than this, a function keeps the belief it held: one voice does not speak for a team."),
     h(
       "div",
       { class: "picker", role: "group", "aria-label": "Statements to vote on" },
@@ -328,7 +381,10 @@ export function renderVote(ctx) {
         ),
       );
     } else {
-      root.append(h("p", { class: "notice" }, "You are following this vote as a viewer: viewers see the progress and the results, but do not vote."));
+      root.append(
+        h("p", { class: "notice" }, "You are following this vote as a viewer: viewers see the progress and the results, but do not vote."),
+        h("section", { class: "voted-on" }, h("h3", null, "The statements being voted on"), h("ol", null, vote.vote.proposition_ids.map((pid) => h("li", { dataset: { proposition: pid } }, (vote.propositions[pid] || { statement: pid }).statement)))),
+      );
     }
     return root;
   }
@@ -349,6 +405,7 @@ export function renderVote(ctx) {
   if (me.can_facilitate) root.append(picker(ctx, Boolean(ctx.shown)));
   else if (!ctx.shown) root.append(h("div", { class: "empty-state" }, h("h2", null, "No vote is open"), h("p", null, "When the facilitator opens a blind vote, it appears here at once: no need to reload.")));
   else root.append(h("p", { class: "muted" }, "No vote is open now. The next one appears here at once."));
-  root.append(history(ctx));
+  const past = history(ctx);
+  if (past) root.append(past);
   return root;
 }

@@ -3,11 +3,13 @@
 // through server-sent events; nothing here needs a reload or the internet.
 
 import { api, ApiError } from "./api.js";
-import { h, replace, STATUS, capitalise, fmtP, statusBadge } from "./dom.js";
+import { h, replace, STATUS, capitalise, fmtP } from "./dom.js";
 import { forgetMap, legend, mountMap, renderMap, revealNode } from "./graph.js";
 import { heatmapLegend, renderHeatmap } from "./heatmap.js";
 import { renderEntityDetail, renderPropositionDetail } from "./detail.js";
 import { renderVote } from "./vote.js";
+import { loadDivergences, renderDivergences } from "./divergences.js";
+import { beliefForm, decisionForm, evidenceForm, forgetForms, loadAccounts, mergeControl, statementForm } from "./actions.js";
 
 const VIEWS = [
   { id: "map", label: "Map" },
@@ -15,7 +17,6 @@ const VIEWS = [
   { id: "divergences", label: "Divergences" },
   { id: "vote", label: "Blind vote" },
 ];
-const GAP_OWNER_TEXT = (owners) => `Fix owned by ${owners.map(capitalise).join(" and ")}`;
 
 const state = {
   me: null,
@@ -34,6 +35,9 @@ const state = {
   live: "connecting",
   problem: null, // {kind, text}
   loading: false,
+  accounts: [],
+  div: { key: null, data: null, loading: false, problem: null },
+  onlyOpposing: false,
 };
 
 const root = document.getElementById("app");
@@ -226,6 +230,36 @@ async function run(work) {
   render();
 }
 
+/** After a write from this page: read the model (and the open statement) again. */
+async function refreshAfterWrite() {
+  state.div.key = null;
+  try {
+    await loadSegment();
+    if (state.selection && state.selection.kind === "proposition") await loadDetail();
+  } catch (error) {
+    handle(error);
+  }
+  render();
+}
+
+async function loadDivergenceViews() {
+  const key = `${state.segmentId}|${state.stamps.model}`;
+  if (state.div.loading || state.div.key === key) return;
+  state.div.loading = true;
+  try {
+    state.div.data = await loadDivergences(state.segmentId, state.me.functions);
+    state.div.problem = null;
+    state.div.key = key;
+  } catch (error) {
+    state.div.problem = error.message || String(error);
+    state.div.key = key;
+    if (error instanceof ApiError) handle(error);
+  } finally {
+    state.div.loading = false;
+  }
+  if (state.view === "divergences") render();
+}
+
 const actions = {
   select(selection) {
     const target = typeof selection === "string" ? { kind: "proposition", id: selection } : selection;
@@ -237,6 +271,7 @@ const actions = {
     else focusDrawer();
   },
   closeDrawer() {
+    if (state.selection) forgetForms(`decision|${state.selection.id}`);
     state.selection = null;
     state.detail = null;
     writeHash();
@@ -251,6 +286,8 @@ const actions = {
     if (!id || id === state.segmentId) return;
     state.segmentId = id;
     forgetMap();
+    forgetForms();
+    state.div = { key: null, data: null, loading: false, problem: null };
     state.selection = null;
     state.detail = null;
     state.shown = null;
@@ -282,9 +319,9 @@ const actions = {
   notice(text) {
     toast(text);
   },
-  async open(label) {
+  async open(label, minBallots) {
     await run(async () => {
-      const view = await api.openVote({ proposition_ids: [...state.draft], label: label || null, segment_id: state.segmentId });
+      const view = await api.openVote({ proposition_ids: [...state.draft], label: label || null, segment_id: state.segmentId, min_ballots: minBallots || 2 });
       state.openVote = view;
       state.stamps.votes = view.stamps.votes;
       state.draft.clear();
@@ -534,6 +571,7 @@ function mapView() {
   return h(
     "div",
     { class: "map-view" },
+    state.me.can_vote || state.me.can_facilitate ? statementForm({ model: m, refresh: refreshAfterWrite }) : null,
     legend(),
     h("p", { class: "hint" }, "Click a box or a line to see its evidence and what each function believes. Drag to move, scroll or pinch to zoom. Lines point from the feature or claim to what it acts on."),
     renderMap(m, state.selection, actions.select, render),
@@ -573,54 +611,36 @@ function jump(target, ...content) {
   );
 }
 
-function divergenceList(title, rows, empty, render) {
-  return h("section", { class: "div-section" }, h("h2", null, title), rows.length ? h("ol", { class: "div-list" }, rows.map(render)) : h("p", { class: "empty-hint" }, empty));
-}
-
 function divergencesView() {
-  const d = state.model.divergences;
-  const props = new Map(state.model.propositions.map((p) => [p.id, p]));
-  const badge = (pid) => {
-    const p = props.get(pid);
-    return p ? statusBadge(p.evidence.status) : null;
-  };
-  const a = d.alignment;
-  return h(
-    "div",
-    { class: "divergences-view" },
-    h(
-      "p",
-      { class: "alignment" },
-      a.alpha === null
-        ? `Alignment index: not enough shared beliefs yet (${a.units} statements held by two or more functions; 5 needed).`
-        : `Alignment index (Krippendorff's α) across the functions: ${fmtP(a.alpha)}, 95% interval ${fmtP(a.alpha_low)} to ${fmtP(a.alpha_high)}, over ${a.units} statements; on average two functions' beliefs differ by ${fmtP(a.mean_abs_difference)}.`,
-    ),
-    h(
-      "div",
-      { class: "div-columns" },
-      divergenceList("Biggest gaps between a function and the evidence", d.belief_gaps, "No function's belief is far from the evidence — or there is too little evidence to compare yet.", (g) =>
-        h("li", { class: ["div-item", g.gap > 0 ? "over" : "under"] }, h("span", { class: "div-arrow", "aria-hidden": "true" }, g.gap > 0 ? "▲ " : "▼ "), jump(g.proposition_id, g.text), " ", badge(g.proposition_id)),
-      ),
-      divergenceList("Where the functions disagree with each other", d.disagreements, "The functions broadly agree on every statement they hold a belief about.", (x) =>
-        h("li", { class: "div-item" }, jump(x.proposition_id, x.text), " ", h("span", { class: "disagree-tag" }, `spread ${fmtP(x.spread)}`)),
-      ),
-    ),
-    divergenceList("Structural gaps in the model", d.structural_gaps, "No structural gaps: every validated pain is relieved, every claim backed.", (g) =>
-      h(
-        "li",
-        { class: "div-item" },
-        jump({ kind: "entity", id: g.entity.id }, g.text),
-        " ",
-        h("span", { class: "owner-tag" }, GAP_OWNER_TEXT(g.owners)),
-      ),
-    ),
-  );
+  const ready = state.div.key === `${state.segmentId}|${state.stamps.model}`;
+  if (!ready) queueMicrotask(loadDivergenceViews);
+  if (!state.div.data) return h("p", { class: "loading" }, state.div.problem ? `The views could not be read: ${state.div.problem}` : "Reading the divergences…");
+  return renderDivergences(state.div.data, {
+    me: state.me,
+    jump,
+    statements: new Map(state.model.propositions.map((p) => [p.id, p.statement])),
+    onlyOpposing: state.onlyOpposing,
+    toggleOpposing: () => {
+      state.onlyOpposing = !state.onlyOpposing;
+      render();
+    },
+    merge: (pair) => mergeControl(pair, { refresh: refreshAfterWrite }),
+  });
 }
 
 function drawer() {
   if (!state.selection || !state.model) return null;
   let content;
-  const ctx = { me: state.me, draft: state.draft, voteOpen: Boolean(state.openVote), actions };
+  const ctx = {
+    me: state.me,
+    draft: state.draft,
+    voteOpen: Boolean(state.openVote),
+    actions,
+    model: state.model,
+    accounts: state.accounts,
+    refresh: refreshAfterWrite,
+    forms: { evidenceForm, beliefForm, decisionForm },
+  };
   if (state.selection.kind === "entity") {
     const entity = state.model.entities.find((e) => e.id === state.selection.id);
     content = entity ? renderEntityDetail(entity, state.model, ctx) : h("p", null, "This entity is not part of the segment's model.");
@@ -643,7 +663,7 @@ function mainView() {
       "div",
       { class: "empty-state" },
       h("h2", null, "No segments yet"),
-      h("p", null, "Load the demo company with ", h("code", null, "commonground seed"), ", or create a segment with the createEntity mutation: it appears here by itself."),
+      h("p", null, "Load the demo company with ", h("code", null, "commonground seed"), ", or create one through the API: it appears here by itself."),
     );
   }
   if (!state.model) return h("p", { class: "loading" }, "Loading the segment…");
@@ -662,6 +682,8 @@ function render() {
   const scrollers = [...root.querySelectorAll("[data-scroll]")].map((el) => [el.dataset.scroll, el.scrollTop, el.scrollLeft]);
   const labelInput = root.querySelector("input[name=label]");
   const labelValue = labelInput ? labelInput.value : null;
+  const minInput = root.querySelector("input[name=min_ballots]");
+  const minValue = minInput ? minInput.value : null;
   replace(
     root,
     header(),
@@ -683,6 +705,8 @@ function render() {
   }
   const newLabel = root.querySelector("input[name=label]");
   if (newLabel && labelValue !== null) newLabel.value = labelValue;
+  const newMin = root.querySelector("input[name=min_ballots]");
+  if (newMin && minValue !== null) newMin.value = minValue;
   for (const [key, top, left] of scrollers) {
     const el = root.querySelector(`[data-scroll="${key}"]`);
     if (el) {
@@ -736,6 +760,9 @@ async function start() {
     return;
   }
   if (invalidLink) toast("That sign-in link did not work, but you are still signed in from before.");
+  loadAccounts()
+    .then((accounts) => (state.accounts = accounts))
+    .catch(() => (state.accounts = []));
   const wanted = readHash();
   state.view = VIEWS.some((v) => v.id === wanted.view) ? wanted.view : "map";
   try {

@@ -67,6 +67,10 @@ class Vote:
     opened_by_name: str
     updated_at: datetime
     closed_at: datetime | None = strawberry.field(description="When it was revealed or cancelled.")
+    min_ballots: int = strawberry.field(
+        description="Ballots a function needs on a proposition before the reveal states its "
+        "belief; with fewer, the function keeps the belief it held."
+    )
     progress: list[BallotCount] = strawberry.field(
         description="Ballots per function and proposition: the room's progress, not the answers."
     )
@@ -87,6 +91,7 @@ class Vote:
             opened_by_name=v.opened_by_name,
             updated_at=v.updated_at,
             closed_at=v.closed_at,
+            min_ballots=v.min_ballots,
             progress=[BallotCount.from_model(c) for c in view.progress],
             participants=view.participants,
             my_ballots=[Ballot.from_model(b) for b in view.my_ballots],
@@ -102,6 +107,11 @@ class OpenVoteInput:
     label: str | None = strawberry.field(default=None, description="A name the room will see.")
     segment_id: strawberry.ID | None = strawberry.field(
         default=None, description="The segment the vote is about, if any."
+    )
+    min_ballots: int = strawberry.field(
+        default=vote_models.DEFAULT_MIN_BALLOTS,
+        description="Ballots a function needs on a proposition before the reveal states its "
+        f"belief (1-{vote_models.MAX_MIN_BALLOTS}).",
     )
     idempotency_key: str | None = None
 
@@ -152,6 +162,7 @@ class VoteMutation:
                 proposition_ids=[str(p) for p in input.proposition_ids],
                 label=input.label,
                 segment_id=str(input.segment_id) if input.segment_id else None,
+                min_ballots=input.min_ballots,
             )
         )
         vote = await ctx.write(

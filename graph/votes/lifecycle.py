@@ -50,6 +50,7 @@ OPEN_VOTE = (
 MERGE (v:Vote {idempotency_key: $idempotency_key})
 ON CREATE SET v.id = $id, v.label = $label, v.segment_id = $segment_id,
               v.proposition_ids = $proposition_ids, v.status = 'open', v.opened_at = $now,
+              v.min_ballots = $min_ballots,
               v.opened_by = $actor_id, v.opened_by_name = $actor_name, v.updated_at = $now,
               v.creation_marker = $marker
 WITH v, coalesce(v.creation_marker = $marker, false) AS created
@@ -145,6 +146,7 @@ async def open_vote(
         label=label,
         segment_id=data.segment_id,
         proposition_ids=live_ids,
+        min_ballots=data.min_ballots,
         now=now,
         actor_id=actor.member_id,
         actor_name=actor.name,
@@ -225,9 +227,10 @@ def median_outcome(
 async def reveal(
     tx: AsyncManagedTransaction, actor: Actor, vote_id: str, now: datetime
 ) -> list[VoteResult]:
-    """Close the vote and state one belief per (function, proposition) with ballots.
-
-    A reveal of an already revealed vote changes nothing and returns its results.
+    """Close the vote and state one belief per (function, proposition) with at least the
+    vote's ``min_ballots`` ballots; a function with fewer keeps the belief it held. Each
+    result carries the belief held just before (``previous_p``), so the room sees before →
+    after. A reveal of an already revealed vote changes nothing and returns its results.
     """
     _require_facilitator(actor, "reveal a vote")
     vote = await _locked_vote(tx, vote_id, now)
@@ -239,11 +242,17 @@ async def reveal(
     for row in await fetch_all(tx, BALLOTS_OF_VOTE, vote_id=vote_id):
         grouped[(row["function"], row["proposition_id"])].append(row)
     live = await propositions.get_many(tx, sorted({pid for _, pid in grouped}))
+    before = {
+        (b.function, b.proposition_id): b.p
+        for b in await beliefs.current(tx, sorted({pid for _, pid in grouped}), now)
+    }
     stated: list[dict[str, Any]] = []
     for (function, proposition_id), rows in sorted(grouped.items()):
         found = live.get(proposition_id)
         if found is None or found.retired_at is not None:
             continue  # retired since the vote opened: nothing to state on it
+        if len(rows) < vote.min_ballots:
+            continue  # too few voices to speak for the function: its belief stays as it was
         p_values = [float(r["p"]) for r in rows]
         median_p, median_m, magnitude, spread = median_outcome(
             p_values, [r["magnitude"] for r in rows]
@@ -282,6 +291,7 @@ async def reveal(
                     "p_min": min(p_values),
                     "p_max": max(p_values),
                     "belief_id": belief.id,
+                    "previous_p": before.get((function, proposition_id)),
                 },
             }
         )

@@ -23,12 +23,13 @@ from schema.votes import (
 
 VOTE_PROJECTION = """
 v {.id, .label, .segment_id, .proposition_ids, .status, .opened_at, .opened_by,
-   .opened_by_name, .updated_at, .closed_at, .closed_by}
+   .opened_by_name, .updated_at, .closed_at, .closed_by,
+   min_ballots: coalesce(v.min_ballots, 2)}
 """
 
 RESULT_PROJECTION = """
 r {.function, .proposition_id, .p, .magnitude, .median_magnitude, .count, .spread,
-   .p_min, .p_max, .belief_id}
+   .p_min, .p_max, .belief_id, .previous_p}
 """
 
 GET_VOTE = "MATCH (v:Vote {id: $id}) RETURN " + VOTE_PROJECTION + " AS vote"

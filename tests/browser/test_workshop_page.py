@@ -76,6 +76,13 @@ async def test_a_blind_vote_from_three_browsers_moves_the_heatmap(
     for pid in (ONBOARDING, INTEGRATIONS):
         await page.locator(f'.picker input[data-proposition="{pid}"]').check()
     await page.locator(".vote-setup input[name=label]").fill("Onboarding vs. integrations")
+    # A minimum below one is refused beside its field, and no vote opens.
+    await page.locator(".vote-setup input[name=min_ballots]").fill("0")
+    await page.locator(".vote-setup button[type=submit]").click()
+    await expect(page.locator(".min-ballots-error")).to_contain_text("from 1 to 100")
+    await expect(page.locator(".vote-header")).to_have_count(0)
+    # One ballot may speak for a function in this small room.
+    await page.locator(".vote-setup input[name=min_ballots]").fill("1")
     await page.locator(".vote-setup button[type=submit]").click()
     await expect(page.locator(".vote-header h2")).to_contain_text("Onboarding vs. integrations")
 
@@ -116,6 +123,10 @@ async def test_a_blind_vote_from_three_browsers_moves_the_heatmap(
     await page.locator(".facilitator-actions .reveal").click()
     results = page.locator(f'.result-card[data-proposition="{ONBOARDING}"]')
     await expect(results.locator("tr[data-function=engineering]")).to_contain_text("0.70")
+    # Before → after: engineering held 0.30 before the vote.
+    await expect(results.locator("tr[data-function=engineering] .before-after")).to_have_text(
+        "0.30 → 0.70"
+    )
     await expect(results.locator("tr[data-function=product]")).to_contain_text("0.90")
     await expect(results.locator(".result-evidence")).to_contain_text("validated")
     await page.screenshot(path=str(artifacts / "workshop-results.png"), full_page=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from graph import seeding
+from graph import propositions, seeding
 from graph.kit.connection import Database
-from schema.vocabulary import Role
+from schema.vocabulary import Relation, Role
 from tests.browser.conftest import SCREENS, TIMEOUT_MS, Person, click_node, sign_in
 from tests.factories import make_caller
 from tests.live_server import LiveServer
@@ -20,6 +21,7 @@ from tests.live_server import LiveServer
 pytestmark = pytest.mark.browser
 
 OPS = "seg-mid-market-ops"
+ONBOARDING = propositions.proposition_id(OPS, Relation.EXPERIENCES, "pain-slow-onboarding")
 
 # Every pair of boxes drawn on the map (labels included) that overlap.
 OVERLAPS = """() => {
@@ -33,6 +35,30 @@ OVERLAPS = """() => {
   return {count: boxes.length, hits};
 }"""
 MAP_READY = "() => window.workshopMap && window.workshopMap.nodes().length > 5"
+
+
+async def read_back(server: LiveServer, token: str, query: str, **variables: Any) -> Any:
+    """What the API says now: every action's effect is checked here, not in the page."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+async def evidence_on(server: LiveServer, token: str, proposition_id: str) -> list[str]:
+    data = await read_back(
+        server,
+        token,
+        "query($id: ID!) { evidenceItems(propositionId: $id, first: 100) "
+        "{ nodes { summary sourceRef sourceType } } }",
+        id=proposition_id,
+    )
+    return [n["summary"] for n in data["evidenceItems"]["nodes"]]
 
 
 async def reads_plainly(person: Person) -> None:
@@ -91,6 +117,106 @@ async def test_the_workshop_at_each_screen(
     assert (
         await page.evaluate("() => window.workshopMap.nodes(':visible').length") == (found["count"])
     )
+
+    # Add evidence: a missing quote is said beside the field and nothing is written.
+    await click_node(page, "pain-slow-onboarding")
+    drawer = page.locator(".drawer")
+    before = await evidence_on(live_server, grace.token, ONBOARDING)
+    form = drawer.locator(".evidence-form")
+    await drawer.locator("summary", has_text="Add evidence").click()
+    await form.locator("button[type=submit]").click()
+    await expect(form.locator(".form-field:has([name=quote]) .field-error")).to_contain_text(
+        "Write the quote"
+    )
+    assert await evidence_on(live_server, grace.token, ONBOARDING) == before
+    quote = f"We spent three weeks wiring our sources ({screen})"
+    await form.locator("textarea[name=quote]").fill(quote)
+    await form.locator("select[name=source]").select_option("interview")
+    await form.locator("input[name=ref]").fill(f"interview-{screen}")
+    await form.locator("select[name=account]").select_option(index=1)
+    await form.locator("button[type=submit]").click()
+    await expect(form.locator(".form-status")).to_contain_text("Added")
+    assert quote in await evidence_on(live_server, grace.token, ONBOARDING)
+    await form.scroll_into_view_if_needed()
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-add-evidence.png"))
+
+    # State a belief (a bad p is refused beside the field), then withdraw it.
+    belief = drawer.locator(".belief-form")
+    await drawer.locator("summary", has_text="belief").first.click()
+    await belief.locator("input[name=p]").fill("1.7")
+    await belief.locator("button[type=submit]").click()
+    await expect(belief.locator(".form-field:has(input[name=p]) .field-error")).to_contain_text(
+        "from 0"
+    )
+    await belief.locator("input[name=p]").fill("0.85")
+    await belief.locator("select[name=magnitude]").select_option("4")
+    await belief.locator("textarea[name=rationale]").fill("Three interviews say so")
+    await belief.locator("button[type=submit]").click()
+    await expect(belief.locator(".form-status")).to_contain_text("now holds 0.85")
+    history = (
+        'query($id: ID!) { beliefs(propositionId: $id, function: "leadership") { p withdrawn } }'
+    )
+    stated = await read_back(live_server, grace.token, history, id=ONBOARDING)
+    assert stated["beliefs"][-1] == {"p": 0.85, "withdrawn": False}
+    await belief.locator("button.withdraw").click()
+    await expect(belief.locator(".form-status")).to_contain_text("Withdrawn")
+    stated = await read_back(live_server, grace.token, history, id=ONBOARDING)
+    assert stated["beliefs"][-1]["withdrawn"] is True
+
+    # Record a decision resting on this statement.
+    decision = drawer.locator(".decision-form")
+    await drawer.locator("summary", has_text="Record a decision").click()
+    title = f"Fix onboarding first ({screen})"
+    await decision.locator("input[name=title]").fill(title)
+    await decision.locator("button[type=submit]").click()
+    await expect(decision.locator(".form-status")).to_contain_text("Recorded")
+    decided = await read_back(
+        live_server, grace.token, "{ decisions(first: 100) { nodes { title } } }"
+    )
+    assert title in [d["title"] for d in decided["decisions"]["nodes"]]
+    await page.keyboard.press("Escape")
+
+    # A new statement, about a new pain.
+    statement = page.locator(".statement-form")
+    await page.locator("summary", has_text="New statement").click()
+    await statement.locator("button[type=submit]").click()
+    await expect(statement.locator(".form-field:has([name=shape]) .field-error")).to_contain_text(
+        "Choose what kind"
+    )
+    await statement.locator("select[name=shape]").select_option(index=2)  # experiences a pain
+    await statement.locator("input[name=object-new]").fill(f"No export to Excel {screen}")
+    await statement.locator("button[type=submit]").click()
+    await expect(statement.locator(".form-status")).to_contain_text("Created")
+    listed = await read_back(
+        live_server,
+        grace.token,
+        "query($seg: ID!) { propositions(segmentId: $seg, first: 100) { nodes { text } } }",
+        seg=OPS,
+    )
+    assert any(f"No export to Excel {screen}" in p["text"] for p in listed["propositions"]["nodes"])
+
+    # Every divergence view, as tables; opposing gaps first; merge a duplicate pair.
+    await page.locator('.tab[data-view="divergences"]').click()
+    await expect(page.locator("#div-gaps tbody tr").first).to_be_visible()
+    kinds = await page.locator("#div-gaps tbody tr").evaluate_all(
+        "(rows) => rows.map((r) => r.className)"
+    )
+    assert kinds == sorted(kinds, key=lambda k: k != "opposing"), kinds
+    for section in ("gaps", "disagreements", "blind", "debt", "priorities", "structural"):
+        await expect(page.locator(f"#div-{section}")).to_be_visible()
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-divergences.png"))
+    await fits_the_screen(person)
+    await reads_plainly(person)
+    pair = page.locator(".duplicate").first
+    keep_id, merge_id = (await pair.get_attribute("data-pair") or "").split("|")
+    await pair.scroll_into_view_if_needed()
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-duplicates.png"))
+    await pair.locator("button.merge").click()
+    await expect(pair.locator(".form-status")).to_contain_text("Merged")
+    merged = await read_back(
+        live_server, grace.token, "query($id: ID!) { entity(id: $id) { id } }", id=merge_id
+    )
+    assert merged["entity"]["id"] == keep_id
 
     # A node's address, opened fresh, focuses that node.
     await page.goto(f"{live_server.url}/workshop#seg={OPS}&node=pain-missing-integrations")

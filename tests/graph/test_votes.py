@@ -10,7 +10,7 @@ import pytest
 from graph import beliefs, votes
 from graph.kit.connection import Database, fetch_one
 from schema.errors import BadInput, Conflict, Forbidden, NotFound
-from schema.models import Actor
+from schema.models import Actor, BeliefCreate
 from schema.vocabulary import Role
 from schema.votes import BallotCast, VoteOpen, VoteStatus
 from tests.factories import make_caller, small_model
@@ -82,17 +82,24 @@ async def test_ballots_stay_secret_until_the_reveal_states_each_functions_median
     assert seen_by_facilitator.my_ballots == []
     # Nothing is stated before the reveal.
     assert await db.read(beliefs.current, [pain], now()) == []
+    await db.write(
+        beliefs.state,
+        facilitator,
+        BeliefCreate(proposition_id=pain, p=0.4, function="product"),
+        now(),
+    )
 
     results = await db.write(votes.reveal, facilitator, vote.id, now())
     by_function = {r.function: r for r in results}
-    assert set(by_function) == {"product", "sales"}
+    # One sales ballot is fewer than the vote's minimum of two: sales' belief is not stated.
+    assert vote.min_ballots == 2 and set(by_function) == {"product"}
     product = by_function["product"]
     assert (product.p, product.magnitude, product.count) == (0.7, 3, 3)
     assert product.spread == pytest.approx(0.6)
-    assert (by_function["sales"].p, by_function["sales"].magnitude) == (0.1, None)
+    assert product.previous_p == 0.4  # before → after: 0.4 → 0.7
 
     current = {b.function: b for b in await db.read(beliefs.current, [pain, goal], now())}
-    assert set(current) == {"product", "sales"}  # nobody voted on the goal
+    assert set(current) == {"product"}  # nobody voted on the goal; sales was short
     assert current["product"].p == 0.7 and current["product"].vote_id == vote.id
     assert current["product"].stated_by == facilitator.member_id
     assert current["product"].rationale == (
@@ -100,12 +107,9 @@ async def test_ballots_stay_secret_until_the_reveal_states_each_functions_median
     )
     revealed = await db.read(votes.view, vote.id, sales)
     assert revealed.vote.status is VoteStatus.REVEALED
-    assert len(revealed.results) == 2
+    assert len(revealed.results) == 1
     on_pain = await db.read(votes.results_for_proposition, pain)
-    assert {(label, r.function) for _, label, _, r in on_pain} == {
-        ("Q4 workshop", "product"),
-        ("Q4 workshop", "sales"),
-    }
+    assert {(label, r.function) for _, label, _, r in on_pain} == {("Q4 workshop", "product")}
 
 
 async def test_a_participant_changes_their_ballot_until_the_reveal_and_not_after(
@@ -114,7 +118,9 @@ async def test_a_participant_changes_their_ballot_until_the_reveal_and_not_after
     _, pain, _ = await two_propositions(db)
     facilitator = await actor(db, "leadership", Role.FACILITATOR)
     member = await actor(db, "success")
-    vote = await db.write(votes.open_vote, facilitator, VoteOpen(proposition_ids=[pain]), now())
+    vote = await db.write(
+        votes.open_vote, facilitator, VoteOpen(proposition_ids=[pain], min_ballots=1), now()
+    )
     await cast(db, member, vote.id, pain, 0.3, 2)
     await cast(db, member, vote.id, pain, 0.9, 4)
     mine = await db.read(votes.my_ballots, vote.id, member.member_id)
@@ -135,7 +141,9 @@ async def test_revealing_twice_states_nothing_new(db: Database) -> None:
     _, pain, _ = await two_propositions(db)
     facilitator = await actor(db, "design", Role.FACILITATOR)
     member = await actor(db, "marketing")
-    vote = await db.write(votes.open_vote, facilitator, VoteOpen(proposition_ids=[pain]), now())
+    vote = await db.write(
+        votes.open_vote, facilitator, VoteOpen(proposition_ids=[pain], min_ballots=1), now()
+    )
     await cast(db, member, vote.id, pain, 0.7, 3)
     first = await db.write(votes.reveal, facilitator, vote.id, now())
     again = await db.write(votes.reveal, facilitator, vote.id, now())

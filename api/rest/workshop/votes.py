@@ -108,7 +108,10 @@ async def list_votes(
 )
 async def open_vote(body: OpenVoteBody, actor: WorkshopActor, db: DatabaseDep) -> Response:
     data = VoteOpen(
-        proposition_ids=body.proposition_ids, label=body.label, segment_id=body.segment_id
+        proposition_ids=body.proposition_ids,
+        label=body.label,
+        segment_id=body.segment_id,
+        min_ballots=body.min_ballots,
     )
     vote = await db.write(
         votes.open_vote, actor, data, datetime.now(UTC), idempotency_key=body.idempotency_key

@@ -28,7 +28,12 @@ async def test_a_blind_vote_through_the_api_keeps_ballots_secret_and_moves_the_h
     assert refused.status_code == 403
     opened = await client.post(
         f"{API}/votes",
-        json={"proposition_ids": [ONBOARDING, INTEGRATIONS], "segment_id": OPS, "label": "T1"},
+        json={
+            "proposition_ids": [ONBOARDING, INTEGRATIONS],
+            "segment_id": OPS,
+            "label": "T1",
+            "min_ballots": 1,
+        },
         headers=facilitator.headers,
     )
     assert opened.status_code == 201, opened.text
