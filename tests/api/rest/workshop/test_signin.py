@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph import members
 from graph.kit.connection import Database, fetch_all
@@ -125,3 +128,55 @@ async def test_the_cookie_is_no_token_and_its_session_ends_on_the_server(
         gone = await client.get(f"{API}/me", headers={"Cookie": f"{other_name}={other_secret}"})
         assert gone.status_code == 401, end
         assert 'error="invalid_token"' in gone.headers["www-authenticate"]
+
+
+ORIGINS = st.sampled_from(
+    ["http://test", "http://test:9999", "null", "https://test", "http://TEST:80", "", "%zz"]
+)
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+        "application/json; charset=utf-8",
+        "",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    origin=ORIGINS,
+    fetch_site=st.sampled_from([None, "same-origin", "same-site", "cross-site", "none"]),
+    content_type=CONTENT_TYPES,
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.builds(lambda t: orjson.dumps({"token": t}), st.text(max_size=80)),
+        st.builds(lambda t: f"token={t}".encode(), st.text(max_size=80)),
+    ),
+)
+async def test_hostile_sign_ins_and_cookie_writes_are_refused_cleanly(
+    client: httpx.AsyncClient,
+    origin: str,
+    fetch_site: str | None,
+    content_type: str,
+    body: bytes,
+) -> None:
+    headers = {"Content-Type": content_type, "Origin": origin}
+    if fetch_site is not None:
+        headers["Sec-Fetch-Site"] = fetch_site
+    if not origin:
+        del headers["Origin"]
+    signed = await client.post(SIGN_IN, content=body, headers=headers)
+    assert signed.status_code in (303, 400, 401, 403), signed.text
+    assert "set-cookie" not in signed.headers  # no token here is a real one
+    written = await client.post(
+        "/graphql", content=body, headers={**headers, "Cookie": "cg_session=cgs_forged"}
+    )
+    assert written.status_code < 500, written.text
+    from_elsewhere = origin not in ("http://test", "http://TEST:80") and not (
+        not origin and fetch_site == "same-origin"
+    )
+    if from_elsewhere:
+        assert written.status_code == 403
