@@ -15,6 +15,8 @@ from graph.decisions.risk import checked_as_of
 from graph.divergence.settings import EngineSettings
 from graph.kit.connection import Database
 
+AT_RISK = "decisionsAtRisk"  # the stamp's key in the feed's stamps
+
 
 class AtRiskWatch:
     """The decisions at risk as of the newest model write, checked once per write."""

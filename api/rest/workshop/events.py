@@ -29,6 +29,8 @@ from api.auth import authenticate, credential_from_request
 from api.dependencies import DatabaseDep
 from api.rest.workshop.page import WorkshopActor
 from graph import votes
+from graph.decisions.watch import AT_RISK, AtRiskWatch, newly_at_risk
+from graph.divergence.settings import EngineSettings
 from graph.kit.connection import Database
 
 log = logging.getLogger("commonground.workshop")
@@ -156,8 +158,9 @@ async def stream(
     deadline = loop.time() + max_stream_s
     try:
         yield f"retry: {RECONNECT_MS}\n\n".encode()
-        if feed.latest is not None:
-            yield sse("change", feed.latest)
+        last = feed.latest
+        if last is not None:
+            yield sse("change", last)
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0 or await is_disconnected():
@@ -175,6 +178,11 @@ async def stream(
                 yield sse("signed-out", {"reason": "the sign-in ended (revoked or expired)"})
                 break
             yield b": keep-alive\n\n" if keep_alive else sse("change", stamps)
+            if stamps is not None:
+                fallen = newly_at_risk(last.get(AT_RISK) if last else None, stamps.get(AT_RISK))
+                if fallen:  # a write put these decisions at risk
+                    yield sse("decision-at-risk", {"decisions": fallen})
+                last = stamps
     finally:
         feed.unsubscribe(queue)
 
@@ -189,9 +197,13 @@ async def _still_signed_in(signed_in: Callable[[], Awaitable[bool]]) -> bool:
 def _feed(request: Request, db: Database) -> ChangeFeed:
     feed: ChangeFeed | None = getattr(request.app.state, "workshop_feed", None)
     if feed is None:
+        watch = AtRiskWatch(EngineSettings.from_settings(request.app.state.settings))
 
         async def read_stamps() -> dict[str, str | None]:
-            return await db.read(votes.change_stamps)
+            stamps = await db.read(votes.change_stamps)
+            # Checked again only when the model changed: a decision falls at risk on a write.
+            stamps[AT_RISK] = await watch.stamp(db, stamps.get("model"))
+            return stamps
 
         feed = ChangeFeed(read_stamps)
         request.app.state.workshop_feed = feed
