@@ -4,16 +4,20 @@ and the session ends with sign-out, revocation or deactivation (through the ASGI
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from neo4j.exceptions import ServiceUnavailable
 
 from graph import members
 from graph.kit.connection import Database, fetch_all
 from schema.models import Actor
 from schema.sessions import SESSION_LIFETIME_S
+from schema.settings import Settings
+from tests.api.apphelpers import CountingDatabase, app_client
 from tests.api.rest.workshop.helpers import API
 from tests.factories import make_caller
 from tests.signin import SIGN_IN, let_cache_check_pass, same_origin, session_cookie, sign_in
@@ -180,3 +184,26 @@ async def test_hostile_sign_ins_and_cookie_writes_are_refused_cleanly(
     )
     if from_elsewhere:
         assert written.status_code == 403
+
+
+class _Unreachable(CountingDatabase):
+    """Once ``away``, every read fails as an unreachable database does."""
+
+    away = False
+
+    async def read_after(self, bookmarks: list[str] | None, work: Any, *a: Any, **k: Any) -> Any:
+        if self.away:
+            raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
+        return await super().read_after(bookmarks, work, *a, **k)
+
+
+async def test_a_sign_in_link_while_the_database_is_away_says_so_and_sets_nothing(
+    db: Database, app_settings: Settings
+) -> None:
+    caller = await make_caller(db, "success")
+    unreachable = _Unreachable(db)
+    async with app_client(app_settings, unreachable) as http:
+        unreachable.away = True
+        link = await http.get("/workshop", params={"token": caller.token})
+    assert link.status_code == 503 and link.headers["retry-after"]
+    assert "set-cookie" not in link.headers and "Reload this page" in link.text
