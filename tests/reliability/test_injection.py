@@ -126,9 +126,16 @@ class World:
 
     async def stored(self, node_id: str, prop: str) -> Any:
         row = await self.db.read(
-            fetch_one, "MATCH (n {id: $id}) RETURN n[$prop] AS value", id=node_id, prop=prop
+            fetch_one,
+            "MATCH (n {id: $id}) RETURN n[$prop] AS value, n.key_scope AS scope",
+            id=node_id,
+            prop=prop,
         )
         assert row is not None, f"{node_id} is not in the graph"
+        if prop == "idempotency_key" and row["scope"] is not None:
+            # A key is stored in the scope of its function (graph/kit/keys.py).
+            assert row["value"].startswith(f"{row['scope']}:"), row["value"]
+            return row["value"].removeprefix(f"{row['scope']}:")
         return row["value"]
 
 
