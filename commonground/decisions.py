@@ -18,7 +18,8 @@ from graph.kit.connection import Database
 from schema.decisions import BasisCheck, DecisionCheck
 
 MOVED_SHOWN = 3  # items printed per proposition; --json lists them all (up to the limit)
-QUOTE = 80
+QUOTE = 24  # the least of an item's quote shown, however narrow the terminal
+INDENT = 8  # where an item's line starts
 
 
 def decisions(
@@ -94,11 +95,8 @@ def _print(
             out.print("Record one with the recordDecision mutation or from the workshop page.")
         return
     risky = sum(c.at_risk for c in checks)
-    head = (
-        f"{len(checks)} decisions at risk"
-        if at_risk_only
-        else f"{len(checks)} decisions, {risky} at risk"
-    )
+    count = f"{len(checks)} decision{'' if len(checks) == 1 else 's'}"
+    head = f"{count} at risk" if at_risk_only else f"{count}, {risky} at risk"
     out.print(f"[bold]{head}[/] — {when}", highlight=False)
     out.print(
         f"[dim]At risk: another status, a confidence shift of {shift:.2f} or more, or a "
@@ -139,10 +137,13 @@ def _print_decision(check: DecisionCheck, words: Readable) -> None:
 
 
 def _item(item_id: str, words: Readable) -> str:
+    """One item on one line of the terminal: its id, kind, date and as much quote as fits."""
     item = words.evidence.get(item_id)
     if item is None:
         return item_id
-    text = item.summary or "(text removed)"
-    quote = text if len(text) <= QUOTE else text[: QUOTE - 1] + "…"
-    state = "retracted" if item.retracted_at else f"recorded {item.recorded_at:%Y-%m-%d}"
-    return f"{item.id} · {item.source_type} · {state} · “{quote}”"
+    state = "retracted" if item.retracted_at else f"{item.recorded_at:%Y-%m-%d}"
+    head = f"{item.id} ({item.source_type.replace('_', ' ')}, {state}) "
+    text = (item.summary or "(text removed)").strip("“”\"' ")
+    room = max(QUOTE, out.width - INDENT - len(head) - 2)
+    quote = text if len(text) <= room else text[: room - 1] + "…"
+    return f"{head}“{quote}”"

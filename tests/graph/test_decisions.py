@@ -13,7 +13,7 @@ import orjson
 import pytest
 import rfc8785
 
-from graph import decisions, merge, propositions
+from graph import decisions, merge, propositions, seeding
 from graph.decisions.watch import AtRiskWatch, newly_at_risk
 from graph.divergence.settings import EngineSettings
 from graph.evidence import corrections, writing
@@ -312,3 +312,18 @@ async def test_reports_list_decisions_at_risk_with_their_reasons(db: Database) -
     assert "AT RISK: Build the &lt;b&gt;wizard&lt;/b&gt;" in html and "confidence fell" in html
     outside = await report("md", False)
     assert "AT RISK" in outside and "CONTRADICTS" not in outside
+
+
+async def test_the_demo_company_has_one_decision_at_risk(db: Database) -> None:
+    await seeding.load_demo(db)
+    checks = await checked(db, datetime(2026, 11, 22, tzinfo=UTC))
+    by_id = {c.decision.id: c for c in checks}
+    assert sorted(by_id) == ["dec-connectors-first", "dec-scheduled-reports"]
+    assert [c.decision.id for c in checks if c.at_risk] == ["dec-connectors-first"]
+    [basis] = by_id["dec-connectors-first"].basis
+    assert (basis.status_then, basis.status_now) == (
+        SupportStatus.UNKNOWN,
+        SupportStatus.CONTESTED,
+    )
+    assert round(basis.confidence_then, 2) == 0.67 and round(basis.confidence_now, 2) == 0.36
+    assert len(basis.reasons) == 2 and basis.moved_by_count == 9
