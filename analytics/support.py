@@ -142,3 +142,22 @@ def support_status(
     if supporting >= 1.0 and contradicting >= 1.0:
         return "CONTESTED"
     return "UNKNOWN"
+
+
+def support_statuses(
+    supporting: Sequence[float],
+    contradicting: Sequence[float],
+    *,
+    validated_at: float = 0.95,
+    refuted_at: float = 0.05,
+) -> list[SupportStatus]:
+    """The status of each proposition alone, as ``beta_supports`` gives it, without the
+    interval's inverse functions (the calibration evaluates every event of every
+    proposition, and needs only the status)."""
+    s_weights = np.asarray(supporting, dtype=np.float64)
+    c_weights = np.asarray(contradicting, dtype=np.float64)
+    confidences = special.betaincc(1.0 + s_weights, 1.0 + c_weights, 0.5).tolist()
+    return [
+        support_status(s, c, conf, validated_at=validated_at, refuted_at=refuted_at)
+        for s, c, conf in zip(s_weights.tolist(), c_weights.tolist(), confidences, strict=True)
+    ]

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from neo4j import AsyncManagedTransaction
 
 from analytics.calibration import calibration_figures, utc_quarter
-from analytics.support import beta_supports
+from analytics.support import SupportStatus, support_statuses
 from analytics.weights import evidence_weight, noisy_or
 from graph.divergence import EngineSettings, load_picture
 from graph.kit.connection import fetch_collected
@@ -90,25 +91,91 @@ def masses(items: Iterable[Item], at: datetime, half_life_days: float) -> tuple[
     return s, c
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+NEVER = np.iinfo(np.int64).max
+# A weight of exactly 1 (reliability 1, strength 1, age 0) makes its source certain; kept a
+# hair below 1 so the logarithms stay finite through the matrix product.
+ALMOST_ONE = 1.0 - 2.0**-52
+
+
+def _us(at: datetime) -> int:
+    """An aware time as whole microseconds since the epoch (exact integers)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+def masses_at(
+    items: Sequence[Item], times: Sequence[datetime], half_life_days: float
+) -> tuple[list[float], list[float]]:
+    """``masses`` at every time of ``times`` at once: the events × items weights in one
+    array, each source's items per stance combined by noisy-OR through one matrix product,
+    then summed per stance exactly (``math.fsum``)."""
+    if not items:
+        return [0.0] * len(times), [0.0] * len(times)
+    at = np.array([_us(t) for t in times], dtype=np.int64)[:, np.newaxis]
+    observed = np.array([_us(i.observed_at) for i in items], dtype=np.int64)
+    counted = np.array([_us(i.counted_from) for i in items], dtype=np.int64)
+    retracted = np.array(
+        [NEVER if i.retracted_at is None else _us(i.retracted_at) for i in items], dtype=np.int64
+    )
+    base = np.array([i.base_weight for i in items], dtype=np.float64)
+    age_days = np.maximum(at - observed, 0).astype(np.float64) / DAY_US
+    weights = base * np.power(0.5, age_days / half_life_days)
+    counts = (counted <= at) & (retracted > at)
+    logs = np.log1p(-np.minimum(np.where(counts, weights, 0.0), ALMOST_ONE))
+    groups: dict[tuple[bool, str], int] = {}
+    column = [groups.setdefault((i.supports, i.source), len(groups)) for i in items]
+    member = np.zeros((len(items), len(groups)), dtype=np.float64)
+    member[np.arange(len(items)), column] = 1.0
+    combined = -np.expm1(logs @ member)  # events × sources
+    supporting = [g for (supports, _), g in groups.items() if supports]
+    contradicting = [g for (supports, _), g in groups.items() if not supports]
+    s = [math.fsum(row) for row in combined[:, supporting].tolist()]
+    c = [math.fsum(row) for row in combined[:, contradicting].tolist()]
+    return s, c
+
+
 def resolve(
     proposition_id: str, items: Sequence[Item], settings: EngineSettings, as_of: datetime
 ) -> Resolution | None:
     """The first event whose status is VALIDATED or REFUTED, and whether a later one reopened
     it; None while no event has resolved the proposition."""
-    times = event_times(items, as_of)
-    if not times:
-        return None
-    weights = [masses(items, t, settings.half_life_days) for t in times]
-    statuses = [
-        posterior.status
-        for posterior in beta_supports(
-            [s for s, _ in weights],
-            [c for _, c in weights],
-            level=settings.credible_level,
-            validated_at=settings.validated_confidence,
-            refuted_at=settings.refuted_confidence,
-        )
-    ]
+    return resolve_all({proposition_id: items}, settings, as_of).get(proposition_id)
+
+
+def resolve_all(
+    items: Mapping[str, Sequence[Item]], settings: EngineSettings, as_of: datetime
+) -> dict[str, Resolution]:
+    """``resolve`` for many propositions, every event's status computed in one call."""
+    timelines = []
+    s_all: list[float] = []
+    c_all: list[float] = []
+    for pid in sorted(items):
+        times = event_times(items[pid], as_of)
+        if not times:
+            continue
+        s_at, c_at = masses_at(items[pid], times, settings.half_life_days)
+        timelines.append((pid, times, len(s_all)))
+        s_all += s_at
+        c_all += c_at
+    statuses = support_statuses(
+        s_all,
+        c_all,
+        validated_at=settings.validated_confidence,
+        refuted_at=settings.refuted_confidence,
+    )
+    found: dict[str, Resolution] = {}
+    for pid, times, start in timelines:
+        resolution = _first_resolution(pid, times, statuses[start : start + len(times)])
+        if resolution is not None:
+            found[pid] = resolution
+    return found
+
+
+def _first_resolution(
+    proposition_id: str, times: list[datetime], statuses: list[SupportStatus]
+) -> Resolution | None:
     for n, status in enumerate(statuses):
         if status not in ("VALIDATED", "REFUTED"):
             continue
@@ -262,12 +329,7 @@ async def resolutions(
                 source=str(row["source"]),
             )
         )
-    found = []
-    for pid in sorted(items):
-        resolution = resolve(pid, items[pid], settings, as_of)
-        if resolution is not None:
-            found.append(resolution)
-    return found
+    return list(resolve_all(items, settings, as_of).values())
 
 
 async def statements_on(

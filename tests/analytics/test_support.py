@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analytics.support import beta_support, beta_supports
+from analytics.support import beta_support, beta_supports, support_statuses
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -167,3 +167,11 @@ def test_status_thresholds() -> None:
 def test_beta_support_rejects_nonsense(s: float, c: float, kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         beta_support(s, c, **kwargs)
+
+
+@FAST
+@given(st.lists(st.tuples(evidence_mass, evidence_mass), max_size=20))
+def test_statuses_alone_are_those_of_the_full_posteriors(pairs: list[tuple[float, float]]) -> None:
+    s = [a for a, _ in pairs]
+    c = [b for _, b in pairs]
+    assert support_statuses(s, c) == [p.status for p in beta_supports(s, c)]

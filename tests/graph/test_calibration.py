@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.support import beta_support
 from graph.calibration import (
@@ -15,6 +17,7 @@ from graph.calibration import (
     forecasts,
     function_calibration,
     masses,
+    masses_at,
     resolve,
     score_forecasts,
 )
@@ -145,3 +148,27 @@ def test_function_figures_by_quarter() -> None:
     assert [b.count for b in figures.bins][7:] == [1, 0, 1]
     nobody = function_calibration("marketing", score_forecasts(found, history, 0.0))
     assert nobody.forecasts == 0 and nobody.brier_score is None and nobody.by_quarter == ()
+
+
+item_strategy = st.builds(
+    Item,
+    supports=st.booleans(),
+    base_weight=st.floats(0.05, 1.0),
+    observed_at=st.integers(0, 400 * 24).map(lambda h: T0 + timedelta(hours=h)),
+    counted_from=st.integers(0, 400 * 24).map(lambda h: T0 + timedelta(hours=h)),
+    retracted_at=st.one_of(
+        st.none(), st.integers(0, 500 * 24).map(lambda h: T0 + timedelta(hours=h))
+    ),
+    source=st.sampled_from(["acc-a", "acc-b", "key:x", "ev-1", "ev-2", "ev-3"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(item_strategy, max_size=12), st.lists(st.integers(0, 600 * 24), min_size=1))
+def test_all_events_at_once_are_each_event_alone(items: list[Item], hours: list[int]) -> None:
+    times = [T0 + timedelta(hours=h, microseconds=7) for h in sorted(set(hours))]
+    s_at, c_at = masses_at(items, times, 365.0)
+    for t, s, c in zip(times, s_at, c_at, strict=True):
+        expected_s, expected_c = masses(items, t, 365.0)
+        assert s == pytest.approx(expected_s, rel=1e-12, abs=1e-15)
+        assert c == pytest.approx(expected_c, rel=1e-12, abs=1e-15)
