@@ -70,6 +70,8 @@ BOUNDS: Mapping[str, int] = {
     "calibration": FUNCTIONS,  # one row per function
     "bins": 10,  # a reliability diagram's ten bins
     "byQuarter": 40,  # ten years of quarters
+    "basis": 50,  # the propositions a decision rests on (schema/decisions.py)
+    "movedBy": 20,  # the items listed per proposition of a decision
 }
 HISTORY_FIELDS = frozenset({("Query", "beliefs"), ("Proposition", "beliefHistory")})
 DEFAULT_BOUND = 100

@@ -119,3 +119,17 @@ async def test_bad_decisions_are_refused_and_write_nothing(
     assert listed["data"]["decisions"]["totalCount"] == 0  # type: ignore[index]
     unauthenticated = await client.post("/graphql", json={"query": LIST})
     assert unauthenticated.status_code == 401
+
+
+async def test_a_default_page_of_decisions_with_their_evidence_is_within_the_cost_budget(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    member = await make_caller(db, "product")
+    body = await gql(
+        client,
+        member,
+        "{ decisions { totalCount nodes { id basis { reasons proposition { id text } "
+        "movedBy { id summary recordedAt } } } } }",
+    )
+    assert "errors" not in body, body
+    assert body["data"]["decisions"] == {"totalCount": 0, "nodes": []}  # type: ignore[index]
