@@ -57,40 +57,55 @@ def moved_lines(basis: dict[str, Any], quotes: bool) -> Iterator[str]:
         yield f"and {more} more items recorded or retracted since"
 
 
+Outline = list[tuple[str, list[tuple[str, list[str]]]]]
+
+
+def outline(figures: dict[str, Any], quotes: bool) -> Outline:
+    """Each decision's headline, and per proposition its sentence and the lines under it (the
+    reasons, then for one at risk the items that moved it): what both formats print."""
+    return [
+        (
+            headline(row),
+            [
+                (
+                    basis_sentence(basis),
+                    [
+                        *(basis.get("reasons") or []),
+                        *(moved_lines(basis, quotes) if basis.get("at_risk") else []),
+                    ],
+                )
+                for basis in row["basis"]
+            ],
+        )
+        for row in decision_rows(figures)
+    ]
+
+
 def markdown(figures: dict[str, Any], quotes: bool, cell: Callable[[object], str]) -> Iterator[str]:
     yield f"\n## {TITLE}\n\n"
-    rows = decision_rows(figures)
-    if not rows:
+    decisions = outline(figures, quotes)
+    if not decisions:
         yield f"{EMPTY}\n"
         return
     yield f"{intro(figures)}\n\n"
-    for row in rows:
-        yield f"- **{cell(headline(row))}**\n"
-        for basis in row["basis"]:
-            yield f"  - {cell(basis_sentence(basis))}\n"
-            for reason in basis.get("reasons") or []:
-                yield f"    - {cell(reason)}\n"
-            if basis.get("at_risk"):
-                for line in moved_lines(basis, quotes):
-                    yield f"    - {cell(line)}\n"
+    for head, bases in decisions:
+        yield f"- **{cell(head)}**\n"
+        for sentence, details in bases:
+            yield f"  - {cell(sentence)}\n"
+            yield from (f"    - {cell(d)}\n" for d in details)
 
 
 def html(figures: dict[str, Any], quotes: bool, escape: Callable[[object], str]) -> Iterator[str]:
     yield f"<section><h2>{TITLE}</h2>"
-    rows = decision_rows(figures)
-    if not rows:
+    decisions = outline(figures, quotes)
+    if not decisions:
         yield f'<p class="empty">{EMPTY}</p></section>'
         return
     yield f"<p>{escape(intro(figures))}</p><ul>"
-    for row in rows:
-        yield f"<li><b>{escape(headline(row))}</b><ul>"
-        for basis in row["basis"]:
-            yield f"<li>{escape(basis_sentence(basis))}"
-            details = list(basis.get("reasons") or [])
-            if basis.get("at_risk"):
-                details += list(moved_lines(basis, quotes))
-            if details:
-                yield "<ul>" + "".join(f"<li>{escape(d)}</li>" for d in details) + "</ul>"
-            yield "</li>"
+    for head, bases in decisions:
+        yield f"<li><b>{escape(head)}</b><ul>"
+        for sentence, details in bases:
+            listed = "".join(f"<li>{escape(d)}</li>" for d in details)
+            yield f"<li>{escape(sentence)}" + (f"<ul>{listed}</ul>" if listed else "") + "</li>"
         yield "</ul></li>"
     yield "</ul></section>"
