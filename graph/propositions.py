@@ -31,6 +31,14 @@ p {.id, .relation, .subject_id, .object_id, .created_at, .created_by, .retired_a
    .retired_reason}
 """
 
+# As PROPOSITION_PROJECTION, times as text (``records.from_text``), for the reads a GraphQL
+# listing and its loaders run on every request.
+PROPOSITION_TEXT_PROJECTION = """
+p {.id, .relation, .subject_id, .object_id, .created_by, .retired_reason,
+   created_at: split(toString(p.created_at), '[')[0],
+   retired_at: split(toString(p.retired_at), '[')[0]}
+"""
+
 MERGE_PROPOSITION = """
 MERGE (p:Proposition {id: $id})
 ON CREATE SET p.relation = $relation, p.subject_id = $subject_id, p.object_id = $object_id,
@@ -66,7 +74,7 @@ _RESOLVED = (
     + "WITH wanted, coalesce(survivor, found) AS p\n"
 )
 
-GET_PROPOSITIONS = _RESOLVED + "RETURN wanted, " + PROPOSITION_PROJECTION + " AS proposition"
+GET_PROPOSITIONS = _RESOLVED + "RETURN wanted, " + PROPOSITION_TEXT_PROJECTION + " AS proposition"
 
 # The propositions a listing shows: in the segment's scope (every one for a null
 # $segment_id), of the relation asked for (any for null), visible as of $as_of; ``p`` with its
@@ -83,7 +91,7 @@ LIST_PROPOSITIONS = (
     _LISTED_BY_ID
     + """  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])
 RETURN """
-    + PROPOSITION_PROJECTION
+    + PROPOSITION_TEXT_PROJECTION
     + """ AS proposition
 ORDER BY p.created_at, p.id
 LIMIT $limit
@@ -204,7 +212,7 @@ async def require(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposit
 
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
     rows = await fetch_all(tx, GET_PROPOSITIONS, ids=ids)
-    return {row["wanted"]: records.proposition(row["proposition"]) for row in rows}
+    return {row["wanted"]: records.proposition_at_text(row["proposition"]) for row in rows}
 
 
 async def lock(tx: AsyncManagedTransaction, ids: list[str]) -> None:
@@ -276,7 +284,7 @@ async def list_page(
         limit=limit,
     )
     total = await fetch_one(tx, COUNT_PROPOSITIONS, **filters)
-    return [records.proposition(r["proposition"]) for r in rows], int(
+    return [records.proposition_at_text(r["proposition"]) for r in rows], int(
         total["total"] if total else 0
     )
 

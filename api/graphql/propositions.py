@@ -83,6 +83,9 @@ class PropositionQuery:
         )
         on_page = {p.id: figures[p.id] for p in rows[:limit] if p.id in figures}
         loaders.prime_support(ctx, pinned, on_page)
+        # A bearing naming a proposition of this page needs no query of its own. (A listed
+        # proposition is never merged away: a merge marks an endpoint merged, which hides it.)
+        ctx.proposition_loader.prime_many({p.id: p for p in rows})
         return PropositionConnection.of(
             rows,
             limit,

@@ -26,6 +26,22 @@ ev {.id, .source_type, .summary, .source_ref, .observed_at, .recorded_at, .recor
     + "}\n"
 )
 
+# As EVIDENCE_PROJECTION, times as text (``records.from_text``): the nested GraphQL reads
+# turn every item into a page of JSON, where a hydrated DateTime cost a quarter of the request
+# (docs/benchmarks.md, "GraphQL beside @neo4j/graphql").
+EVIDENCE_TEXT_PROJECTION = (
+    """
+ev {.id, .source_type, .summary, .source_ref, .recorded_by, .function, .account_id,
+    .import_id, .retract_reason,
+    observed_at: split(toString(ev.observed_at), '[')[0],
+    recorded_at: split(toString(ev.recorded_at), '[')[0],
+    retracted_at: split(toString(ev.retracted_at), '[')[0],
+    redacted_at: split(toString(ev.redacted_at), '[')[0],
+    """
+    + _BEARS
+    + "}\n"
+)
+
 # An imported item shows only once its whole import had committed by $as_of.
 _IMPORT_COMMITTED = """  AND (ev.import_id IS NULL
        OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
@@ -145,7 +161,7 @@ CALL {
          [..r.limit] AS page
 }
 RETURN r.index AS index, total, [ev IN page | """
-    + EVIDENCE_PROJECTION
+    + EVIDENCE_TEXT_PROJECTION
     + """] AS evidence
 """
 )
@@ -220,8 +236,7 @@ async def pages_for_propositions(
     Each request names ``proposition_id``, ``as_of``, ``include_retracted``, ``after`` (an
     ``(observed_at, id)`` pair or None) and ``limit``.
     """
-    rows = await fetch_all(
-        tx,
+    result = await tx.run(
         EVIDENCE_PAGES_FOR_PROPOSITIONS,
         requests=[
             {
@@ -236,9 +251,13 @@ async def pages_for_propositions(
             for n, r in enumerate(requests)
         ],
     )
+    # Plain maps and lists as the driver decoded them: no ``Record.data()`` copy.
     by_index = {
-        int(row["index"]): ([records.evidence(e) for e in row["evidence"]], int(row["total"]))
-        for row in rows
+        int(row["index"]): (
+            [records.evidence_at_text(e) for e in row["evidence"]],
+            int(row["total"]),
+        )
+        async for row in result
     }
     return [by_index.get(n, ([], 0)) for n in range(len(requests))]
 

@@ -73,6 +73,18 @@ def evidence_at_epoch(row: dict[str, Any]) -> Evidence:
     return Evidence.model_validate({**row, **{n: from_epoch(row[n]) for n in times}})
 
 
+def evidence_at_text(row: dict[str, Any]) -> Evidence:
+    """An evidence item whose times came as text (see ``from_text``)."""
+    times = ("observed_at", "recorded_at", "retracted_at", "redacted_at")
+    return Evidence.model_validate({**row, **{n: from_text(row[n]) for n in times}})
+
+
+def proposition_at_text(row: dict[str, Any]) -> Proposition:
+    """A proposition whose times came as text (see ``from_text``)."""
+    times = ("created_at", "retired_at")
+    return Proposition.model_validate({**row, **{n: from_text(row[n]) for n in times}})
+
+
 def belief(row: dict[str, Any]) -> Belief:
     return Belief.model_validate(_times(row, "stated_at"))
 
