@@ -26,6 +26,13 @@ class AlphaNullReason(StrEnum):
     """Every pairable belief is the same: perfect agreement, for which alpha is undefined."""
 
 
+NULL_REASON = Field(
+    None,
+    description="Why alpha is null: TOO_FEW_UNITS or NO_VARIATION (perfect agreement); null "
+    "when alpha is not.",
+)
+
+
 class FunctionScore(_Frozen):
     """A function's score of an item: p × magnitude."""
 
@@ -90,11 +97,7 @@ class PairAgreement(_Frozen):
         "(units drawn in proposition-id order with seed 0).",
     )
     alpha_high: float | None = Field(None, description="... and high.")
-    alpha_null_reason: AlphaNullReason | None = Field(
-        None,
-        description="Why alpha is null: TOO_FEW_UNITS or NO_VARIATION (perfect agreement); "
-        "null when alpha is not.",
-    )
+    alpha_null_reason: AlphaNullReason | None = NULL_REASON
     mean_abs_difference: float | None = Field(
         description="Mean |p_a − p_b| over the propositions both hold a belief on."
     )
@@ -111,11 +114,7 @@ class Alignment(_Frozen):
     )
     alpha_low: float | None = Field(description="Bootstrap interval over units, low.")
     alpha_high: float | None = Field(description="... and high.")
-    alpha_null_reason: AlphaNullReason | None = Field(
-        None,
-        description="Why alpha is null: TOO_FEW_UNITS or NO_VARIATION (perfect agreement); "
-        "null when alpha is not.",
-    )
+    alpha_null_reason: AlphaNullReason | None = NULL_REASON
     mean_abs_difference: float | None = Field(
         description="On a typical proposition, how far two functions' p are apart; read it "
         "beside alpha, which misleads when answers barely vary."
