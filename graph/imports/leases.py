@@ -46,7 +46,9 @@ RETURN collect(holder) AS holders
 """
 
 # Taken before reading whether a holder completed: its completion and our take-over are then
-# one after the other, never interleaved. Sorted, so two takers lock in the same order.
+# one after the other, never interleaved. Sorted, so two takers lock in the same order. (The
+# right-hand side reads the property it sets: Cypher takes the write lock before that read,
+# so no take-over count is lost.)
 LOCK_HOLDERS = """
 UNWIND $holders AS holder
 MATCH (i:Import {id: holder}) WHERE i.completed_at IS NULL
@@ -84,8 +86,6 @@ RENEW = """
 MATCH (i:Import {id: $id}) WHERE i.completed_at IS NULL AND i.status <> 'failed'
 SET i.lease_until = $until, i.status = 'running'
 """
-
-TAKEOVERS = "MATCH (i:Import {id: $id}) RETURN coalesce(i.takeovers, 0) AS takeovers"
 
 # Imports whose lease ran out are over: their rows wait for a resend to take them over.
 EXPIRE = """
@@ -151,11 +151,6 @@ async def wait_for_holders(
                     waiting.setdefault(other, set()).update(rows)
         if waiting:
             await asyncio.sleep(POLL_S)
-
-
-async def takeovers(db: Database, import_id: str) -> int:
-    row = await db.read(fetch_one, TAKEOVERS, id=import_id)
-    return int(row["takeovers"]) if row else 0
 
 
 async def expire(tx: AsyncManagedTransaction, now: datetime) -> None:

@@ -40,8 +40,12 @@ RETURN count(i) AS running
 """
 
 # Taken first, so that a take-over of this import's rows (``leases.CLAIM``) either comes
-# before the count below or sees the import completed.
-LOCK_IMPORT = "MATCH (i:Import {id: $id}) SET i.takeovers = coalesce(i.takeovers, 0)"
+# before the count below or sees the import completed. (The right-hand side reads the
+# property it sets: Cypher takes the write lock before that read.)
+LOCK_IMPORT = """
+MATCH (i:Import {id: $id}) SET i.takeovers = coalesce(i.takeovers, 0)
+RETURN i.takeovers AS takeovers
+"""
 
 COMPLETE_IMPORT = """
 MATCH (i:Import {id: $id}) WHERE i.completed_at IS NULL AND i.takeovers = $takeovers
@@ -154,10 +158,14 @@ async def _complete(
     counts: tuple[int, int, int, int],
     takeovers: int,
     now: datetime,
-) -> bool:
-    """Complete the import unless a row was taken from it since it last checked them all."""
+) -> tuple[bool, int]:
+    """Complete the import unless a row was taken from it since it last checked them all;
+    return whether it completed, and how many take-overs of its rows there were."""
     created, already_present, duplicates, rows = counts
-    await tx.run(LOCK_IMPORT, id=import_id)
+    locked = await fetch_one(tx, LOCK_IMPORT, id=import_id)
+    seen = int(locked["takeovers"]) if locked else takeovers
+    if seen != takeovers:
+        return False, seen
     done = await fetch_one(
         tx,
         COMPLETE_IMPORT,
@@ -169,7 +177,7 @@ async def _complete(
         duplicates=duplicates,
     )
     if done is None:
-        return False
+        return False, seen
     await audit.record(
         tx,
         actor,
@@ -178,7 +186,7 @@ async def _complete(
         now,
         f"{rows} row(s): {created} created, {already_present} already present",
     )
-    return True
+    return True, seen
 
 
 async def _fail(tx: AsyncManagedTransaction, import_id: str, error: str, now: datetime) -> None:
@@ -238,12 +246,11 @@ async def write(
             checked = 0  # the take-overs of our rows that the last check saw
             while True:
                 await leases.wait_for_holders(db, import_id, started, claimed.waiting)
-                completed, bookmarks = await db.write_with_bookmark(
+                (completed, checked), bookmarks = await db.write_with_bookmark(
                     _complete, actor, import_id, counts, checked, datetime.now(UTC)
                 )
                 if completed:
                     break
-                checked = await leases.takeovers(db, import_id)
                 claimed = await _claim_again(
                     db, import_id, validated, started, batch_size, key_scope
                 )

@@ -154,3 +154,34 @@ async def test_a_member_running_the_most_imports_is_refused_another(db: Database
     assert (await a).status == by_other.status == "complete"
     running.close()
     refused.close()
+
+
+async def test_an_older_import_takes_rows_from_a_younger_one_which_then_waits(
+    db: Database,
+) -> None:
+    props, account = await ticket_model(db, pains=1)
+    actor = (await make_caller(db, "success")).actor
+    data = tickets_csv(props, account, ROWS)
+    header, *rows = data.splitlines(keepends=True)
+    backwards = (header + "".join(reversed(rows))).encode()
+    first, second = Paused(), Paused()
+    a_file, b_file = await _validated(db, data.encode()), await _validated(db, backwards)
+    a = asyncio.create_task(writing.write(db, actor, a_file, batch_size=10, progress=first))
+    await first.reached.wait()  # A (older) holds rows 0-9
+    b = asyncio.create_task(writing.write(db, actor, b_file, batch_size=10, progress=second))
+    await second.reached.wait()  # B (younger) wrote rows 29-20, which A has yet to reach
+    first.go.set()
+    a_result = await a  # A took rows 20-29 from B, which was alive but younger
+    visible_at_a = await visible(db)
+    second.go.set()
+    b_result = await b  # B found its rows taken, checked them all again, and waited for A
+    visible_at_b = await visible(db)
+    a_file.close()
+    b_file.close()
+    assert (a_result.status, b_result.status) == ("complete", "complete")
+    assert (visible_at_a, visible_at_b) == (ROWS, ROWS)
+    assert await evidence_count(db) == ROWS
+    taken = await db.read(
+        fetch_one, "MATCH (i:Import {id: $id}) RETURN i.takeovers AS n", id=b_result.import_id
+    )
+    assert taken is not None and taken["n"] > 0
