@@ -1,0 +1,232 @@
+"""The typed nested reads answer exactly what the stored graph holds, and cheaply.
+
+The listing reads evidence pages and propositions with their times as text, and hands its
+own propositions to the loader that bearings use. The answers are compared with a reference
+built from the raw driver (its own DateTime values, turned into Python times), on the nested
+shapes the GraphQL benchmark asks for: times stored with nanoseconds and a named zone, a
+retracted item, and items bearing on several propositions of the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from neo4j import AsyncManagedTransaction
+
+from graph import entities, evidence, propositions
+from graph.kit.connection import Database
+from schema.models import Actor, BearingCreate, EntityCreate, EvidenceCreate, PropositionCreate
+from schema.vocabulary import EntityKind, Relation, Stance
+from tests.api.apphelpers import CountingDatabase, app_client
+from tests.factories import Caller, make_caller, settings_for_target
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
+
+# propositions(0) > nodes(1) > evidence(2) > nodes(3) > bears(4) > proposition(5) > subject(6)
+NESTED = """
+query($first: Int!, $evidence: Int!) { propositions(first: $first) { totalCount nodes {
+  id relation createdAt retiredAt subject { id kind name } object { id kind name }
+  evidence(first: $evidence, includeRetracted: true) { totalCount nodes {
+    id sourceType summary observedAt recordedAt retractedAt retractReason
+    bears { stance strength magnitude
+            proposition { id relation createdAt subject { id name } } } } } } } }
+"""
+NESTED_DEPTH = 6
+
+# A time with nanoseconds and a zone name, as another writer (or an import) may store it.
+ZONED = "2026-03-01T09:30:15.123456789[Europe/Paris]"
+
+
+async def _model(db: Database, writer: Actor) -> None:
+    """Two segments, two pains, four propositions; six items, each bearing on two
+    propositions; one observed at ZONED, one retracted."""
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    system = Actor.system()
+
+    async def build(tx: AsyncManagedTransaction) -> None:
+        made = []
+        for n in range(2):
+            segment, _ = await entities.create(
+                tx, system, EntityCreate(kind=EntityKind.SEGMENT, name=f"Segment {n}"), now
+            )
+            pain, _ = await entities.create(
+                tx, system, EntityCreate(kind=EntityKind.PAIN, name=f"Pain {n}"), now
+            )
+            made.append((segment.id, pain.id))
+        ids = []
+        for segment_id, _ in made:
+            for _, pain_id in made:
+                prop, _ = await propositions.create(
+                    tx,
+                    system,
+                    PropositionCreate(
+                        subject_id=segment_id, relation=Relation.EXPERIENCES, object_id=pain_id
+                    ),
+                    now,
+                )
+                ids.append(prop.id)
+        items = [
+            EvidenceCreate(
+                source_type="interview" if n % 2 else "survey",
+                summary=f"item {n}",
+                observed_at=now - timedelta(days=n, microseconds=n * 7),
+                bears=[
+                    BearingCreate(proposition_id=ids[n % 4], stance=Stance.SUPPORTS),
+                    BearingCreate(
+                        proposition_id=ids[(n + 1) % 4],
+                        stance=Stance.CONTRADICTS,
+                        strength=0.5,
+                        magnitude=n % 5 + 1,
+                    ),
+                ],
+            )
+            for n in range(6)
+        ]
+        await evidence.add(tx, writer, items, now)
+        await tx.run(
+            "MATCH (ev:Evidence {summary: 'item 1'}) SET ev.observed_at = datetime($zoned)",
+            zoned=ZONED,
+        )
+        await tx.run(
+            "MATCH (ev:Evidence {summary: 'item 2'}) "
+            "SET ev.retracted_at = $at, ev.retract_reason = 'duplicate'",
+            at=now + timedelta(seconds=1),
+        )
+
+    await db.write(build)
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else value.to_native().isoformat()
+
+
+REFERENCE_PROPOSITIONS = """
+MATCH (p:Proposition)-[:SUBJECT]->(s:Entity), (p)-[:OBJECT]->(o:Entity)
+RETURN p, s, o ORDER BY p.created_at, p.id
+"""
+REFERENCE_EVIDENCE = """
+MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: $id})
+WITH ev ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
+RETURN ev, [(ev)-[b:BEARS_ON]->(q:Proposition)-[:SUBJECT]->(qs:Entity) | [b, q, qs]] AS bears
+"""
+
+
+async def _reference(db: Database, first: int, per: int) -> dict[str, Any]:
+    """The answer NESTED should give, built from the driver's own values."""
+
+    async def read(tx: AsyncManagedTransaction) -> dict[str, Any]:
+        result = await tx.run(REFERENCE_PROPOSITIONS)
+        rows = [(r["p"], r["s"], r["o"]) async for r in result]
+        nodes = []
+        for p, s, o in rows[:first]:
+            result = await tx.run(REFERENCE_EVIDENCE, id=p["id"])
+            found = [(r["ev"], r["bears"]) async for r in result]
+            nodes.append(
+                {
+                    "id": p["id"],
+                    "relation": p["relation"],
+                    "createdAt": _time(p["created_at"]),
+                    "retiredAt": _time(p.get("retired_at")),
+                    "subject": {"id": s["id"], "kind": s["kind"], "name": s["name"]},
+                    "object": {"id": o["id"], "kind": o["kind"], "name": o["name"]},
+                    "evidence": {
+                        "totalCount": len(found),
+                        "nodes": [_item(ev, bears) for ev, bears in found[:per]],
+                    },
+                }
+            )
+        return {"totalCount": len(rows), "nodes": nodes}
+
+    return await db.read(read)
+
+
+def _item(ev: Any, bears: list[Any]) -> dict[str, Any]:
+    return {
+        "id": ev["id"],
+        "sourceType": ev["source_type"],
+        "summary": ev.get("summary"),
+        "observedAt": _time(ev["observed_at"]),
+        "recordedAt": _time(ev["recorded_at"]),
+        "retractedAt": _time(ev.get("retracted_at")),
+        "retractReason": ev.get("retract_reason"),
+        "bears": [
+            {
+                "stance": b["stance"],
+                "strength": b["strength"],
+                "magnitude": b.get("magnitude"),
+                "proposition": {
+                    "id": q["id"],
+                    "relation": q["relation"],
+                    "createdAt": _time(q["created_at"]),
+                    "subject": {"id": qs["id"], "name": qs["name"]},
+                },
+            }
+            for b, q, qs in bears
+        ],
+    }
+
+
+def _bearings_sorted(page: dict[str, Any]) -> dict[str, Any]:
+    """Bearings in one order (the graph keeps no order among an item's bearings)."""
+    for node in page["nodes"]:
+        for item in node["evidence"]["nodes"]:
+            item["bears"].sort(key=lambda b: b["proposition"]["id"])
+    return page
+
+
+@pytest.fixture
+async def counted(
+    db: Database, neo4j_target: TestDatabase
+) -> AsyncIterator[tuple[httpx.AsyncClient, CountingDatabase, Caller]]:
+    caller = await make_caller(db, "product")
+    await _model(db, caller.actor)
+    counting = CountingDatabase(db)
+    async with app_client(settings_for_target(neo4j_target.target), counting) as http:
+        yield http, counting, caller
+
+
+async def test_typed_nested_listing_answers_what_the_driver_reads(counted: Any) -> None:
+    http, counting, caller = counted
+    for first, per in ((3, 2), (4, 10)):
+        counting.reset()
+        response = await http.post(
+            "/graphql",
+            json={"query": NESTED, "variables": {"first": first, "evidence": per}},
+            headers=caller.headers,
+        )
+        body = response.json()
+        assert "errors" not in body, body.get("errors")
+        assert counting.queries <= NESTED_DEPTH + 1, "\n".join(counting.log)
+        got = _bearings_sorted(body["data"]["propositions"])
+        assert got == _bearings_sorted(await _reference(counting, first, per))
+
+    zoned = [
+        item
+        for node in got["nodes"]
+        for item in node["evidence"]["nodes"]
+        if item["summary"] == "item 1"
+    ]
+    # The stored nanoseconds cut to microseconds, the zone name given as its offset.
+    assert zoned and zoned[0]["observedAt"] == "2026-03-01T09:30:15.123456+01:00"
+
+
+async def test_bearings_naming_listed_propositions_cost_no_query_of_their_own(
+    counted: Any,
+) -> None:
+    http, counting, caller = counted
+    counting.reset()
+    response = await http.post(
+        "/graphql",
+        json={"query": NESTED, "variables": {"first": 4, "evidence": 10}},
+        headers=caller.headers,
+    )
+    assert "errors" not in response.json()
+    # Every bearing names one of the four listed propositions: the page, its count, the
+    # evidence pages and the entities (the token lookup may be cached), no proposition read.
+    assert not [q for q in counting.log if "MATCH (found:Proposition" in q], counting.log
+    assert counting.queries <= 5, "\n".join(counting.log)
