@@ -4,8 +4,8 @@ docs/design.md §4: the cost of a query is the number of objects it can return. 
 counts ``first`` (its default page size when omitted) times what is nested under it; an
 unpaged list counts the bound the product enforces on it (``BOUNDS``); ``propositionGraph``
 counts first × (1 + evidencePerProposition) / 10; an analytic field (the divergence
-listings, alignment, …) counts 1,000 plus 100 per object nested under it. A fragment spread
-repeated in one selection counts once, as GraphQL merges it into one.
+listings, alignment, …) counts 1,000 plus 100 per row it returns, plus what is nested under
+its rows. A fragment spread repeated in one selection counts once, as GraphQL merges it.
 
 Each fragment is measured once and its measure reused wherever it is spread, so the pass
 takes time linear in the document, however the fragments nest (strawberry's own depth and
@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotated_types import MaxLen
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -44,18 +43,13 @@ from graphql.type.definition import GraphQLInterfaceType, GraphQLNamedType
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
-from schema.models import EvidenceCreate
 from schema.settings import Settings
 
 # Each function holds at most one current belief on a proposition; the cost counts this many
 # functions (the product starts with seven).
 FUNCTIONS = 20
 HISTORY = 100  # a belief history, by function then sequence number
-BEARINGS = next(  # the propositions one evidence item may bear on
-    rule.max_length
-    for rule in EvidenceCreate.model_fields["bears"].metadata
-    if isinstance(rule, MaxLen)
-)
+BEARINGS = 20  # the propositions one evidence item bears on (docs/design.md §4)
 # Unpaged lists the product bounds; any other unpaged list of objects counts DEFAULT_BOUND.
 BOUNDS: Mapping[str, int] = {
     "bears": BEARINGS,
@@ -77,7 +71,7 @@ HISTORY_FIELDS = frozenset({("Query", "beliefs"), ("Proposition", "beliefHistory
 DEFAULT_BOUND = 100
 PAGE_LISTS = frozenset({"nodes", "edges"})  # the lists of a page, `first` items long
 ANALYTIC_BASE = 1_000
-ANALYTIC_PER_OBJECT = 100
+ANALYTIC_PER_ROW = 100
 GRAPH_FIELD = "propositionGraph"
 GRAPH_DEFAULT_FIRST = 100
 
@@ -178,14 +172,17 @@ class _Pass:
         # A page's own lists multiply by its size; elsewhere by the page size by default.
         nested = inner.cost + (page or self.rules.default_page) * inner.per_row
         is_list = returns is not None and is_list_type(get_nullable_type(returns))
+        count = (page or self.bound(parent, name)) if is_list else 1
         if is_list and page is None and name in PAGE_LISTS:
             own.per_row = 1 + nested
         else:
-            count = (page or self.bound(parent, name)) if is_list else 1
             own.cost = count * (1 + nested)
         if analytic:
-            objects = own.cost if is_list else nested
-            own.cost = ANALYTIC_BASE + ANALYTIC_PER_OBJECT * objects
+            # Computed over the whole model: a base, then each row it returns, then what
+            # the query asks under its rows as anywhere else.
+            rows = count if is_list else (page or 1)
+            below = count * nested if is_list else nested
+            own.cost = ANALYTIC_BASE + ANALYTIC_PER_ROW * rows + below
         return own
 
     def page_size(

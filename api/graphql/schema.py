@@ -201,7 +201,10 @@ class LoggedSchema(strawberry.Schema):
         custom_context_kwargs: dict[str, Any],
     ) -> Any:
         if cost_of(execution_context) >= self.settings.offload_cost:
-            execute_function = _offloaded(execute_function, self.settings.request_timeout_s)
+            # Its own deadline a little after the request's: the request timeout answers 504
+            # and cancels it first; this one stops the work if nothing else does.
+            deadline = self.settings.request_timeout_s + 1.0
+            execute_function = _offloaded(execute_function, deadline)
         return await super()._execute_operation(
             execution_context,
             extensions_runner,
