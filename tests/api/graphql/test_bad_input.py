@@ -134,6 +134,7 @@ SNAPSHOT = (
     "{ createSnapshot(label: $l, asOf: $a, idempotencyKey: $k) { id } }"
 )
 OPEN_VOTE = "mutation($i: OpenVoteInput!) { openVote(input: $i) { id } }"
+RECORD_DECISION = "mutation($i: RecordDecisionInput!) { recordDecision(input: $i) { id } }"
 BALLOT = (
     "mutation($v: ID!, $p: ID!, $x: Float!, $m: Int) "
     "{ castBallot(voteId: $v, propositionId: $p, p: $x, magnitude: $m) { id } }"
@@ -314,6 +315,31 @@ def graphql_cases(m: Model) -> list[GraphQLCase]:
         ("castBallot", BALLOT, {"v": m.vote, "p": "prop-other", "x": 0.5}, "prop-other"),
         ("revealVote", REVEAL, {"v": "vote-nope"}, "vote-nope"),
         ("cancelVote", CANCEL, {"v": "vote-nope"}, "vote-nope"),
+        # decisions
+        (
+            "recordDecision",
+            RECORD_DECISION,
+            {"i": {"title": "x", "propositionIds": []}},
+            "proposition",
+        ),
+        (
+            "recordDecision",
+            RECORD_DECISION,
+            {"i": {"title": "x", "propositionIds": [m.proposition, "prop-nope"]}},
+            "prop-nope",
+        ),
+        (
+            "recordDecision",
+            RECORD_DECISION,
+            {"i": {"title": "  ", "propositionIds": [m.proposition]}},
+            "title",
+        ),
+        (
+            "recordDecision",
+            RECORD_DECISION,
+            {"i": {"title": "x", "propositionIds": [f"prop-{n}" for n in range(51)]}},
+            "proposition",
+        ),
     ]
 
 
