@@ -42,16 +42,21 @@ RETURN items, keys, visible,
 """
 
 
-@pytest.fixture
-def two_servers(neo4j_target: Any, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+def server_env(neo4j_target: Any, **settings: str) -> dict[str, str]:
+    """A server's environment: the suite's database, and these settings."""
     target = neo4j_target.target
-    env = clean_env(
+    return clean_env(
         NEO4J_URI=target.uri,
         NEO4J_USER=target.user,
         NEO4J_PASSWORD=target.password,
         NEO4J_DATABASE=target.database,
-        COMMONGROUND_IMPORT_LEASE=LEASE_S,
+        **settings,
     )
+
+
+@pytest.fixture
+def two_servers(neo4j_target: Any, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    env = server_env(neo4j_target, COMMONGROUND_IMPORT_LEASE=LEASE_S)
     servers = (Server(env, tmp_path), Server(env, tmp_path))
     try:
         for server in servers:

@@ -14,7 +14,8 @@ import pytest
 from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.factories import make_caller
-from tests.reliability.conftest import Server, clean_env
+from tests.reliability.conftest import Server
+from tests.reliability.test_import_leases import server_env
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +27,7 @@ GROWTH_LIMIT_MIB = 64
 @pytest.fixture
 def fresh_server(neo4j_target: Any, tmp_path: Path) -> Iterator[Server]:
     """A server of its own, so its peak memory is that of this test alone."""
-    target = neo4j_target.target
-    env = clean_env(
-        NEO4J_URI=target.uri,
-        NEO4J_USER=target.user,
-        NEO4J_PASSWORD=target.password,
-        NEO4J_DATABASE=target.database,
-    )
-    server = Server(env, tmp_path)
+    server = Server(server_env(neo4j_target), tmp_path)
     server.start()
     try:
         yield server
