@@ -124,3 +124,26 @@ async def test_accounts_by_name_and_percentages_through_graphql(
     assert "errors" not in imported, imported
     (item,) = await db.read(evidence.for_proposition, props[0], datetime.now(UTC))
     assert item.account_id == account and item.bears[0].strength == 0.75
+
+
+async def test_another_functions_import_of_the_same_file_writes_its_own_items(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    props, account = await ticket_model(db)
+    sales = await make_caller(db, "sales")
+    product = await make_caller(db, "product")
+    body = tickets_csv(props, account, 6)
+    answers = [
+        (
+            await gql(
+                client, caller, IMPORT_EVIDENCE, data=body, format="CSV", mapping=TICKET_MAPPING
+            )
+        )
+        for caller in (sales, product, product)
+    ]
+    counts = [
+        (a["data"]["importEvidence"]["created"], a["data"]["importEvidence"]["alreadyPresent"])
+        for a in answers
+    ]
+    assert counts == [(6, 0), (6, 0), (0, 6)]  # product's resend finds product's own rows
+    assert await evidence_count(db) == 12
