@@ -121,6 +121,7 @@ async def test_the_workshop_at_each_screen(
     # Add evidence: a missing quote is said beside the field and nothing is written.
     await click_node(page, "pain-slow-onboarding")
     drawer = page.locator(".drawer")
+
     before = await evidence_on(live_server, grace.token, ONBOARDING)
     form = drawer.locator(".evidence-form")
     await drawer.locator("summary", has_text="Add evidence").click()
@@ -217,6 +218,13 @@ async def test_the_workshop_at_each_screen(
         live_server, grace.token, "query($id: ID!) { entity(id: $id) { id } }", id=merge_id
     )
     assert merged["entity"]["id"] == keep_id
+
+    # The heatmap and the vote set-up fit the screen too.
+    for view in ("heatmap", "vote"):
+        await page.locator(f'.tab[data-view="{view}"]').click()
+        await page.screenshot(path=str(artifacts / f"surface-{screen}-{view}.png"))
+        await fits_the_screen(person)
+        await reads_plainly(person)
 
     # A node's address, opened fresh, focuses that node.
     await page.goto(f"{live_server.url}/workshop#seg={OPS}&node=pain-missing-integrations")
