@@ -18,6 +18,7 @@ from neo4j import AsyncManagedTransaction
 from graph import audit, propositions
 from graph.decisions.weighing import Seen, weigh_as_seen
 from graph.divergence.settings import EngineSettings
+from graph.kit import keys
 from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.records import to_datetime
 from schema.decisions import (
@@ -43,7 +44,8 @@ MERGE (d:Decision {idempotency_key: $idempotency_key})
 ON CREATE SET d.id = $id, d.title = $title, d.rationale = $rationale, d.decided_at = $now,
               d.decided_by = $actor_id, d.function = $function,
               d.proposition_ids = $proposition_ids, d.statuses = $statuses,
-              d.confidences = $confidences, d.creation_marker = $marker
+              d.confidences = $confidences, d.key_scope = $key_scope,
+              d.creation_marker = $marker
 WITH d, coalesce(d.creation_marker = $marker, false) AS created
 REMOVE d.creation_marker
 RETURN created, """
@@ -108,11 +110,6 @@ def decision_row(decision: Decision) -> dict[str, Any]:
     }
 
 
-def key_scope(actor: Actor) -> str:
-    """Idempotency keys are each function's own: two functions may use the same key."""
-    return f"function:{actor.function}" if actor.function else f"member:{actor.member_id}"
-
-
 async def record(
     tx: AsyncManagedTransaction,
     actor: Actor,
@@ -135,11 +132,13 @@ async def record(
     seen = [Seen(pid, pid, now) for pid in live_ids]
     figures = await weigh_as_seen(tx, settings, seen, as_of=now)
     decision_id = f"dec-{uuid.uuid4().hex[:16]}"
-    key = data.idempotency_key
+    # A client's key is its function's own (graph/kit/keys.py): two functions may use one key.
+    key, scope = data.idempotency_key, keys.scope_of(actor.function)
     row = await fetch_one(
         tx,
         RECORD_DECISION,
-        idempotency_key=f"{key_scope(actor)}|{key}" if key else f"auto:{decision_id}",
+        idempotency_key=keys.scoped(scope, key) if key else f"auto:{decision_id}",
+        key_scope=scope if key else None,
         id=decision_id,
         title=data.title,
         rationale=data.rationale,

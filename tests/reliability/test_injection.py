@@ -504,6 +504,32 @@ def open_vote(field_name: str) -> Case:
     return case
 
 
+def record_decision(field_name: str) -> Case:
+    async def case(world: World, value: str) -> tuple[dict[str, Any], Intent]:
+        decision: dict[str, Any] = {
+            "title": "Ship it",
+            "propositionIds": [world.model.proposition_ids[0]],
+        }
+        if field_name == "idempotencyKey":
+            value = world.unique(value)
+        decision[field_name] = [value] if field_name == "propositionIds" else value
+        body = await world.call(
+            "mutation($i: RecordDecisionInput!) { recordDecision(input: $i) { id } }", i=decision
+        )
+        recorded = (body.get("data") or {}).get("recordDecision") or {}
+        # Title and rationale are kept trimmed; the key is kept scoped to the function.
+        expected = value.strip()
+        prop = {"title": "title", "rationale": "rationale"}.get(field_name)
+        stored = [(recorded["id"], prop, expected)] if recorded and prop and expected else []
+        return body, Intent(
+            labels={"Decision": 1, "AuditEntry": 1},
+            stored=stored,
+            must_refuse=field_name == "propositionIds",
+        )
+
+    return case
+
+
 def cast_ballot(argument: str) -> Case:
     async def case(world: World, value: str) -> tuple[dict[str, Any], Intent]:
         args = {"vote": world.ids["vote"], "prop": world.model.proposition_ids[0], argument: value}
@@ -573,6 +599,10 @@ CASES: dict[str, tuple[Case, Prepare | None]] = {
     "openVote.idempotencyKey": (open_vote("idempotencyKey"), None),
     "openVote.segmentId": (open_vote("segmentId"), None),
     "openVote.propositionIds": (open_vote("propositionIds"), None),
+    "recordDecision.title": (record_decision("title"), None),
+    "recordDecision.rationale": (record_decision("rationale"), None),
+    "recordDecision.idempotencyKey": (record_decision("idempotencyKey"), None),
+    "recordDecision.propositionIds": (record_decision("propositionIds"), None),
     "castBallot.voteId": (cast_ballot("vote"), None),
     "castBallot.propositionId": (cast_ballot("prop"), None),
     "revealVote.id": (vote_by_id("revealVote"), None),
