@@ -133,3 +133,30 @@ async def test_a_default_page_of_decisions_with_their_evidence_is_within_the_cos
     )
     assert "errors" not in body, body
     assert body["data"]["decisions"] == {"totalCount": 0, "nodes": []}  # type: ignore[index]
+
+
+async def test_decisions_page_newest_first_and_each_is_audited(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    model = await small_model(db, account=None, pains=1)
+    member = await make_caller(db, "product")
+    titles = ["First", "Second", "Third"]
+    for title in titles:
+        body = await gql(client, member, RECORD, title=title, ids=[model.experiences[0]])
+        assert "errors" not in body, body
+    page = """query($after: String) { decisions(first: 2, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { title } } }"""
+    first = (await gql(client, member, page))["data"]["decisions"]  # type: ignore[index]
+    assert [n["title"] for n in first["nodes"]] == ["Third", "Second"]
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    rest = (await gql(client, member, page, after=after))["data"]["decisions"]  # type: ignore[index]
+    assert [n["title"] for n in rest["nodes"]] == ["First"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    facilitator = await make_caller(db, "design", Role.FACILITATOR)
+    log = await gql(
+        client, facilitator, '{ auditLog(action: "recordDecision") { nodes { detail function } } }'
+    )
+    entries = log["data"]["auditLog"]["nodes"]  # type: ignore[index]
+    assert sorted(e["detail"] for e in entries) == sorted(titles)
+    assert {e["function"] for e in entries} == {"product"}
