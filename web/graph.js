@@ -53,6 +53,7 @@ let container = null;
 // holder instead, so the container never leaves it and zoom and pan survive.
 let holder = null;
 let builtKey = null;
+let builtStamp = null;
 let handlers = { onSelect: () => {} };
 let focusMode = null; // the node id whose neighbourhood alone is shown
 
@@ -330,7 +331,7 @@ function build(model, options) {
     const node = event.target;
     if (node.hasClass("heading")) return;
     const prop = node.data("prop");
-    handlers.onSelect(prop ? { kind: "proposition", id: prop, node: node.id() } : { kind: "entity", id: node.id(), node: node.id() });
+    handlers.onSelect(prop ? { kind: "proposition", id: prop, node: node.id(), resolved: true } : { kind: "entity", id: node.id(), node: node.id(), resolved: true });
   });
   cy.on("tap", "edge", (event) => handlers.onSelect({ kind: "proposition", id: event.target.data("prop") }));
   readableView();
@@ -410,7 +411,7 @@ function toolbar(selection) {
       if (!ids.length) return;
       const node = cy.getElementById(ids[0]);
       const prop = node.data("prop");
-      handlers.onSelect(prop ? { kind: "proposition", id: prop, node: ids[0] } : { kind: "entity", id: ids[0], node: ids[0] });
+      handlers.onSelect(prop ? { kind: "proposition", id: prop, node: ids[0], resolved: true, reveal: true } : { kind: "entity", id: ids[0], node: ids[0], resolved: true, reveal: true });
     },
   });
   const selectedNode = selection && selection.node ? selection.node : selection && selection.kind === "entity" ? selection.id : null;
@@ -450,13 +451,32 @@ export function renderMap(model, selection, onSelect, rerender) {
   return h("div", { class: "map-frame" }, toolbar(selection), holder);
 }
 
-export function mountMap(model, selection, options, key) {
+export function mountMap(model, selection, options, stamp) {
   if (!container || !container.isConnected) return;
-  const wantedKey = `${key}|${options.large}|${options.narrow}`;
+  // A new segment or screen shape draws afresh; a change to the same model (someone added
+  // evidence) redraws in place and leaves the view where the room put it.
+  const wantedKey = `${model.segment.id}|${options.large}|${options.narrow}`;
   if (!cy || cy.destroyed() || builtKey !== wantedKey) {
     builtKey = wantedKey;
+    builtStamp = stamp;
     build(model, options);
     if (focusMode) focusOn(focusMode);
+  } else if (builtStamp !== stamp) {
+    builtStamp = stamp;
+    const { nodes, edges, sizes: z } = elementsFor(model, options);
+    const view = { zoom: cy.zoom(), pan: { ...cy.pan() } };
+    cy.batch(() => {
+      cy.elements().remove();
+      cy.add([...nodes, ...edges]);
+      cy.style(styles(z));
+    });
+    cy.viewport(view);
+    cy.resize();
+    if (focusMode) {
+      const node = cy.getElementById(focusMode);
+      if (node.empty()) focusMode = null;
+      else cy.elements().not(node.closedNeighborhood()).addClass("hidden");
+    }
   } else {
     cy.resize();
   }

@@ -697,7 +697,7 @@ function render() {
   renderLive();
   renderProblem();
   if (state.view === "map" && state.model && state.model.propositions.length) {
-    mountMap(state.model, state.selection, mapOptions(), `${state.model.segment.id}|${state.stamps.model}`);
+    mountMap(state.model, state.selection, mapOptions(), state.stamps.model);
     if (state.selection && state.selection.reveal) {
       state.selection.reveal = false;
       revealNode(state.selection.node);
