@@ -10,8 +10,9 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import validated
+from api.graphql.mirrored import mirrored
 from api.graphql.pagination import Connection, creation_key, described, window
-from api.graphql.shapes import MEMBER_IDS, mirror, renamed
+from api.graphql.shapes import MEMBER_IDS, renamed
 from api.graphql.vocabulary import EntityKind
 from graph import entities
 from graph.kit.cursors import time_and_id
@@ -52,7 +53,7 @@ class Entity:
 
     @classmethod
     def from_model(cls, e: models.Entity) -> Entity:
-        return mirror(cls, e, created_by_id=e.created_by)
+        return mirrored(cls, e, created_by_id=e.created_by)
 
 
 async def entity_by_id(ctx: Context, entity_id: str | None) -> Entity | None:
