@@ -92,6 +92,54 @@ function evidenceItem(item) {
   );
 }
 
+// The evidence list's filters, kept while the page re-renders.
+const filters = { stance: "", source: "", account: "" };
+
+/** The items, filterable by stance, source type and account (filtered in the page). */
+function filteredEvidence(items) {
+  const list = h("ul", { class: "evidence-items" });
+  const count = h("span", { class: "muted filter-count", role: "status" });
+  const show = () => {
+    const shown = items.filter(
+      (i) => (!filters.stance || i.stance === filters.stance) && (!filters.source || i.source_type === filters.source) && (!filters.account || (i.account ? i.account.name : "") === filters.account),
+    );
+    list.replaceChildren(...shown.map(evidenceItem));
+    count.textContent = shown.length === items.length ? "" : `${shown.length} of ${items.length} shown`;
+  };
+  const choose = (key, label, options) =>
+    h(
+      "label",
+      { class: "filter-field" },
+      h("span", { class: "sr-only" }, label),
+      h(
+        "select",
+        { name: `filter-${key}`, onchange: (event) => ((filters[key] = event.target.value), show()) },
+        h("option", { value: "" }, label),
+        options.map(([value, text]) => h("option", { value, selected: filters[key] === value }, text)),
+      ),
+    );
+  const sources = [...new Set(items.map((i) => i.source_type))];
+  const accounts = [...new Set(items.map((i) => (i.account ? i.account.name : "")).filter(Boolean))].sort();
+  for (const key of Object.keys(filters)) {
+    const known = key === "stance" ? ["SUPPORTS", "CONTRADICTS"] : key === "source" ? sources : accounts;
+    if (filters[key] && !known.includes(filters[key])) filters[key] = "";
+  }
+  show();
+  return h(
+    "div",
+    null,
+    h(
+      "div",
+      { class: "evidence-filters", role: "group", "aria-label": "Filter the evidence" },
+      choose("stance", "For and against", [["SUPPORTS", "Supports"], ["CONTRADICTS", "Contradicts"]]),
+      choose("source", "Every source", sources.map((v) => [v, SOURCE[v] || v])),
+      accounts.length ? choose("account", "Every account", accounts.map((a) => [a, a])) : null,
+      count,
+    ),
+    list,
+  );
+}
+
 export function renderPropositionDetail(detail, ctx) {
   const { proposition: prop, evidence, items, beliefs, votes } = detail;
   const inDraft = ctx.draft.has(prop.id);
@@ -203,7 +251,7 @@ export function renderPropositionDetail(detail, ctx) {
       { class: "evidence-list" },
       h("h3", null, `Evidence (${items.length})`),
       ctx.me.can_vote || ctx.me.can_facilitate ? ctx.forms.evidenceForm(prop, ctx) : null,
-      items.length ? h("ul", null, items.map(evidenceItem)) : h("p", { class: "empty-hint" }, "No evidence yet."),
+      items.length ? filteredEvidence(items) : h("p", { class: "empty-hint" }, "No evidence yet."),
     ),
   );
   return root;

@@ -140,6 +140,13 @@ async def test_the_workshop_at_each_screen(
     assert quote in await evidence_on(live_server, grace.token, ONBOARDING)
     await form.scroll_into_view_if_needed()
     await page.screenshot(path=str(artifacts / f"surface-{screen}-add-evidence.png"))
+    # Filter the evidence by source: only the interviews stay.
+    every = await drawer.locator(".evidence-item").count()
+    await drawer.locator("select[name=filter-source]").select_option("interview")
+    interviews = await drawer.locator(".evidence-item").count()
+    assert 0 < interviews < every
+    await expect(drawer.locator(".evidence-item").filter(has_text=quote)).to_have_count(1)
+    await drawer.locator("select[name=filter-source]").select_option("")
 
     # State a belief (a bad p is refused beside the field), then withdraw it.
     belief = drawer.locator(".belief-form")
