@@ -166,7 +166,7 @@ class _Pass:
             return Measure(aliases=aliases)
         returns = None if definition is None else definition.type
         inner = self.selection(node.selection_set, _named(returns))
-        own = Measure(depth=inner.depth + 1, aliases=aliases + inner.aliases)
+        own = Measure(depth=inner.depth + 1, aliases=aliases + inner.aliases, repeats=inner.repeats)
         analytic = _type_name(parent) == "Query" and name in self.rules.analytic
         page = self.page_size(node, definition, name if analytic else "")
         # A page's own lists multiply by its size; elsewhere by the page size by default.
