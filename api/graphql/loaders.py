@@ -37,6 +37,7 @@ class EvidencePageKey:
     include_retracted: bool
     after: tuple[datetime, str] | None  # (observed_at, id) of the previous page's last item
     limit: int
+    bears: bool = True  # False when the query selects no bearings: items come without them
 
 
 def support_settings(settings: Settings) -> SupportSettings:
@@ -163,6 +164,7 @@ def evidence_page_loader(
                     "include_retracted": k.include_retracted,
                     "after": k.after,
                     "limit": k.limit,
+                    "bears": k.bears,
                 }
                 for k in keys
             ],

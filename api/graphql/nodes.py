@@ -12,6 +12,7 @@ from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from analytics.information import InformationValue, information_value, next_item_weight
 from api.graphql import loaders
@@ -156,6 +157,7 @@ class Proposition:
                 include_retracted=include_retracted,
                 after=time_position(key),
                 limit=limit + 1,
+                bears=_asks_for(info.selected_fields, "bears"),
             )
         )
         return EvidenceConnection.of_evidence(items, total, limit, pinned)
@@ -190,6 +192,14 @@ class Proposition:
     @classmethod
     def from_model(cls, p: models.Proposition, as_of: datetime | None = None) -> Proposition:
         return mirrored(cls, p, created_by_id=p.created_by, as_of=as_of)
+
+
+def _asks_for(selections: Sequence[Selection], name: str) -> bool:
+    """Whether a field ``name`` is selected anywhere below (fragments included)."""
+    return any(
+        (isinstance(s, SelectedField) and s.name == name) or _asks_for(s.selections, name)
+        for s in selections
+    )
 
 
 async def proposition_by_id(

@@ -13,9 +13,10 @@ from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from schema.models import Evidence
 
 # How an item ``ev`` bears on its propositions, as a map entry of its projection.
-_BEARS = """bears: [(ev)-[b:BEARS_ON]->(p:Proposition) |
+_BEARINGS = """[(ev)-[b:BEARS_ON]->(p:Proposition) |
           {proposition_id: p.id, stance: b.stance, strength: b.strength,
            magnitude: b.magnitude}]"""
+_BEARS = "bears: " + _BEARINGS
 
 EVIDENCE_PROJECTION = (
     """
@@ -26,8 +27,9 @@ ev {.id, .source_type, .summary, .source_ref, .observed_at, .recorded_at, .recor
     + "}\n"
 )
 
-# As EVIDENCE_PROJECTION, times as text (``records.from_text``): the nested GraphQL reads
-# turn every item into a page of JSON, where a hydrated DateTime cost a quarter of the request
+# As EVIDENCE_PROJECTION, times as text (``records.from_text``), and the bearings only when
+# the request row ``r`` asks for them (``r.bears``): the nested GraphQL reads turn every item
+# into a page of JSON, where a hydrated DateTime cost a quarter of the request
 # (docs/benchmarks.md, "GraphQL beside @neo4j/graphql").
 EVIDENCE_TEXT_PROJECTION = (
     """
@@ -37,9 +39,9 @@ ev {.id, .source_type, .summary, .source_ref, .recorded_by, .function, .account_
     recorded_at: split(toString(ev.recorded_at), '[')[0],
     retracted_at: split(toString(ev.retracted_at), '[')[0],
     redacted_at: split(toString(ev.redacted_at), '[')[0],
-    """
-    + _BEARS
-    + "}\n"
+    bears: CASE WHEN r.bears THEN """
+    + _BEARINGS
+    + " ELSE [] END}\n"
 )
 
 # An imported item shows only once its whole import had committed by $as_of.
@@ -234,7 +236,8 @@ async def pages_for_propositions(
     """One page per request, in order, in one query.
 
     Each request names ``proposition_id``, ``as_of``, ``include_retracted``, ``after`` (an
-    ``(observed_at, id)`` pair or None) and ``limit``.
+    ``(observed_at, id)`` pair or None) and ``limit``; with ``bears`` false (default true)
+    its items come without their bearings.
     """
     result = await tx.run(
         EVIDENCE_PAGES_FOR_PROPOSITIONS,
@@ -247,6 +250,7 @@ async def pages_for_propositions(
                 "after_observed": r["after"][0] if r["after"] else None,
                 "after_id": r["after"][1] if r["after"] else None,
                 "limit": r["limit"],
+                "bears": r.get("bears", True),
             }
             for n, r in enumerate(requests)
         ],

@@ -230,3 +230,32 @@ async def test_bearings_naming_listed_propositions_cost_no_query_of_their_own(
     # evidence pages and the entities (the token lookup may be cached), no proposition read.
     assert not [q for q in counting.log if "MATCH (found:Proposition" in q], counting.log
     assert counting.queries <= 5, "\n".join(counting.log)
+
+
+# The same pages twice in one request: without bearings, and with them through a fragment.
+TWICE = """
+{ propositions(first: 4) { nodes { id
+  plain: evidence(first: 10, includeRetracted: true) { nodes { id } }
+  full: evidence(first: 10, includeRetracted: true) { nodes { ...Bearings } } } } }
+fragment Bearings on Evidence { id bears { stance proposition { id } } }
+"""
+
+
+async def test_bearings_asked_through_a_fragment_come_beside_a_page_without_them(
+    counted: Any,
+) -> None:
+    http, counting, caller = counted
+    response = await http.post("/graphql", json={"query": TWICE}, headers=caller.headers)
+    body = response.json()
+    assert "errors" not in body, body.get("errors")
+    reference = await _reference(counting, 4, 10)
+    for node, expected in zip(
+        body["data"]["propositions"]["nodes"], reference["nodes"], strict=True
+    ):
+        items = expected["evidence"]["nodes"]
+        assert node["plain"]["nodes"] == [{"id": e["id"]} for e in items]
+        assert [
+            sorted((b["stance"], b["proposition"]["id"]) for b in e["bears"])
+            for e in node["full"]["nodes"]
+        ] == [sorted((b["stance"], b["proposition"]["id"]) for b in e["bears"]) for e in items]
+        assert all(len(e["bears"]) == 2 for e in node["full"]["nodes"])
