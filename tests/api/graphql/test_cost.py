@@ -3,20 +3,26 @@
 Random documents whose fragments spread later fragments (any number of times, in any
 selection) are measured as written and as the same document with every spread written out
 in place (a repeated spread in one selection once, as GraphQL merges it): the depth, aliases
-and cost agree, while the pass over the written document visits each fragment once.
+and cost agree, while the pass over the written document visits each fragment once. Random
+nested reads (any page size, depth, aliases, fragments spread many times over) are answered,
+or refused with a clear code: never a 5xx, never an unexpected error.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
+import httpx
 from graphql import parse
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.graphql.cost import CostRules, measure
 from api.graphql.schema import build_schema
+from graph.kit.connection import Database
 from schema.settings import Settings
+from schema.vocabulary import Role
+from tests.factories import make_caller
 
 RULES = CostRules(default_page=100, analytic=frozenset({"disagreements"}))
 FIELDS = (
@@ -82,3 +88,62 @@ def test_the_rules_of_the_design() -> None:
     assert cost("{ disagreements(first: 20) { spread } }") == 1_000 + 100 * 20
     # Omitted page sizes count the default page.
     assert cost("{ propositions { nodes { id } } }") == 1 + 100
+
+
+# Nested reads as a careless tool or an attacker writes them: random page sizes (also
+# negative and huge), depth, aliases, fragments spread many times over.
+LEVELS = {
+    "Query": [("propositions", "PropositionConnection", True), ("functions", None, False)],
+    "PropositionConnection": [("nodes", "Proposition", False)],
+    "Proposition": [("evidence", "EvidenceConnection", True), ("subject", None, False)],
+    "EvidenceConnection": [("nodes", "Evidence", False)],
+    "Evidence": [("bears", "Bearing", False), ("summary", None, False)],
+    "Bearing": [("proposition", "Proposition", False), ("stance", None, False)],
+}
+LEAVES = {"functions": "{ name }", "subject": "{ name }", "summary": "", "stance": ""}
+
+
+@st.composite
+def nested_reads(draw: st.DrawFn) -> str:
+    fragments: list[str] = []
+
+    def selection(type_name: str, depth: int) -> str:
+        parts = []
+        for name, inner, paged in LEVELS[type_name]:
+            if inner is None or depth <= 0:
+                parts.append(name + " " + LEAVES.get(name, "{ id }" if inner else ""))
+                continue
+            args = f"(first: {draw(st.integers(-5, 2000))})" if paged else ""
+            body = selection(inner, depth - 1)
+            if draw(st.booleans()) and len(fragments) < 6:
+                fragments.append(f"fragment X{len(fragments)} on {inner} {{ {body} }}")
+                spread = f"...X{len(fragments) - 1}"
+                body = " ".join([spread] * draw(st.integers(1, 3)))
+            alias = f"a{draw(st.integers(0, 99))}: " if draw(st.booleans()) else ""
+            parts.append(f"{alias}{name}{args} {{ {body} }}")
+        return " ".join(parts)
+
+    copies = draw(st.integers(1, 60))
+    root = f"r: {selection('Query', draw(st.integers(0, 9)))}"
+    return f"{{ {' '.join([root] * copies)} }} {' '.join(fragments)}"
+
+
+CLEAR = {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=nested_reads())
+async def test_any_nested_read_is_answered_or_refused_clearly(
+    client: httpx.AsyncClient, db: Database, query: str
+) -> None:
+    caller = await make_caller(db, "product", Role.VIEWER)
+    response = await client.post("/graphql", json={"query": query}, headers=caller.headers)
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+    assert codes <= CLEAR, body["errors"][:2]
+    assert body.get("data") is not None or codes, body
