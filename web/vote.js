@@ -367,7 +367,7 @@ export function renderVote(ctx) {
           { class: "facilitator-actions" },
           h("button", { type: "button", class: "primary reveal", onclick: () => ctx.actions.reveal(vote.vote.id), dataset: { fkey: "reveal" } }, "Reveal the results"),
           h("button", { type: "button", class: "danger", onclick: () => ctx.actions.cancel(vote.vote.id) }, "Cancel the vote"),
-          h("span", { class: "muted" }, "The reveal states each function's median as its belief."),
+          h("span", { class: "muted" }, `The reveal states each function's median as its belief, where it has at least ${vote.vote.min_ballots || 2} ballot${(vote.vote.min_ballots || 2) === 1 ? "" : "s"}.`),
         ),
       );
     }
@@ -395,7 +395,7 @@ export function renderVote(ctx) {
         "section",
         { class: "revealed" },
         h("h2", null, `Results: ${ctx.shown.vote.label}`),
-        h("p", { class: "muted" }, `Revealed on ${fmtDate(ctx.shown.vote.closed_at)}. Each function's median is now its current belief; the heatmap marks it with ◆.`),
+        h("p", { class: "muted" }, `Revealed on ${fmtDate(ctx.shown.vote.closed_at)}. Each function with enough ballots now holds their median as its belief; the heatmap marks it with ◆.`),
         results(ctx, ctx.shown),
       ),
     );

@@ -121,19 +121,24 @@ def artifacts() -> Path:
 
 
 async def click_node(page: Any, node_id: str) -> None:
-    """Click a box on the workshop's map where it is drawn, as a person would."""
+    """Click a box on the workshop's map where it is drawn, as a person would; the page's
+    address then names it. (Live updates may move the layout between looking and clicking:
+    then look again and click again.)"""
     await page.wait_for_function(
         "(id) => window.workshopMap && window.workshopMap.getElementById(id).nonempty()",
         arg=node_id,
     )
     canvas = page.locator(".map-canvas")
-    await canvas.scroll_into_view_if_needed()
-    await page.evaluate(
-        "(id) => { const cy = window.workshopMap; cy.center(cy.getElementById(id)); }", node_id
-    )
-    spot = await page.evaluate(
-        "(id) => window.workshopMap.getElementById(id).renderedPosition()", node_id
-    )
-    box = await canvas.bounding_box()
-    assert box is not None
-    await page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+    for _ in range(3):
+        await canvas.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+        spot = await page.evaluate(
+            """(id) => { const cy = window.workshopMap; const n = cy.getElementById(id);
+                 cy.center(n); return n.renderedPosition(); }""",
+            node_id,
+        )
+        box = await canvas.bounding_box()
+        assert box is not None
+        await page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+        if f"node={node_id}" in page.url:
+            return
+    raise AssertionError(f"clicking {node_id} on the map did not pick it ({page.url})")

@@ -233,6 +233,37 @@ async def test_the_workshop_at_each_screen(
         await fits_the_screen(person)
         await reads_plainly(person)
 
+    # A vote needs two ballots from a function: one product ballot leaves product short, the
+    # facilitator sees so, and the reveal leaves product's belief as it was.
+    await page.locator(f'.picker input[data-proposition="{ONBOARDING}"]').check()
+    await page.locator(".vote-setup button[type=submit]").click()
+    await expect(page.locator(".vote-header")).to_be_visible()
+    product = await make_caller(db, "product")
+    vote_id = (await read_back(live_server, product.token, "{ votes(status: OPEN) { id } }"))[
+        "votes"
+    ][0]["id"]
+    await read_back(
+        live_server,
+        product.token,
+        "mutation($v: ID!, $p: ID!) { castBallot(voteId: $v, propositionId: $p, p: 0.2) { id } }",
+        v=vote_id,
+        p=ONBOARDING,
+    )
+    await expect(page.locator(".short li[data-function=product]")).to_contain_text("has 1 of 2")
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-vote-short.png"))
+    await fits_the_screen(person)
+    await page.locator(".facilitator-actions .reveal").click()
+    await expect(page.locator(".result-card .too-few")).to_contain_text("Product (1)")
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-vote-results.png"))
+    await fits_the_screen(person)
+    current = await read_back(
+        live_server,
+        grace.token,
+        'query($id: ID!) { beliefs(propositionId: $id, function: "product") { p voteId } }',
+        id=ONBOARDING,
+    )
+    assert current["beliefs"][-1]["voteId"] != vote_id  # product's belief did not move
+
     # A node's address, opened fresh, focuses that node.
     await page.goto(f"{live_server.url}/workshop#seg={OPS}&node=pain-missing-integrations")
     await page.wait_for_function(MAP_READY)
