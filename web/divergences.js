@@ -6,7 +6,7 @@ import { h, s, STATUS, capitalise, fmtP, fmtSigned, statusBadge } from "./dom.js
 import { gql } from "./gql.js";
 import { RELATION_WORDS } from "./graph.js";
 
-const GAP_FIELDS = "proposition { id } text function p confidence gap significant";
+const GAP_FIELDS = "proposition { id } text function p confidence gap significant opposesEvidence";
 const RELATIONS = [
   ["PURSUES", "Goals they pursue"],
   ["EXPERIENCES", "Pains they experience"],
@@ -58,7 +58,8 @@ export async function loadDivergences(segmentId, functions) {
   };
 }
 
-/** A gap opposes the evidence when belief and evidence lie on opposite sides of 0.5. */
+/** A gap opposes the evidence when belief and evidence lie on opposite sides of 0.5: the API
+ * says so (opposesEvidence); the page's own reckoning is only the fallback. */
 export function opposes(gap) {
   if (typeof gap.opposesEvidence === "boolean") return gap.opposesEvidence;
   return (gap.p - 0.5) * (gap.confidence - 0.5) < 0;
