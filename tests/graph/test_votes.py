@@ -197,7 +197,10 @@ async def test_every_ballot_accepted_before_a_concurrent_reveal_is_counted(db: D
     _, pain, _ = await two_propositions(db)
     facilitator = await actor(db, "design", Role.FACILITATOR)
     voters = [await actor(db, "product") for _ in range(6)]
-    vote = await db.write(votes.open_vote, facilitator, VoteOpen(proposition_ids=[pain]), now())
+    # Even a single accepted ballot is stated here: this is about counting, not the minimum.
+    vote = await db.write(
+        votes.open_vote, facilitator, VoteOpen(proposition_ids=[pain], min_ballots=1), now()
+    )
 
     async def try_cast(who: Actor) -> bool:
         try:
