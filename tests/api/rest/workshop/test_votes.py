@@ -95,7 +95,8 @@ async def test_bad_vote_requests_are_refused_and_change_nothing(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     facilitator = await make_caller(db, "design", Role.FACILITATOR)
-    for body in ({"proposition_ids": []}, {"proposition_ids": "x"}, {}):
+    too_few = {"proposition_ids": [ONBOARDING], "min_ballots": 0}  # at least one ballot
+    for body in ({"proposition_ids": []}, {"proposition_ids": "x"}, {}, too_few):
         response = await client.post(f"{API}/votes", json=body, headers=facilitator.headers)
         assert response.status_code == 422, body
     missing = await client.post(
