@@ -92,6 +92,12 @@ function evidenceItem(item) {
   );
 }
 
+/** "a pain", "an alternative". */
+function aKind(kind) {
+  const word = kind.toLowerCase();
+  return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
+}
+
 // The evidence list's filters, kept while the page re-renders.
 const filters = { stance: "", source: "", account: "" };
 
@@ -145,7 +151,7 @@ export function renderPropositionDetail(detail, ctx) {
   const inDraft = ctx.draft.has(prop.id);
   const root = h("article", { class: "detail", "aria-label": prop.statement });
   root.append(
-    h("p", { class: "eyebrow" }, `${capitalise(prop.subject.kind.toLowerCase())} ${RELATION_WORDS[prop.relation] || prop.relation.toLowerCase().replace(/_/g, " ")} ${prop.object.kind.toLowerCase()}`),
+    h("p", { class: "eyebrow" }, capitalise(`${aKind(prop.subject.kind)} ${RELATION_WORDS[prop.relation] || prop.relation.toLowerCase().replace(/_/g, " ")} ${aKind(prop.object.kind)}`)),
     h("h2", { class: "detail-title", tabindex: -1 }, prop.statement),
     prop.magnitude_meaning ? h("p", { class: "muted" }, `A belief's magnitude (1–5) here means ${prop.magnitude_meaning}.`) : null,
   );
