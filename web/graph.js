@@ -448,7 +448,46 @@ export function renderMap(model, selection, onSelect, rerender) {
     holder = h("div", { class: "map-holder" }, container);
   }
   container.setAttribute("aria-label", `Map of ${model.segment.name}: ${model.entities.length} things and ${model.propositions.length} statements. The same statements are listed in the heatmap.`);
-  return h("div", { class: "map-frame" }, toolbar(selection), holder);
+  return h("div", { class: "map-frame" }, toolbar(selection), holder, mapList(model, onSelect));
+}
+
+/** The same boxes as a list: for the keyboard and for screen readers. */
+function mapList(model, onSelect) {
+  const segmentId = model.segment.id;
+  const own = new Map();
+  for (const p of model.propositions) if (p.subject_id === segmentId && OWN.has(p.relation)) own.set(p.object_id, p);
+  const groups = [...MIDDLE, ...RIGHT].map((kind) => [kind, model.entities.filter((e) => e.kind === kind).sort((a, b) => a.name.localeCompare(b.name))]).filter(([, list]) => list.length);
+  return h(
+    "details",
+    { class: "map-list" },
+    h("summary", null, "Everything on the map, as a list"),
+    groups.map(([kind, list]) =>
+      h(
+        "div",
+        { class: "map-list-group" },
+        h("h3", null, GROUP_TITLE[kind]),
+        h(
+          "ul",
+          null,
+          list.map((e) => {
+            const prop = own.get(e.id);
+            const info = prop ? STATUS[prop.evidence.status] : null;
+            return h(
+              "li",
+              null,
+              h(
+                "button",
+                { type: "button", class: "link-button", dataset: { node: e.id }, onclick: () => onSelect(prop ? { kind: "proposition", id: prop.id, node: e.id, resolved: true, reveal: true } : { kind: "entity", id: e.id, node: e.id, resolved: true, reveal: true }) },
+                info ? `${info.glyph} ` : "",
+                e.name,
+              ),
+              info ? h("span", { class: "muted" }, ` (${info.label.toLowerCase()})`) : null,
+            );
+          }),
+        ),
+      ),
+    ),
+  );
 }
 
 export function mountMap(model, selection, options, stamp) {

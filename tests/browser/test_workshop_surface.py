@@ -264,6 +264,14 @@ async def test_the_workshop_at_each_screen(
     )
     assert current["beliefs"][-1]["voteId"] != vote_id  # product's belief did not move
 
+    # The same boxes as a list, for the keyboard: Enter on one opens it.
+    await page.locator('.tab[data-view="map"]').click()
+    await page.locator(".map-list summary").click()
+    await page.locator('.map-list button[data-node="pain-numbers-dont-match"]').focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".drawer .detail-title")).to_contain_text("Numbers don't match")
+    assert "node=pain-numbers-dont-match" in page.url
+
     # A node's address, opened fresh, focuses that node.
     await page.goto(f"{live_server.url}/workshop#seg={OPS}&node=pain-missing-integrations")
     await page.wait_for_function(MAP_READY)
