@@ -298,7 +298,8 @@ function styles(z) {
 
 function readableView() {
   // Fit the width (a tall map scrolls by dragging), never so small that labels blur.
-  const box = cy.elements(":visible").boundingBox();
+  // The boxes set the width to fit (arcs may run past the edge); labels stay readable.
+  const box = cy.nodes(":visible").boundingBox({ includeOverlays: false, includeUnderlays: false });
   const w = container.clientWidth;
   const hgt = container.clientHeight;
   if (!w || !hgt || !box.w) return;
