@@ -409,18 +409,21 @@ async def test_a_page_of_fifty_costs_the_same_round_trips_as_a_page_of_five(
             round_trips["queries"].clear()
             body = _data(await gql(client, pm, query, first=first))
             assert len(body["propositions"]["nodes"]) == first
+            # The token check is left out: a process's token cache answers it without a
+            # read when the cache was confirmed in the last second (api/auth.py).
+            token_checks = round_trips["transactions"].count("authenticate")
             counts[(query_name, first)] = (
-                len(round_trips["transactions"]),
-                len(round_trips["queries"]),
+                len(round_trips["transactions"]) - token_checks,
+                len(round_trips["queries"]) - token_checks,
             )
-    # The token check, the page and its count, the entities, the support figures.
-    assert counts[("page", 5)] == counts[("page", 50)] == (4, 5)
-    # At most one read per field that loads related data, whatever the page size: the token,
-    # the page, subject/object names, support, evidence pages, current beliefs, histories,
-    # accounts, and members and propositions reached by two paths each (two loads when the
-    # paths reach the loader in different event-loop ticks).
+    # The page and its count, the entities, the support figures.
+    assert counts[("page", 5)] == counts[("page", 50)] == (3, 4)
+    # At most one read per field that loads related data, whatever the page size: the page,
+    # subject/object names, support, evidence pages, current beliefs, histories, accounts,
+    # and members and propositions reached by two paths each (two loads when the paths reach
+    # the loader in different event-loop ticks).
     for first in (5, 50):
-        assert counts[("nested", first)][0] <= 12
+        assert counts[("nested", first)][0] <= 11
 
 
 async def test_demo_support_through_graphql_equals_graph_support(
