@@ -115,6 +115,7 @@ RETURN ev.id AS id, ev.source_type AS source_type, ev.summary AS summary,
        CASE WHEN retracted THEN ev.retracted_by END AS retracted_by,
        ev.redacted_at AS redacted_at, ev.redact_reason AS redact_reason,
        ev.redacted_by AS redacted_by, ev.idempotency_key AS idempotency_key,
+       ev.source_key AS source_key,
        [(ev)-[b:BEARS_ON]->(p:Proposition) |
         {proposition_id: p.id, stance: b.stance, strength: b.strength,
          magnitude: b.magnitude}] AS bears
@@ -226,6 +227,11 @@ def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[s
         record["idempotency_key"] = carried_key(
             record.get("idempotency_key"), redacted=record.get("redacted_at") is not None
         )
+        # The source key (already an HMAC, graph/sources.py) groups an item with its source's
+        # others, so it weighs; carried only when set, so content without any keeps the
+        # fingerprint it had before source keys existed.
+        if record.get("source_key") is None:
+            record.pop("source_key", None)
         record["bears"] = sorted(
             (
                 {

@@ -19,11 +19,20 @@ from graph.kit.connection import Database
 from graph.snapshots import store as snapshots
 from graph.snapshots.content import fingerprint_of
 from graph.snapshots.restore import SnapshotFile, restore
+from graph.support import SupportSettings, support_for
 from schema.errors import BadInput, Conflict
 from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.snapshots import SECTIONS
-from schema.vocabulary import DEFAULT_FUNCTIONS, EntityKind, Relation, Role, Stance
+from schema.vocabulary import (
+    DEFAULT_FUNCTIONS,
+    DEFAULT_RELIABILITY,
+    EntityKind,
+    Relation,
+    Role,
+    Stance,
+)
 from tests.conftest import wipe
+from tests.factories import small_model
 from tests.graph.snapshots.factories import BASE, export_to, live_fingerprint, no_figures
 
 SNAPSHOT_SCHEMA = orjson.loads(
@@ -311,3 +320,41 @@ async def test_any_small_model_round_trips_at_any_time(
         await restore(db, SnapshotFile(files[name]))
         assert await live_fingerprint(db, as_of) == fingerprint, name
         assert await live_fingerprint(db, now) == fingerprint, name
+
+
+async def test_source_keys_travel_with_the_evidence_so_a_restore_weighs_alike(
+    db: Database, tmp_path: Path
+) -> None:
+    """Items from one source (a requester without an account) combine by noisy-OR; a
+    snapshot carries their source key, so the restored model weighs them the same."""
+    model = await small_model(db, account=None, pains=1, at=BASE)
+    proposition = model.experiences[0]
+    actor = Actor(member_id="mem-raj", name="Raj", function="success", role=Role.ADMIN)
+    items = [
+        EvidenceCreate(
+            source_type="support_ticket",
+            summary=f"ticket {n} from the same requester",
+            source_key="requester-17",
+            bears=[BearingCreate(proposition_id=proposition, stance=Stance.SUPPORTS)],
+        )
+        for n in range(3)
+    ]
+    await db.write(evidence.add, actor, items, BASE)
+    as_of = BASE + timedelta(days=1)
+    settings_ = SupportSettings(dict(DEFAULT_RELIABILITY))
+    before = (await db.read(support_for, settings_, as_of=as_of, ids=[proposition]))[proposition]
+    # One source's three items count once (noisy-OR), not three times.
+    assert before.supporting < 1.0
+
+    info, _ = await snapshots.create(db, actor, no_figures, as_of=as_of)
+    path = await export_to(db, info.id, tmp_path / "keys.json")
+    document = orjson.loads(path.read_bytes())
+    jsonschema.validate(document, SNAPSHOT_SCHEMA)
+    keys = {e["source_key"] for e in document["content"]["evidence"]}
+    assert len(keys) == 1 and "requester-17" not in keys  # one source, carried as its HMAC
+
+    await wipe(db)
+    await restore(db, SnapshotFile(path))
+    after = (await db.read(support_for, settings_, as_of=as_of, ids=[proposition]))[proposition]
+    assert after.supporting == pytest.approx(before.supporting, rel=1e-12)
+    assert await live_fingerprint(db, as_of) == info.fingerprint
