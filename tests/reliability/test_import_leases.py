@@ -121,13 +121,21 @@ async def test_identical_imports_end_whole_when_either_process_is_killed(
     with pytest.raises(httpx.TransportError):
         await (first if victim is first_server else second)
 
+    # The killed import reads `interrupted` once its lease has run out (LEASE_S after its
+    # last renewal): the survivor may finish before then, so ask until it does, bounded.
+    ids = await db.read(fetch_one, "MATCH (i:Import) RETURN collect(i.id) AS ids")
+    assert ids is not None
     async with httpx.AsyncClient(base_url=survivor.url, timeout=30) as http:
-        ids = await db.read(fetch_one, "MATCH (i:Import) RETURN collect(i.id) AS ids")
-        assert ids is not None
-        statuses = sorted(
-            [
-                (await http.get(f"/api/v1/imports/{i}", headers=caller.headers)).json()["status"]
-                for i in ids["ids"]
-            ]
-        )
+        for _ in range(int(WAIT_S / 0.25)):
+            statuses = sorted(
+                [
+                    (await http.get(f"/api/v1/imports/{i}", headers=caller.headers)).json()[
+                        "status"
+                    ]
+                    for i in ids["ids"]
+                ]
+            )
+            if statuses != ["complete", "running"]:
+                break
+            await asyncio.sleep(0.25)
     assert statuses == ["complete", "interrupted"]
