@@ -123,7 +123,7 @@ function empty(text) {
 }
 
 /** The statement as the page writes it ("… experience …"), never the API's relation name. */
-function plain(text) {
+export function plain(text) {
   return String(text).replace(/\b(PURSUES|EXPERIENCES|USES|HINDERS|RELIEVES|ENABLES|PROMISES|BACKED_BY|TARGETS|BEATS)\b/g, (word) => RELATION_WORDS[word] || word.toLowerCase());
 }
 

@@ -9,12 +9,14 @@ import { heatmapLegend, renderHeatmap } from "./heatmap.js";
 import { renderEntityDetail, renderPropositionDetail } from "./detail.js";
 import { renderVote } from "./vote.js";
 import { loadDivergences, renderDivergences } from "./divergences.js";
+import { loadLearning, renderLearning } from "./learning.js";
 import { beliefForm, decisionForm, evidenceForm, forgetForms, loadAccounts, mergeControl, statementForm } from "./actions.js";
 
 const VIEWS = [
   { id: "map", label: "Map" },
   { id: "heatmap", label: "Heatmap" },
   { id: "divergences", label: "Divergences" },
+  { id: "learning", label: "Learning" },
   { id: "vote", label: "Blind vote" },
 ];
 
@@ -37,6 +39,10 @@ const state = {
   loading: false,
   accounts: [],
   div: { key: null, data: null, loading: false, problem: null },
+  learn: { key: null, data: null, loading: false, problem: null },
+  atRiskStamp: null, // the event stream's stamp of the decisions at risk
+  atRiskBefore: null, // the stamp before the latest one
+  riskNotice: [], // decisions that fell at risk while this page was open: {id, title}
   onlyOpposing: false,
 };
 
@@ -233,6 +239,7 @@ async function run(work) {
 /** After a write from this page: read the model (and the open statement) again. */
 async function refreshAfterWrite() {
   state.div.key = null;
+  state.learn.key = null;
   try {
     await loadSegment();
     if (state.selection && state.selection.kind === "proposition") await loadDetail();
@@ -242,22 +249,32 @@ async function refreshAfterWrite() {
   render();
 }
 
-async function loadDivergenceViews() {
-  const key = `${state.segmentId}|${state.stamps.model}`;
-  if (state.div.loading || state.div.key === key) return;
-  state.div.loading = true;
+/** Read a view's data once per segment and model change; render when it arrives. */
+async function loadInto(slot, key, view, load) {
+  if (slot.loading || slot.key === key) return;
+  slot.loading = true;
   try {
-    state.div.data = await loadDivergences(state.segmentId, state.me.functions);
-    state.div.problem = null;
-    state.div.key = key;
+    slot.data = await load();
+    slot.problem = null;
   } catch (error) {
-    state.div.problem = error.message || String(error);
-    state.div.key = key;
+    slot.problem = error.message || String(error);
     if (error instanceof ApiError) handle(error);
   } finally {
-    state.div.loading = false;
+    slot.key = key;
+    slot.loading = false;
   }
-  if (state.view === "divergences") render();
+  if (state.view === view) render();
+}
+
+const divergenceKey = () => `${state.segmentId}|${state.stamps.model}`;
+const learningKey = () => `${state.segmentId}|${state.stamps.model}|${state.atRiskStamp}`;
+
+function loadDivergenceViews() {
+  return loadInto(state.div, divergenceKey(), "divergences", () => loadDivergences(state.segmentId, state.me.functions));
+}
+
+function loadLearningViews() {
+  return loadInto(state.learn, learningKey(), "learning", () => loadLearning(state.segmentId));
 }
 
 const actions = {
@@ -288,6 +305,7 @@ const actions = {
     forgetMap();
     forgetForms();
     state.div = { key: null, data: null, loading: false, problem: null };
+    state.learn = { key: null, data: null, loading: false, problem: null };
     state.selection = null;
     state.detail = null;
     state.shown = null;
@@ -387,6 +405,11 @@ function connect() {
     }
     state.live = "live";
     renderLive();
+    if (stamps.decisionsAtRisk !== undefined && stamps.decisionsAtRisk !== state.atRiskStamp) {
+      state.atRiskBefore = state.atRiskStamp;
+      state.atRiskStamp = stamps.decisionsAtRisk;
+      if (state.view === "learning") queueMicrotask(loadLearningViews);
+    }
     const work = [];
     if (stamps.model !== state.stamps.model) work.push(loadSegment());
     if (stamps.votes !== state.stamps.votes) work.push(loadVotes());
@@ -398,6 +421,26 @@ function connect() {
     } catch (error) {
       handle(error);
     }
+  });
+  events.addEventListener("decision-at-risk", (event) => {
+    // Only what fell at risk while this page watched: without an earlier stamp to compare
+    // with, every decision already at risk would look new.
+    if (!state.atRiskBefore) return;
+    let fallen = [];
+    let before = [];
+    try {
+      fallen = JSON.parse(event.data).decisions || [];
+      before = JSON.parse(state.atRiskBefore).map((d) => d.id);
+    } catch (error) {
+      return;
+    }
+    fallen = fallen.filter((d) => !before.includes(d.id));
+    if (!fallen.length) return;
+    state.learn.key = null;
+    const known = new Set(state.riskNotice.map((d) => d.id));
+    state.riskNotice = [...state.riskNotice, ...fallen.filter((d) => !known.has(d.id))];
+    if (state.view === "learning") loadLearningViews();
+    render();
   });
   events.addEventListener("error", async () => {
     state.live = "reconnecting";
@@ -517,6 +560,23 @@ function tabs() {
   );
 }
 
+/** Decisions that fell at risk while the page was open: stays until read or dismissed. */
+function riskBanner() {
+  const fallen = state.riskNotice;
+  if (!fallen.length) return null;
+  const titles = fallen.map((d) => `“${d.title}”`).join(", ");
+  const dismiss = () => {
+    state.riskNotice = [];
+    render();
+  };
+  return h(
+    "div",
+    { class: "risk-banner", role: "alert" },
+    h("span", null, h("strong", null, fallen.length === 1 ? "A decision is now at risk: " : `${fallen.length} decisions are now at risk: `), titles, ". The evidence under ", fallen.length === 1 ? "it" : "them", " has moved."),
+    h("span", { class: "risk-actions" }, state.view === "learning" ? null : h("button", { type: "button", class: "see-decisions", onclick: () => { actions.setView("learning"); } }, "See the decisions"), h("button", { type: "button", class: "dismiss", onclick: dismiss }, "Dismiss")),
+  );
+}
+
 function voteBanner() {
   if (!state.openVote || state.view === "vote") return null;
   const v = state.openVote;
@@ -612,7 +672,7 @@ function jump(target, ...content) {
 }
 
 function divergencesView() {
-  const ready = state.div.key === `${state.segmentId}|${state.stamps.model}`;
+  const ready = state.div.key === divergenceKey();
   if (!ready) queueMicrotask(loadDivergenceViews);
   if (!state.div.data) return h("p", { class: "loading" }, state.div.problem ? `The views could not be read: ${state.div.problem}` : "Reading the divergences…");
   return renderDivergences(state.div.data, {
@@ -626,6 +686,12 @@ function divergencesView() {
     },
     merge: (pair) => mergeControl(pair, { refresh: refreshAfterWrite }),
   });
+}
+
+function learningView() {
+  if (state.learn.key !== learningKey()) queueMicrotask(loadLearningViews);
+  if (!state.learn.data) return h("p", { class: "loading" }, state.learn.problem ? `The views could not be read: ${state.learn.problem}` : "Reading what the evidence has taught…");
+  return renderLearning(state.learn.data, { jump, statements: new Map(state.model.propositions.map((p) => [p.id, p.statement])) });
 }
 
 function drawer() {
@@ -670,7 +736,7 @@ function mainView() {
   if (state.view === "vote") {
     return renderVote({ me: state.me, model: state.model, vote: state.openVote, shown: state.shown, recent: state.recent, draft: state.draft, ballotDrafts: state.ballotDrafts, actions: { ...actions, select: (id) => actions.select(id) } });
   }
-  const body = state.view === "heatmap" ? heatmapView() : state.view === "divergences" ? divergencesView() : mapView();
+  const body = state.view === "heatmap" ? heatmapView() : state.view === "divergences" ? divergencesView() : state.view === "learning" ? learningView() : mapView();
   return h("div", null, segmentIntro(), body);
 }
 
@@ -690,6 +756,7 @@ function render() {
     h("div", { id: "problem", class: "problem-bar", role: "alert", hidden: true }),
     tabs(),
     voteBanner(),
+    riskBanner(),
     h("main", { class: ["content", state.selection ? "with-drawer" : null], id: "content", dataset: { scroll: "content" } }, mainView()),
     drawer(),
     h("div", { id: "toasts", class: "toasts", "aria-live": "assertive" }),

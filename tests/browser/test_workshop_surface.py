@@ -5,6 +5,7 @@ back through GraphQL. Screenshots of each view land in test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -198,10 +199,13 @@ async def test_the_workshop_at_each_screen(
     listed = await read_back(
         live_server,
         grace.token,
-        "query($seg: ID!) { propositions(segmentId: $seg, first: 100) { nodes { text } } }",
+        "query($seg: ID!) { propositions(segmentId: $seg, first: 100) { nodes { id text } } }",
         seg=OPS,
     )
-    assert any(f"No export to Excel {screen}" in p["text"] for p in listed["propositions"]["nodes"])
+    created = [
+        p for p in listed["propositions"]["nodes"] if f"No export to Excel {screen}" in p["text"]
+    ]
+    assert created
 
     # Every divergence view, as tables; opposing gaps first; merge a duplicate pair.
     await page.locator('.tab[data-view="divergences"]').click()
@@ -225,6 +229,75 @@ async def test_the_workshop_at_each_screen(
         live_server, grace.token, "query($id: ID!) { entity(id: $id) { id } }", id=merge_id
     )
     assert merged["entity"]["id"] == keep_id
+
+    # What the room learns: decisions at risk first, with what moved them; whose picture has
+    # been right; which evidence to collect next.
+    await page.locator('.tab[data-view="learning"]').click()
+    first = page.locator('#learn-decisions .decision[data-decision="dec-connectors-first"]')
+    await expect(first).to_be_visible()
+    kinds = await page.locator("#learn-decisions .decision").evaluate_all(
+        "(items) => items.map((d) => d.classList.contains('at-risk'))"
+    )
+    assert kinds == sorted(kinds, reverse=True) and kinds[-1] is False, kinds
+    await expect(first.locator(".risk-tag")).to_have_text("⚠ At risk")
+    moved = first.locator(".basis.moved")
+    await expect(moved.locator(".basis-change")).to_contain_text("Contested")
+    await expect(moved.locator(".reasons li").first).to_contain_text("contested")
+    await moved.locator(".moved-by summary").click()
+    await expect(moved.locator(".moved-by li").first).to_contain_text("“")
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-decisions.png"))
+    await fits_the_screen(person)
+    calibration = page.locator("#learn-calibration")
+    await calibration.scroll_into_view_if_needed()
+    await expect(calibration.locator("tbody tr[data-function=success]")).to_be_visible()
+    await expect(calibration.locator("tbody tr[data-function=marketing]")).to_have_class(
+        "calibration-poor"
+    )
+    assert await calibration.locator("svg.reliability-chart circle").count() > 10
+    await calibration.screenshot(path=str(artifacts / f"surface-{screen}-calibration.png"))
+    collect = page.locator("#learn-next")
+    await collect.scroll_into_view_if_needed()
+    assert await collect.locator("tbody tr").count() > 3
+    await expect(collect.locator("tbody tr").first.locator("td").nth(4)).to_have_text(
+        re.compile(r"^\d+$")
+    )
+    await collect.screenshot(path=str(artifacts / f"surface-{screen}-next-evidence.png"))
+    await fits_the_screen(person)
+    await reads_plainly(person)
+
+    # A decision falls at risk while the page is open: the page says so without a reload.
+    risky = f"Promise Excel export ({screen})"
+    await read_back(
+        live_server,
+        grace.token,
+        "mutation($i: RecordDecisionInput!) { recordDecision(input: $i) { id } }",
+        i={"title": risky, "propositionIds": [created[0]["id"]]},
+    )
+    await read_back(
+        live_server,
+        grace.token,
+        "mutation($i: [EvidenceInput!]!) { addEvidence(input: $i) { created } }",
+        i=[
+            {
+                "sourceType": "interview",
+                "summary": f"We never export to Excel, we live in the dashboard ({n})",
+                "sourceRef": f"interview-excel-{screen}-{n}",
+                "bears": [{"propositionId": created[0]["id"], "stance": "CONTRADICTS"}],
+            }
+            for n in range(5)
+        ],
+    )
+    await expect(page.locator(".risk-banner")).to_contain_text(risky)
+    await expect(page.locator(f'#learn-decisions .decision:has-text("{risky}")')).to_have_class(
+        re.compile("at-risk")
+    )
+    await page.evaluate(
+        "() => { window.scrollTo(0, 0); document.getElementById('content').scrollTop = 0; }"
+    )
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-decision-notice.png"))
+    await fits_the_screen(person)
+    await page.locator(".risk-banner .dismiss").click()
+    await expect(page.locator(".risk-banner")).to_have_count(0)
 
     # The heatmap and the vote set-up fit the screen too.
     for view in ("heatmap", "vote"):
