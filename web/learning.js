@@ -70,18 +70,21 @@ function skillWords(skill) {
 /** Forecast against what happened: a dot per bin (bigger for more forecasts) against the
  * diagonal a perfectly calibrated team would sit on. */
 function reliabilityChart(fc) {
-  const size = 112;
-  const pad = 10;
-  const span = size - 2 * pad;
-  const x = (v) => pad + v * span;
-  const y = (v) => size - pad - v * span;
+  const size = 124;
+  const pad = 8;
+  const axis = 14; // room for the axis words, left and bottom
+  const span = size - pad - axis;
+  const x = (v) => axis + v * span;
+  const y = (v) => pad + (1 - v) * span;
   const filled = fc.bins.filter((b) => b.count > 0 && b.meanForecast !== null && b.observedFrequency !== null);
   const most = Math.max(1, ...filled.map((b) => b.count));
   const words = filled.map((b) => `${plural(b.count, "forecast")} near ${fmtP(b.meanForecast)}: ${Math.round(b.observedFrequency * 100)}% held`).join("; ");
   return s(
     "svg",
     { class: "reliability-chart", viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: "img", "aria-label": `${capitalise(fc.function)}: ${words || "nothing settled yet"}` },
-    s("rect", { x: pad, y: pad, width: span, height: span, class: "frame" }),
+    s("rect", { x: axis, y: pad, width: span, height: span, class: "frame" }),
+    s("text", { x: axis + span / 2, y: size - 3, class: "axis-word", "text-anchor": "middle" }, "believed →"),
+    s("text", { x: 10, y: pad + span / 2, class: "axis-word", "text-anchor": "middle", transform: `rotate(-90 10 ${pad + span / 2})` }, "held →"),
     s("line", { x1: x(0), y1: y(0), x2: x(1), y2: y(1), class: "diagonal" }),
     filled.map((b) =>
       s(
