@@ -27,7 +27,15 @@ async def test_the_page_shell_and_its_assets_are_public_and_self_contained(
     assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no CDN
     script = await client.get("/workshop/assets/workshop.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert {"workshop.js", "workshop.css", "graph.js", "vote.js"} <= set(ASSETS)
+    assert {
+        "workshop.js",
+        "workshop.css",
+        "graph.js",
+        "vote.js",
+        "actions.js",
+        "divergences.js",
+        "learning.js",
+    } <= set(ASSETS)
     # The map's graph library: served from here (pinned, its licence beside it), compressed.
     library = await client.get("/workshop/assets/cytoscape.min.js")
     assert library.status_code == 200 and library.headers["content-encoding"] == "gzip"
@@ -39,6 +47,7 @@ async def test_the_page_shell_and_its_assets_are_public_and_self_contained(
         # Everything loads from this server: relative module imports, no remote URL or @import.
         imports = re.findall(r"""^import .* from "([^"]+)";""", asset.text, re.MULTILINE)
         assert all(target.startswith("./") for target in imports), (name, imports)
+        assert all(target[2:] in ASSETS for target in imports), (name, imports)  # all served
         assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import", asset.text), name
     cached = await client.get(
         "/workshop/assets/workshop.js", headers={"If-None-Match": script.headers["etag"]}
