@@ -139,6 +139,7 @@ function progress(ctx) {
   const functions = ctx.me.functions.filter((f) => counts.has(f));
   const needed = vote.vote.min_ballots || 2;
   const short = ctx.me.can_facilitate ? shortOf(ctx, vote, needed) : [];
+  const silent = ctx.me.functions.filter((f) => !counts.has(f));
   return h(
     "div",
     { class: "vote-progress", "aria-live": "polite" },
@@ -150,6 +151,8 @@ function progress(ctx) {
           short.length
             ? h("ul", { class: "short" }, short.map((row) => h("li", { dataset: { function: row.function } }, h("strong", null, capitalise(row.function)), ` is short on ${row.statements.length} statement${row.statements.length === 1 ? "" : "s"} (has ${row.fewest} of ${needed})`)))
             : h("p", { class: "good" }, "Every function that has voted has enough ballots."),
+          // Functions with no ballot at all are short too: their belief will not change.
+          silent.length ? h("p", { class: "muted not-voted" }, `No ballots yet from ${silent.map(capitalise).join(", ")}.`) : null,
         )
       : null,
     h("p", { class: "progress-headline" }, `${vote.participants} ${vote.participants === 1 ? "person has" : "people have"} voted so far.`),

@@ -323,6 +323,8 @@ async def test_the_workshop_at_each_screen(
         p=ONBOARDING,
     )
     await expect(page.locator(".short li[data-function=product]")).to_contain_text("has 1 of 2")
+    # Functions that cast nothing are short too, and named as such.
+    await expect(page.locator(".not-voted")).to_contain_text("No ballots yet from Marketing")
     await page.screenshot(path=str(artifacts / f"surface-{screen}-vote-short.png"))
     await fits_the_screen(person)
     await page.locator(".facilitator-actions .reveal").click()
