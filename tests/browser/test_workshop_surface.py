@@ -76,6 +76,15 @@ async def fits_the_screen(person: Person) -> None:
     assert width[0] <= width[1], f"{person.name}: the page is {width[0]} px wide in {width[1]}"
 
 
+async def scroll_to(page: Any, selector: str) -> None:
+    """Scroll the first element matching ``selector`` into view, for a screenshot. A live
+    update may redraw a view at any moment (the page hears of every write), so this finds
+    whatever element is there now instead of holding one that a redraw detaches."""
+    await page.evaluate(
+        "(s) => document.querySelector(s)?.scrollIntoView({block: 'center'})", selector
+    )
+
+
 @pytest.mark.parametrize("screen", list(SCREENS))
 async def test_the_workshop_at_each_screen(
     screen: str, db: Database, live_server: LiveServer, chromium: Any, artifacts: Path
@@ -139,7 +148,7 @@ async def test_the_workshop_at_each_screen(
     await form.locator("button[type=submit]").click()
     await expect(form.locator(".form-status")).to_contain_text("Added")
     assert quote in await evidence_on(live_server, grace.token, ONBOARDING)
-    await form.scroll_into_view_if_needed()
+    await scroll_to(page, ".drawer .evidence-form")
     await page.screenshot(path=str(artifacts / f"surface-{screen}-add-evidence.png"))
     # Filter the evidence by source: only the interviews stay.
     every = await drawer.locator(".evidence-item").count()
@@ -221,7 +230,7 @@ async def test_the_workshop_at_each_screen(
     await reads_plainly(person)
     pair = page.locator(".duplicate").first
     keep_id, merge_id = (await pair.get_attribute("data-pair") or "").split("|")
-    await pair.scroll_into_view_if_needed()
+    await scroll_to(page, ".duplicate")
     await page.screenshot(path=str(artifacts / f"surface-{screen}-duplicates.png"))
     await pair.locator("button.merge").click()
     await expect(pair.locator(".form-status")).to_contain_text("Merged")
@@ -248,20 +257,20 @@ async def test_the_workshop_at_each_screen(
     await page.screenshot(path=str(artifacts / f"surface-{screen}-decisions.png"))
     await fits_the_screen(person)
     calibration = page.locator("#learn-calibration")
-    await calibration.scroll_into_view_if_needed()
+    await scroll_to(page, "#learn-calibration")
     await expect(calibration.locator("tbody tr[data-function=success]")).to_be_visible()
     await expect(calibration.locator("tbody tr[data-function=marketing]")).to_have_class(
         "calibration-poor"
     )
     assert await calibration.locator("svg.reliability-chart circle").count() > 10
-    await calibration.screenshot(path=str(artifacts / f"surface-{screen}-calibration.png"))
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-calibration.png"))
     collect = page.locator("#learn-next")
-    await collect.scroll_into_view_if_needed()
+    await scroll_to(page, "#learn-next")
     assert await collect.locator("tbody tr").count() > 3
     await expect(collect.locator("tbody tr").first.locator("td").nth(4)).to_have_text(
         re.compile(r"^\d+$")
     )
-    await collect.screenshot(path=str(artifacts / f"surface-{screen}-next-evidence.png"))
+    await page.screenshot(path=str(artifacts / f"surface-{screen}-next-evidence.png"))
     await fits_the_screen(person)
     await reads_plainly(person)
 
