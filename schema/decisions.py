@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schema.errors import BadInput, Forbidden
+from schema.models import stripped_or_none
 from schema.vocabulary import SupportStatus
 
 MAX_DECISION_PROPOSITIONS = 50
@@ -46,11 +47,7 @@ class DecisionCreate(BaseModel):
     @field_validator("rationale")
     @classmethod
     def _clean_rationale(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if "\x00" in value:
-            raise ValueError("rationale must not contain NUL characters")
-        return value.strip() or None
+        return stripped_or_none(value, "rationale")
 
     @field_validator("proposition_ids")
     @classmethod

@@ -57,6 +57,16 @@ def _clean_text(value: str | None) -> str | None:
     return value
 
 
+def stripped_or_none(value: str | None, field: str) -> str | None:
+    """Optional free text (a label, a rationale): NUL refused naming the field, surrounding
+    blanks dropped, a blank answer read as none."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise ValueError(f"{field} must not contain NUL characters")
+    return value.strip() or None
+
+
 class EntityCreate(BaseModel):
     kind: EntityKind
     name: str = Field(min_length=1, max_length=MAX_NAME)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, field_validator
 
 from schema.errors import BadInput, Conflict, Forbidden, NotFound
+from schema.models import stripped_or_none
 
 MAX_VOTE_PROPOSITIONS = 30
 DEFAULT_MIN_BALLOTS = 2  # ballots a function needs before a vote states its belief
@@ -52,11 +53,7 @@ class VoteOpen(BaseModel):
     @field_validator("label")
     @classmethod
     def _clean_label(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if "\x00" in value:
-            raise ValueError("label must not contain NUL characters")
-        return value.strip() or None
+        return stripped_or_none(value, "label")
 
 
 class BallotCast(BaseModel):
