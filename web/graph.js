@@ -56,6 +56,7 @@ let builtKey = null;
 let builtStamp = null;
 let handlers = { onSelect: () => {} };
 let focusMode = null; // the node id whose neighbourhood alone is shown
+let searchText = ""; // what is typed in "Find on the map": it outlives re-renders
 
 // --- measuring and placing ------------------------------------------------------------------
 
@@ -244,12 +245,13 @@ function styles(z) {
         "font-family": FAMILY,
         "line-height": 1.3,
         color: "data(ink)",
-        "background-color": "data(fill)",
-        "border-color": "data(border)",
         "border-width": 1.5,
         "overlay-opacity": 0,
       },
     },
+    // Only boxes carry colours; a column heading has none (mapping it would warn on the console).
+    { selector: "node[fill]", style: { "background-color": "data(fill)" } },
+    { selector: "node[border]", style: { "border-color": "data(border)" } },
     { selector: "node.k-segment", style: { "font-weight": "bold" } },
     { selector: "node.st-refuted", style: { "border-style": "dashed", "border-width": 2.5 } },
     { selector: "node.st-contested", style: { "border-style": "double", "border-width": 5 } },
@@ -299,7 +301,7 @@ function styles(z) {
 function readableView() {
   // Fit the width (a tall map scrolls by dragging), never so small that labels blur.
   // The boxes set the width to fit (arcs may run past the edge); labels stay readable.
-  const box = cy.nodes(":visible").boundingBox({ includeOverlays: false, includeUnderlays: false });
+  const box = cy.nodes().not(".hidden").boundingBox({ includeOverlays: false, includeUnderlays: false });
   const w = container.clientWidth;
   const hgt = container.clientHeight;
   if (!w || !hgt || !box.w) return;
@@ -353,7 +355,12 @@ function applySelection(selection) {
   picked.addClass("picked");
 }
 
-/** Show only a node, its neighbours and the lines between them; null shows everything. */
+/**
+ * Show only a node, its neighbours and the lines between them; null shows everything.
+ * What is shown is read back from the "hidden" class, never from the library's ":visible":
+ * that answer is cached per element and can lag a class change until the next frame (so
+ * "Show everything" zoomed to the two boxes it had just un-hidden).
+ */
 function focusOn(id) {
   if (!cy) return;
   focusMode = id;
@@ -395,15 +402,19 @@ function searchMatches(text) {
 
 function toolbar(selection) {
   const status = h("span", { class: "map-found", role: "status", "aria-live": "polite" });
+  const sayFound = (ids) => {
+    status.textContent = searchText.trim() ? (ids.length ? `${ids.length} found — Enter shows the first` : "Nothing by that name") : "";
+  };
   const search = h("input", {
     type: "search",
     class: "map-search",
     placeholder: "Find on the map",
     "aria-label": "Find on the map",
+    value: searchText,
     dataset: { fkey: "map-search" },
     oninput: (event) => {
-      const ids = searchMatches(event.target.value);
-      status.textContent = event.target.value.trim() ? (ids.length ? `${ids.length} found — Enter shows the first` : "Nothing by that name") : "";
+      searchText = event.target.value;
+      sayFound(searchMatches(searchText));
     },
     onkeydown: (event) => {
       if (event.key !== "Enter") return;
@@ -416,6 +427,7 @@ function toolbar(selection) {
     },
   });
   const selectedNode = selection && selection.node ? selection.node : selection && selection.kind === "entity" ? selection.id : null;
+  if (searchText) sayFound(searchMatches(searchText));
   const zoomBy = (factor) => () => {
     if (!cy) return;
     const mid = { x: container.clientWidth / 2, y: container.clientHeight / 2 };
@@ -429,7 +441,7 @@ function toolbar(selection) {
     h("span", { class: "map-buttons" },
       h("button", { type: "button", class: "map-zoom-in", title: "Zoom in", "aria-label": "Zoom in", onclick: zoomBy(1.25) }, "+"),
       h("button", { type: "button", class: "map-zoom-out", title: "Zoom out", "aria-label": "Zoom out", onclick: zoomBy(0.8) }, "−"),
-      h("button", { type: "button", class: "map-fit", onclick: () => cy && (focusMode ? focusOn(focusMode) : cy.fit(cy.elements(":visible"), 20)) }, "Fit"),
+      h("button", { type: "button", class: "map-fit", onclick: () => cy && (focusMode ? focusOn(focusMode) : cy.fit(cy.elements().not(".hidden"), 20)) }, "Fit"),
       focusMode
         ? h("button", { type: "button", class: "map-show-all", onclick: () => focusOn(null) || handlers.rerender() }, "Show everything")
         : h("button", { type: "button", class: "map-focus", disabled: !selectedNode, title: selectedNode ? "Show only this and what it connects to" : "Pick a node first", onclick: () => selectedNode && (focusOn(selectedNode), handlers.rerender()) }, "Focus on its neighbours"),
@@ -520,6 +532,7 @@ export function mountMap(model, selection, options, stamp) {
   } else {
     cy.resize();
   }
+  if (searchText) searchMatches(searchText); // a redraw made the boxes afresh
   applySelection(selection);
 }
 
@@ -528,6 +541,7 @@ export function forgetMap() {
   cy = null;
   builtKey = null;
   focusMode = null;
+  searchText = "";
   window.workshopMap = null;
 }
 

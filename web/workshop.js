@@ -281,7 +281,9 @@ const actions = {
   select(selection) {
     const target = typeof selection === "string" ? { kind: "proposition", id: selection } : selection;
     state.selection = target;
-    state.detail = null;
+    // The same statement picked again keeps its drawer (and any half-filled form) while it
+    // reloads; another one shows "Loading" until its evidence arrives.
+    if (!state.detail || target.kind !== "proposition" || state.detail.proposition.id !== target.id) state.detail = null;
     writeHash();
     render();
     if (target.kind === "proposition") run(loadDetail).then(() => focusDrawer());
@@ -383,6 +385,9 @@ const actions = {
 };
 
 function focusDrawer() {
+  // Never from under someone typing: the evidence may arrive after they began a form.
+  const typing = document.activeElement && document.activeElement.closest ? document.activeElement.closest("form") : null;
+  if (typing) return;
   const title = root.querySelector(".drawer .detail-title");
   if (title) title.focus({ preventScroll: true });
 }
@@ -740,11 +745,41 @@ function mainView() {
   return h("div", null, segmentIntro(), body);
 }
 
+// A re-render while a pointer is pressed would replace the button under it, and the press
+// would never become a click: a live update arriving between someone's mouse-down and
+// mouse-up ate their click. Such a render waits until the pointer is released.
+let pressed = false;
+let renderWaiting = false;
+window.addEventListener("pointerdown", () => (pressed = true), true);
+function released() {
+  pressed = false;
+  if (!renderWaiting) return;
+  renderWaiting = false;
+  setTimeout(render, 0); // after the click this release makes
+}
+window.addEventListener("pointerup", released, true);
+window.addEventListener("pointercancel", released, true);
+window.addEventListener("blur", released);
+
+/** Where the caret is in a text field, to put back after the field is moved. */
+function caretOf(el) {
+  try {
+    return el && typeof el.selectionStart === "number" ? [el.selectionStart, el.selectionEnd, el.selectionDirection] : null;
+  } catch (error) {
+    return null; // fields such as type=number have no caret to ask about
+  }
+}
+
 function render() {
   if (!state.me) return;
+  if (pressed) {
+    renderWaiting = true;
+    return;
+  }
   // Keep the keyboard where it was: live updates re-render while people type and vote.
   const active = document.activeElement;
   const fkey = active && active.dataset ? active.dataset.fkey : null;
+  const caret = caretOf(active);
   const scrollers = [...root.querySelectorAll("[data-scroll]")].map((el) => [el.dataset.scroll, el.scrollTop, el.scrollLeft]);
   const labelInput = root.querySelector("input[name=label]");
   const labelValue = labelInput ? labelInput.value : null;
@@ -781,9 +816,18 @@ function render() {
       el.scrollLeft = left;
     }
   }
-  if (fkey) {
-    const again = root.querySelector(`[data-fkey="${CSS.escape(fkey)}"]`);
-    if (again) again.focus({ preventScroll: true });
+  // A form outlives re-renders (its elements are moved, not rebuilt), and moving a field
+  // takes the keyboard out of it: put it back, caret and all, or the next keystrokes are lost.
+  const again = fkey ? root.querySelector(`[data-fkey="${CSS.escape(fkey)}"]`) : active && active !== document.body && active.isConnected ? active : null;
+  if (again && document.activeElement !== again) {
+    again.focus({ preventScroll: true });
+    if (caret && again.value === active.value) {
+      try {
+        again.setSelectionRange(...caret);
+      } catch (error) {
+        /* a field without a caret */
+      }
+    }
   }
 }
 
