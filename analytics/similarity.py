@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -90,28 +90,50 @@ def _word_ngrams(text: str) -> list[str]:
     )
 
 
-def _cosine_matrix(vectorizer: TfidfVectorizer, texts: list[str]) -> npt.NDArray[np.float64]:
-    # TfidfVectorizer L2-normalises each row, so the Gram matrix is the cosine matrix.
-    matrix = vectorizer.fit_transform(texts)
-    return np.asarray((matrix @ matrix.T).toarray(), dtype=np.float64)
+# How many similarities one block holds at most (8 bytes each): the whole n x n matrix of a
+# year's entities (10,000 of a kind: 800 MB, twice) is never held, only a band of its rows.
+BLOCK_CELLS = 4_000_000
 
 
-def text_similarity_matrix(texts: Sequence[str]) -> npt.NDArray[np.float64]:
-    """Pairwise similarity of already-normalised, non-empty texts: mean of two cosines.
-
-    Word n-grams catch shared vocabulary whatever the order; character n-grams (within word
+def _vectorisers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    """Word n-grams catch shared vocabulary whatever the order; character n-grams (within word
     boundaries) catch spelling variants and inflections ("customisable"/"customizable",
     "report"/"reports") that whole words miss. IDF is fitted on the texts given, so words
-    common across the set (e.g. "dashboard" in every feature name) count for less.
+    common across the set (e.g. "dashboard" in every feature name) count for less."""
+    return (
+        TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+    )
+
+
+def _similarity_bands(
+    texts: Sequence[str],
+) -> Iterator[tuple[int, npt.NDArray[np.float64]]]:
+    """The similarity matrix of already-normalised, non-empty texts, a band of rows at a time:
+    ``(first_row, band)``, each entry the mean of the word and the character cosine.
+
+    TfidfVectorizer L2-normalises each row, so a Gram matrix is the cosine matrix; each band is
+    the same sparse products the whole matrix would be, so every entry is the same number.
     """
     texts = list(texts)
     if any(not t for t in texts):
         raise ValueError("texts must be normalised and non-empty")
-    words = TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-    combined = (_cosine_matrix(words, texts) + _cosine_matrix(chars, texts)) / 2.0
-    # Rounding can push the cosine of identical texts a hair above 1.
-    return np.clip(combined, 0.0, 1.0)
+    word_vectors, char_vectors = (v.fit_transform(texts).tocsr() for v in _vectorisers())
+    word_t, char_t = word_vectors.T.tocsr(), char_vectors.T.tocsr()
+    rows = max(1, BLOCK_CELLS // max(1, len(texts)))
+    for start in range(0, len(texts), rows):
+        stop = min(start + rows, len(texts))
+        words = np.asarray((word_vectors[start:stop] @ word_t).toarray(), dtype=np.float64)
+        chars = np.asarray((char_vectors[start:stop] @ char_t).toarray(), dtype=np.float64)
+        # Rounding can push the cosine of identical texts a hair above 1.
+        yield start, np.clip((words + chars) / 2.0, 0.0, 1.0)
+
+
+def text_similarity_matrix(texts: Sequence[str]) -> npt.NDArray[np.float64]:
+    """Pairwise similarity of already-normalised, non-empty texts: mean of two cosines (the
+    whole matrix at once; ``near_duplicate_pairs`` reads it a band at a time)."""
+    bands = [band for _, band in _similarity_bands(texts)]
+    return np.vstack(bands) if bands else np.zeros((0, 0))
 
 
 def near_duplicate_pairs(
@@ -140,13 +162,18 @@ def near_duplicate_pairs(
     for kind, members in by_kind.items():
         if len(members) < 2:
             continue
-        scores = text_similarity_matrix([text for _, text in members])
-        for i in range(len(members)):
-            for j in range(i + 1, len(members)):
-                score = round(float(scores[i, j]), 4)
+        for start, band in _similarity_bands([text for _, text in members]):
+            # Only the pairs above the diagonal, and only those that can round up to the
+            # threshold, reach Python: the rest of the n^2 scores stay in the array.
+            upper = (
+                np.arange(band.shape[1])[None, :] > np.arange(start, start + band.shape[0])[:, None]
+            )
+            rows, cols = np.nonzero(upper & (band >= min_similarity - 1e-4))
+            for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+                score = round(float(band[i, j]), 4)
                 if score < min_similarity:
                     continue
-                a_id, b_id = sorted((members[i][0], members[j][0]))
+                a_id, b_id = sorted((members[start + i][0], members[j][0]))
                 pairs.append(DuplicatePair(a_id, b_id, kind, score))
     pairs.sort(key=lambda p: (-p.similarity, p.kind, p.a_id, p.b_id))
     return pairs

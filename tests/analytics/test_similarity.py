@@ -132,3 +132,37 @@ def test_any_texts_give_well_formed_pairs(entries: list[tuple[str, str]]) -> Non
         assert kinds[p.a_id] == kinds[p.b_id] == p.kind
         assert 0.0 <= p.similarity <= 1.0
     assert len({(p.a_id, p.b_id) for p in pairs}) == len(pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([*FEATURES, "Slack alerts", "CSV export", "Reports"]), max_size=14),
+    st.sampled_from([0.0, 0.3, 0.4, 0.6, 1.0]),
+    st.integers(min_value=1, max_value=40),
+)
+def test_reading_the_scores_in_bands_finds_exactly_the_pairs_of_the_whole_matrix(
+    names: list[str], threshold: float, band_cells: int
+) -> None:
+    """Many entities are compared a band of rows at a time (never the whole n x n matrix in
+    memory): however narrow the bands, the pairs and their scores are those of the whole."""
+    from analytics import similarity
+
+    items = [(f"feat-{i:02d}", "FEATURE", name) for i, name in enumerate(names)]
+    texts = [normalise_text(name) for name in names]
+    whole = similarity.text_similarity_matrix(texts) if texts else None
+    expected = sorted(
+        (
+            DuplicatePair(f"feat-{i:02d}", f"feat-{j:02d}", "FEATURE", s)
+            for i in range(len(names))
+            for j in range(i + 1, len(names))
+            if whole is not None and (s := round(float(whole[i, j]), 4)) >= threshold
+        ),
+        key=lambda p: (-p.similarity, p.kind, p.a_id, p.b_id),
+    )
+    usual = similarity.BLOCK_CELLS
+    similarity.BLOCK_CELLS = band_cells
+    try:
+        found = near_duplicate_pairs(items, min_similarity=threshold)
+    finally:
+        similarity.BLOCK_CELLS = usual
+    assert found == expected
