@@ -14,7 +14,7 @@ from graph import seeding
 from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.browser.conftest import TIMEOUT_MS, click_node, sign_in
-from tests.factories import make_caller
+from tests.factories import Caller, gql, make_caller
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -25,28 +25,27 @@ NODES = "window.workshopMap.nodes().length"
 VISIBLE = "window.workshopMap.nodes(':visible').length"
 
 
-async def someone_adds_a_pain(server: LiveServer, token: str, name: str) -> None:
+async def someone_adds_a_pain(server: LiveServer, caller: Caller, name: str) -> None:
     """Another tool writes a new pain for the segment: every open page hears of it."""
-
-    async def ask(http: httpx.AsyncClient, query: str, **variables: Any) -> Any:
-        response = await http.post("/graphql", json={"query": query, "variables": variables})
-        body = response.json()
-        assert not body.get("errors"), body
-        return body["data"]
-
-    async with httpx.AsyncClient(
-        base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as http:
-        made = await ask(
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        made: Any = await gql(
             http,
+            caller,
             "mutation($i: CreateEntityInput!) { createEntity(input: $i) { id } }",
             i={"kind": "PAIN", "name": name},
         )
-        await ask(
+        assert not made.get("errors"), made
+        linked = await gql(
             http,
+            caller,
             "mutation($i: CreatePropositionInput!) { createProposition(input: $i) { id } }",
-            i={"subjectId": OPS, "relation": "EXPERIENCES", "objectId": made["createEntity"]["id"]},
+            i={
+                "subjectId": OPS,
+                "relation": "EXPERIENCES",
+                "objectId": made["data"]["createEntity"]["id"],
+            },
         )
+        assert not linked.get("errors"), linked
 
 
 async def where(page: Any, selector: str) -> dict[str, float]:
@@ -54,7 +53,7 @@ async def where(page: Any, selector: str) -> dict[str, float]:
     the new one is drawn in the same place)."""
     for _ in range(10):
         await page.locator(selector).wait_for()
-        box = await page.locator(selector).bounding_box()
+        box: dict[str, float] | None = await page.locator(selector).bounding_box()
         if box is not None:
             return box
     raise AssertionError(f"{selector} is never drawn")
@@ -82,7 +81,7 @@ async def test_a_live_update_leaves_the_keyboard_and_the_click_where_they_were(
     await title.click()
     await page.keyboard.type("Fix onb")
     before = await page.evaluate(f"() => {NODES}")
-    await someone_adds_a_pain(live_server, product.token, "Invoices arrive late")
+    await someone_adds_a_pain(live_server, product, "Invoices arrive late")
     await page.wait_for_function(f"(n) => {NODES} > n", arg=before)
     await page.keyboard.type("oarding first")
     await expect(title).to_have_value("Fix onboarding first")
@@ -98,7 +97,7 @@ async def test_a_live_update_leaves_the_keyboard_and_the_click_where_they_were(
     await page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
     await page.mouse.down()
     async with page.expect_response(lambda r: f"/segments/{OPS}" in r.url):
-        await someone_adds_a_pain(live_server, product.token, "Audit trail is missing")
+        await someone_adds_a_pain(live_server, product, "Audit trail is missing")
     # Let the page finish with the news it just fetched before the button comes up.
     await page.evaluate("() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50)))")
     await page.mouse.up()
