@@ -8,7 +8,9 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph import model_version
 from graph.kit.connection import fetch_all
+from graph.model_version import ModelChange
 from schema.models import Actor
 
 RECORD_AUDIT = """
@@ -38,7 +40,11 @@ async def record(
     target_ids: list[str],
     now: datetime,
     detail: str | None = None,
+    *,
+    change: ModelChange = model_version.EVERYTHING,
 ) -> None:
+    """Record a write and, as the transaction's last model statement, tell readers of the
+    shared model what it changed (``change``; a write that cannot say changed everything)."""
     await tx.run(
         RECORD_AUDIT,
         id=f"audit-{uuid.uuid4().hex}",
@@ -50,6 +56,7 @@ async def record(
         target_ids=target_ids,
         detail=detail,
     )
+    await model_version.bump(tx, change)
 
 
 async def list_entries(

@@ -17,7 +17,7 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
 
-from graph import audit, functions, propositions
+from graph import audit, functions, model_version, propositions
 from graph.kit import keys, records
 from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from schema.beliefs import NoFunctionNamed, NothingToWithdraw
@@ -245,7 +245,13 @@ async def state(
     )
     if created:
         await audit.record(
-            tx, actor, "stateBelief", [belief.id, proposition_id], now, f"{function} p={data.p}"
+            tx,
+            actor,
+            "stateBelief",
+            [belief.id, proposition_id],
+            now,
+            f"{function} p={data.p}",
+            change=model_version.propositions([proposition_id]),
         )
     return belief, created
 
@@ -266,7 +272,15 @@ async def withdraw(
     if current is None or current["belief"]["withdrawn"]:
         raise NothingToWithdraw(acting, live_id)
     belief, _ = await _append(tx, actor, _Statement(acting, live_id, None, withdrawn=True), now)
-    await audit.record(tx, actor, "withdrawBelief", [belief.id, live_id], now, acting)
+    await audit.record(
+        tx,
+        actor,
+        "withdrawBelief",
+        [belief.id, live_id],
+        now,
+        acting,
+        change=model_version.propositions([live_id]),
+    )
     return belief
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit
+from graph import audit, model_version
 from graph.kit import keys, records
 from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
@@ -172,7 +172,15 @@ async def create(
     if created and data.idempotency_key is not None:
         await tx.run(MARK_KEY_SCOPE, id=row["id"], scope=keys.scope_of(actor.function))
     if created:
-        await audit.record(tx, actor, "createEntity", [row["id"]], now, data.name[:200])
+        await audit.record(
+            tx,
+            actor,
+            "createEntity",
+            [row["id"]],
+            now,
+            data.name[:200],
+            change=model_version.NOTHING,  # no proposition is about it yet
+        )
     entity = await require(tx, row["id"])
     if not created and entity.kind is not data.kind:
         raise IdempotencyKeyTaken(data.idempotency_key, entity)
@@ -344,7 +352,9 @@ async def update(
         now=now,
         actor_id=actor.member_id,
     )
-    await audit.record(tx, actor, "updateEntity", [current.id], now)
+    await audit.record(
+        tx, actor, "updateEntity", [current.id], now, change=model_version.entities([current.id])
+    )
     return await require(tx, current.id)
 
 
@@ -363,7 +373,15 @@ async def retire(
     current = await require(tx, entity_id)
     _may_retire(actor, current, "retire")
     await tx.run(RETIRE_ENTITY, id=current.id, now=now, reason=reason, actor_id=actor.member_id)
-    await audit.record(tx, actor, "retireEntity", [current.id], now, reason[:200])
+    await audit.record(
+        tx,
+        actor,
+        "retireEntity",
+        [current.id],
+        now,
+        reason[:200],
+        change=model_version.entities([current.id]),
+    )
     return await require(tx, current.id)
 
 
@@ -382,7 +400,15 @@ async def unretire(
     await tx.run(UNRETIRE_ENTITY, id=current.id)
     was = f"retired {current.retired_at.isoformat()} by {row['by'] if row else None}"
     detail = f"{reason[:200]} (was {was}: {(current.retired_reason or '')[:200]})"
-    await audit.record(tx, actor, "unretireEntity", [current.id], now, detail)
+    await audit.record(
+        tx,
+        actor,
+        "unretireEntity",
+        [current.id],
+        now,
+        detail,
+        change=model_version.entities([current.id]),
+    )
     return await require(tx, current.id)
 
 

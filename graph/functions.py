@@ -8,7 +8,7 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit
+from graph import audit, model_version
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_one
 from schema.functions import FunctionExists, InvalidFunctionName, UnknownFunction
@@ -63,7 +63,7 @@ async def add(tx: AsyncManagedTransaction, actor: Actor, name: str, now: datetim
     )
     if not row or not row["created"]:
         raise FunctionExists(name)
-    await audit.record(tx, actor, "addFunction", [name], now)
+    await audit.record(tx, actor, "addFunction", [name], now, change=model_version.EVERYTHING)
     return next(f for f in await list_all(tx) if f.name == name)
 
 

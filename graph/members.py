@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, functions
+from graph import audit, functions, model_version
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_one
 from schema.members import (
@@ -133,7 +133,13 @@ async def add(
         actor_id=actor.member_id,
     )
     await audit.record(
-        tx, actor, "addMember", [member_id], now, f"{name} ({function}, {role.value})"
+        tx,
+        actor,
+        "addMember",
+        [member_id],
+        now,
+        f"{name} ({function}, {role.value})",
+        change=model_version.NOTHING,
     )
     member = await find(tx, member_id)
     assert member is not None
@@ -177,7 +183,9 @@ async def deactivate(tx: AsyncManagedTransaction, actor: Actor, ref: str, now: d
     member = await require(tx, ref)
     row = await fetch_one(tx, DEACTIVATE_MEMBER, id=member.id, now=now)
     await members_changed(tx)
-    await audit.record(tx, actor, "deactivateMember", [member.id], now)
+    await audit.record(
+        tx, actor, "deactivateMember", [member.id], now, change=model_version.NOTHING
+    )
     return int(row["revoked"]) if row else 0
 
 
@@ -202,7 +210,9 @@ async def create_token(
         now=now,
         expires_at=expires_at,
     )
-    await audit.record(tx, actor, "createToken", [member.id, token_id], now)
+    await audit.record(
+        tx, actor, "createToken", [member.id, token_id], now, change=model_version.NOTHING
+    )
     return token_id, token
 
 
@@ -213,7 +223,7 @@ async def revoke_token(
     if row is None:
         raise TokenNotFound(token_id)
     await members_changed(tx)
-    await audit.record(tx, actor, "revokeToken", [token_id], now)
+    await audit.record(tx, actor, "revokeToken", [token_id], now, change=model_version.NOTHING)
 
 
 async def members_changed(tx: AsyncManagedTransaction) -> None:

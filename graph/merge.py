@@ -19,7 +19,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, entities, propositions
+from graph import audit, entities, model_version, propositions
 from graph.beliefs import LOCK_SERIES, series_key
 from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.records import to_datetime
@@ -368,5 +368,6 @@ async def merge_entities(
         f"{len(moved_pairs)} proposition(s) moved, {len(folded_pairs)} folded, "
         f"{result.evidence_links_moved} evidence link(s) moved, "
         f"{result.evidence_links_united} united, {beliefs_moved} belief(s) moved",
+        change=model_version.EVERYTHING,  # moved, folded and hidden: readers start again
     )
     return await entities.require(tx, keep.id), result

@@ -15,7 +15,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, entities
+from graph import audit, entities, model_version
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
@@ -166,7 +166,9 @@ async def create(
         await tx.run(
             LINK_PROPOSITION[data.relation], id=pid, subject_id=subject.id, object_id=obj.id
         )
-        await audit.record(tx, actor, "createProposition", [pid], now)
+        await audit.record(
+            tx, actor, "createProposition", [pid], now, change=model_version.propositions([pid])
+        )
     return await require(tx, pid), created
 
 
@@ -299,7 +301,15 @@ async def retire(
         RETIRE_PROPOSITION, id=current.id, now=now, reason=reason, actor_id=actor.member_id
     )
     await tx.run(UNLINK_DIRECT_EDGE[current.relation], id=current.id)
-    await audit.record(tx, actor, "retireProposition", [current.id], now, reason[:200])
+    await audit.record(
+        tx,
+        actor,
+        "retireProposition",
+        [current.id],
+        now,
+        reason[:200],
+        change=model_version.propositions([current.id]),
+    )
     return await require(tx, current.id)
 
 
@@ -326,5 +336,13 @@ async def unretire(
     )
     was = f"retired {current.retired_at.isoformat()}: {(current.retired_reason or '')[:200]}"
     detail = f"{reason[:200]} (was {was})"
-    await audit.record(tx, actor, "unretireProposition", [current.id], now, detail)
+    await audit.record(
+        tx,
+        actor,
+        "unretireProposition",
+        [current.id],
+        now,
+        detail,
+        change=model_version.propositions([current.id]),
+    )
     return await require(tx, current.id)

@@ -12,7 +12,7 @@ import yaml
 from neo4j import AsyncManagedTransaction
 from rich.progress import Progress
 
-from graph import beliefs, decisions, entities, evidence, members, propositions
+from graph import beliefs, decisions, entities, evidence, members, model_version, propositions
 from graph.divergence.settings import EngineSettings
 from graph.kit.connection import Database, fetch_one
 from schema.decisions import DecisionCreate
@@ -134,6 +134,8 @@ async def load_demo(
     if scale > 0:
         await load_synthetic(db, scale, company, report)
     await db.write(_mark, MARK_COMPLETED, datetime.now(UTC))
+    # Written without the audit log: readers of the shared model start again.
+    await db.write(model_version.bump, model_version.EVERYTHING)
     return await counts(db)
 
 

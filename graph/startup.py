@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import functions
+from graph import functions, model_version
 from graph.kit.connection import Database
 from graph.kit.migrations import apply_migrations
 
@@ -23,3 +23,4 @@ async def apply_schema(db: Database) -> int:
 
 async def _defaults(tx: AsyncManagedTransaction) -> None:
     await functions.ensure_defaults(tx, datetime.now(UTC))
+    await model_version.ensure_epoch(tx)

@@ -136,6 +136,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "IN TRANSACTIONS OF 5000 ROWS",
         ),
     ),
+    Migration(
+        8,
+        "the shared model's version counters, keyed for MERGE by slot",
+        (
+            "CREATE CONSTRAINT model_version_slot IF NOT EXISTS "
+            "FOR (n:ModelVersion) REQUIRE n.slot IS UNIQUE",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

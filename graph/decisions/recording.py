@@ -15,7 +15,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, propositions
+from graph import audit, model_version, propositions
 from graph.decisions.weighing import Seen, weigh_as_seen
 from graph.divergence.settings import EngineSettings
 from graph.kit import keys
@@ -159,7 +159,15 @@ async def record(
         if not same:
             raise DecisionKeyReused(key or "", decision.id)
         return decision, False
-    await audit.record(tx, actor, "recordDecision", [decision.id, *live_ids], now, data.title[:200])
+    await audit.record(
+        tx,
+        actor,
+        "recordDecision",
+        [decision.id, *live_ids],
+        now,
+        data.title[:200],
+        change=model_version.NOTHING,
+    )
     return decision, True
 
 

@@ -2,7 +2,8 @@
 parts from the evidence and from the other functions.
 
 ``load_picture`` reads the model as of a time in a handful of queries; every divergence
-query is a pure function over the resulting ``Picture``.
+query is a pure function over the resulting ``Picture``. ``shared_model(db).picture`` gives
+the current model's picture from what the process keeps, reading only what changed.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from graph.divergence.picture import (
 )
 from graph.divergence.report import segment_report
 from graph.divergence.settings import EngineSettings
+from graph.divergence.shared import SharedModel, shared_model
 from graph.divergence.structure import structural_gaps
 
 __all__ = [
     "EngineSettings",
     "Picture",
+    "SharedModel",
     "alignment",
     "assumption_debt",
     "belief_gaps",
@@ -51,6 +54,7 @@ __all__ = [
     "load_scope",
     "priority_alignment",
     "segment_report",
+    "shared_model",
     "structural_gaps",
     "with_scope",
 ]

@@ -41,7 +41,7 @@ ENTITY_REF = "{.id, .kind, .name, .status, .created_by}"
 # call: a record per proposition with a hydrated DateTime cost the driver several times
 # more, and a model built per row cost a tenth of the load (benchmark b).
 VISIBLE_PROPOSITIONS = (
-    "MATCH (p:Proposition)\nWITH p"
+    "MATCH (p:Proposition)\nWHERE $ids IS NULL OR p.id IN $ids\nWITH p"
     + VISIBLE_AS_OF
     + """
 WITH p, subject, object ORDER BY p.id
@@ -55,7 +55,7 @@ RETURN collect(p {.id, .relation, .created_by,
     + """}) AS rows
 """
 )
-_PROPOSITION_VIEWS = TypeAdapter(list[PropositionView])
+PROPOSITION_VIEWS = TypeAdapter(list[PropositionView])
 
 SCOPE_IDS = (
     SEGMENT_SCOPE
@@ -248,8 +248,8 @@ async def load_model(
     tx: AsyncManagedTransaction, settings: EngineSettings, *, as_of: datetime
 ) -> Picture:
     """The whole model at ``as_of``, every proposition in scope: four queries."""
-    views = _PROPOSITION_VIEWS.validate_python(
-        await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", as_of=as_of)
+    views = PROPOSITION_VIEWS.validate_python(
+        await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", ids=None, as_of=as_of)
     )
     figures = await support.support_for(tx, settings.support_settings, as_of=as_of)
     held = await beliefs.current_function_beliefs(tx, [v.id for v in views], as_of)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit
+from graph import audit, model_version
 from graph.evidence.reading import get
 from graph.kit import keys
 from graph.kit.connection import fetch_one
@@ -82,7 +82,9 @@ async def _correct(
         redacted_key=redacted_key,
         redacted_prefix=keys.REDACTED,
     )
-    await audit.record(tx, actor, action, [item.id], now, reason[:200])
+    await audit.record(
+        tx, actor, action, [item.id], now, reason[:200], change=model_version.evidence([item.id])
+    )
     corrected = await get(tx, item.id)
     assert corrected is not None
     return corrected

@@ -17,7 +17,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, entities, propositions, sources
+from graph import audit, entities, model_version, propositions, sources
 from graph.kit import keys
 from graph.kit.connection import fetch_all, fetch_collected
 from schema.evidence import RepeatedIdempotencyKey
@@ -193,7 +193,15 @@ async def write_rows(
             results[index] = (evidence_id, True)
     created = [results[r["index"]][0] for r in rows if results[r["index"]][1]]
     if created:
-        await audit.record(tx, actor, "addEvidence", created[:100], now, f"{len(created)} item(s)")
+        await audit.record(
+            tx,
+            actor,
+            "addEvidence",
+            created[:100],
+            now,
+            f"{len(created)} item(s)",
+            change=model_version.evidence(created),
+        )
     return [results[r["index"]] for r in rows]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, evidence, propositions
+from graph import audit, evidence, model_version, propositions
 from graph.imports import leases
 from graph.imports.validation import ValidatedImport
 from graph.kit import keys
@@ -185,6 +185,7 @@ async def _complete(
         [import_id],
         now,
         f"{rows} row(s): {created} created, {already_present} already present",
+        change=model_version.from_import(import_id),  # its items count from now on
     )
     return True, seen
 

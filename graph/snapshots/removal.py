@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import audit
+from graph import audit, model_version
 from graph.kit.connection import Database, fetch_all, fetch_one, unstorable_text
 from graph.snapshots import store
 from graph.snapshots.chunks import iter_records
@@ -110,7 +110,9 @@ async def delete(
     await tx.run(DELETE_SNAPSHOT, id=found.id)
     what = f"{found.label or 'unlabelled'}, as of {found.as_of.isoformat()}"
     detail = f"{reason[:200]} ({what}; fingerprint {found.fingerprint})"
-    await audit.record(tx, actor, "deleteSnapshot", [found.id], now, detail)
+    await audit.record(
+        tx, actor, "deleteSnapshot", [found.id], now, detail, change=model_version.NOTHING
+    )
     return found
 
 
@@ -211,7 +213,13 @@ async def _write(
         await tx.run(REWRITE_CHUNKS, id=snapshot_id, chunks=chunks)
     detail = f"{reason[:200]} (evidence {evidence_id}; fingerprint {before} -> {after})"
     await audit.record(
-        tx, actor, "purgeRedactedFromSnapshots", [snapshot_id, evidence_id], now, detail
+        tx,
+        actor,
+        "purgeRedactedFromSnapshots",
+        [snapshot_id, evidence_id],
+        now,
+        detail,
+        change=model_version.NOTHING,
     )
     return True
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
-from graph import decisions, entities, propositions
+from graph import decisions, entities, model_version, propositions
 from graph.beliefs import series_key
 from graph.kit import migrations
 from graph.kit.connection import Database, fetch_all
@@ -324,4 +324,6 @@ async def restore(
         snapshot.header.figures,
         snapshot.records(),
     )
+    # Written without the audit log: readers of the shared model start again.
+    await db.write(model_version.bump, model_version.EVERYTHING)
     return written

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import audit
+from graph import audit, model_version
 from graph.kit import keys
 from graph.kit.connection import Database, fetch_all, fetch_one
 from graph.kit.records import to_datetime
@@ -191,7 +191,15 @@ async def _complete(
         chunk_count=chunk_count,
     )
     if row is not None:
-        await audit.record(tx, actor, "createSnapshot", [snapshot_id], now, fingerprint[:16])
+        await audit.record(
+            tx,
+            actor,
+            "createSnapshot",
+            [snapshot_id],
+            now,
+            fingerprint[:16],
+            change=model_version.NOTHING,
+        )
 
 
 async def _restore_start(

@@ -18,7 +18,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, beliefs, entities, propositions
+from graph import audit, beliefs, entities, model_version, propositions
 from graph.kit.connection import fetch_all, fetch_one
 from graph.votes.reads import VOTE_PROJECTION, get, my_ballots, results, vote_from_record
 from schema.entities import SegmentNotFound
@@ -158,7 +158,15 @@ async def open_vote(
     assert row is not None
     vote = vote_from_record(row["vote"])
     if row["created"]:
-        await audit.record(tx, actor, "openVote", [vote.id, *live_ids], now, label[:200])
+        await audit.record(
+            tx,
+            actor,
+            "openVote",
+            [vote.id, *live_ids],
+            now,
+            label[:200],
+            change=model_version.NOTHING,
+        )
     return vote
 
 
@@ -300,7 +308,13 @@ async def reveal(
         CLOSE_VOTE, id=vote_id, status=VoteStatus.REVEALED.value, now=now, actor_id=actor.member_id
     )
     await audit.record(
-        tx, actor, "revealVote", [vote_id], now, f"{len(stated)} beliefs from {vote.label}"[:200]
+        tx,
+        actor,
+        "revealVote",
+        [vote_id],
+        now,
+        f"{len(stated)} beliefs from {vote.label}"[:200],
+        change=model_version.NOTHING,  # each belief it states tells readers itself
     )
     return await results(tx, vote_id)
 
@@ -319,7 +333,15 @@ async def cancel(tx: AsyncManagedTransaction, actor: Actor, vote_id: str, now: d
             now=now,
             actor_id=actor.member_id,
         )
-        await audit.record(tx, actor, "cancelVote", [vote_id], now, vote.label[:200])
+        await audit.record(
+            tx,
+            actor,
+            "cancelVote",
+            [vote_id],
+            now,
+            vote.label[:200],
+            change=model_version.NOTHING,
+        )
     found = await get(tx, vote_id)
     assert found is not None
     return found

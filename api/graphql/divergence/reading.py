@@ -85,6 +85,15 @@ class Reading:
     async def picture(
         self, segment_id: strawberry.ID | None, as_of: datetime | None
     ) -> engine.Picture:
+        # The current model (a first page pins now): what this process keeps, brought up to
+        # date. A later page's pinned time reads the model as it stood then.
+        if as_of is None or as_of == self.ctx.now:
+            return await engine.shared_model(self.ctx.db).picture(
+                self.settings,
+                as_of=self.ctx.now,
+                segment_id=str(segment_id) if segment_id is not None else None,
+                bookmarks=self.ctx.bookmarks or None,
+            )
         return await self.ctx.db.read_model(
             self.ctx.bookmarks or None,
             engine.load_picture,

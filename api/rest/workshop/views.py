@@ -8,7 +8,7 @@ function of the picture.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -29,6 +29,7 @@ from graph.divergence import (
     disagreements,
     load_model,
     load_scope,
+    shared_model,
     structural_gaps,
     with_scope,
 )
@@ -226,7 +227,8 @@ async def load_segment(
     share one read of it (``Database.read_model_shared``) and add only their own segment's
     scope, details and votes in the same transaction: thirty pages opened at once cost
     about one whole-model read instead of thirty. Without ``as_of`` a request sees the
-    model as of the moment its read began.
+    model as of the moment its read began, from the process's shared model
+    (``graph.divergence.shared``): only what changed since the last page is read again.
     """
 
     async def whole(tx: AsyncManagedTransaction, started_at: datetime) -> tuple[Any, Picture]:
@@ -245,6 +247,11 @@ async def load_segment(
         voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
         return picture, details, voted, stamps
 
+    if as_of is None:
+        stamps = await db.read(votes.change_stamps)  # first: a change during the read shows later
+        now = datetime.now(UTC)
+        model = await shared_model(db).picture(engine, as_of=now)
+        return await db.read(own, (stamps, model), now)
     # The engine settings are part of the key: a frozen dataclass whose repr lists them all.
     key = ("workshop segment", repr(engine), as_of)
     return await db.read_model_shared(key, None, whole, own)

@@ -1,0 +1,408 @@
+"""The shared model: the current model, kept by each API process and shared by its requests.
+
+Reading the model from scratch costs every evidence item in it (four seconds at 100,000
+items, benchmark b). A process keeps instead what the current model is made of —
+each visible proposition's view, its functions' current beliefs, and its counted evidence
+as the few numbers the weights need — and asks the database before each use whether
+anything changed (``graph.model_version``: one small read). When something did, it reads
+again only the propositions stamped since; a write that could not say what it changed makes
+it read everything again. Every replica does the same, so a write through one is seen by the
+next read through any other, and a request that follows its own write sees it.
+
+Decay makes the figures a function of the time T asked for. The weights are therefore
+computed for each request, vectorised over all items: ``reliability × strength ×
+0.5^(age/half-life)`` per item, noisy-OR per source (an account, a source key, an item alone)
+on one proposition and stance, summed per proposition — the same arithmetic as the support
+query of ``graph.support``, to well within the relative 1e-9 of docs/design.md §2. Only the
+current model is kept: a report as of a past time reads the model as it stood then
+(``load_picture``), the longer road.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from analytics.support import beta_supports
+from graph import beliefs, functions, model_version, support
+from graph.divergence.picture import (
+    PROPOSITION_VIEWS,
+    VISIBLE_PROPOSITIONS,
+    Picture,
+    load_scope,
+    with_scope,
+)
+from graph.divergence.settings import EngineSettings
+from graph.evidence.reading import COUNTED_AS_OF
+from graph.kit import offload
+from graph.kit.connection import Database, fetch_collected
+from graph.model_version import Counters
+from graph.support import Support, SupportSettings
+from schema.divergence import FunctionBelief, PropositionView
+
+# Propositions read per transaction when many changed: each read stays short, and the
+# event loop gets its turn between them.
+READ_CHUNK = 2_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# What the weights need of each counted item, per proposition, as parallel lists (a list
+# of plain numbers decodes several times faster than a map per item). A missing magnitude
+# travels as -1: ``collect`` would drop a null and misalign the lists.
+ITEM_INPUTS = (
+    """
+MATCH (p:Proposition) WHERE $ids IS NULL OR p.id IN $ids
+MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)
+WHERE """
+    + COUNTED_AS_OF
+    + """
+WITH p, collect(bear.stance = 'SUPPORTS') AS supports, collect(ev.source_type) AS types,
+     collect(bear.strength) AS strengths, collect(coalesce(bear.magnitude, -1)) AS magnitudes,
+     collect(ev.observed_at.epochSeconds) AS seconds,
+     collect(ev.observed_at.nanosecond) AS nanos,
+     collect(coalesce(ev.account_id, 'key:' + ev.source_key, ev.id)) AS sources
+RETURN collect({id: p.id, supports: supports, types: types, strengths: strengths,
+                magnitudes: magnitudes, seconds: seconds, nanos: nanos,
+                sources: sources}) AS rows
+"""
+)
+
+
+@dataclass(frozen=True)
+class ItemInputs:
+    """One proposition's counted items, as the weights at any time need them."""
+
+    supports: npt.NDArray[np.bool_]
+    source_types: tuple[str, ...]
+    strength: npt.NDArray[np.float64]
+    magnitude: npt.NDArray[np.float64]  # NaN: the item reports none
+    seconds: npt.NDArray[np.int64]  # observed_at as epoch seconds and nanoseconds
+    nanos: npt.NDArray[np.int64]
+    group: npt.NDArray[np.int64]  # the item's source on its stance, numbered from 0
+    groups: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ItemInputs:
+        numbered: dict[tuple[bool, str], int] = {}
+        group = [
+            numbered.setdefault((bool(s), str(src)), len(numbered))
+            for s, src in zip(row["supports"], row["sources"], strict=True)
+        ]
+        magnitude = np.asarray(row["magnitudes"], dtype=np.float64)
+        return cls(
+            supports=np.asarray(row["supports"], dtype=np.bool_),
+            source_types=tuple(row["types"]),
+            strength=np.asarray(row["strengths"], dtype=np.float64),
+            magnitude=np.where(magnitude < 0, np.nan, magnitude),
+            seconds=np.asarray(row["seconds"], dtype=np.int64),
+            nanos=np.asarray(row["nanos"], dtype=np.int64),
+            group=np.asarray(group, dtype=np.int64),
+            groups=len(numbered),
+        )
+
+
+@dataclass(frozen=True)
+class _AllItems:
+    """Every proposition's items end to end, for weighing them all at once."""
+
+    proposition_ids: tuple[str, ...]
+    proposition: npt.NDArray[np.int64]  # index into proposition_ids, per item
+    supports: npt.NDArray[np.bool_]
+    source_type: npt.NDArray[np.int64]  # index into source_types, per item
+    source_types: tuple[str, ...]
+    strength: npt.NDArray[np.float64]
+    magnitude: npt.NDArray[np.float64]
+    seconds: npt.NDArray[np.int64]
+    nanos: npt.NDArray[np.int64]
+    group: npt.NDArray[np.int64]  # one number per (proposition, stance, source)
+    groups: int
+
+    @classmethod
+    def of(cls, items: dict[str, ItemInputs]) -> _AllItems:
+        ids = tuple(sorted(pid for pid, found in items.items() if len(found.strength)))
+        chosen = [items[pid] for pid in ids]
+        names = sorted({t for found in chosen for t in found.source_types})
+        index = {name: n for n, name in enumerate(names)}
+        offsets = np.cumsum([0] + [found.groups for found in chosen])
+        sizes = [len(found.strength) for found in chosen]
+
+        def joined(arrays: Sequence[npt.NDArray[Any]], dtype: Any) -> npt.NDArray[Any]:
+            return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+
+        return cls(
+            proposition_ids=ids,
+            proposition=np.repeat(np.arange(len(ids), dtype=np.int64), sizes),
+            supports=joined([f.supports for f in chosen], np.bool_),
+            source_type=np.asarray(
+                [index[t] for f in chosen for t in f.source_types], dtype=np.int64
+            ),
+            source_types=tuple(names),
+            strength=joined([f.strength for f in chosen], np.float64),
+            magnitude=joined([f.magnitude for f in chosen], np.float64),
+            seconds=joined([f.seconds for f in chosen], np.int64),
+            nanos=joined([f.nanos for f in chosen], np.int64),
+            group=joined(
+                [f.group + offset for f, offset in zip(chosen, offsets[:-1], strict=True)],
+                np.int64,
+            ),
+            groups=int(offsets[-1]),
+        )
+
+    def weigh(
+        self, settings: SupportSettings, as_of: datetime
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """S, C and the mean magnitude of each of ``proposition_ids`` as of ``as_of``."""
+        n = len(self.proposition_ids)
+        reliability = np.asarray(
+            [settings.reliability.get(name, 0.0) for name in self.source_types], dtype=np.float64
+        )
+        since_epoch = as_of - EPOCH
+        at_seconds = since_epoch.days * 86_400 + since_epoch.seconds
+        at_nanos = since_epoch.microseconds * 1_000
+        # The age to the microsecond as the support query takes it: whole seconds, then the
+        # rest; an item observed after ``as_of`` weighs as if observed then.
+        later = (self.seconds > at_seconds) | (
+            (self.seconds == at_seconds) & (self.nanos > at_nanos)
+        )
+        age_days = (
+            (at_seconds - self.seconds).astype(np.float64) + (at_nanos - self.nanos) / 1.0e9
+        ) / 86400.0
+        age_days = np.where(later, 0.0, age_days)
+        weight = (
+            reliability[self.source_type]
+            * self.strength
+            * np.power(0.5, age_days / settings.half_life_days)
+        )
+        # One source's items on a proposition and stance combine by noisy-OR.
+        remaining = np.ones(self.groups, dtype=np.float64)
+        np.multiply.at(remaining, self.group, 1.0 - weight)
+        combined = 1.0 - remaining
+        # The items of one group share its proposition and stance: any one of them tells.
+        member = np.zeros(self.groups, dtype=np.int64)
+        member[self.group] = np.arange(len(self.group))
+        group_supports = self.supports[member]
+        group_proposition = self.proposition[member]
+        s = np.bincount(
+            group_proposition, weights=np.where(group_supports, combined, 0.0), minlength=n
+        )
+        c = np.bincount(
+            group_proposition, weights=np.where(group_supports, 0.0, combined), minlength=n
+        )
+        reported = self.supports & ~np.isnan(self.magnitude)
+        wm = np.bincount(
+            self.proposition,
+            weights=np.where(reported, weight * np.nan_to_num(self.magnitude), 0.0),
+            minlength=n,
+        )
+        wm_weight = np.bincount(
+            self.proposition, weights=np.where(reported, weight, 0.0), minlength=n
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_magnitude = np.where(wm_weight > 0, wm / wm_weight, 1.0)
+        return s.astype(np.float64), c.astype(np.float64), mean_magnitude.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What a process holds of the current model, as read at ``counters``."""
+
+    counters: Counters
+    stamps: dict[str, tuple[int | None, int | None]]  # every proposition, visible or not
+    views: dict[str, PropositionView]  # the visible ones
+    beliefs: dict[str, dict[str, FunctionBelief]]
+    figures: dict[str, Support]  # as of the read: counts, ids and dates hold at any later T
+    items: dict[str, ItemInputs]
+    functions: tuple[str, ...]
+    _all_items: list[_AllItems] = field(default_factory=list, repr=False)
+
+    def all_items(self) -> _AllItems:
+        if not self._all_items:  # built once per copy, by whichever request needs it first
+            self._all_items.append(_AllItems.of(self.items))
+        return self._all_items[0]
+
+    def support_as_of(self, settings: SupportSettings, as_of: datetime) -> dict[str, Support]:
+        """Each visible proposition's support as of ``as_of`` (no later than a write since)."""
+        everything = self.all_items()
+        s, c, mean_magnitude = everything.weigh(settings, as_of)
+        posteriors = beta_supports(s.tolist(), c.tolist())
+        result = dict(self.figures)  # no counted items: Beta(1, 1), whatever the time
+        for n, pid in enumerate(everything.proposition_ids):
+            found = result.get(pid)
+            if found is None:
+                continue
+            posterior = posteriors[n]
+            result[pid] = replace(
+                found,
+                supporting=posterior.supporting,
+                contradicting=posterior.contradicting,
+                mean_magnitude=float(mean_magnitude[n]),
+                posterior=posterior,
+            )
+        return result
+
+
+class SharedModel:
+    """The current model of one database, shared by the requests of this process."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._held: _Held | None = None
+        self._swap = threading.Lock()  # requests run on more than one event loop
+        self._refreshing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def picture(
+        self,
+        settings: EngineSettings,
+        *,
+        as_of: datetime,
+        segment_id: str | None = None,
+        bookmarks: list[str] | None = None,
+    ) -> Picture:
+        """The current model as of ``as_of`` (now: no write may have come since the request
+        began), as ``load_picture`` would read it."""
+        held = await self.current(bookmarks)
+        figures = await offload.in_thread(held.support_as_of, settings.support_settings, as_of)
+        whole = Picture(
+            as_of=as_of,
+            settings=settings,
+            propositions=held.views,
+            scope=frozenset(held.views),
+            support=figures,
+            beliefs=held.beliefs,
+            functions=held.functions,
+        )
+        if segment_id is None:
+            return whole
+        segment, scope = await self._db.read_after(bookmarks, load_scope, segment_id, as_of=as_of)
+        return with_scope(whole, segment, scope)
+
+    async def current(self, bookmarks: list[str] | None = None) -> _Held:
+        """The model as held, read again where a write since has changed it."""
+        seen = await self._db.read_after(bookmarks, model_version.counters)
+        held = self._fresh(seen)
+        if held is not None:
+            return held
+        loop = asyncio.get_running_loop()
+        lock = self._refreshing.setdefault(loop, asyncio.Lock())
+        async with lock:  # requests that find it stale together wait for one refresh
+            held = self._fresh(seen)
+            if held is not None:
+                return held
+            refreshed = await self._refresh(self._held, bookmarks)
+            with self._swap:
+                if self._held is None or not self._held.counters.covers(refreshed.counters):
+                    self._held = refreshed
+            return refreshed
+
+    def _fresh(self, seen: Counters) -> _Held | None:
+        held = self._held
+        # Counters never written (a database filled by other means) prove nothing.
+        if held is None or seen.epoch is None or not held.counters.covers(seen):
+            return None
+        return held
+
+    async def _refresh(self, held: _Held | None, bookmarks: list[str] | None) -> _Held:
+        # The counters first: whatever is read after them is at least as new, and a write
+        # that lands meanwhile moves them again for the next request.
+        counters = await self._db.read_after(bookmarks, model_version.counters)
+        now = datetime.now(UTC)
+        stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
+        everything = (
+            held is None
+            or counters.epoch is None
+            or counters.epoch != held.counters.epoch
+            or counters.structure != held.counters.structure
+        )
+        if everything or held is None:
+            wanted = sorted(stamps)
+            views: dict[str, PropositionView] = {}
+            believed: dict[str, dict[str, FunctionBelief]] = {}
+            figures: dict[str, Support] = {}
+            items: dict[str, ItemInputs] = {}
+        else:
+            wanted = sorted(
+                pid
+                for pid, (slot, value) in stamps.items()
+                if pid not in held.stamps or not held.counters.saw(slot, value)
+            )
+            keep = set(stamps) - set(wanted)
+            views = {pid: v for pid, v in held.views.items() if pid in keep}
+            believed = {pid: b for pid, b in held.beliefs.items() if pid in keep}
+            figures = {pid: f for pid, f in held.figures.items() if pid in keep}
+            items = {pid: i for pid, i in held.items.items() if pid in keep}
+        for start in range(0, len(wanted), READ_CHUNK):
+            chunk = wanted[start : start + READ_CHUNK]
+            read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
+            found_views, found_beliefs, found_figures, found_items = read
+            views.update(found_views)
+            believed.update(found_beliefs)
+            figures.update(found_figures)
+            items.update(await offload.in_thread(_inputs, found_items))
+        return _Held(
+            counters=counters,
+            stamps=stamps,
+            views=dict(sorted(views.items())),
+            beliefs=believed,
+            figures=figures,
+            items=items,
+            functions=tuple(names),
+        )
+
+
+async def _stamps_and_functions(
+    tx: Any,
+) -> tuple[dict[str, tuple[int | None, int | None]], list[str]]:
+    found = await model_version.stamps(tx)
+    names = [f.name for f in await functions.list_all(tx)]
+    return {pid: (slot, value) for pid, slot, value in found}, names
+
+
+_NO_SETTINGS = SupportSettings(reliability={})
+
+
+async def _read_propositions(
+    tx: Any, ids: list[str], now: datetime
+) -> tuple[
+    dict[str, PropositionView],
+    dict[str, dict[str, FunctionBelief]],
+    dict[str, Support],
+    list[dict[str, Any]],
+]:
+    """Views, current beliefs, support figures and item inputs of the visible ones of ``ids``."""
+    views = PROPOSITION_VIEWS.validate_python(
+        await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", ids=ids, as_of=now)
+    )
+    visible = [v.id for v in views]
+    believed: dict[str, dict[str, FunctionBelief]] = {}
+    for pid, belief in await beliefs.current_function_beliefs(tx, visible, now):
+        believed.setdefault(pid, {})[belief.function] = belief
+    # The weights are computed per request; only the counts, ids and dates are kept.
+    figures = await support.support_for(tx, _NO_SETTINGS, as_of=now, ids=visible)
+    rows = await fetch_collected(tx, ITEM_INPUTS, "rows", ids=visible, as_of=now)
+    return {v.id: v for v in views}, believed, figures, rows
+
+
+def _inputs(rows: Iterable[dict[str, Any]]) -> dict[str, ItemInputs]:
+    return {row["id"]: ItemInputs.from_row(row) for row in rows}
+
+
+_models: weakref.WeakKeyDictionary[Database, SharedModel] = weakref.WeakKeyDictionary()
+_models_lock = threading.Lock()
+
+
+def shared_model(db: Database) -> SharedModel:
+    """This process's shared model of ``db`` (one per database connection)."""
+    with _models_lock:
+        found = _models.get(db)
+        if found is None:
+            found = _models[db] = SharedModel(db)
+        return found

@@ -1,0 +1,176 @@
+"""The model version: how every API process (and every replica) knows its copy of the shared
+model is stale, and which propositions to read again (docs/design.md, "The shared model").
+
+Every write that changes the model ends with ``bump``: it increments one of ``SLOTS`` counter
+nodes, picked at random so that concurrent writers rarely wait on the same node, and stamps
+the propositions it changed with ``(slot, value)``. A reader keeps the counters it last saw;
+when they moved, it reads again only the propositions stamped above what it holds. A write
+that cannot say what it changed (a merge, a restore, the demo load) moves the *structure*
+counter instead, and readers read everything again.
+
+The counters live in ``ModelVersion`` nodes keyed by ``slot`` (the ``model_version_slot``
+constraint makes concurrent ``MERGE``s converge). The structure node also carries an *epoch*,
+a random id given when it is first created: a database emptied and filled again starts a
+new epoch, so a process never mistakes new counters for ones it has seen.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.kit.connection import fetch_collected
+
+SLOTS = 16
+STRUCTURE_SLOT = -1
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """What one write changed in the shared model, named as precisely as the write knows it."""
+
+    propositions: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()  # the propositions these items bear on
+    entities: tuple[str, ...] = ()  # the propositions about these entities
+    import_id: str | None = None  # the propositions its items bear on
+    everything: bool = False
+
+    @property
+    def is_nothing(self) -> bool:
+        return not (
+            self.propositions or self.evidence or self.entities or self.import_id or self.everything
+        )
+
+
+NOTHING = ModelChange()
+EVERYTHING = ModelChange(everything=True)
+
+
+def propositions(ids: Iterable[str]) -> ModelChange:
+    return ModelChange(propositions=tuple(ids))
+
+
+def evidence(ids: Iterable[str]) -> ModelChange:
+    return ModelChange(evidence=tuple(ids))
+
+
+def entities(ids: Iterable[str]) -> ModelChange:
+    return ModelChange(entities=tuple(ids))
+
+
+def from_import(import_id: str) -> ModelChange:
+    return ModelChange(import_id=import_id)
+
+
+# The structure node is merged by every bump, so a database emptied since holds a new epoch
+# as soon as anything is written; its value moves only with a write that changed everything.
+BUMP = """
+MERGE (structure:ModelVersion {slot: $structure_slot})
+ON CREATE SET structure.value = 0, structure.epoch = randomUUID()
+FOREACH (_ IN CASE WHEN $everything THEN [1] ELSE [] END |
+  SET structure.value = structure.value + 1)
+MERGE (v:ModelVersion {slot: $slot})
+ON CREATE SET v.value = 0
+SET v.value = v.value + 1
+WITH v
+CALL () {
+  UNWIND $proposition_ids AS id
+  MATCH (p:Proposition {id: id})
+  RETURN p
+  UNION
+  UNWIND $evidence_ids AS id
+  MATCH (:Evidence {id: id})-[:BEARS_ON]->(p:Proposition)
+  RETURN p
+  UNION
+  UNWIND $entity_ids AS id
+  MATCH (:Entity {id: id})<-[:SUBJECT|OBJECT]-(p:Proposition)
+  RETURN p
+  UNION
+  MATCH (ev:Evidence {import_id: $import_id})-[:BEARS_ON]->(p:Proposition)
+  RETURN p
+}
+WITH DISTINCT v, p
+SET p.changed_slot = v.slot, p.changed_value = v.value
+"""
+
+# Start-up gives a database its epoch, so that a model filled by other means (a benchmark's
+# generator) is cached from the first read on.
+ENSURE_EPOCH = """
+MERGE (structure:ModelVersion {slot: $structure_slot})
+ON CREATE SET structure.value = 0, structure.epoch = randomUUID()
+"""
+
+COUNTERS = """
+MATCH (v:ModelVersion)
+RETURN collect({slot: v.slot, value: v.value, epoch: v.epoch}) AS counters
+"""
+
+# Every proposition with its stamp: what a reader compares with the counters it holds.
+STAMPS = """
+MATCH (p:Proposition)
+RETURN collect([p.id, p.changed_slot, p.changed_value]) AS stamps
+"""
+
+
+async def bump(tx: AsyncManagedTransaction, change: ModelChange) -> None:
+    """Tell every reader of the shared model what this transaction changed (nothing: no-op)."""
+    if change.is_nothing:
+        return
+    await tx.run(
+        BUMP,
+        structure_slot=STRUCTURE_SLOT,
+        everything=change.everything,
+        slot=random.randrange(SLOTS),
+        proposition_ids=list(change.propositions),
+        evidence_ids=list(change.evidence),
+        entity_ids=list(change.entities),
+        import_id=change.import_id,
+    )
+
+
+async def ensure_epoch(tx: AsyncManagedTransaction) -> None:
+    await tx.run(ENSURE_EPOCH, structure_slot=STRUCTURE_SLOT)
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The counters as one read saw them."""
+
+    epoch: str | None
+    structure: int
+    slots: dict[int, int]
+
+    def covers(self, other: Counters) -> bool:
+        """Whether a copy read at these counters has seen every write ``other`` has."""
+        return (
+            self.epoch == other.epoch
+            and self.structure >= other.structure
+            and all(self.slots.get(slot, 0) >= value for slot, value in other.slots.items())
+        )
+
+    def saw(self, slot: int | None, value: int | None) -> bool:
+        """Whether a proposition stamped ``(slot, value)`` was read at or after its stamp."""
+        return slot is None or value is None or self.slots.get(int(slot), 0) >= int(value)
+
+
+async def counters(tx: AsyncManagedTransaction) -> Counters:
+    rows: list[dict[str, Any]] = await fetch_collected(tx, COUNTERS, "counters")
+    epoch: str | None = None
+    structure = 0
+    slots: dict[int, int] = {}
+    for row in rows:
+        if int(row["slot"]) == STRUCTURE_SLOT:
+            epoch, structure = row["epoch"], int(row["value"])
+        else:
+            slots[int(row["slot"])] = int(row["value"])
+    return Counters(epoch=epoch, structure=structure, slots=slots)
+
+
+async def stamps(tx: AsyncManagedTransaction) -> list[tuple[str, int | None, int | None]]:
+    """Every proposition's id and stamp (slot, value), None for one never stamped."""
+    rows = await fetch_collected(tx, STAMPS, "stamps")
+    return [(str(pid), slot, value) for pid, slot, value in rows]
