@@ -40,7 +40,7 @@ from graph.kit import local_neo4j
 
 RESULTS = harness.ROOT / "bench" / "results"
 PLAN = {"S": "abcde", "M": "bcde", "L": "be"}  # e at L: the export alone (docs/benchmarks.md)
-WORKSHOP_REQUESTS = {"S": 8, "M": 2}
+WORKSHOP_REQUESTS = {"S": 8, "M": 8}
 L_BUDGET_S = 20 * 60
 RUST_OFF_BENCHMARKS = "bc"  # the reads whose records the driver decodes in bulk
 
@@ -132,6 +132,7 @@ async def run_size(
                     token,
                     spec.segments,
                     per_client=WORKSHOP_REQUESTS.get(size, 2),
+                    writer=size == "M",
                 )
     return results
 

@@ -9,6 +9,11 @@ The raw-driver reference is the same clients running ``load_picture``'s Cypher t
 ``driver.execute_query`` in this process (no HTTP, no engine), at most ``MODEL_READ_SLOTS``
 at once as the product reads: thirty-two whole-model reads at once exhaust Neo4j's
 transaction memory at M (2 of 64 answered in the first run, docs/benchmarks.md).
+
+``with writer`` runs the clients again while one more client adds an evidence item through
+GraphQL every second and at once reads its segment's page back: the page must count the new
+item (``stale_reads`` says how often it did not), and the clients' pages keep coming from a
+shared model that each write makes the server bring up to date.
 """
 
 from __future__ import annotations
@@ -84,6 +89,54 @@ async def _clients(
     return _stats(latencies, errors, time.perf_counter() - started)
 
 
+ADD_EVIDENCE = "mutation($i: [EvidenceInput!]!) { addEvidence(input: $i) { created } }"
+
+
+async def _writer(base_url: str, headers: dict[str, str], stop: asyncio.Event) -> dict[str, Any]:
+    """Add an item every second to the first segment's first proposition, reading the page
+    back after each: how many writes, how many reads back missed them, the read-back times."""
+    segment = segment_id(0)
+    page = f"/api/v1/workshop/segments/{segment}"
+    writes, stale = 0, 0
+    read_back: list[float] = []
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as http:
+
+        async def count(proposition: str | None) -> tuple[str, int]:
+            rows = (await http.get(page)).json()["propositions"]
+            row = (
+                rows[0] if proposition is None else next(r for r in rows if r["id"] == proposition)
+            )
+            return row["id"], int(row["evidence"]["count"])
+
+        proposition, before = await count(None)
+        while not stop.is_set():
+            item = {
+                "sourceType": "interview",
+                "summary": f"workshop benchmark write {writes}",
+                "bears": [{"propositionId": proposition, "stance": "SUPPORTS", "strength": 0.7}],
+            }
+            response = await http.post(
+                "/graphql", json={"query": ADD_EVIDENCE, "variables": {"i": [item]}}
+            )
+            if response.status_code == 200 and "errors" not in response.json():
+                writes += 1
+                begun = time.perf_counter()
+                _, now_counted = await count(proposition)
+                read_back.append(time.perf_counter() - begun)
+                stale += now_counted != before + writes
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+    ordered = sorted(read_back)
+    return {
+        "writes": writes,
+        "stale_reads": stale,
+        "read_back_p50_s": round(percentile(ordered, 0.5), 4),
+        "read_back_max_s": round(ordered[-1], 4) if ordered else None,
+    }
+
+
 async def run(
     db: Database,
     base_url: str,
@@ -93,6 +146,7 @@ async def run(
     clients: int = CLIENTS,
     per_client: int = REQUESTS_PER_CLIENT,
     budget_s: float = TIME_BUDGET_S,
+    writer: bool = False,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     connections = [
@@ -118,6 +172,15 @@ async def run(
         alone = await _clients(over_http, segments, 1, 3, budget_s)
         http = await _clients(over_http, segments, clients, per_client, budget_s)
         raw_stats = await _clients(raw, segments, clients, per_client, budget_s)
+        with_writer = None
+        if writer:
+            stop = asyncio.Event()
+            writing = asyncio.create_task(_writer(base_url, headers, stop))
+            try:
+                with_writer = await _clients(over_http, segments, clients, per_client, budget_s)
+            finally:
+                stop.set()
+                with_writer = {**with_writer, **await writing}
     finally:
         for connection in connections:
             await connection.aclose()
@@ -128,6 +191,8 @@ async def run(
         "http": http,
         "raw": raw_stats,
     }
+    if with_writer is not None:
+        result["with writer"] = with_writer
     if http["throughput_per_s"] and raw_stats["throughput_per_s"]:
         result["throughput_ratio"] = round(
             http["throughput_per_s"] / raw_stats["throughput_per_s"], 3

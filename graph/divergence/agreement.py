@@ -129,7 +129,20 @@ def alignment(picture: Picture) -> Alignment:
     """Krippendorff's interval alpha (units = propositions in scope, coders = functions,
     values = current p), its 95% bootstrap interval over units, the mean absolute
     difference, and the function × function matrix. Alpha is null below
-    ``min_alignment_units`` pairable units."""
+    ``min_alignment_units`` pairable units.
+
+    It depends on the current beliefs and the scope alone, not on T: a shared model's
+    pictures compute it once per model version (``Picture.memo``)."""
+    key = ("alignment", picture.segment_id, picture.scope, repr(picture.settings))
+    found = picture.memo.get(key)
+    if isinstance(found, Alignment):
+        return found
+    computed = _alignment(picture)
+    picture.memo[key] = computed
+    return computed
+
+
+def _alignment(picture: Picture) -> Alignment:
     settings = picture.settings
     coders, _, data = belief_matrix(picture)
     figures = alignment_figures(

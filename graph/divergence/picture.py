@@ -8,10 +8,10 @@ functions over it, so they run the same in tests, the API, the CLI and snapshots
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import overload
+from typing import Any, overload
 
 from neo4j import AsyncManagedTransaction
 from pydantic import TypeAdapter
@@ -83,6 +83,9 @@ class Picture:
     functions: tuple[str, ...]
     segment: EntityRef | None = None
     _evidence: dict[str, EvidenceView] = field(default_factory=dict, repr=False)
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Figures that depend on the beliefs and the scope alone (not on T), kept for every
+    picture of the same model: the shared model gives all its pictures one memo."""
 
     @property
     def segment_id(self) -> str | None:

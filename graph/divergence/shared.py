@@ -21,9 +21,11 @@ current model is kept: a report as of a past time reads the model as it stood th
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
+import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -47,10 +49,13 @@ from graph.kit.connection import Database, fetch_collected
 from graph.model_version import Counters
 from graph.support import Support, SupportSettings
 from schema.divergence import FunctionBelief, PropositionView
+from schema.vocabulary import SOURCE_TYPES
 
 # Propositions read per transaction when many changed: each read stays short, and the
 # event loop gets its turn between them.
 READ_CHUNK = 2_000
+# Requests for "now" this close together share one T (see ``SharedModel.picture``).
+SHARE_WINDOW_S = 1.0
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # What the weights need of each counted item, per proposition, as parallel lists (a list
@@ -75,12 +80,29 @@ RETURN collect({id: p.id, supports: supports, types: types, strengths: strengths
 )
 
 
+# Source types as small codes: a million items would otherwise keep a million strings.
+_type_codes: dict[str, int] = {name: n for n, name in enumerate(SOURCE_TYPES)}
+_type_names: list[str] = list(SOURCE_TYPES)
+_types_lock = threading.Lock()
+
+
+def source_type_code(name: str) -> int:
+    code = _type_codes.get(name)
+    if code is None:
+        with _types_lock:
+            code = _type_codes.get(name)
+            if code is None:
+                code = _type_codes[name] = len(_type_names)
+                _type_names.append(name)
+    return code
+
+
 @dataclass(frozen=True)
 class ItemInputs:
     """One proposition's counted items, as the weights at any time need them."""
 
     supports: npt.NDArray[np.bool_]
-    source_types: tuple[str, ...]
+    source_type: npt.NDArray[np.int64]  # a code of ``source_type_code``
     strength: npt.NDArray[np.float64]
     magnitude: npt.NDArray[np.float64]  # NaN: the item reports none
     seconds: npt.NDArray[np.int64]  # observed_at as epoch seconds and nanoseconds
@@ -98,7 +120,7 @@ class ItemInputs:
         magnitude = np.asarray(row["magnitudes"], dtype=np.float64)
         return cls(
             supports=np.asarray(row["supports"], dtype=np.bool_),
-            source_types=tuple(row["types"]),
+            source_type=np.asarray([source_type_code(t) for t in row["types"]], dtype=np.int64),
             strength=np.asarray(row["strengths"], dtype=np.float64),
             magnitude=np.where(magnitude < 0, np.nan, magnitude),
             seconds=np.asarray(row["seconds"], dtype=np.int64),
@@ -115,8 +137,7 @@ class _AllItems:
     proposition_ids: tuple[str, ...]
     proposition: npt.NDArray[np.int64]  # index into proposition_ids, per item
     supports: npt.NDArray[np.bool_]
-    source_type: npt.NDArray[np.int64]  # index into source_types, per item
-    source_types: tuple[str, ...]
+    source_type: npt.NDArray[np.int64]  # a code of ``source_type_code``, per item
     strength: npt.NDArray[np.float64]
     magnitude: npt.NDArray[np.float64]
     seconds: npt.NDArray[np.int64]
@@ -128,8 +149,6 @@ class _AllItems:
     def of(cls, items: dict[str, ItemInputs]) -> _AllItems:
         ids = tuple(sorted(pid for pid, found in items.items() if len(found.strength)))
         chosen = [items[pid] for pid in ids]
-        names = sorted({t for found in chosen for t in found.source_types})
-        index = {name: n for n, name in enumerate(names)}
         offsets = np.cumsum([0] + [found.groups for found in chosen])
         sizes = [len(found.strength) for found in chosen]
 
@@ -140,10 +159,7 @@ class _AllItems:
             proposition_ids=ids,
             proposition=np.repeat(np.arange(len(ids), dtype=np.int64), sizes),
             supports=joined([f.supports for f in chosen], np.bool_),
-            source_type=np.asarray(
-                [index[t] for f in chosen for t in f.source_types], dtype=np.int64
-            ),
-            source_types=tuple(names),
+            source_type=joined([f.source_type for f in chosen], np.int64),
             strength=joined([f.strength for f in chosen], np.float64),
             magnitude=joined([f.magnitude for f in chosen], np.float64),
             seconds=joined([f.seconds for f in chosen], np.int64),
@@ -161,7 +177,7 @@ class _AllItems:
         """S, C and the mean magnitude of each of ``proposition_ids`` as of ``as_of``."""
         n = len(self.proposition_ids)
         reliability = np.asarray(
-            [settings.reliability.get(name, 0.0) for name in self.source_types], dtype=np.float64
+            [settings.reliability.get(name, 0.0) for name in list(_type_names)], dtype=np.float64
         )
         since_epoch = as_of - EPOCH
         at_seconds = since_epoch.days * 86_400 + since_epoch.seconds
@@ -221,6 +237,11 @@ class _Held:
     items: dict[str, ItemInputs]
     functions: tuple[str, ...]
     _all_items: list[_AllItems] = field(default_factory=list, repr=False)
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see Picture.memo
+    # The figures of the latest "now" per (settings, event loop): when, as of when, the task.
+    recent: dict[Hashable, tuple[float, datetime, asyncio.Task[dict[str, Support]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def all_items(self) -> _AllItems:
         if not self._all_items:  # built once per copy, by whichever request needs it first
@@ -263,14 +284,22 @@ class SharedModel:
         self,
         settings: EngineSettings,
         *,
-        as_of: datetime,
+        as_of: datetime | None,
         segment_id: str | None = None,
         bookmarks: list[str] | None = None,
     ) -> Picture:
         """The current model as of ``as_of`` (now: no write may have come since the request
-        began), as ``load_picture`` would read it."""
+        began), as ``load_picture`` would read it.
+
+        ``as_of`` None: now, shared with the requests of the last ``SHARE_WINDOW_S`` on the
+        same copy of the model — one time T and one computation of the weights for the pages
+        a workshop opens together (no write came between them: the copy would have changed).
+        """
         held = await self.current(bookmarks)
-        figures = await offload.in_thread(held.support_as_of, settings.support_settings, as_of)
+        if as_of is None:
+            as_of, figures = await self._recent(held, settings.support_settings)
+        else:
+            figures = await offload.in_thread(held.support_as_of, settings.support_settings, as_of)
         whole = Picture(
             as_of=as_of,
             settings=settings,
@@ -279,6 +308,7 @@ class SharedModel:
             support=figures,
             beliefs=held.beliefs,
             functions=held.functions,
+            memo=held.memo,
         )
         if segment_id is None:
             return whole
@@ -302,6 +332,27 @@ class SharedModel:
                 if self._held is None or not self._held.counters.covers(refreshed.counters):
                     self._held = refreshed
             return refreshed
+
+    async def _recent(
+        self, held: _Held, settings: SupportSettings
+    ) -> tuple[datetime, dict[str, Support]]:
+        loop = asyncio.get_running_loop()
+        key = (repr(settings), id(loop))
+        with self._swap:
+            found = held.recent.get(key)
+            if found is None or time.monotonic() - found[0] > SHARE_WINDOW_S:
+                as_of = datetime.now(UTC)
+                # A task of its own, outside the caller's context: a first requester who
+                # gives up does not cancel the figures the others wait for.
+                task = loop.create_task(
+                    offload.in_thread(held.support_as_of, settings, as_of),
+                    context=contextvars.Context(),
+                )
+                task.add_done_callback(lambda done: _forget_failed(held.recent, key, done))
+                found = (time.monotonic(), as_of, task)
+                held.recent[key] = found
+        _, as_of, task = found
+        return as_of, await asyncio.shield(task)
 
     def _fresh(self, seen: Counters) -> _Held | None:
         held = self._held
@@ -389,6 +440,11 @@ async def _read_propositions(
     figures = await support.support_for(tx, _NO_SETTINGS, as_of=now, ids=visible)
     rows = await fetch_collected(tx, ITEM_INPUTS, "rows", ids=visible, as_of=now)
     return {v.id: v for v in views}, believed, figures, rows
+
+
+def _forget_failed(recent: dict[Hashable, Any], key: Hashable, done: asyncio.Task[Any]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        recent.pop(key, None)
 
 
 def _inputs(rows: Iterable[dict[str, Any]]) -> dict[str, ItemInputs]:

@@ -8,7 +8,7 @@ function of the picture.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -249,9 +249,9 @@ async def load_segment(
 
     if as_of is None:
         stamps = await db.read(votes.change_stamps)  # first: a change during the read shows later
-        now = datetime.now(UTC)
-        model = await shared_model(db).picture(engine, as_of=now)
-        return await db.read(own, (stamps, model), now)
+        # Pages opened together share one T and one computation of the weights.
+        model = await shared_model(db).picture(engine, as_of=None)
+        return await db.read(own, (stamps, model), model.as_of)
     # The engine settings are part of the key: a frozen dataclass whose repr lists them all.
     key = ("workshop segment", repr(engine), as_of)
     return await db.read_model_shared(key, None, whole, own)
