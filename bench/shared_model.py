@@ -75,7 +75,7 @@ async def _after_writes(
 
 async def run(db: Database, runs: int, writes: int) -> dict[str, Any]:
     settings = EngineSettings()
-    await db.write(model_version.ensure_epoch)
+    await db.write(model_version.ensure_counters)
     size = await db.read(fetch_one, SIZE)
     results: dict[str, Any] = {"dataset": size}
     shared = SharedModel(db)

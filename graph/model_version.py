@@ -97,11 +97,16 @@ WITH DISTINCT v, p
 SET p.changed_slot = v.slot, p.changed_value = v.value
 """
 
-# Start-up gives a database its epoch, so that a model filled by other means (a benchmark's
-# generator) is cached from the first read on.
-ENSURE_EPOCH = """
+# Start-up creates every counter, so that a write only ever updates one (and gives the
+# database its epoch, so that a model filled by other means, a benchmark's generator, is
+# kept from the first read on).
+ENSURE_COUNTERS = """
 MERGE (structure:ModelVersion {slot: $structure_slot})
 ON CREATE SET structure.value = 0, structure.epoch = randomUUID()
+WITH structure
+UNWIND range(0, $slots - 1) AS slot
+MERGE (v:ModelVersion {slot: slot})
+ON CREATE SET v.value = 0
 """
 
 COUNTERS = """
@@ -132,8 +137,8 @@ async def bump(tx: AsyncManagedTransaction, change: ModelChange) -> None:
     )
 
 
-async def ensure_epoch(tx: AsyncManagedTransaction) -> None:
-    await tx.run(ENSURE_EPOCH, structure_slot=STRUCTURE_SLOT)
+async def ensure_counters(tx: AsyncManagedTransaction) -> None:
+    await tx.run(ENSURE_COUNTERS, structure_slot=STRUCTURE_SLOT, slots=SLOTS)
 
 
 @dataclass(frozen=True)

@@ -23,4 +23,4 @@ async def apply_schema(db: Database) -> int:
 
 async def _defaults(tx: AsyncManagedTransaction) -> None:
     await functions.ensure_defaults(tx, datetime.now(UTC))
-    await model_version.ensure_epoch(tx)
+    await model_version.ensure_counters(tx)

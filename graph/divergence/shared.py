@@ -27,7 +27,7 @@ import time
 import weakref
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,8 @@ from schema.vocabulary import SOURCE_TYPES
 # Propositions read per transaction when many changed: each read stays short, and the
 # event loop gets its turn between them.
 READ_CHUNK = 2_000
+# How far another replica's clock may run ahead of this one's (see ``SharedModel._refresh``).
+CLOCK_SKEW = timedelta(minutes=5)
 # Requests for "now" this close together share one T (see ``SharedModel.picture``).
 SHARE_WINDOW_S = 1.0
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -365,7 +367,9 @@ class SharedModel:
         # The counters first: whatever is read after them is at least as new, and a write
         # that lands meanwhile moves them again for the next request.
         counters = await self._db.read_after(bookmarks, model_version.counters)
-        now = datetime.now(UTC)
+        # Everything written so far counts, whichever replica wrote it: a write's times are
+        # its own server's clock, which may run a little ahead of this one's.
+        now = datetime.now(UTC) + CLOCK_SKEW
         stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
         everything = (
             held is None
