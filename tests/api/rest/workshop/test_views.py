@@ -114,3 +114,41 @@ async def test_a_proposition_shows_its_evidence_and_each_functions_belief(
     assert detail["evidence"]["status"] == "REFUTED"
     missing = await client.get(f"{API}/propositions/prop-nope", headers=caller.headers)
     assert missing.status_code == 404
+
+
+async def test_a_page_read_right_after_a_write_shows_it(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    """Pages come from the model the server keeps: the next page after a write counts the
+    new item at once, and pages without a write between them agree."""
+    caller = await make_caller(demo, "success")
+    path = f"{API}/segments/{OPS}"
+
+    def onboarding(model: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = next(p for p in model["propositions"] if p["id"] == ONBOARDING)
+        return found
+
+    first = await get_json(client, caller, path)
+    again = await get_json(client, caller, path)
+    assert onboarding(again)["evidence"]["count"] == onboarding(first)["evidence"]["count"]
+    added = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($i: [EvidenceInput!]!) { addEvidence(input: $i) { created } }",
+            "variables": {
+                "i": [
+                    {
+                        "sourceType": "interview",
+                        "summary": "Onboarding took them three weeks",
+                        "bears": [{"propositionId": ONBOARDING, "stance": "SUPPORTS"}],
+                    }
+                ]
+            },
+        },
+        headers=caller.headers,
+    )
+    assert added.status_code == 200 and "errors" not in added.json(), added.text
+    after = await get_json(client, caller, path)
+    counted = onboarding(after)["evidence"]
+    assert counted["count"] == onboarding(first)["evidence"]["count"] + 1
+    assert counted["supporting_weight"] > onboarding(first)["evidence"]["supporting_weight"]
