@@ -50,6 +50,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def reaching(target: ConnectionTarget, **settings: str) -> dict[str, str]:
+    """A server's environment: reaching ``target`` through NEO4J_URI, as any deployment does,
+    with these settings."""
+    return clean_env(
+        NEO4J_URI=target.uri,
+        NEO4J_USER=target.user,
+        NEO4J_PASSWORD=target.password,
+        NEO4J_DATABASE=target.database,
+        **settings,
+    )
+
+
 def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Poll ``check`` until it holds, for at most ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
@@ -118,13 +130,7 @@ class OwnDatabase:
 
     def server_env(self) -> dict[str, str]:
         """A server reaching this database through NEO4J_URI, as any deployment does."""
-        target = self.target()
-        return clean_env(
-            NEO4J_URI=target.uri,
-            NEO4J_USER=target.user,
-            NEO4J_PASSWORD=target.password,
-            NEO4J_DATABASE=target.database,
-        )
+        return reaching(self.target())
 
     def cli_env(self) -> dict[str, str]:
         """CLI commands finding this database through the data directory, as `make up` does."""
@@ -260,14 +266,7 @@ def shared_server(
     It depends on ``session_db`` so the test marker is in place before the server applies
     the schema (the wipe refuses a database without it).
     """
-    target: ConnectionTarget = neo4j_target.target
-    env = clean_env(
-        NEO4J_URI=target.uri,
-        NEO4J_USER=target.user,
-        NEO4J_PASSWORD=target.password,
-        NEO4J_DATABASE=target.database,
-    )
-    server = Server(env, tmp_path_factory.mktemp("shared-server"))
+    server = Server(reaching(neo4j_target.target), tmp_path_factory.mktemp("shared-server"))
     server.start()
     try:
         yield server

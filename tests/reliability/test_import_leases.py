@@ -21,7 +21,7 @@ from graph.kit.connection import Database, fetch_one
 from schema.vocabulary import Role
 from tests.factories import make_caller
 from tests.graph.imports.tickets import TICKET_MAPPING, tickets_csv
-from tests.reliability.conftest import Server, clean_env
+from tests.reliability.conftest import Server, reaching
 from tests.reliability.model import build_model
 
 pytestmark = pytest.mark.slow
@@ -42,21 +42,9 @@ RETURN items, keys, visible,
 """
 
 
-def server_env(neo4j_target: Any, **settings: str) -> dict[str, str]:
-    """A server's environment: the suite's database, and these settings."""
-    target = neo4j_target.target
-    return clean_env(
-        NEO4J_URI=target.uri,
-        NEO4J_USER=target.user,
-        NEO4J_PASSWORD=target.password,
-        NEO4J_DATABASE=target.database,
-        **settings,
-    )
-
-
 @pytest.fixture
 def two_servers(neo4j_target: Any, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    env = server_env(neo4j_target, COMMONGROUND_IMPORT_LEASE=LEASE_S)
+    env = reaching(neo4j_target.target, COMMONGROUND_IMPORT_LEASE=LEASE_S)
     servers = (Server(env, tmp_path), Server(env, tmp_path))
     try:
         for server in servers:

@@ -14,8 +14,7 @@ import pytest
 from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.factories import make_caller
-from tests.reliability.conftest import Server
-from tests.reliability.test_import_leases import server_env
+from tests.reliability.conftest import Server, reaching
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +26,7 @@ GROWTH_LIMIT_MIB = 64
 @pytest.fixture
 def fresh_server(neo4j_target: Any, tmp_path: Path) -> Iterator[Server]:
     """A server of its own, so its peak memory is that of this test alone."""
-    server = Server(server_env(neo4j_target), tmp_path)
+    server = Server(reaching(neo4j_target.target), tmp_path)
     server.start()
     try:
         yield server

@@ -28,7 +28,7 @@ from schema.models import Actor, BearingCreate, EvidenceCreate
 from schema.vocabulary import Role, Stance
 from tests.factories import Caller, make_caller, settings_for_target, small_model
 from tests.live_server import serve
-from tests.reliability.conftest import Server, clean_env
+from tests.reliability.conftest import Server, reaching
 
 if TYPE_CHECKING:
     from tests.conftest import TestDatabase
@@ -105,17 +105,7 @@ async def test_healthz_answers_while_the_costliest_allowed_query_runs(
     # `commonground serve` in a process of its own, as deployed: a server in a thread of the
     # test runner shares the runner's interpreter lock and garbage collector, whose pauses
     # grow with everything the suite has built by then.
-    target = neo4j_target.target
-    server = Server(
-        clean_env(
-            NEO4J_URI=target.uri,
-            NEO4J_USER=target.user,
-            NEO4J_PASSWORD=target.password,
-            NEO4J_DATABASE=target.database,
-            COMMONGROUND_REQUEST_TIMEOUT="300",
-        ),
-        tmp_path,
-    )
+    server = Server(reaching(neo4j_target.target, COMMONGROUND_REQUEST_TIMEOUT="300"), tmp_path)
     server.start()
     try:
         async with (
