@@ -329,7 +329,7 @@ class SharedModel:
             held = self._fresh(seen)
             if held is not None:
                 return held
-            refreshed = await self._refresh(self._held, bookmarks)
+            refreshed = await self._refresh(self._held, seen, bookmarks)
             with self._swap:
                 if self._held is None or not self._held.counters.covers(refreshed.counters):
                     self._held = refreshed
@@ -363,21 +363,22 @@ class SharedModel:
             return None
         return held
 
-    async def _refresh(self, held: _Held | None, bookmarks: list[str] | None) -> _Held:
-        # The counters first: whatever is read after them is at least as new, and a write
-        # that lands meanwhile moves them again for the next request.
-        counters = await self._db.read_after(bookmarks, model_version.counters)
+    async def _refresh(
+        self, held: _Held | None, counters: Counters, bookmarks: list[str] | None
+    ) -> _Held:
+        # ``counters`` were read before anything below: whatever is read now is at least as
+        # new, and a write that lands meanwhile moves them again for the next request.
+        #
         # Everything written so far counts, whichever replica wrote it: a write's times are
         # its own server's clock, which may run a little ahead of this one's.
         now = datetime.now(UTC) + CLOCK_SKEW
         stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
-        everything = (
+        if (
             held is None
             or counters.epoch is None
             or counters.epoch != held.counters.epoch
             or counters.structure != held.counters.structure
-        )
-        if everything or held is None:
+        ):
             wanted = sorted(stamps)
             views: dict[str, PropositionView] = {}
             believed: dict[str, dict[str, FunctionBelief]] = {}
