@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 import time
 import weakref
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -255,18 +256,28 @@ class _Held:
         everything = self.all_items()
         s, c, mean_magnitude = everything.weigh(settings, as_of)
         posteriors = beta_supports(s.tolist(), c.tolist())
+        magnitudes = mean_magnitude.tolist()
         result = dict(self.figures)  # no counted items: Beta(1, 1), whatever the time
         for n, pid in enumerate(everything.proposition_ids):
             found = result.get(pid)
             if found is None:
                 continue
             posterior = posteriors[n]
-            result[pid] = replace(
-                found,
+            # Built directly: ``dataclasses.replace`` works out the fields again for each of
+            # the 10,000, half of the weighing at M.
+            result[pid] = Support(
+                proposition_id=found.proposition_id,
                 supporting=posterior.supporting,
                 contradicting=posterior.contradicting,
-                mean_magnitude=float(mean_magnitude[n]),
+                evidence_count=found.evidence_count,
+                supporting_count=found.supporting_count,
+                contradicting_count=found.contradicting_count,
+                distinct_accounts=found.distinct_accounts,
+                newest_evidence_at=found.newest_evidence_at,
+                evidence_ids=found.evidence_ids,
+                mean_magnitude=magnitudes[n],
                 posterior=posterior,
+                distinct_sources=found.distinct_sources,
             )
         return result
 
@@ -379,12 +390,14 @@ class SharedModel:
             or counters.epoch != held.counters.epoch
             or counters.structure != held.counters.structure
         ):
+            everything = True
             wanted = sorted(stamps)
             views: dict[str, PropositionView] = {}
             believed: dict[str, dict[str, FunctionBelief]] = {}
             figures: dict[str, Support] = {}
             items: dict[str, ItemInputs] = {}
         else:
+            everything = False
             wanted = sorted(
                 pid
                 for pid, (slot, value) in stamps.items()
@@ -403,7 +416,7 @@ class SharedModel:
             believed.update(found_beliefs)
             figures.update(found_figures)
             items.update(await offload.in_thread(_inputs, found_items))
-        return _Held(
+        refreshed = _Held(
             counters=counters,
             stamps=stamps,
             views=dict(sorted(views.items())),
@@ -412,6 +425,23 @@ class SharedModel:
             items=items,
             functions=tuple(names),
         )
+        if everything:
+            _out_of_collections()
+        return refreshed
+
+
+def _out_of_collections() -> None:
+    """Keep the model just read out of the garbage collector's full passes.
+
+    The kept model is hundreds of thousands of small objects that live as long as the
+    process; each full pass of the cyclic collector walked them all again, a third of a
+    whole-model report's time at M (a report makes enough new objects to set off several).
+    Frozen, they are still freed by reference counting when a later read replaces them.
+    A full collection first, so that no garbage of the moment is frozen with them; this
+    runs once per full read (a process's first, a merge's), not per write.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _stamps_and_functions(
