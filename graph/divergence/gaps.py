@@ -14,6 +14,7 @@ from typing import TypedDict
 from analytics.information import items_needed, next_item_weight
 from analytics.ranking import score
 from graph.divergence.picture import Picture
+from graph.kit import collector
 from schema.divergence import (
     AssumptionDebt,
     BeliefGap,
@@ -105,6 +106,7 @@ def opposes(p: float, confidence: float) -> bool:
     return score(p - 0.5) * score(confidence - 0.5) < 0.0
 
 
+@collector.pausing
 def belief_gaps(
     picture: Picture,
     function: str | None = None,
@@ -156,6 +158,7 @@ def gap_sort_key(row: BeliefGap) -> tuple[float, float, str, str]:
     return (-score(row.rank_score), -score(abs(row.gap)), row.proposition.id, row.function)
 
 
+@collector.pausing
 def disagreements(
     picture: Picture, function: str | None = None, *, contested_only: bool = False
 ) -> list[Disagreement]:
@@ -196,6 +199,7 @@ def disagreements(
     return rows
 
 
+@collector.pausing
 def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
     """Validated or refuted propositions in scope on which ``function`` holds no belief.
 
@@ -230,6 +234,7 @@ def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
     return rows
 
 
+@collector.pausing
 def assumption_debt(picture: Picture, function: str | None = None) -> list[AssumptionDebt]:
     """Strong beliefs (p ≥ 0.7 or ≤ 0.3) on propositions whose evidence mass S + C < 1.
 

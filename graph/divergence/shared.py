@@ -45,7 +45,7 @@ from graph.divergence.picture import (
 )
 from graph.divergence.settings import EngineSettings
 from graph.evidence.reading import COUNTED_AS_OF
-from graph.kit import offload
+from graph.kit import collector, offload
 from graph.kit.connection import Database, fetch_collected
 from graph.model_version import Counters
 from graph.support import Support, SupportSettings
@@ -251,6 +251,7 @@ class _Held:
             self._all_items.append(_AllItems.of(self.items))
         return self._all_items[0]
 
+    @collector.pausing
     def support_as_of(self, settings: SupportSettings, as_of: datetime) -> dict[str, Support]:
         """Each visible proposition's support as of ``as_of`` (no later than a write since)."""
         everything = self.all_items()
