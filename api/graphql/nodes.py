@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import strawberry
 from strawberry.types import Info
@@ -314,6 +314,11 @@ class Evidence:
         )
 
 
+def evidence_key(item: models.Evidence) -> list[Any]:
+    """The cursor key of a page of evidence: newest observation first, then by id."""
+    return [item.observed_at.isoformat(), item.id]
+
+
 @described(
     "One item of a page of evidence.",
     cursor="Pass as `after` to continue after this item.",
@@ -342,7 +347,7 @@ class EvidenceConnection(Connection[Evidence]):
             items,
             limit,
             as_of,
-            key=lambda e: [e.observed_at.isoformat(), e.id],
+            key=evidence_key,
             node=lambda e: Evidence.from_model(e, as_of),
             total_count=total,
         )

@@ -9,6 +9,7 @@ the whole answer back to graphql-core, which then reports the error as it always
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from strawberry.types.base import get_object_definition
@@ -17,8 +18,9 @@ from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.entities import Entity
 from api.graphql.members import Member
-from api.graphql.nodes import Bearing, Evidence, EvidenceConnection, Proposition, evidence_page
+from api.graphql.nodes import Bearing, Evidence, Proposition, evidence_key, evidence_page
 from api.graphql.pagination import Page
+from graph.kit.cursors import encode_cursor
 
 
 class Unknown(Exception):
@@ -33,12 +35,12 @@ def _nodes(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) 
     return [[edge.node for edge in parent.edges] for parent in parents]
 
 
-async def _entities(ctx: Context, ids: list[str]) -> list[Entity]:
+async def _entities(ctx: Context, ids: list[str]) -> list[_Entity]:
     entities = []
     for found in await ctx.entity_loader.load_many(ids):
         if found is None:
             raise Unknown  # the resolver asserts the entity exists
-        entities.append(Entity.from_model(found))
+        entities.append(_Entity(found, None))
     return entities
 
 
@@ -58,13 +60,10 @@ async def _text(ctx: Context, parents: list[Any], args: dict[str, Any], bears: b
     return [" ".join([names[p.subject_id], p.relation.value, names[p.object_id]]) for p in parents]
 
 
-async def _optional_entities(ctx: Context, ids: list[str | None]) -> list[Entity | None]:
+async def _optional_entities(ctx: Context, ids: list[str | None]) -> list[_Entity | None]:
     wanted = [i for i in ids if i is not None]
     found = dict(zip(wanted, await ctx.entity_loader.load_many(wanted), strict=True))
-    return [
-        None if i is None or found[i] is None else Entity.from_model(found[i])  # type: ignore[arg-type]
-        for i in ids
-    ]
+    return [None if i is None or found[i] is None else _Entity(found[i], None) for i in ids]
 
 
 async def _account(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
@@ -97,9 +96,92 @@ async def _evidence(ctx: Context, parents: list[Any], args: dict[str, Any], bear
     ]
     found = await loaders.evidence_page_loader(ctx).load_many([page.key for page in pages])
     return [
-        EvidenceConnection.of_evidence(items, total, page.limit, page.as_of)
+        _EvidencePage(items, total, page.limit, page.as_of)
         for page, (items, total) in zip(pages, found, strict=True)
     ]
+
+
+class _Model:
+    """A node read from its domain model as ``from_model`` would fill it, a field at a time
+    and only the fields asked for; the fields named otherwise are properties."""
+
+    __slots__ = ("_model", "as_of")
+
+    def __init__(self, model: Any, as_of: datetime | None) -> None:
+        self._model = model
+        self.as_of = as_of
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+class _Evidence(_Model):
+    """``Evidence.from_model(model, as_of)``."""
+
+    __slots__ = ()
+
+    @property
+    def recorded_by_id(self) -> str:
+        return self._model.recorded_by  # type: ignore[no-any-return]
+
+    @property
+    def bears(self) -> list[_Model]:
+        return [_Model(bearing, self.as_of) for bearing in self._model.bears]
+
+
+class _Proposition(_Model):
+    """``Proposition.from_model(model, as_of)``."""
+
+    __slots__ = ()
+
+    @property
+    def created_by_id(self) -> str:
+        return self._model.created_by  # type: ignore[no-any-return]
+
+
+class _Entity(_Model):
+    """``Entity.from_model(model)``."""
+
+    __slots__ = ()
+
+    @property
+    def created_by_id(self) -> str:
+        return self._model.created_by  # type: ignore[no-any-return]
+
+
+class _Edge:
+    __slots__ = ("_as_of", "node")
+
+    def __init__(self, node: _Evidence, as_of: datetime) -> None:
+        self.node, self._as_of = node, as_of
+
+    @property
+    def cursor(self) -> str:
+        # Made only when asked for: most reads select no cursor of their nested pages.
+        return encode_cursor(self._as_of, evidence_key(self.node._model))
+
+
+class _PageInfo:
+    __slots__ = ("_edges", "as_of", "has_next_page")
+
+    def __init__(self, edges: list[_Edge], has_next_page: bool, as_of: datetime) -> None:
+        self._edges, self.has_next_page, self.as_of = edges, has_next_page, as_of
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self._edges[-1].cursor if self._edges else None
+
+
+class _EvidencePage:
+    """``EvidenceConnection.of_evidence(items, total, limit, as_of)``, its cursors made when
+    read."""
+
+    __slots__ = ("edges", "page_info", "total_count")
+
+    def __init__(self, items: list[Any], total: int, limit: int, as_of: datetime) -> None:
+        self.edges = [_Edge(_Evidence(item, as_of), as_of) for item in items[:limit]]
+        self.page_info = _PageInfo(self.edges, len(items) > limit, as_of)
+        self.total_count = total
 
 
 async def _proposition(
@@ -108,10 +190,7 @@ async def _proposition(
     found = await ctx.proposition_loader.load_many([p.proposition_id for p in parents])
     if any(p is None for p in found):
         raise Unknown  # the resolver refuses it: PropositionNotFound
-    return [
-        Proposition.from_model(p, parent.as_of)  # type: ignore[arg-type]
-        for p, parent in zip(found, parents, strict=True)
-    ]
+    return [_Proposition(p, parent.as_of) for p, parent in zip(found, parents, strict=True)]
 
 
 def _resolver(cls: type, name: str) -> int:
