@@ -89,6 +89,10 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._given_back: set[int] = set()  # root fields graphql-core completes
+        # An extension with a ``resolve`` hook wraps every field's resolver: only graphql-core
+        # calls it for each field, so no read is compiled while one is installed.
+        middleware = self.middleware_manager
+        self._compiles = middleware is None or not middleware.middlewares
 
     def complete_value(
         self,
@@ -101,6 +105,7 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if (
             path.prev is None
+            and self._compiles
             and info.field_name in ROOTS
             and info.parent_type is self.schema.query_type
             and id(field_details_list) not in self._given_back

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from neo4j import AsyncManagedTransaction
+from strawberry.extensions import SchemaExtension
 
 from api.graphql.compiled.executor import CompilingExecutor
 from api.graphql.context import Context
@@ -237,14 +238,27 @@ async def _model(db: Database) -> dict[str, str]:
     return made
 
 
+class EveryField(SchemaExtension):
+    """An extension that sees every field resolved, as graphql-core calls each resolver."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        return _next(root, info, *args, **kwargs)
+
+
 async def _answers(
-    db: Database, settings: Settings, actor: Actor | None, query: str, variables: dict[str, Any]
+    db: Database,
+    settings: Settings,
+    actor: Actor | None,
+    query: str,
+    variables: dict[str, Any],
+    *extensions: type[SchemaExtension],
 ) -> list[str]:
     """The JSON answer of the served schema and of the reference, at one request time."""
     now = datetime.now(UTC)
     answers = []
     served = build_schema(settings)
     served.execution_context_class = Recording
+    served.extensions = [*served.extensions, *extensions]
     for schema in (served, build_schema(settings, compiled=False)):
         context = Context(db, settings, actor, [])
         context.now = now
@@ -322,6 +336,19 @@ async def test_pages_continued_with_a_cursor_answer_alike(
     assert compiled == reference
     assert Recording.seen == [("propositions", True)]
     assert json.loads(compiled)["data"]["propositions"]["nodes"], compiled
+
+
+async def test_no_read_is_compiled_while_an_extension_sees_every_field(
+    db: Database, app_settings: Settings
+) -> None:
+    await _model(db)
+    reader = (await make_caller(db, "product", Role.VIEWER)).actor
+    Recording.seen.clear()
+    query, variables = CASES["benchmark: ~1k with bearings"]
+    compiled, reference = await _answers(db, app_settings, reader, query, variables, EveryField)
+    assert compiled == reference
+    assert json.loads(compiled)["data"]["propositions"]["nodes"]
+    assert Recording.seen == []
 
 
 async def test_a_caller_without_a_token_is_refused_alike(
