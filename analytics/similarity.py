@@ -439,9 +439,13 @@ def near_duplicate_pairs(
     first, second = np.where(swap, second, first), np.where(swap, first, second)
     kind_of = np.repeat(np.arange(len(kinds)), [len(by_kind[k]) for k in kinds])
     order = np.lexsort((rank[second], rank[first], kind_of[first], -scores))
-    return [
-        DuplicatePair(ids[i], ids[j], kinds[kind_of[i]], score)
-        for i, j, score in zip(
-            first[order].tolist(), second[order].tolist(), scores[order].tolist(), strict=True
+    names = np.asarray(ids, dtype=object)
+    return list(
+        map(
+            DuplicatePair,
+            names[first[order]].tolist(),
+            names[second[order]].tolist(),
+            np.asarray(kinds, dtype=object)[kind_of[first[order]]].tolist(),
+            scores[order].tolist(),
         )
-    ]
+    )
