@@ -249,7 +249,7 @@ def tfidf_vectors(texts: Sequence[str]) -> tuple[Any, Any]:
 # that pass are scored again in float64, and the score reported is exactly the whole-matrix
 # one (see similar_pairs).
 
-HEAD_COLUMNS = 96
+HEAD_COLUMNS = 128
 TAIL_WORK = 0.5
 # How many cells one band of the dense product holds at most (4 bytes each).
 BLOCK_CELLS = 4_000_000
