@@ -8,6 +8,7 @@ import pytest
 
 from graph import evidence, propositions
 from graph.kit.connection import Database, fetch_one
+from schema.entities import AccountNotFound
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import (
     Actor,
@@ -218,3 +219,17 @@ async def test_redaction_removes_the_text_and_only_an_admin_may(db: Database) ->
     redacted = await db.write(evidence.redact, ADMIN, item_id, "personal data", T0)
     assert redacted.summary is None and redacted.redacted_at == T0
     assert redacted.bears[0].stance is Stance.SUPPORTS and redacted.bears[0].strength == 1.0
+
+
+async def test_an_account_id_that_is_no_account_refuses_the_whole_batch(db: Database) -> None:
+    account, (prop, _) = await _model(db)
+    model = await small_model(db, segment="Enterprise", account=None, pains=[], actor=PRODUCT)
+    # An entity that is not an account (a segment) is refused like an id nobody knows.
+    for wrong in (model.segment_id, "acct-missing"):
+        batch = [_item(prop, account_id=account), _item(prop, account_id=wrong)]
+        with pytest.raises(AccountNotFound) as refused:
+            await db.write(evidence.add, PRODUCT, batch, T0)
+        assert refused.value.entity_id == wrong
+    assert await _evidence_count(db) == 0
+    written = await db.write(evidence.add, PRODUCT, [_item(prop, account_id=account)], T0)
+    assert [created for _, created in written] == [True]
