@@ -24,9 +24,8 @@ from graph.kit.connection import fetch_all, fetch_collected
 from schema.entities import AccountNotFound
 from schema.evidence import RepeatedIdempotencyKey
 from schema.members import ViewerCannotWrite
-from schema.models import Actor, Bearing, Evidence, EvidenceCreate
+from schema.models import Actor, Evidence, EvidenceCreate
 from schema.propositions import PropositionNotFound, PropositionRetired
-from schema.vocabulary import Stance
 
 # Links a freshly created item to its propositions and account (both checked beforehand).
 # Accounts are found through the Entity.id constraint's index: `(:Account {id})` would scan
@@ -196,30 +195,22 @@ async def add_answered(
 def as_written(row: dict[str, Any], evidence_id: str) -> Evidence:
     """A new item as ``write_rows`` stored it from ``row``: what reading it back gives."""
     props = row["props"]
-    # Built without validation: every value was validated as an EvidenceCreate, or made here.
-    return Evidence.model_construct(
-        id=evidence_id,
-        source_type=props["source_type"],
-        summary=props["summary"],
-        source_ref=props["source_ref"],
-        observed_at=datetime.fromisoformat(row["observed_at"]),
-        recorded_at=datetime.fromisoformat(row["recorded_at"]),
-        recorded_by=props["recorded_by"],
-        function=props["function"],
-        account_id=props["account_id"],
-        import_id=props["import_id"],
-        retracted_at=None,
-        retract_reason=None,
-        redacted_at=None,
-        bears=[
-            Bearing.model_construct(
-                proposition_id=b["proposition_id"],
-                stance=Stance(b["stance"]),
-                strength=b["strength"],
-                magnitude=b["magnitude"],
-            )
-            for b in row["bears"]
-        ],
+    # Validated from a dict: pydantic's validation (in Rust) costs a third of
+    # ``model_construct``'s Python loop over the fields.
+    return Evidence.model_validate(
+        {
+            "id": evidence_id,
+            "source_type": props["source_type"],
+            "summary": props["summary"],
+            "source_ref": props["source_ref"],
+            "observed_at": datetime.fromisoformat(row["observed_at"]),
+            "recorded_at": datetime.fromisoformat(row["recorded_at"]),
+            "recorded_by": props["recorded_by"],
+            "function": props["function"],
+            "account_id": props["account_id"],
+            "import_id": props["import_id"],
+            "bears": row["bears"],  # proposition ids, stance values, strength, magnitude
+        }
     )
 
 
