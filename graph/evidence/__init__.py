@@ -22,7 +22,7 @@ from graph.evidence.writing import (
     add,
     add_answered,
     prepare_row,
-    resolve_bearings,
+    resolve_batch,
     write_rows,
 )
 
@@ -41,7 +41,7 @@ __all__ = [
     "pages_for_propositions",
     "prepare_row",
     "redact",
-    "resolve_bearings",
+    "resolve_batch",
     "retract",
     "write_rows",
 ]

@@ -48,15 +48,35 @@ CALL {
 RETURN collect([row.index, ev.id, created]) AS written
 """
 
-# The ids named that are no account, in the order given. Accounts are found through the
-# Entity.id constraint's index, as in _LINK.
-MISSING_ACCOUNTS = """
-UNWIND $ids AS wanted
-OPTIONAL MATCH (a:Entity {id: wanted}) WHERE a:Account
-WITH wanted, a
-WHERE a IS NULL
-RETURN collect(wanted) AS missing
+# What a batch is checked against before anything is written, in one round trip: the named
+# propositions write-locked in id order (as ``propositions.lock``), then their live ids and
+# retirement (``propositions.LIVE_IDS``), and the named ids that are no account (found
+# through the Entity.id constraint's index, as in _LINK). Each CALL runs whole before the
+# next, so every lock is held before a proposition is read. A record per account, as
+# ``entities.require_accounts`` answers, cost ~0.4 ms each: 70 ms of a 500-item batch
+# naming 180 accounts (benchmark add_evidence, docs/benchmarks.md).
+CHECK_BATCH = (
+    """
+CALL () {
+  UNWIND $ids AS wanted
+  MATCH (p:Proposition {id: wanted})
+  SET p.lock_marker = true
+  REMOVE p.lock_marker
+  RETURN count(*) AS locked
+}
+CALL () {
+  UNWIND $account_ids AS account_id
+  OPTIONAL MATCH (a:Entity {id: account_id}) WHERE a:Account
+  WITH account_id, a WHERE a IS NULL
+  RETURN collect(account_id) AS missing_accounts
+}
+CALL () {
 """
+    + propositions.LIVE_IDS
+    + """}
+RETURN rows, missing_accounts
+"""
+)
 
 # Items whose key was replaced by its HMAC when they were redacted.
 REDACTED_KEYS = """
@@ -93,19 +113,28 @@ WITH ev, row, created
 )
 
 
-async def resolve_bearings(
-    tx: AsyncManagedTransaction, items: list[EvidenceCreate]
-) -> dict[str, str]:
-    """Map every proposition id the items name to its live id (merged ids to survivors)."""
+async def resolve_batch(tx: AsyncManagedTransaction, items: list[EvidenceCreate]) -> dict[str, str]:
+    """Map every proposition id the items name to its live id (merged ids to survivors), and
+    refuse a batch naming a missing or retired proposition or an account that is none.
+
+    The propositions are write-locked before they are read, so a merge of them cannot strand
+    the new links; locking, resolving and the account check take one round trip."""
     wanted = sorted({b.proposition_id for item in items for b in item.bears})
-    # Locked before read, so a merge of these propositions cannot strand the new links.
-    found = await propositions.live_ids_locked(tx, wanted)
+    accounts = sorted({i.account_id for i in items if i.account_id})
+    result = await tx.run(CHECK_BATCH, ids=wanted, account_ids=accounts)
+    record = await result.single(strict=True)
+    found = {w: propositions.LiveId(live, retired) for w, live, retired in record["rows"]}
+    if not {live.id for live in found.values()} <= set(wanted):
+        # A survivor of a merge, not locked yet: lock it and read again, as every write does.
+        found = await propositions.live_ids_locked(tx, wanted)
     missing = [pid for pid in wanted if pid not in found]
     if missing:
         raise PropositionNotFound(missing[0])
     retired = [live.id for live in found.values() if live.retired]
     if retired:
         raise PropositionRetired(retired[0], "evidence cannot bear on it")
+    if record["missing_accounts"]:
+        raise AccountNotFound(min(record["missing_accounts"]))
     return {pid: found[pid].id for pid in wanted}
 
 
@@ -231,21 +260,8 @@ async def _checked_rows(
     repeated = [key for key, uses in Counter(keys).items() if uses > 1]
     if repeated:
         raise RepeatedIdempotencyKey(repeated[0])
-    live_ids = await resolve_bearings(tx, items)
-    await _require_accounts(tx, [i.account_id for i in items if i.account_id])
+    live_ids = await resolve_batch(tx, items)
     return [prepare_row(n, item, live_ids, actor, now, import_id) for n, item in enumerate(items)]
-
-
-async def _require_accounts(tx: AsyncManagedTransaction, account_ids: list[str]) -> None:
-    """Refuse account ids that are not accounts (``entities.require_accounts``' rule), in
-    one collected record: a record per account cost ~0.4 ms each, 70 ms of a 500-item batch
-    naming 180 accounts (benchmark add_evidence, docs/benchmarks.md)."""
-    wanted = sorted(set(account_ids))
-    if not wanted:
-        return
-    missing = await fetch_collected(tx, MISSING_ACCOUNTS, "missing", ids=wanted)
-    if missing:
-        raise AccountNotFound(min(missing))
 
 
 async def write_rows(
