@@ -4,14 +4,14 @@
 
 On a database grown by ``bench.generate`` (started here if it is not running), taking turns
 in the same run, each run writing ``--batches`` batches of 500 new items one after another
-(one bearing each, three quarters with an account, as benchmark a) and deleting them again:
+(one bearing and one account each, the rows of benchmark a) and deleting them again:
 
 - ``raw``: ``UNWIND $rows`` through ``driver.execute_query`` creating the same properties
   (times sent as ISO text, made ``DATETIME`` in the statement) and the ``BEARS_ON``
   relationships, and nothing else: no ``FROM_ACCOUNT`` link, no validation, no lock, no
   audit entry, no model version, nothing read back;
-- ``graph``: ``graph.evidence.add`` in one write transaction per batch (what the REST API,
-  the CLI and the import presets call), the items already validated ``EvidenceCreate``s;
+- ``graph``: ``graph.evidence.add`` in one write transaction per batch (the graph layer's
+  write, without the GraphQL answer), the items already validated ``EvidenceCreate``s;
 - ``graphql``: the ``addEvidence`` mutation over HTTP to a uvicorn process, asking back
   ``created items { id }``.
 
