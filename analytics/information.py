@@ -72,29 +72,70 @@ def values_of_information(
     return [float(v) for v in (m * up + (1.0 - m) * down)]
 
 
-def _fewest_items(s: FloatArray, reached: _Reached, limit: int) -> list[int | None]:
-    """Fewest k in [0, limit] with ``reached(k)`` true, by bisection over all propositions at
-    once (confidence is monotone in k); None where even ``limit`` items do not suffice."""
-    lo = np.zeros(s.shape, dtype=np.int64)  # reached(lo - 1) is false, or lo == 0
-    hi = np.full(s.shape, limit, dtype=np.int64)
-    ok_at_limit = reached(hi)
-    while (lo < hi).any():
-        mid = (lo + hi) // 2
-        good = reached(mid)
-        hi = np.where(good & (lo < hi), mid, hi)
-        lo = np.where(~good & (lo < hi), mid + 1, lo)
-    return [int(k) if fits else None for k, fits in zip(lo, ok_at_limit, strict=True)]
+def _fewest_items(reached: _Reached, limit: int) -> list[int | None]:
+    """Fewest k in [0, limit] with ``reached(k)`` true for each proposition; None where even
+    ``limit`` items do not suffice. Confidence is monotone in k, so any search that keeps
+    ``reached(hi)`` true and ``reached(lo - 1)`` false finds the same k: probe k = 0, 1, 2,
+    4, ... first (most answers are a handful of items), then bisect what remains, each step
+    only over the propositions still undecided.
+    """
+    n = reached.size
+    fits = reached(np.full(n, limit, dtype=np.int64), np.arange(n))
+    lo = np.zeros(n, dtype=np.int64)  # reached(lo - 1) is false, or lo == 0
+    hi = np.full(n, limit, dtype=np.int64)  # reached(hi) is true (where it fits)
+    open_ = np.flatnonzero(fits)
+    probe = 0
+    while open_.size and probe < limit:
+        good = reached(np.full(open_.size, probe, dtype=np.int64), open_)
+        hi[open_[good]] = probe
+        lo[open_[~good]] = probe + 1
+        open_ = open_[~good]
+        probe = 1 if probe == 0 else 2 * probe
+    open_ = np.flatnonzero(fits & (lo < hi))
+    while open_.size:
+        mid = (lo[open_] + hi[open_]) // 2
+        good = reached(mid, open_)
+        hi[open_[good]] = mid[good]
+        lo[open_[~good]] = mid[~good] + 1
+        open_ = open_[lo[open_] < hi[open_]]
+    return [int(k) if ok else None for k, ok in zip(hi.tolist(), fits.tolist(), strict=True)]
 
 
 class _Reached:
+    """Whether k more items, all one way, take a proposition to its threshold."""
+
     def __init__(self, s: FloatArray, c: FloatArray, weight: float, support: bool, at: float):
         self.s, self.c, self.weight, self.support, self.at = s, c, weight, support, at
+        self.size = s.shape[0]
 
-    def __call__(self, k: IntArray) -> npt.NDArray[np.bool_]:
+    def __call__(self, k: IntArray, where: IntArray) -> npt.NDArray[np.bool_]:
+        """``reached`` for the propositions at the indices ``where``, ``k[i]`` items each."""
         added = k.astype(np.float64) * self.weight
+        s, c = self.s[where], self.c[where]
         if self.support:
-            return _confidence(self.s + added, self.c) >= self.at
-        return _confidence(self.s, self.c + added) <= self.at
+            return _confidence(s + added, c) >= self.at
+        return _confidence(s, c + added) <= self.at
+
+
+def items_needed(
+    supporting: Sequence[float],
+    contradicting: Sequence[float],
+    weight: float,
+    *,
+    validated_at: float = 0.95,
+    refuted_at: float = 0.05,
+    limit: int = ITEMS_LIMIT,
+) -> tuple[list[int | None], list[int | None]]:
+    """Items to validate and items to refute of many propositions at once (no VoI)."""
+    s, c = _check(supporting, contradicting, weight)
+    if not 0.0 <= refuted_at < validated_at <= 1.0:
+        raise ValueError("thresholds must satisfy 0 <= refuted_at < validated_at <= 1")
+    if limit < 0:
+        raise ValueError(f"limit must be non-negative, got {limit}")
+    return (
+        _fewest_items(_Reached(s, c, weight, True, validated_at), limit),
+        _fewest_items(_Reached(s, c, weight, False, refuted_at), limit),
+    )
 
 
 def information_values(
@@ -107,14 +148,15 @@ def information_values(
     limit: int = ITEMS_LIMIT,
 ) -> list[InformationValue]:
     """VoI, items to validate and items to refute of many propositions at once."""
-    s, c = _check(supporting, contradicting, weight)
-    if not 0.0 <= refuted_at < validated_at <= 1.0:
-        raise ValueError("thresholds must satisfy 0 <= refuted_at < validated_at <= 1")
-    if limit < 0:
-        raise ValueError(f"limit must be non-negative, got {limit}")
+    to_validate, to_refute = items_needed(
+        supporting,
+        contradicting,
+        weight,
+        validated_at=validated_at,
+        refuted_at=refuted_at,
+        limit=limit,
+    )
     vois = values_of_information(supporting, contradicting, weight)
-    to_validate = _fewest_items(s, _Reached(s, c, weight, True, validated_at), limit)
-    to_refute = _fewest_items(s, _Reached(s, c, weight, False, refuted_at), limit)
     return [
         InformationValue(v, up, down)
         for v, up, down in zip(vois, to_validate, to_refute, strict=True)
@@ -159,6 +201,7 @@ __all__ = [
     "InformationValue",
     "information_value",
     "information_values",
+    "items_needed",
     "is_far",
     "next_item_weight",
     "research_score",

@@ -12,6 +12,11 @@ folder), checks that both give the same answers, then takes turns:
 - one entity by id from 32 connections for ``--seconds`` each (throughput, p50, p99);
 - 1,000 evidence items written in batches of 100 (written items are deleted afterwards).
 
+Before the servers start, the three nested reads also run in this process through the schema
+as served and through one completing every field with graphql-core alone
+(``build_schema(compiled=False)``), taking turns: the execution's own wall and CPU time, no
+HTTP and no token, and a check that both answers are the same bytes.
+
 The peer runs with no authentication; the product checks a bearer token on every request,
 which is part of what it costs.
 """
@@ -37,9 +42,12 @@ from typing import Any
 import httpx
 import orjson
 
-from bench import generate, harness
+from api.graphql.context import Context
+from api.graphql.schema import build_schema
+from bench import generate, harness, server
 from bench.run import start_database, stop_database
 from graph.kit.connection import Database, fetch_all, fetch_one
+from schema.models import Actor
 
 PEER_DIR = harness.ROOT / "bench" / "peer"
 RESULTS = harness.ROOT / "bench" / "results"
@@ -267,6 +275,50 @@ async def nested_reads(ours: Client, peer: Client, runs: int) -> dict[str, Any]:
     return results
 
 
+async def compiled_beside_plain(db: Database, data_dir: Path, runs: int) -> dict[str, Any]:
+    """The nested reads executed in this process by the served schema (typed reads compiled,
+    api/graphql/compiled/) and by graphql-core alone: medians of wall and CPU seconds."""
+    settings = server.settings_for(data_dir)
+    schemas = {
+        "compiled": build_schema(settings),
+        "graphql_core": build_schema(settings, compiled=False),
+    }
+    results: dict[str, Any] = {}
+    for label, (variables, query, _) in NESTED.items():
+        wall: dict[str, list[float]] = {name: [] for name in schemas}
+        cpu: dict[str, list[float]] = {name: [] for name in schemas}
+        answers: dict[str, bytes] = {}
+        for round_ in range(harness.WARMUP + runs):
+            # Both at one request time, so the answers may be compared byte for byte.
+            now = datetime.now(UTC)
+            for name, schema in schemas.items():
+                context = Context(db, settings, Actor.system(), [])
+                context.now = now
+                started, started_cpu = time.perf_counter(), time.process_time()
+                result = await schema.execute(query, variables, context_value=context)
+                elapsed, elapsed_cpu = (
+                    time.perf_counter() - started,
+                    time.process_time() - started_cpu,
+                )
+                if result.errors:
+                    raise RuntimeError(f"{label} ({name}): {result.errors}")
+                answers[name] = orjson.dumps(result.data)
+                if round_ >= harness.WARMUP:
+                    wall[name].append(elapsed)
+                    cpu[name].append(elapsed_cpu)
+            if answers["compiled"] != answers["graphql_core"]:
+                raise RuntimeError(f"{label}: the compiled answer differs")
+        results[label] = {
+            name: {
+                "wall_median_s": round(statistics.median(wall[name]), 6),
+                "cpu_median_s": round(statistics.median(cpu[name]), 6),
+            }
+            for name in schemas
+        }
+        log(f"{label} in process: {results[label]}")
+    return results
+
+
 async def _load(
     send: Callable[[str], Awaitable[Any]], ids: list[str], seconds: float
 ) -> dict[str, Any]:
@@ -389,6 +441,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "machine": harness.machine(),
             "peer": json.loads((PEER_DIR / "package.json").read_text())["dependencies"],
         }
+        results["in_process"] = await compiled_beside_plain(db, args.data_dir, args.runs)
         limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
         with harness.api_server(args.data_dir) as base, peer_server(args.data_dir) as peer_base:
             async with (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
 import strawberry
 from strawberry.types import Info
@@ -149,18 +150,17 @@ class Proposition:
     ) -> EvidenceConnection:
         # One query for the evidence of every proposition of the page (a DataLoader).
         ctx = info.context
-        limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of or self.as_of, after)
-        items, total = await loaders.evidence_page_loader(ctx).load(
-            loaders.EvidencePageKey(
-                proposition_id=str(self.id),
-                as_of=pinned,
-                include_retracted=include_retracted,
-                after=time_position(key),
-                limit=limit + 1,
-                bears=_asks_for(info.selected_fields, "bears"),
-            )
+        page = evidence_page(
+            ctx,
+            self,
+            as_of,
+            include_retracted,
+            first,
+            after,
+            bears=_asks_for(info.selected_fields, "bears"),
         )
-        return EvidenceConnection.of_evidence(items, total, limit, pinned)
+        items, total = await loaders.evidence_page_loader(ctx).load(page.key)
+        return EvidenceConnection.of_evidence(items, total, page.limit, page.as_of)
 
     @strawberry.field(
         description="Each function's current belief (withdrawn ones left out), as of asOf "
@@ -192,6 +192,37 @@ class Proposition:
     @classmethod
     def from_model(cls, p: models.Proposition, as_of: datetime | None = None) -> Proposition:
         return mirrored(cls, p, created_by_id=p.created_by, as_of=as_of)
+
+
+class EvidencePage(NamedTuple):
+    """The page of a proposition's evidence a query asks for, as its loader reads it."""
+
+    key: loaders.EvidencePageKey
+    limit: int  # items on the page (the key reads one more)
+    as_of: datetime  # pinned by the cursor when paging on
+
+
+def evidence_page(
+    ctx: Context,
+    proposition: Proposition,
+    as_of: datetime | None,
+    include_retracted: bool,
+    first: int | None,
+    after: str | None,
+    *,
+    bears: bool,
+) -> EvidencePage:
+    """What ``Proposition.evidence`` reads: its arguments made a loader key (bad ones refused)."""
+    limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of or proposition.as_of, after)
+    page_key = loaders.EvidencePageKey(
+        proposition_id=str(proposition.id),
+        as_of=pinned,
+        include_retracted=include_retracted,
+        after=time_position(key),
+        limit=limit + 1,
+        bears=bears,
+    )
+    return EvidencePage(page_key, limit, pinned)
 
 
 def _asks_for(selections: Sequence[Selection], name: str) -> bool:
@@ -283,6 +314,11 @@ class Evidence:
         )
 
 
+def evidence_key(item: models.Evidence) -> list[Any]:
+    """The cursor key of a page of evidence: newest observation first, then by id."""
+    return [item.observed_at.isoformat(), item.id]
+
+
 @described(
     "One item of a page of evidence.",
     cursor="Pass as `after` to continue after this item.",
@@ -311,7 +347,7 @@ class EvidenceConnection(Connection[Evidence]):
             items,
             limit,
             as_of,
-            key=lambda e: [e.observed_at.isoformat(), e.id],
+            key=evidence_key,
             node=lambda e: Evidence.from_model(e, as_of),
             total_count=total,
         )

@@ -11,9 +11,10 @@ import statistics
 from collections.abc import Iterator
 from typing import TypedDict
 
-from analytics.information import information_values, next_item_weight
+from analytics.information import items_needed, next_item_weight
 from analytics.ranking import score
 from graph.divergence.picture import Picture
+from graph.kit import collector
 from schema.divergence import (
     AssumptionDebt,
     BeliefGap,
@@ -25,6 +26,11 @@ from schema.divergence import (
     PropositionView,
 )
 from schema.vocabulary import SupportStatus
+
+# ROWS_VALIDATED: every row is built with ``model_validate`` from a dict. pydantic's compiled
+# validator takes the picture's views, beliefs and figures as they are (model instances are
+# not validated again) and costs half of ``model_construct``, whose Python loop over the
+# fields was the largest single cost of a whole model's report (50,000 rows at M).
 
 # p values are decimals like 0.3 and 0.7 whose binary difference is 0.39999999999999997;
 # a threshold of 0.4 must still count that spread (and a gap just as wide) as reaching it.
@@ -67,6 +73,10 @@ def _held_beliefs(
     where the evidence mass reaches ``min_evidence_mass`` (``evidenced``) or stays below it;
     each proposition with the consensus magnitude of all its beliefs."""
     settings = picture.settings
+    # The consensus depends on the beliefs alone: once per model, not once per query.
+    consensus: dict[str, float] = picture.memo.setdefault(
+        ("consensus magnitude", settings.default_magnitude), {}
+    )
     for proposition in picture.in_scope():
         evidence = picture.evidence(proposition.id)
         if (evidence.mass >= settings.min_evidence_mass) is not evidenced:
@@ -75,8 +85,12 @@ def _held_beliefs(
         chosen = [b for b in held if function is None or b.function == function]
         if not chosen:
             continue
+        median = consensus.get(proposition.id)
+        if median is None:
+            median = consensus_magnitude(held, settings.default_magnitude)
+            consensus[proposition.id] = median
         yield (
-            consensus_magnitude(held, settings.default_magnitude),
+            median,
             [
                 _Held(
                     proposition=proposition,
@@ -97,6 +111,7 @@ def opposes(p: float, confidence: float) -> bool:
     return score(p - 0.5) * score(confidence - 0.5) < 0.0
 
 
+@collector.pausing
 def belief_gaps(
     picture: Picture,
     function: str | None = None,
@@ -113,38 +128,43 @@ def belief_gaps(
     """
     function = picture.check_function(function)
     settings = picture.settings
-    rows: list[BeliefGap] = []
+    keyed: list[tuple[tuple[float, float, str, str], BeliefGap]] = []
     for consensus, beliefs in _held_beliefs(picture, function, evidenced=True):
         for held in beliefs:
-            gap = held["p"] - held["evidence"].confidence
+            confidence = held["evidence"].confidence
+            gap = held["p"] - confidence
             significant = abs(gap) >= settings.significant_gap - TOLERANCE
             if significant_only and not significant:
                 continue
-            opposing = opposes(held["p"], held["evidence"].confidence)
+            opposing = opposes(held["p"], confidence)
             if opposing_only and not opposing:
                 continue
-            # Built from parts validated already (the picture's views, beliefs and figures):
-            # validating them again per row cost a fifth of the whole model's report.
-            rows.append(
-                BeliefGap.model_construct(
+            rank_score = score(abs(gap) * consensus)
+            # Rows are validated from a dict (see ROWS_VALIDATED below).
+            row = BeliefGap.model_validate(
+                {
                     **held,
-                    confidence=held["evidence"].confidence,
-                    gap=gap,
-                    direction=_direction(gap),
-                    significant=significant,
-                    opposes_evidence=opposing,
-                    consensus_magnitude=consensus,
-                    rank_score=score(abs(gap) * consensus),
-                )
+                    "confidence": confidence,
+                    "gap": gap,
+                    "direction": _direction(gap),
+                    "significant": significant,
+                    "opposes_evidence": opposing,
+                    "consensus_magnitude": consensus,
+                    "rank_score": rank_score,
+                }
             )
-    rows.sort(key=gap_sort_key)
-    return rows
+            # gap_sort_key(row), from the figures at hand (a score of a score is itself).
+            key = (-rank_score, -score(abs(gap)), held["proposition"].id, held["function"])
+            keyed.append((key, row))
+    keyed.sort(key=lambda pair: pair[0])
+    return [row for _, row in keyed]
 
 
 def gap_sort_key(row: BeliefGap) -> tuple[float, float, str, str]:
     return (-score(row.rank_score), -score(abs(row.gap)), row.proposition.id, row.function)
 
 
+@collector.pausing
 def disagreements(
     picture: Picture, function: str | None = None, *, contested_only: bool = False
 ) -> list[Disagreement]:
@@ -169,22 +189,25 @@ def disagreements(
         mean = math.fsum(values) / len(values)
         sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
         rows.append(
-            Disagreement.model_construct(
-                proposition=proposition,
-                spread=spread,
-                standard_deviation=sd,
-                mean_p=mean,
-                contested=contested,
-                highest=max(held, key=lambda b: b.p),
-                lowest=min(held, key=lambda b: b.p),
-                evidence=picture.evidence(proposition.id),
-                beliefs=held,
+            Disagreement.model_validate(
+                {
+                    "proposition": proposition,
+                    "spread": spread,
+                    "standard_deviation": sd,
+                    "mean_p": mean,
+                    "contested": contested,
+                    "highest": max(held, key=lambda b: b.p),
+                    "lowest": min(held, key=lambda b: b.p),
+                    "evidence": picture.evidence(proposition.id),
+                    "beliefs": held,
+                }
             )
         )
     rows.sort(key=lambda r: (-score(r.spread), -score(r.standard_deviation), r.proposition.id))
     return rows
 
 
+@collector.pausing
 def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
     """Validated or refuted propositions in scope on which ``function`` holds no belief.
 
@@ -201,12 +224,14 @@ def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
         if function in picture.beliefs.get(proposition.id, {}):
             continue
         rows.append(
-            BlindSpot.model_construct(
-                proposition=proposition,
-                function=function,
-                status=evidence.status,
-                evidence=evidence,
-                beliefs=picture.beliefs_on(proposition.id),
+            BlindSpot.model_validate(
+                {
+                    "proposition": proposition,
+                    "function": function,
+                    "status": evidence.status,
+                    "evidence": evidence,
+                    "beliefs": picture.beliefs_on(proposition.id),
+                }
             )
         )
     rows.sort(
@@ -219,6 +244,7 @@ def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
     return rows
 
 
+@collector.pausing
 def assumption_debt(picture: Picture, function: str | None = None) -> list[AssumptionDebt]:
     """Strong beliefs (p ≥ 0.7 or ≤ 0.3) on propositions whose evidence mass S + C < 1.
 
@@ -227,24 +253,34 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
     """
     function = picture.check_function(function)
     settings = picture.settings
+    strong = [
+        held
+        for _, beliefs in _held_beliefs(picture, function, evidenced=False)
+        for held in beliefs
+        if not (
+            settings.strong_belief_low + TOLERANCE
+            < held["p"]
+            < settings.strong_belief_high - TOLERANCE
+        )
+    ]
+    needed = _items_needed(picture, [held["evidence"] for held in strong])
     rows: list[AssumptionDebt] = []
-    for _, beliefs in _held_beliefs(picture, function, evidenced=False):
-        for held in beliefs:
-            if (
-                settings.strong_belief_low + TOLERANCE
-                < held["p"]
-                < settings.strong_belief_high - TOLERANCE
-            ):
-                continue
-            magnitude = held["belief"].magnitude
-            rows.append(
-                AssumptionDebt.model_construct(
+    for held in strong:
+        magnitude = held["belief"].magnitude
+        to_validate, to_refute = needed[
+            (held["evidence"].supporting_weight, held["evidence"].contradicting_weight)
+        ]
+        rows.append(
+            AssumptionDebt.model_validate(
+                {
                     **held,
-                    magnitude=magnitude,
-                    weight=float(magnitude or settings.default_magnitude),
-                )
+                    "magnitude": magnitude,
+                    "weight": float(magnitude or settings.default_magnitude),
+                    "items_to_validate": to_validate,
+                    "items_to_refute": to_refute,
+                }
             )
-    rows = _with_items_needed(picture, rows)
+        )
     rows.sort(
         key=lambda r: (
             -score(r.weight),
@@ -257,32 +293,20 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
     return rows
 
 
-def _with_items_needed(picture: Picture, rows: list[AssumptionDebt]) -> list[AssumptionDebt]:
-    """Each debt row with the interviews all one way that would validate or refute it."""
-    if not rows:
-        return rows
+def _items_needed(
+    picture: Picture, evidence: list[EvidenceView]
+) -> dict[tuple[float, float], tuple[int | None, int | None]]:
+    """The interviews all one way that would validate or refute each (S, C) given: once per
+    proposition, not per belief on it (the evidence is the same for each function)."""
     settings = picture.settings
-    # Once per proposition, not per belief on it: the evidence is the same for each function.
-    weights = list(
-        dict.fromkeys((r.evidence.supporting_weight, r.evidence.contradicting_weight) for r in rows)
-    )
-    found = information_values(
+    weights = list(dict.fromkeys((e.supporting_weight, e.contradicting_weight) for e in evidence))
+    if not weights:
+        return {}
+    to_validate, to_refute = items_needed(
         [s for s, _ in weights],
         [c for _, c in weights],
         next_item_weight(settings.reliability),
         validated_at=settings.validated_confidence,
         refuted_at=settings.refuted_confidence,
     )
-    needed = dict(zip(weights, found, strict=True))
-    result = []
-    for r in rows:
-        v = needed[(r.evidence.supporting_weight, r.evidence.contradicting_weight)]
-        result.append(
-            r.model_copy(
-                update={
-                    "items_to_validate": v.items_to_validate,
-                    "items_to_refute": v.items_to_refute,
-                }
-            )
-        )
-    return result
+    return dict(zip(weights, zip(to_validate, to_refute, strict=True), strict=True))

@@ -10,6 +10,7 @@ from graph.divergence.agreement import alignment, priority_alignment
 from graph.divergence.gaps import assumption_debt, belief_gaps, blind_spots, disagreements
 from graph.divergence.picture import Picture
 from graph.divergence.structure import structural_gaps
+from graph.kit import collector
 from schema.divergence import SegmentReport
 from schema.vocabulary import Relation
 
@@ -17,6 +18,7 @@ from schema.vocabulary import Relation
 REPORTED_PRIORITIES = (Relation.PURSUES, Relation.EXPERIENCES, Relation.USES)
 
 
+@collector.pausing
 def segment_report(picture: Picture) -> SegmentReport:
     """Every divergence of the picture's scope (a segment, or the whole model)."""
     return SegmentReport(

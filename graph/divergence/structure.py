@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from graph.divergence.picture import Picture
+from graph.kit import collector
 from schema.divergence import (
     EntityRef,
     PropositionEvidence,
@@ -300,6 +301,7 @@ def _unbeaten_alternatives(index: _Index, segment_id: str | None) -> list[Struct
     return gaps
 
 
+@collector.pausing
 def structural_gaps(picture: Picture, function: str | None = None) -> list[StructuralGap]:
     """Every structural gap in scope; given a function, those whose fix it owns."""
     function = picture.check_function(function)

@@ -14,6 +14,7 @@ from scipy import stats
 from analytics.information import (
     information_value,
     information_values,
+    items_needed,
     is_far,
     research_score,
     values_of_information,
@@ -59,6 +60,25 @@ def test_items_are_the_direct_scipy_search(s: float, c: float, w: float) -> None
     found = information_value(s, c, w)
     assert found.items_to_validate == direct_items(s, c, w, support=True)
     assert found.items_to_refute == direct_items(s, c, w, support=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.one_of(mass, st.floats(0, 1500)), st.one_of(mass, st.floats(0, 1500))),
+        min_size=1,
+        max_size=8,
+    ),
+    weights,
+)
+def test_items_of_many_at_once_are_each_the_direct_search(
+    pairs: list[tuple[float, float]], w: float
+) -> None:
+    # Propositions needing none, a few, hundreds and more than the limit of items, searched
+    # together: each must get what the item-by-item search gives it alone.
+    to_validate, to_refute = items_needed([s for s, _ in pairs], [c for _, c in pairs], w)
+    assert to_validate == [direct_items(s, c, w, support=True) for s, c in pairs]
+    assert to_refute == [direct_items(s, c, w, support=False) for s, c in pairs]
 
 
 @pytest.mark.parametrize(("s", "c"), [(0.0, 0.0), (2.0, 1.0), (0.5, 3.0), (6.0, 6.0), (12.0, 0.3)])

@@ -147,11 +147,12 @@ async def fresh_graph(db: Database) -> None:
 class Server:
     """`commonground serve` in a subprocess on 127.0.0.1; its output goes to a log file."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, *, workers: int = 1) -> None:
         # These tests assert what is written, not how fast: on a loaded two-core machine a
         # burst of serialised writes can outlast the default 30 s request budget.
         self.env = {"COMMONGROUND_REQUEST_TIMEOUT": "180", **env}
         self.workdir = workdir
+        self.workers = workers
         self.port = local_neo4j.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"serve-{self.port}.log"
@@ -177,6 +178,8 @@ class Server:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    "--workers",
+                    str(self.workers),
                 ],
                 cwd=self.workdir,
                 env=self.env,
