@@ -52,9 +52,9 @@ RETURN collect([row.index, ev.id, created]) AS written
 # propositions write-locked in id order (as ``propositions.lock``), then their live ids and
 # retirement (``propositions.LIVE_IDS``), and the named ids that are no account (found
 # through the Entity.id constraint's index, as in _LINK). Each CALL runs whole before the
-# next, so every lock is held before a proposition is read. A record per account, as
-# ``entities.require_accounts`` answers, cost ~0.4 ms each: 70 ms of a 500-item batch
-# naming 180 accounts (benchmark add_evidence, docs/benchmarks.md).
+# next, so every lock is held before a proposition is read. The accounts come back as one
+# collected list: a record per account cost ~0.4 ms each, 70 ms of a 500-item batch naming
+# 180 accounts (benchmark add_evidence, docs/benchmarks.md).
 CHECK_BATCH = (
     """
 CALL () {
