@@ -101,7 +101,13 @@ async def _server_version(db: Any) -> str:
 
 
 async def run_size(
-    db: Any, data_dir: Path, size: str, benchmarks: str, runs: int, workers: int = 1
+    db: Any,
+    data_dir: Path,
+    size: str,
+    benchmarks: str,
+    runs: int,
+    workers: int = 1,
+    raw_reference: bool = True,
 ) -> dict[str, Any]:
     """The benchmarks planned for one size, on a database already grown to it."""
     results: dict[str, Any] = {}
@@ -133,6 +139,7 @@ async def run_size(
                     spec.segments,
                     per_client=WORKSHOP_REQUESTS.get(size, 2),
                     writer=size == "M",
+                    raw_reference=raw_reference,
                 )
     return results
 
@@ -331,7 +338,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 log(f"generated: {results['generation'][size]}")
             benchmarks = "".join(b for b in PLAN[size] if b in args.only)
             results["sizes"][size] = await run_size(
-                db, data_dir, size, benchmarks, args.runs, args.workers
+                db, data_dir, size, benchmarks, args.runs, args.workers, not args.no_raw_d
             )
             save(args.output, {**results, "partial": True})  # an L that fails keeps S and M
             if args.rust_off_venv and "rust_off" not in results:
@@ -364,6 +371,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--keep-database", action="store_true", help="leave Neo4j running")
     parser.add_argument(
         "--workers", type=int, default=1, help="API worker processes for a, c and d (default 1)"
+    )
+    parser.add_argument(
+        "--no-raw-d",
+        action="store_true",
+        help="d without its raw reference (minutes at M; it does not change with the API)",
     )
     args = parser.parse_args()
     if args.runs < 5 and args.output is None:
