@@ -8,6 +8,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 import pytest
 import rfc8785
 from hypothesis import example, given, settings
@@ -15,7 +16,10 @@ from hypothesis import strategies as st
 from neo4j import AsyncManagedTransaction
 from neo4j.time import DateTime
 
+from graph import calibration
+from graph.divergence import EngineSettings, load_picture
 from graph.kit.connection import Database
+from graph.snapshots import figures as snapshot_figures
 from graph.snapshots.content import (
     Fingerprinter,
     canonical_record,
@@ -25,9 +29,11 @@ from graph.snapshots.content import (
 )
 from schema.snapshots import NOT_FINGERPRINTED
 from tests.graph.snapshots.factories import (
+    BASE,
     FIXED_AS_OF,
     build_fixed_model,
     live_fingerprint,
+    small_company,
 )
 
 # ---------------------------------------------------------------- canonical JSON
@@ -201,3 +207,32 @@ async def test_a_fixed_model_keeps_the_fingerprint_it_always_had(db: Database) -
     assert by_id["seg-1"]["created_at"] == "2026-01-02T09:30:00.000000000Z"
     assert by_id["ev-2"]["retracted_at"] == "2026-02-01T00:00:00.000000000Z"
     assert await live_fingerprint(db, FIXED_AS_OF) == FIXED_MODEL_FINGERPRINT
+
+
+# ---------------------------------------------------------------- the figures
+
+
+async def test_figures_read_the_model_once_and_say_what_a_read_per_segment_said(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await small_company(db)
+    settings = EngineSettings()
+    as_of = BASE + timedelta(days=30)
+    figures = await snapshot_figures.compute(db, settings, as_of)
+
+    # The figures as they were computed before: a whole read of the model per segment, and
+    # calibration's own read.
+    async def read_per_segment(tx: AsyncManagedTransaction, whole: Any, segment_id: str) -> Any:
+        return await load_picture(tx, settings, as_of=as_of, segment_id=segment_id)
+
+    async def calibration_read(db: Database, picture: Any) -> list[dict[str, Any]]:
+        found = await db.read(calibration.calibration, settings, as_of=as_of)
+        keep = {"function", "forecasts", "brier_score", "brier_skill_score", "by_quarter"}
+        return [row.model_dump(mode="json", include=keep) for row in found]
+
+    monkeypatch.setattr(snapshot_figures, "_scoped", read_per_segment)
+    monkeypatch.setattr(snapshot_figures, "_calibration", calibration_read)
+    expected = await snapshot_figures.compute(db, settings, as_of)
+    assert [s["name"] for s in figures["segments"]] == ["Ops teams"]
+    assert figures["calibration"]
+    assert orjson.dumps(figures) == orjson.dumps(expected)
