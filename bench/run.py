@@ -269,7 +269,7 @@ def table(results: dict[str, Any]) -> str:
                 f"{http['throughput_per_s']}/s",
                 size,
                 f"p50 {http['p50_s']:.3f} s p99 {http['p99_s']:.3f} s",
-                f"raw {d['raw']['throughput_per_s']}/s",
+                f"raw {d['raw']['throughput_per_s']}/s" if "raw" in d else "raw not run",
                 http["p99_over_p50"],
                 "p99/p50 <= 3, 0 errors",
             )
