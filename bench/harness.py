@@ -80,11 +80,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(data_dir: Path, *, timeout_s: float = 120.0) -> Iterator[str]:
+def api_server(data_dir: Path, *, timeout_s: float = 120.0, workers: int = 1) -> Iterator[str]:
     """The API (with the bench endpoints) under uvicorn on loopback; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", "--data-dir", str(data_dir), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "bench.server",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

@@ -101,7 +101,13 @@ async def _server_version(db: Any) -> str:
 
 
 async def run_size(
-    db: Any, data_dir: Path, size: str, benchmarks: str, runs: int
+    db: Any,
+    data_dir: Path,
+    size: str,
+    benchmarks: str,
+    runs: int,
+    workers: int = 1,
+    raw_reference: bool = True,
 ) -> dict[str, Any]:
     """The benchmarks planned for one size, on a database already grown to it."""
     results: dict[str, Any] = {}
@@ -117,7 +123,7 @@ async def run_size(
         results["e"] = await snapshot_export.run(db, runs)
     if set(benchmarks) & set("acd"):
         token = await harness.bench_token(db)
-        with harness.api_server(data_dir) as base_url:
+        with harness.api_server(data_dir, workers=workers) as base_url:
             if "c" in benchmarks:
                 log(f"{size}: c. nested GraphQL read")
                 results["c"] = await nested_read.run(base_url, token, runs)
@@ -133,6 +139,7 @@ async def run_size(
                     spec.segments,
                     per_client=WORKSHOP_REQUESTS.get(size, 2),
                     writer=size == "M",
+                    raw_reference=raw_reference,
                 )
     return results
 
@@ -305,6 +312,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "machine": harness.machine(),
         "versions": versions(await _server_version(db)),
         "runs": args.runs,
+        "workers": args.workers,
         "generation": {},
         "sizes": {},
     }
@@ -329,7 +337,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 results["generation"][size] = await generate.generate(db, target)
                 log(f"generated: {results['generation'][size]}")
             benchmarks = "".join(b for b in PLAN[size] if b in args.only)
-            results["sizes"][size] = await run_size(db, data_dir, size, benchmarks, args.runs)
+            results["sizes"][size] = await run_size(
+                db, data_dir, size, benchmarks, args.runs, args.workers, not args.no_raw_d
+            )
             save(args.output, {**results, "partial": True})  # an L that fails keeps S and M
             if args.rust_off_venv and "rust_off" not in results:
                 log(f"{size}: the read benchmarks again without neo4j-rust-ext")
@@ -359,6 +369,14 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--force-l", action="store_true", help="generate L whatever it takes")
     parser.add_argument("--no-generate", action="store_true", help="use the data as it is")
     parser.add_argument("--keep-database", action="store_true", help="leave Neo4j running")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="API worker processes for a, c and d (default 1)"
+    )
+    parser.add_argument(
+        "--no-raw-d",
+        action="store_true",
+        help="d without its raw reference (minutes at M; it does not change with the API)",
+    )
     args = parser.parse_args()
     if args.runs < 5 and args.output is None:
         parser.error("published results need at least 5 runs")

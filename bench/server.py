@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,33 @@ def bench_app(data_dir: Path) -> FastAPI:
     return app
 
 
+DATA_DIR_VARIABLE = "COMMONGROUND_BENCH_DATA_DIR"  # how the workers learn the data dir
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of ``--workers N`` (as ``commonground serve --workers`` runs
+    them): each process counts its own queries, so count round trips with one worker."""
+    return bench_app(Path(os.environ[DATA_DIR_VARIABLE]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="the product's API plus plain endpoints")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args()
+    if args.workers > 1:
+        os.environ[DATA_DIR_VARIABLE] = str(args.data_dir)
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=args.workers,
+            host="127.0.0.1",
+            port=args.port,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     uvicorn.run(
         bench_app(args.data_dir),
         host="127.0.0.1",

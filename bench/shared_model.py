@@ -21,8 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,6 +76,24 @@ async def _after_writes(
     return summary(times)
 
 
+WARMUP = 1
+
+
+def _cpu_timed(
+    work: Callable[[], Awaitable[Any]], spent: list[float]
+) -> Callable[[], Awaitable[Any]]:
+    """``work``, noting the CPU time this process spends on each call in ``spent``."""
+
+    async def timed() -> Any:
+        started = time.process_time()
+        try:
+            return await work()
+        finally:
+            spent.append(time.process_time() - started)
+
+    return timed
+
+
 async def run(db: Database, runs: int, writes: int) -> dict[str, Any]:
     settings = EngineSettings()
     await db.write(model_version.ensure_counters)
@@ -101,12 +122,23 @@ async def run(db: Database, runs: int, writes: int) -> dict[str, Any]:
             ("picture", full_picture, kept_picture),
             ("report", full_report, kept_report),
         ):
-            times = await interleaved({"full": full, "kept": kept}, runs=runs, warmup=1)
+            cpu: dict[str, list[float]] = {"full": [], "kept": []}
+            times = await interleaved(
+                {"full": _cpu_timed(full, cpu["full"]), "kept": _cpu_timed(kept, cpu["kept"])},
+                runs=runs,
+                warmup=WARMUP,
+            )
             full_s, kept_s = summary(times["full"]), summary(times["kept"])
             results[f"{label}: {what}"] = {
                 "full read": full_s,
                 "shared model": kept_s,
                 "ratio": ratio(kept_s["median_s"], full_s["median_s"]),
+                # This process's CPU (all its threads; not the database's), median of the
+                # runs: on a machine shared with other work, closer to the quiet wall clock.
+                "cpu_median_s": {
+                    name: round(statistics.median(spent[WARMUP:]), 4) for name, spent in cpu.items()
+                },
+                "load_average_at_start": os.getloadavg()[0],
             }
             print(label, what, full_s["median_s"], kept_s["median_s"], flush=True)
     results["one segment: report after a write"] = await _after_writes(db, shared, settings, writes)

@@ -147,6 +147,7 @@ async def run(
     per_client: int = REQUESTS_PER_CLIENT,
     budget_s: float = TIME_BUDGET_S,
     writer: bool = False,
+    raw_reference: bool = True,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     connections = [
@@ -171,7 +172,9 @@ async def run(
         # One request alone first: the latency of the query without contention.
         alone = await _clients(over_http, segments, 1, 3, budget_s)
         http = await _clients(over_http, segments, clients, per_client, budget_s)
-        raw_stats = await _clients(raw, segments, clients, per_client, budget_s)
+        raw_stats = (
+            await _clients(raw, segments, clients, per_client, budget_s) if raw_reference else None
+        )
         with_writer = None
         if writer:
             stop = asyncio.Event()
@@ -189,11 +192,12 @@ async def run(
         "requests_per_client": per_client,
         "alone": alone,
         "http": http,
-        "raw": raw_stats,
     }
+    if raw_stats is not None:
+        result["raw"] = raw_stats
     if with_writer is not None:
         result["with writer"] = with_writer
-    if http["throughput_per_s"] and raw_stats["throughput_per_s"]:
+    if raw_stats is not None and http["throughput_per_s"] and raw_stats["throughput_per_s"]:
         result["throughput_ratio"] = round(
             http["throughput_per_s"] / raw_stats["throughput_per_s"], 3
         )

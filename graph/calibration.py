@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from neo4j import AsyncManagedTransaction
@@ -294,6 +295,23 @@ RETURN collect({
 """
 
 
+# Propositions whose history one query collects: the whole model's evidence in one list
+# (a million items at a year's volume) passed Neo4j's transaction memory limit on a 2 GiB
+# heap; a thousand propositions' items are some tens of megabytes.
+HISTORY_CHUNK = 1_000
+
+
+async def _histories(
+    tx: AsyncManagedTransaction, query: str, ids: list[str], as_of: datetime
+) -> list[dict[str, Any]]:
+    """``query``'s collected rows for ``ids``, a chunk of propositions at a time."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), HISTORY_CHUNK):
+        chunk = ids[start : start + HISTORY_CHUNK]
+        rows.extend(await fetch_collected(tx, query, "rows", ids=chunk, as_of=as_of))
+    return rows
+
+
 def _time(parts: list[int] | None) -> datetime | None:
     return from_epoch(parts)
 
@@ -302,7 +320,7 @@ async def resolutions(
     tx: AsyncManagedTransaction, settings: EngineSettings, ids: list[str], as_of: datetime
 ) -> list[Resolution]:
     """The resolution of each of the propositions ``ids`` that has resolved by ``as_of``."""
-    rows = await fetch_collected(tx, EVIDENCE_HISTORY, "rows", ids=ids, as_of=as_of)
+    rows = await _histories(tx, EVIDENCE_HISTORY, ids, as_of)
     items: dict[str, list[Item]] = defaultdict(list)
     for row in rows:
         recorded = _time(row["recorded"])
@@ -335,7 +353,7 @@ async def resolutions(
 async def statements_on(
     tx: AsyncManagedTransaction, ids: list[str], as_of: datetime
 ) -> dict[str, list[Statement]]:
-    rows = await fetch_collected(tx, BELIEF_HISTORY, "rows", ids=ids, as_of=as_of)
+    rows = await _histories(tx, BELIEF_HISTORY, ids, as_of)
     found: dict[str, list[Statement]] = defaultdict(list)
     for row in rows:
         stated = _time(row["stated"])

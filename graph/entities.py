@@ -14,7 +14,6 @@ from graph.kit import keys, records
 from graph.kit.connection import fetch_all, fetch_one
 from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
 from schema.entities import (
-    AccountNotFound,
     EntityNotFound,
     EntityRetired,
     FieldNotForKind,
@@ -110,12 +109,6 @@ UNWIND $ids AS wanted
 MATCH (e:Entity {id: wanted})
 SET e.lock_marker = true
 REMOVE e.lock_marker
-"""
-
-ACCOUNTS_EXIST = """
-UNWIND $ids AS wanted
-OPTIONAL MATCH (a:Entity {id: wanted}) WHERE a:Account
-RETURN wanted, a IS NOT NULL AS found
 """
 
 SEGMENT_EXISTS = "MATCH (s:Segment {id: $id}) WHERE s.retired_at IS NULL RETURN s.id AS id"
@@ -229,17 +222,6 @@ async def require(tx: AsyncManagedTransaction, entity_id: str) -> Entity:
     if found is None:
         raise EntityNotFound(entity_id)
     return found
-
-
-async def require_accounts(tx: AsyncManagedTransaction, account_ids: list[str]) -> None:
-    """Refuse account ids (evidence names them) that are not accounts."""
-    wanted = sorted(set(account_ids))
-    if not wanted:
-        return
-    rows = await fetch_all(tx, ACCOUNTS_EXIST, ids=wanted)
-    missing = [r["wanted"] for r in rows if not r["found"]]
-    if missing:
-        raise AccountNotFound(missing[0])
 
 
 async def lock(tx: AsyncManagedTransaction, ids: list[str]) -> None:

@@ -7,11 +7,21 @@ figures come from one aggregation query per request (``loaders.support_loader``)
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
 import strawberry
-from neo4j import AsyncManagedTransaction
 from strawberry.types import Info
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryOptional,
+    get_object_definition,
+    has_object_definition,
+)
+from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql import loaders
 from api.graphql.context import Context
@@ -25,6 +35,8 @@ from schema.errors import BadInput
 from schema.evidence import EvidenceBatchTooLarge, InvalidEvidenceItem, UnknownSourceType
 from schema.propositions import PropositionNotFound
 from schema.vocabulary import SOURCE_TYPES
+
+InputT = TypeVar("InputT")
 
 
 @strawberry.input(description="How one evidence item bears on one proposition.")
@@ -83,25 +95,65 @@ class AddEvidencePayload:
     )
 
 
+@functools.cache
+def _input_fields(cls: type) -> tuple[dict[str, None], tuple[tuple[str, str, type | None], ...]]:
+    """What strawberry's conversion does for an input type, worked out once: the fields it
+    sets to None when omitted, and per field its GraphQL name, Python name and, for a list
+    of input objects, their type."""
+    definition = get_object_definition(cls, strict=True)
+    omitted = {
+        f.python_name: None
+        for f in definition.fields
+        if f.default_value is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    fields = []
+    for f in definition.fields:
+        kind = f.resolve_type(type_definition=definition)
+        if isinstance(kind, StrawberryOptional):
+            kind = kind.of_type
+        nested = None
+        if isinstance(kind, StrawberryList) and has_object_definition(kind.of_type):
+            nested = kind.of_type
+        elif has_object_definition(kind):
+            raise TypeError(f"{cls.__name__}.{f.python_name}: only lists of inputs are nested")
+        fields.append((f.graphql_name or to_camel_case(f.python_name), f.python_name, nested))
+    return omitted, tuple(fields)
+
+
+def _build_input(cls: type[InputT], value: Mapping[str, Any]) -> InputT:
+    omitted, fields = _input_fields(cast(type, cls))
+    kwargs: dict[str, Any] = dict(omitted)
+    for graphql_name, python_name, nested in fields:
+        if graphql_name in value:
+            given = value[graphql_name]
+            if nested is not None and given is not None:
+                given = [_build_input(nested, v) for v in given]
+            kwargs[python_name] = given
+    return cls(**kwargs)
+
+
+def _evidence_input(cls: type, value: Mapping[str, Any], context: InputContext) -> Any:
+    """``EvidenceInput`` from the input value graphql-core has coerced (types, enums and
+    times already checked): the same instance strawberry's own conversion builds, which
+    looks up every field's type and name again for each of 500 items and cost more than the
+    database write (benchmark add_evidence, docs/benchmarks.md)."""
+    return _build_input(cls, value)
+
+
+get_object_definition(EvidenceInput, strict=True).from_input = _evidence_input
+
+
 def _evidence_create(index: int, item: EvidenceInput) -> models.EvidenceCreate:
-    fields = dataclasses.asdict(item)  # the bearings become dicts, which pydantic reads
+    # Every field as pydantic reads it, the bearings as dicts (``dataclasses.asdict`` gave
+    # the same through a deep copy of every value, a tenth of a 500-item batch).
+    fields = dict(vars(item))
+    fields["bears"] = [dict(vars(b)) for b in item.bears]
     # An empty account id is no account, as the model has always read it.
     fields["account_id"] = item.account_id or None
     try:
         return validated(lambda: models.EvidenceCreate(**fields))
     except BadInput as error:
         raise InvalidEvidenceItem(index, error) from None
-
-
-async def _add_and_read(
-    tx: AsyncManagedTransaction,
-    actor: models.Actor,
-    items: list[models.EvidenceCreate],
-    now: datetime,
-) -> list[tuple[models.Evidence, bool]]:
-    written = await evidence_repo.add(tx, actor, items, now)
-    found = await evidence_repo.get_many(tx, [item_id for item_id, _ in written])
-    return [(found[item_id], created) for item_id, created in written]
 
 
 @strawberry.type
@@ -167,7 +219,7 @@ class EvidenceMutation:
         if len(input) > limit:
             raise EvidenceBatchTooLarge(limit, len(input))
         items = [_evidence_create(n, item) for n, item in enumerate(input)]
-        written = await ctx.write(_add_and_read, actor, items, ctx.now)
+        written = await ctx.write(evidence_repo.add_answered, actor, items, ctx.now)
         created = sum(1 for _, is_new in written if is_new)
         return AddEvidencePayload(
             items=[Evidence.from_model(e) for e, _ in written],

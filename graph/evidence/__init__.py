@@ -17,7 +17,14 @@ from graph.evidence.reading import (
     list_page,
     pages_for_propositions,
 )
-from graph.evidence.writing import CREATE_EVIDENCE, add, prepare_row, resolve_bearings, write_rows
+from graph.evidence.writing import (
+    CREATE_EVIDENCE,
+    add,
+    add_answered,
+    prepare_row,
+    resolve_batch,
+    write_rows,
+)
 
 __all__ = [
     "CREATE_EVIDENCE",
@@ -25,6 +32,7 @@ __all__ = [
     "REDACT",
     "RETRACT",
     "add",
+    "add_answered",
     "count",
     "for_proposition",
     "get",
@@ -33,7 +41,7 @@ __all__ = [
     "pages_for_propositions",
     "prepare_row",
     "redact",
-    "resolve_bearings",
+    "resolve_batch",
     "retract",
     "write_rows",
 ]

@@ -5,6 +5,8 @@ in content order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -48,7 +50,12 @@ LIMIT $limit
 
 @dataclass
 class ChunkWriter:
-    """Packs records into compressed chunks and writes them a few at a time."""
+    """Packs records into compressed chunks and writes them a few at a time.
+
+    A batch is compressed (in a thread: zlib lets go of the GIL) and written while the next
+    one fills, one write at a time and in order; a failed write surfaces at the next batch or
+    at ``close``. Memory holds at most two batches, whatever the content's size.
+    """
 
     db: Database
     snapshot_id: str
@@ -59,6 +66,7 @@ class ChunkWriter:
     _lines: list[bytes] = field(default_factory=list)
     _size: int = 0
     _pending: list[dict[str, Any]] = field(default_factory=list)
+    _writing: asyncio.Task[None] | None = None
 
     async def add(self, section: str, record: dict[str, Any]) -> None:
         if self._section != section:
@@ -81,7 +89,7 @@ class ChunkWriter:
                 "seq": self.seq,
                 "section": self._section,
                 "count": len(self._lines),
-                "data": zlib.compress(b"\n".join(self._lines), 6),
+                "data": b"\n".join(self._lines),
             }
         )
         self.seq += 1
@@ -90,15 +98,39 @@ class ChunkWriter:
 
     async def _flush(self) -> None:
         if self._pending:
-            await self.db.write(_write_chunks, self.snapshot_id, self._pending)
-            self._pending = []
+            await self._settle()
+            batch, self._pending = self._pending, []
+            self._writing = asyncio.get_running_loop().create_task(self._write(batch))
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        chunks = await asyncio.to_thread(_compressed, batch)
+        await self.db.write(_write_chunks, self.snapshot_id, chunks)
+
+    async def _settle(self) -> None:
+        """Wait for the write under way, if any (raising what it raised)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
 
     async def close(self) -> int:
         """Write what is left; return the number of chunks."""
         self._seal()
         await self._flush()
+        await self._settle()
         await self.db.write(_drop_extra_chunks, self.snapshot_id, self.seq)
         return self.seq
+
+    async def abandon(self) -> None:
+        """Stop the write under way (the creation failed; a retry rewrites every chunk)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.cancel()
+            with contextlib.suppress(BaseException):
+                await writing
+
+
+def _compressed(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**chunk, "data": zlib.compress(chunk["data"], 6)} for chunk in batch]
 
 
 async def _write_chunks(

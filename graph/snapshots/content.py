@@ -11,20 +11,63 @@ redacted text is gone from every snapshot taken after it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import math
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 import rfc8785
 from neo4j import AsyncManagedTransaction
 from neo4j.time import DateTime
 
 from graph.kit import keys
-from graph.kit.connection import Database, fetch_all
-from schema.snapshots import NOT_FINGERPRINTED, OPTIONAL_SECTIONS, SECTIONS, TIME_FIELDS
+from graph.kit.connection import Database
+from schema.snapshots import (
+    BELIEF_FIELDS,
+    ENTITY_FIELDS,
+    EVIDENCE_FIELDS,
+    NOT_FINGERPRINTED,
+    OPTIONAL_SECTIONS,
+    PROPOSITION_FIELDS,
+    SECTIONS,
+    TIME_FIELDS,
+)
 
 PAGE = 2000
+
+
+# A UTC date-time ``utc_`` as ``to_iso`` writes it: the year padded to four digits (never
+# cut), the other fields to two, nanoseconds to nine.
+UTC_AS_TEXT = (
+    "substring('000', size(toString(utc_.year)) - 1) + toString(utc_.year)"
+    " + '-' + substring(toString(100 + utc_.month), 1)"
+    " + '-' + substring(toString(100 + utc_.day), 1)"
+    " + 'T' + substring(toString(100 + utc_.hour), 1)"
+    " + ':' + substring(toString(100 + utc_.minute), 1)"
+    " + ':' + substring(toString(100 + utc_.second), 1)"
+    " + '.' + substring(toString(1000000000 + utc_.nanosecond), 1) + 'Z'"
+)
+
+
+def time_as_text(expr: str) -> str:
+    """Cypher for the time ``expr`` as ``to_iso`` writes it, built by the database.
+
+    A page's times then arrive as text, not as driver DateTime objects to be built, moved to
+    UTC and formatted again here, which was most of a creation's time (docs/benchmarks.md,
+    "Snapshot creation at M and L"). null stays null; a value that is not a date-time comes
+    back in a one-item list, for ``to_iso`` to refuse as it always did.
+    """
+    return (
+        "[at_ IN [" + expr + "] WHERE at_ IS NOT NULL | "
+        "CASE WHEN at_ IS :: ZONED DATETIME OR at_ IS :: LOCAL DATETIME "
+        "THEN [utc_ IN [datetime({datetime: at_, timezone: 'Z'})] | " + UTC_AS_TEXT + "][0] "
+        "ELSE [at_] END][0]"
+    )
+
 
 # The propositions of the content as of $as_of: created by then, both endpoints too. Read
 # once per snapshot (ids only, so memory follows the model, not the evidence); evidence
@@ -34,15 +77,19 @@ MATCH (p:Proposition)
 WHERE p.created_at <= $as_of
   AND EXISTS { (p)-[:SUBJECT]->(:Entity) } AND EXISTS { (p)-[:OBJECT]->(:Entity) }
   AND all(t IN [(p)-[:SUBJECT|OBJECT]->(x:Entity) | x.created_at] WHERE t <= $as_of)
-RETURN p.id AS id
+RETURN collect(p.id) AS ids
 """
 
-FUNCTIONS = """
+FUNCTIONS = (
+    """
 MATCH (f:Function) WHERE f.builtin OR f.created_at <= $as_of
 RETURN f.name AS name, coalesce(f.builtin, false) AS builtin,
-       CASE WHEN f.builtin THEN null ELSE f.created_at END AS created_at
+       """
+    + time_as_text("CASE WHEN f.builtin THEN null ELSE f.created_at END")
+    + """ AS created_at
 ORDER BY name
 """
+)
 
 # A retirement or merge is in the content only if it happened by $as_of. The entity and the
 # proposition pages share this part, so both name their node ``n``.
@@ -51,22 +98,30 @@ WITH n,
      n.retired_at IS NOT NULL AND n.retired_at <= $as_of AS retired,
      n.merged_into IS NOT NULL AND (n.merged_at IS NULL OR n.merged_at <= $as_of) AS merged
 """
-LIFECYCLE_COLUMNS = """
-       n.created_at AS created_at, n.created_by AS created_by,
-       CASE WHEN retired THEN n.retired_at END AS retired_at,
+LIFECYCLE_COLUMNS = (
+    "\n       "
+    + time_as_text("n.created_at")
+    + """ AS created_at, n.created_by AS created_by,
+       """
+    + time_as_text("CASE WHEN retired THEN n.retired_at END")
+    + """ AS retired_at,
        CASE WHEN retired THEN n.retired_reason END AS retired_reason,
        CASE WHEN retired THEN n.retired_by END AS retired_by,
        CASE WHEN merged THEN n.merged_into END AS merged_into,
-       CASE WHEN merged THEN n.merged_at END AS merged_at"""
+       """
+    + time_as_text("CASE WHEN merged THEN n.merged_at END")
+    + " AS merged_at"
+)
 
-# Each page seeks the id index from the previous page's last id, in index order.
+# Each page seeks the id index from the previous page's last id, in index order, and ends in
+# ``WITH`` its columns, which ``_collected`` returns as one list.
 ENTITIES_PAGE = (
     """
 MATCH (n:Entity)
 WHERE n.id > $after AND n.created_at <= $as_of
 WITH n ORDER BY n.id LIMIT $limit"""
     + AS_OF_FATE
-    + """RETURN n.id AS id, n.kind AS kind, n.name AS name, n.description AS description,
+    + """WITH n.id AS id, n.kind AS kind, n.name AS name, n.description AS description,
        head([(n)-[:IN_SEGMENT]->(s:Segment) WHERE s.created_at <= $as_of | s.id]) AS segment_id,
        n.status AS status, n.alt_kind AS alt_kind, n.channel AS channel,"""
     + LIFECYCLE_COLUMNS
@@ -81,74 +136,109 @@ MATCH (n:Proposition)
 WHERE n.id > $after AND n.created_at <= $as_of
 WITH n ORDER BY n.id LIMIT $limit"""
     + AS_OF_FATE
-    + """RETURN n.id AS id, n.relation AS relation,
+    + """WITH n.id AS id, n.relation AS relation,
        head([(n)-[:SUBJECT]->(s:Entity) | s.id]) AS subject_id,
        head([(n)-[:OBJECT]->(o:Entity) | o.id]) AS object_id,"""
     + LIFECYCLE_COLUMNS
     + "\n"
 )
 
-IMPORTS = """
+IMPORTS = (
+    """
 MATCH (i:Import)
 WHERE i.completed_at <= $as_of
   AND EXISTS { MATCH (ev:Evidence {import_id: i.id}) WHERE ev.recorded_at <= $as_of }
-RETURN i.id AS id, i.completed_at AS completed_at
+RETURN i.id AS id, """
+    + time_as_text("i.completed_at")
+    + """ AS completed_at
 ORDER BY id
 """
+)
 
 # Evidence as of $as_of: recorded by then and, for an import, only once it had completed.
-EVIDENCE_PAGE = """
+EVIDENCE_PAGE = (
+    """
 MATCH (ev:Evidence)
 WHERE ev.id > $after AND ev.recorded_at <= $as_of
   AND (ev.import_id IS NULL
        OR EXISTS { MATCH (i:Import {id: ev.import_id}) WHERE i.completed_at <= $as_of })
 WITH ev ORDER BY ev.id LIMIT $limit
 WITH ev, ev.retracted_at IS NOT NULL AND ev.retracted_at <= $as_of AS retracted
-RETURN ev.id AS id, ev.source_type AS source_type, ev.summary AS summary,
-       ev.source_ref AS source_ref, ev.observed_at AS observed_at,
-       ev.recorded_at AS recorded_at, ev.recorded_by AS recorded_by, ev.function AS function,
+WITH ev.id AS id, ev.source_type AS source_type, ev.summary AS summary,
+       ev.source_ref AS source_ref, """
+    + time_as_text("ev.observed_at")
+    + """ AS observed_at,
+       """
+    + time_as_text("ev.recorded_at")
+    + """ AS recorded_at, ev.recorded_by AS recorded_by,
+       ev.function AS function,
        head([(ev)-[:FROM_ACCOUNT]->(a:Account) WHERE a.created_at <= $as_of | a.id])
          AS account_id,
        ev.import_id AS import_id,
-       CASE WHEN retracted THEN ev.retracted_at END AS retracted_at,
+       """
+    + time_as_text("CASE WHEN retracted THEN ev.retracted_at END")
+    + """ AS retracted_at,
        CASE WHEN retracted THEN ev.retract_reason END AS retract_reason,
        CASE WHEN retracted THEN ev.retracted_by END AS retracted_by,
-       ev.redacted_at AS redacted_at, ev.redact_reason AS redact_reason,
+       """
+    + time_as_text("ev.redacted_at")
+    + """ AS redacted_at, ev.redact_reason AS redact_reason,
        ev.redacted_by AS redacted_by, ev.idempotency_key AS idempotency_key,
        ev.source_key AS source_key,
        [(ev)-[b:BEARS_ON]->(p:Proposition) |
         {proposition_id: p.id, stance: b.stance, strength: b.strength,
          magnitude: b.magnitude}] AS bears
 """
+)
 
-BELIEFS_PAGE = """
+BELIEFS_PAGE = (
+    """
 MATCH (b:Belief)
 WHERE b.id > $after AND b.stated_at <= $as_of
 WITH b ORDER BY b.id LIMIT $limit
-RETURN b.id AS id, b.function AS function,
+WITH b.id AS id, b.function AS function,
        head([(b)-[:ON]->(p:Proposition) | p.id]) AS proposition_id, b.seq AS seq, b.p AS p,
        b.magnitude AS magnitude, b.rationale AS rationale,
-       coalesce(b.withdrawn, false) AS withdrawn, b.stated_at AS stated_at,
+       coalesce(b.withdrawn, false) AS withdrawn, """
+    + time_as_text("b.stated_at")
+    + """ AS stated_at,
        b.stated_by AS stated_by, b.vote_id AS vote_id, b.idempotency_key AS idempotency_key
 """
+)
 
 # Decisions made by $as_of, each with the status and confidence of every proposition it rests
 # on when it was made (graph/decisions).
-DECISIONS = """
+DECISIONS = (
+    """
 MATCH (d:Decision) WHERE d.decided_at <= $as_of
-RETURN d.id AS id, d.title AS title, d.rationale AS rationale, d.decided_at AS decided_at,
+RETURN d.id AS id, d.title AS title, d.rationale AS rationale,
+       """
+    + time_as_text("d.decided_at")
+    + """ AS decided_at,
        d.decided_by AS decided_by, d.function AS function,
        [n IN range(0, size(d.proposition_ids) - 1) |
         {proposition_id: d.proposition_ids[n], status: d.statuses[n],
          confidence: d.confidences[n]}] AS basis
 ORDER BY id
 """
+)
 
-PAGED: dict[str, str] = {
-    "beliefs": BELIEFS_PAGE,
-    "entities": ENTITIES_PAGE,
-    "evidence": EVIDENCE_PAGE,
-    "propositions": PROPOSITIONS_PAGE,
+
+def _collected(page: str, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """A page query that ends in ``WITH <columns>``, returning its rows as one list of value
+    lists (in order), and the column names: one Bolt message a page instead of one a record,
+    each of which cost the driver a few socket reads and asyncio turns."""
+    return page + "RETURN collect([" + ", ".join(columns) + "]) AS rows\n", columns
+
+
+# Each page's columns, in the order the records keep (their JSON lines keep it too).
+PAGED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "beliefs": _collected(BELIEFS_PAGE, BELIEF_FIELDS),
+    "entities": _collected(ENTITIES_PAGE, ENTITY_FIELDS),
+    "evidence": _collected(
+        EVIDENCE_PAGE, (*EVIDENCE_FIELDS[:-1], "source_key", EVIDENCE_FIELDS[-1])
+    ),
+    "propositions": _collected(PROPOSITIONS_PAGE, PROPOSITION_FIELDS),
 }
 WHOLE: dict[str, str] = {"decisions": DECISIONS, "functions": FUNCTIONS, "imports": IMPORTS}
 
@@ -221,8 +311,10 @@ def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[s
     if section == "beliefs" and record.get("proposition_id") not in visible:
         return None
     for name in TIME_FIELDS[section]:
-        if name in record:
-            record[name] = to_iso(record[name])
+        value = record.get(name)
+        if value is not None and type(value) is not str:
+            # Not a date-time (TIME_AS_TEXT): refused here, as it always was.
+            record[name] = to_iso(value[0] if type(value) is list else value)
     if section == "evidence":
         record["idempotency_key"] = carried_key(
             record.get("idempotency_key"), redacted=record.get("redacted_at") is not None
@@ -260,14 +352,29 @@ def _clean(section: str, row: dict[str, Any], visible: frozenset[str]) -> dict[s
     return record
 
 
+async def _rows(tx: AsyncManagedTransaction, query: str, **params: Any) -> list[dict[str, Any]]:
+    # The records as the driver decoded them: the columns are plain values (text, numbers,
+    # lists of maps), so Record.data()'s recursive copy of every value would only cost time.
+    result = await tx.run(query, params)
+    keys = result.keys()
+    return [dict(zip(keys, record, strict=True)) async for record in result]
+
+
 async def _page(
-    tx: AsyncManagedTransaction, query: str, as_of: DateTime, after: str, limit: int
+    tx: AsyncManagedTransaction,
+    paged: tuple[str, tuple[str, ...]],
+    as_of: DateTime,
+    after: str,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    return await fetch_all(tx, query, as_of=as_of, after=after, limit=limit)
+    query, columns = paged
+    result = await tx.run(query, {"as_of": as_of, "after": after, "limit": limit})
+    record = await result.single(strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in record["rows"]]
 
 
 async def _whole(tx: AsyncManagedTransaction, query: str, as_of: DateTime) -> list[dict[str, Any]]:
-    return await fetch_all(tx, query, as_of=as_of)
+    return await _rows(tx, query, as_of=as_of)
 
 
 def _pin(as_of: datetime | DateTime) -> DateTime:
@@ -281,7 +388,7 @@ def _pin(as_of: datetime | DateTime) -> DateTime:
 async def content_propositions(db: Database, as_of: datetime | DateTime) -> frozenset[str]:
     """The ids of the propositions in the content as of a time."""
     rows = await db.read(_whole, CONTENT_PROPOSITIONS, _pin(as_of))
-    return frozenset(r["id"] for r in rows)
+    return frozenset(rows[0]["ids"])
 
 
 async def iter_section(
@@ -300,16 +407,28 @@ async def iter_section(
             if cleaned is not None:
                 yield cleaned
         return
-    after = ""
-    while True:
-        rows = await db.read(_page, PAGED[section], pinned, after, page)
-        for row in rows:
-            cleaned = _clean(section, row, visible)
-            if cleaned is not None:
-                yield cleaned
-        if len(rows) < page:
-            return
-        after = str(rows[-1]["id"])
+    # The next page is read while this one is passed on: the database works on it while
+    # the caller fingerprints and stores this one. Two pages at most are held.
+    loop = asyncio.get_running_loop()
+    reading: asyncio.Task[list[dict[str, Any]]] | None = loop.create_task(
+        db.read(_page, PAGED[section], pinned, "", page)
+    )
+    try:
+        while reading is not None:
+            rows = await reading
+            reading = None
+            if len(rows) == page:
+                after = str(rows[-1]["id"])
+                reading = loop.create_task(db.read(_page, PAGED[section], pinned, after, page))
+            for row in rows:
+                cleaned = _clean(section, row, visible)
+                if cleaned is not None:
+                    yield cleaned
+    finally:
+        if reading is not None:  # the caller stopped early
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
 
 
 async def iter_content(
@@ -325,9 +444,67 @@ async def iter_content(
 # ---------------------------------------------------------------- fingerprint
 
 
+# Past this, an integer (or a float's integral value) is not exact in a double: RFC 8785
+# refuses such integers and writes such floats in its own exponent form.
+_EXACT = 2**53 - 1
+# From here up, orjson writes a non-integral float exactly as RFC 8785 does (the shortest
+# round-trip digits, no exponent); below it orjson writes an exponent, RFC 8785 decimals.
+_PLAIN_FLOAT = 1e-5
+
+
+class _NotPlain(Exception):
+    """A value orjson would not write byte for byte as RFC 8785 does."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as orjson writes it in RFC 8785's bytes: integral floats become the integers
+    RFC 8785 writes for them (``1.0`` is ``1``, ``-0.0`` is ``0``); anything whose bytes could
+    differ raises _NotPlain."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -_EXACT <= value <= _EXACT:
+            return value
+    elif kind is float:
+        if value.is_integer():
+            if -_EXACT <= value <= _EXACT:
+                return int(value)
+        elif _PLAIN_FLOAT <= abs(value) < math.inf:
+            return value
+    elif kind is list or kind is tuple:
+        return [_plain(item) for item in value]
+    elif kind is dict:
+        return _plain_object(value, ())
+    raise _NotPlain
+
+
+def _plain_object(record: dict[str, Any], left_out: Iterable[str]) -> dict[str, Any]:
+    plain: dict[str, Any] = {}
+    for key, value in record.items():
+        # Keys sort alike (UTF-16 units for RFC 8785, code points for orjson) when ASCII.
+        if type(key) is not str or not key.isascii():
+            raise _NotPlain
+        if key in left_out:
+            continue
+        kind = type(value)
+        plain[key] = value if kind is str or value is None or kind is bool else _plain(value)
+    return plain
+
+
 def canonical_record(record: dict[str, Any]) -> bytes:
-    """RFC 8785 canonical JSON of a record's content (non-content fields left out)."""
-    return bytes(rfc8785.dumps({k: v for k, v in record.items() if k not in NOT_FINGERPRINTED}))
+    """RFC 8785 canonical JSON of a record's content (non-content fields left out).
+
+    Written by orjson with sorted keys whenever every value is one whose bytes are the same
+    either way (text, booleans, null, exact integers, floats from 1e-5 up; the property test
+    compares them with ``rfc8785``); anything else goes through ``rfc8785`` itself. Python's
+    ``rfc8785`` took a fifth of a creation's time at M.
+    """
+    try:
+        plain = _plain_object(record, NOT_FINGERPRINTED)
+        return orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
+    except (_NotPlain, orjson.JSONEncodeError):
+        return bytes(rfc8785.dumps({k: v for k, v in record.items() if k not in NOT_FINGERPRINTED}))
 
 
 class Fingerprinter:

@@ -25,7 +25,9 @@ from graph.divergence import (
     belief_gaps,
     disagreements,
     load_picture,
+    load_scope,
     structural_gaps,
+    with_scope,
 )
 from graph.kit.connection import Database
 from graph.snapshots.store import FiguresFn
@@ -182,7 +184,17 @@ def _pick_quotes(row: dict[str, Any], found: dict[str, Evidence]) -> list[dict[s
     return picked
 
 
+async def _scoped(tx: AsyncManagedTransaction, whole: Picture, segment_id: str) -> Picture:
+    # What load_picture gives for the segment, without reading the whole model again.
+    segment, scope = await load_scope(tx, segment_id, as_of=whole.as_of)
+    return with_scope(whole, segment, scope)
+
+
 async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> dict[str, Any]:
+    # The whole model is read once: each segment's picture is this one with the segment's
+    # scope marked (what load_picture builds for a segment from a read of its own), and
+    # calibration scores the same picture. Reading it again per segment took nine tenths of
+    # the figures' time (docs/benchmarks.md, "Snapshot creation at M and L").
     picture = await db.read_model(None, load_picture, settings, as_of=as_of)
     gaps = belief_gaps(picture)
     divergent = disagreements(picture)
@@ -198,9 +210,7 @@ async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> di
     )
     by_segment = []
     for segment in segments[:MAX_SEGMENTS]:
-        scoped = await db.read_model(
-            None, load_picture, settings, as_of=as_of, segment_id=segment.id
-        )
+        scoped = await db.read(_scoped, picture, segment.id)
         scoped_gaps = belief_gaps(scoped, significant_only=True)
         by_segment.append(
             {
@@ -262,16 +272,27 @@ async def compute(db: Database, settings: EngineSettings, as_of: datetime) -> di
             for s in structural[:MAX_STRUCTURAL_GAPS]
         ],
         "heatmap": _heatmap(picture, gaps),
-        "calibration": await _calibration(db, settings, as_of),
+        "calibration": await _calibration(db, picture),
         "decisions": decided,  # checked as of the snapshot's time, those at risk first
     }
 
 
-async def _calibration(
-    db: Database, settings: EngineSettings, as_of: datetime
-) -> list[dict[str, Any]]:
-    """Each function's calibration as of the snapshot (docs/design.md §2b), bins left out."""
-    found = await db.read_model(None, calibration.calibration, settings, as_of=as_of)
+async def _scored(tx: AsyncManagedTransaction, picture: Picture) -> list[calibration.Scored]:
+    # calibration.calibration's reads over the whole model's picture, already read here.
+    resolved = await calibration.resolutions(
+        tx, picture.settings, sorted(picture.scope), picture.as_of
+    )
+    statements = await calibration.statements_on(
+        tx, [r.proposition_id for r in resolved], picture.as_of
+    )
+    return calibration.score_forecasts(resolved, statements, 0.0)
+
+
+async def _calibration(db: Database, picture: Picture) -> list[dict[str, Any]]:
+    """Each function's calibration as of the snapshot (docs/design.md §2b), bins left out:
+    what ``calibration.calibration`` answers for the whole model."""
+    scored = await db.read_model(None, _scored, picture)
+    found = [calibration.function_calibration(name, scored) for name in picture.functions]
     return [
         row.model_dump(
             mode="json",

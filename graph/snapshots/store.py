@@ -231,13 +231,17 @@ async def record_restored(
     if not await db.write(_restore_start, snapshot, schema_version):
         return False
     writer = ChunkWriter(db, snapshot["id"])
-    if isinstance(records, AsyncIterator):
-        async for section, record in records:
-            await writer.add(section, record)
-    else:
-        for section, record in records:
-            await writer.add(section, record)
-    chunk_count = await writer.close()
+    try:
+        if isinstance(records, AsyncIterator):
+            async for section, record in records:
+                await writer.add(section, record)
+        else:
+            for section, record in records:
+                await writer.add(section, record)
+        chunk_count = await writer.close()
+    except BaseException:
+        await writer.abandon()
+        raise
     await db.write(
         _complete,
         Actor.system(),
@@ -325,12 +329,16 @@ async def _fill(
     assert pinned_as_of is not None
     writer = ChunkWriter(db, snapshot_id)
     hasher = Fingerprinter()
-    async for section, record in iter_content(db, started["as_of"]):
-        hasher.add(section, record)
-        await writer.add(section, record)
-        if on_record is not None:
-            on_record(section)
-    chunk_count = await writer.close()
+    try:
+        async for section, record in iter_content(db, started["as_of"]):
+            hasher.add(section, record)
+            await writer.add(section, record)
+            if on_record is not None:
+                on_record(section)
+        chunk_count = await writer.close()
+    except BaseException:
+        await writer.abandon()
+        raise
     figures = await figures_fn(db, pinned_as_of)
     alignment = figures.get("alignment") or {}
     # The past snapshots' alignment index, and this one's, frozen with the figures.

@@ -14,8 +14,8 @@ from scipy import stats
 from analytics.information import (
     information_value,
     information_values,
-    items_needed,
     is_far,
+    items_needed,
     research_score,
     values_of_information,
 )

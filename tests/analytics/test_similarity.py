@@ -4,7 +4,7 @@ things are not, and the output is stable and well-formed."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from analytics.similarity import DuplicatePair, near_duplicate_pairs, normalise_text
@@ -134,23 +134,28 @@ def test_any_texts_give_well_formed_pairs(entries: list[tuple[str, str]]) -> Non
     assert len({(p.a_id, p.b_id) for p in pairs}) == len(pairs)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(st.sampled_from([*FEATURES, "Slack alerts", "CSV export", "Reports"]), max_size=14),
-    st.sampled_from([0.0, 0.3, 0.4, 0.6, 1.0]),
-    st.integers(min_value=1, max_value=40),
-)
-def test_reading_the_scores_in_bands_finds_exactly_the_pairs_of_the_whole_matrix(
-    names: list[str], threshold: float, band_cells: int
-) -> None:
-    """Many entities are compared a band of rows at a time (never the whole n x n matrix in
-    memory): however narrow the bands, the pairs and their scores are those of the whole."""
+# The whole-matrix computation is the definition of the score; near_duplicate_pairs must give
+# exactly its pairs and scores without computing it. Texts drawn from a handful of words make
+# nearly every pair share words and n-grams (the hard case for the bounds, and the source of
+# ties); texts drawn from many words make most pairs share little.
+NARROW = ["slack", "report", "reports", "export", "csv", "alert", "dashboard", "real", "time"]
+WIDE = [*NARROW, *(f"{a}{b}" for a in ("ka", "lo", "mi", "zu") for b in ("ne", "ru", "sa", "ti"))]
+
+
+def _texts(words: list[str]) -> st.SearchStrategy[list[str]]:
+    return st.lists(
+        st.lists(st.sampled_from(words), min_size=1, max_size=7).map(" ".join),
+        min_size=0,
+        max_size=16,
+    )
+
+
+def whole_matrix_pairs(names: list[str], threshold: float) -> list[DuplicatePair]:
     from analytics import similarity
 
-    items = [(f"feat-{i:02d}", "FEATURE", name) for i, name in enumerate(names)]
     texts = [normalise_text(name) for name in names]
     whole = similarity.text_similarity_matrix(texts) if texts else None
-    expected = sorted(
+    return sorted(
         (
             DuplicatePair(f"feat-{i:02d}", f"feat-{j:02d}", "FEATURE", s)
             for i in range(len(names))
@@ -159,10 +164,99 @@ def test_reading_the_scores_in_bands_finds_exactly_the_pairs_of_the_whole_matrix
         ),
         key=lambda p: (-p.similarity, p.kind, p.a_id, p.b_id),
     )
-    usual = similarity.BLOCK_CELLS
-    similarity.BLOCK_CELLS = band_cells
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(_texts(NARROW), _texts(WIDE), _texts([*FEATURES, "Slack alerts", "CSV export"])),
+    st.sampled_from([0.0, 0.3, 0.4, 0.5, 0.6, 1.0]),
+    st.integers(min_value=0, max_value=12),
+    st.sampled_from([0.0, 0.05, 0.5, 1.0]),
+    st.integers(min_value=1, max_value=60),
+    st.data(),
+)
+def test_the_pairs_and_scores_are_exactly_those_of_the_whole_matrix(
+    names: list[str],
+    threshold: float,
+    head_columns: int,
+    tail_work: float,
+    band_cells: int,
+    data: st.DataObject,
+) -> None:
+    """However the features are split between the dense head, the bounded middle and the exact
+    tail, and however narrow the bands, the pairs found and their scores are the whole matrix's
+    — also at a threshold equal to a score found (ties) or a hair either side of it."""
+    from analytics import similarity
+
+    everything = whole_matrix_pairs(names, 0.0)
+    if everything and data.draw(st.booleans(), label="threshold at a score"):
+        tie = data.draw(st.sampled_from([p.similarity for p in everything]), label="score")
+        threshold = min(1.0, max(0.0, tie + data.draw(st.sampled_from([-1e-4, 0.0, 1e-4]))))
+    usual = similarity.HEAD_COLUMNS, similarity.TAIL_WORK, similarity.BLOCK_CELLS
+    similarity.HEAD_COLUMNS, similarity.TAIL_WORK, similarity.BLOCK_CELLS = (
+        head_columns,
+        tail_work,
+        band_cells,
+    )
     try:
-        found = near_duplicate_pairs(items, min_similarity=threshold)
+        found = near_duplicate_pairs(
+            [(f"feat-{i:02d}", "FEATURE", name) for i, name in enumerate(names)],
+            min_similarity=threshold,
+        )
     finally:
-        similarity.BLOCK_CELLS = usual
-    assert found == expected
+        similarity.HEAD_COLUMNS, similarity.TAIL_WORK, similarity.BLOCK_CELLS = usual
+    assert found == [p for p in everything if p.similarity >= threshold]
+    assert found == whole_matrix_pairs(names, threshold)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(_texts(NARROW), _texts(WIDE)), st.sampled_from([0.0, 0.4]))
+def test_a_score_near_a_rounding_half_way_point_is_the_whole_matrix_number(
+    names: list[str], threshold: float
+) -> None:
+    """Scores within a hair of a half-way point between 4-place numbers are computed again the
+    whole-matrix way: sending every score that way gives the same answer."""
+    from analytics import similarity
+
+    usual = similarity._NEAR_HALFWAY
+    similarity._NEAR_HALFWAY = 1.0
+    try:
+        found = near_duplicate_pairs(
+            [(f"feat-{i:02d}", "FEATURE", name) for i, name in enumerate(names)],
+            min_similarity=threshold,
+        )
+    finally:
+        similarity._NEAR_HALFWAY = usual
+    assert found == whole_matrix_pairs(names, threshold)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.sampled_from([*WIDE, "the", "with", "a"]), min_size=1, max_size=8).map(
+                " ".join
+            ),
+            st.text(max_size=30),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_tfidf_vectors_are_the_vectorisers_own_bit_for_bit(raw: list[str]) -> None:
+    """The faster counting gives TfidfVectorizer's matrices exactly: the same numbers, and each
+    row's entries in the same order (the order its norm and dot products are summed in)."""
+    import numpy as np
+
+    from analytics import similarity
+
+    texts = [t for t in map(normalise_text, raw) if t]
+    assume(texts)
+    reference = [v.fit_transform(texts).tocsr() for v in similarity._vectorisers()]
+    for expected, got in zip(reference, similarity.tfidf_vectors(texts), strict=True):
+        assert got.shape == expected.shape
+        assert np.array_equal(got.indptr, expected.indptr)
+        assert np.array_equal(got.indices, expected.indices)
+        assert got.data.tobytes() == expected.data.tobytes()
+        # scipy trusts this flag (products of CSR matrices skip sorting when it is set).
+        assert got.has_sorted_indices == expected.has_sorted_indices

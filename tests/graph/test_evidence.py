@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from graph import evidence, propositions
+from graph import evidence, merge, propositions
 from graph.kit.connection import Database, fetch_one
+from schema.entities import AccountNotFound
 from schema.errors import BadInput, Forbidden, NotFound
 from schema.models import (
     Actor,
@@ -218,3 +219,31 @@ async def test_redaction_removes_the_text_and_only_an_admin_may(db: Database) ->
     redacted = await db.write(evidence.redact, ADMIN, item_id, "personal data", T0)
     assert redacted.summary is None and redacted.redacted_at == T0
     assert redacted.bears[0].stance is Stance.SUPPORTS and redacted.bears[0].strength == 1.0
+
+
+async def test_an_account_id_that_is_no_account_refuses_the_whole_batch(db: Database) -> None:
+    account, (prop, _) = await _model(db)
+    model = await small_model(db, segment="Enterprise", account=None, pains=[], actor=PRODUCT)
+    # An entity that is not an account (a segment) is refused like an id nobody knows.
+    for wrong in (model.segment_id, "acct-missing"):
+        batch = [_item(prop, account_id=account), _item(prop, account_id=wrong)]
+        with pytest.raises(AccountNotFound) as refused:
+            await db.write(evidence.add, PRODUCT, batch, T0)
+        assert refused.value.entity_id == wrong
+    assert await _evidence_count(db) == 0
+    written = await db.write(evidence.add, PRODUCT, [_item(prop, account_id=account)], T0)
+    assert [created for _, created in written] == [True]
+
+
+async def test_evidence_naming_a_merged_proposition_lands_on_its_survivor(db: Database) -> None:
+    model = await small_model(db, pains=2, actor=PRODUCT, at=T0)
+    kept_pid, merged_pid = model.experiences
+    facilitator = Actor(member_id="mem-f", name="F", function="leadership", role=Role.FACILITATOR)
+    await db.write(merge.merge_entities, facilitator, model.pain_ids[0], model.pain_ids[1], T0)
+    # The old id resolves to the survivor, which the write locks before it reads again.
+    answered = await db.write(
+        evidence.add_answered, PRODUCT, [_item(merged_pid), _item(kept_pid)], T0
+    )
+    assert [e.bears[0].proposition_id for e, _ in answered] == [kept_pid, kept_pid]
+    stored = await db.read(evidence.get_many, [e.id for e, _ in answered])
+    assert [stored[e.id].bears[0].proposition_id for e, _ in answered] == [kept_pid, kept_pid]

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph import calibration
 from graph.kit.connection import Database
 from tests.factories import gql, make_caller
 from tests.graph.calibration_history import DAY, T0, resolved_history
@@ -100,3 +101,18 @@ async def test_calibration_needs_a_token_and_refuses_bad_input(
         assert words in error["message"]
     missing = await gql(client, caller, '{ calibration(segmentId: "seg-nope") { function } }')
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # type: ignore[index]
+
+
+async def test_the_history_read_a_few_propositions_at_a_time_gives_the_same_answer(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a year's volume the evidence history is read in chunks of propositions (one list of
+    # a million items passed the database's transaction memory limit); any chunk size must
+    # give the answer the whole read gives.
+    await resolved_history(db)
+    caller = await make_caller(db, "product")
+    as_of = (T0 + 60 * DAY).isoformat()
+    whole = _data(await gql(client, caller, CALIBRATION, asOf=as_of))["calibration"]
+    assert sum(r["forecasts"] for r in whole) >= 4
+    monkeypatch.setattr(calibration, "HISTORY_CHUNK", 1)
+    assert _data(await gql(client, caller, CALIBRATION, asOf=as_of))["calibration"] == whole

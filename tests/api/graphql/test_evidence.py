@@ -550,3 +550,62 @@ async def _stored_key(tx: AsyncManagedTransaction, evidence_id: str) -> str:
     record = await result.single()
     assert record is not None
     return str(record["k"])
+
+
+EVIDENCE_FIELDS = """
+id sourceType summary sourceRef observedAt recordedAt function retractedAt retractReason
+redactedAt importId recordedById recordedBy { id } account { id }
+bears { stance strength magnitude proposition { id } }
+"""
+
+
+async def test_the_answer_to_add_evidence_is_what_reading_the_items_gives(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # New items are answered from what was written, not read back: every field must be
+    # what a later read of the item gives (the already-present one as first written).
+    _, account, [p1, p2] = await _model(db, pains=2)
+    pm = await make_caller(db, "product")
+    add = f"""mutation($input: [EvidenceInput!]!) {{
+      addEvidence(input: $input) {{ created alreadyPresent items {{ {EVIDENCE_FIELDS} }} }}
+    }}"""
+    first = _item(p1, 0, idempotencyKey="call-7", summary="First words")
+    _data(await gql(client, pm, add, input=[first]))
+    full = {
+        "sourceType": "sales_call",
+        "summary": "Two teams export by hand every Friday",
+        "sourceRef": "https://crm.example/calls/42",
+        "observedAt": "2026-03-04T05:06:07.123456+02:00",
+        "accountId": account,
+        "idempotencyKey": "call-8",
+        "sourceKey": "Ada@Example.com",
+        "bears": [
+            {"propositionId": p2, "stance": "CONTRADICTS", "strength": 0.4, "magnitude": 3},
+            {"propositionId": p1, "stance": "SUPPORTS"},
+        ],
+    }
+    resent = {**first, "summary": "Other words"}
+    answer = _data(await gql(client, pm, add, input=[full, _item(p2, 1), resent]))
+    payload = answer["addEvidence"]
+    assert (payload["created"], payload["alreadyPresent"]) == (2, 1)
+    given, plain, present = payload["items"]
+    assert given["observedAt"] == "2026-03-04T05:06:07.123456+02:00"
+    assert given["account"] == {"id": account} and given["recordedBy"] == {"id": pm.member.id}
+    assert plain["observedAt"] == plain["recordedAt"]  # no observedAt: recorded now
+    assert present["summary"] == "First words"
+    # The bearings in the order they were given; a read lists them in the database's order.
+    assert given["bears"] == [
+        {"stance": "CONTRADICTS", "strength": 0.4, "magnitude": 3, "proposition": {"id": p2}},
+        {"stance": "SUPPORTS", "strength": 1.0, "magnitude": None, "proposition": {"id": p1}},
+    ]
+    for item in payload["items"]:
+        read = f"query($id: ID!) {{ evidence(id: $id) {{ {EVIDENCE_FIELDS} }} }}"
+        stored = _data(await gql(client, pm, read, id=item["id"]))["evidence"]
+
+        def by_proposition(bearing: dict[str, Any]) -> str:
+            return str(bearing["proposition"]["id"])
+
+        assert {**stored, "bears": sorted(stored["bears"], key=by_proposition)} == {
+            **item,
+            "bears": sorted(item["bears"], key=by_proposition),
+        }
