@@ -34,6 +34,16 @@ e {.id, .kind, .name, .description, .status, .alt_kind, .channel, .created_at, .
    segment_id: head([(e)-[:IN_SEGMENT]->(s:Segment) | s.id])}
 """
 
+# As ENTITY_PROJECTION, times as text (``records.entity_at_text``), for the typed listing's
+# one query (graph/listings.py), which reads two entities per proposition of a page.
+ENTITY_TEXT_PROJECTION = """
+e {.id, .kind, .name, .description, .status, .alt_kind, .channel, .created_by,
+   .retired_reason, .merged_into,
+   created_at: split(toString(e.created_at), '[')[0],
+   retired_at: split(toString(e.retired_at), '[')[0],
+   segment_id: head([(e)-[:IN_SEGMENT]->(s:Segment) | s.id])}
+"""
+
 # How many MERGED_INTO links a read follows, and how many times a lock-then-read follows a
 # survivor that was itself merged meanwhile.
 MAX_MERGE_HOPS = 10

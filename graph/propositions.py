@@ -85,12 +85,15 @@ LISTED = (
     + VISIBLE_AS_OF
 )
 
-_LISTED_BY_ID = LISTED + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+LISTED_BY_ID = LISTED + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+
+# The rows after the cursor's (created_at, id), null for a first page.
+AFTER = "  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])\n"
 
 LIST_PROPOSITIONS = (
-    _LISTED_BY_ID
-    + """  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])
-RETURN """
+    LISTED_BY_ID
+    + AFTER
+    + """RETURN """
     + PROPOSITION_TEXT_PROJECTION
     + """ AS proposition
 ORDER BY p.created_at, p.id
@@ -98,7 +101,7 @@ LIMIT $limit
 """
 )
 
-COUNT_PROPOSITIONS = _LISTED_BY_ID + "RETURN count(p) AS total"
+COUNT_PROPOSITIONS = LISTED_BY_ID + "RETURN count(p) AS total"
 
 # What a write needs of the propositions it attaches to: the live id (a merged id's survivor)
 # and whether it is retired, collected into one record.

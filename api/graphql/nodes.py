@@ -157,7 +157,7 @@ class Proposition:
             include_retracted,
             first,
             after,
-            bears=_asks_for(info.selected_fields, "bears"),
+            bears=asks_for(info.selected_fields, "bears"),
         )
         items, total = await loaders.evidence_page_loader(ctx).load(page.key)
         return EvidenceConnection.of_evidence(items, total, page.limit, page.as_of)
@@ -213,9 +213,32 @@ def evidence_page(
     bears: bool,
 ) -> EvidencePage:
     """What ``Proposition.evidence`` reads: its arguments made a loader key (bad ones refused)."""
-    limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of or proposition.as_of, after)
+    return evidence_page_of(
+        ctx,
+        str(proposition.id),
+        as_of or proposition.as_of,
+        include_retracted,
+        first,
+        after,
+        bears=bears,
+    )
+
+
+def evidence_page_of(
+    ctx: Context,
+    proposition_id: str,
+    as_of: datetime | None,
+    include_retracted: bool,
+    first: int | None,
+    after: str | None,
+    *,
+    bears: bool,
+) -> EvidencePage:
+    """``evidence_page`` of the proposition ``proposition_id``, ``as_of`` already defaulted
+    to the listing's."""
+    limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of, after)
     page_key = loaders.EvidencePageKey(
-        proposition_id=str(proposition.id),
+        proposition_id=proposition_id,
         as_of=pinned,
         include_retracted=include_retracted,
         after=time_position(key),
@@ -225,10 +248,10 @@ def evidence_page(
     return EvidencePage(page_key, limit, pinned)
 
 
-def _asks_for(selections: Sequence[Selection], name: str) -> bool:
+def asks_for(selections: Sequence[Selection], name: str) -> bool:
     """Whether a field ``name`` is selected anywhere below (fragments included)."""
     return any(
-        (isinstance(s, SelectedField) and s.name == name) or _asks_for(s.selections, name)
+        (isinstance(s, SelectedField) and s.name == name) or asks_for(s.selections, name)
         for s in selections
     )
 

@@ -6,19 +6,31 @@ The ``Proposition`` type is in ``nodes.py``, beside the evidence and beliefs it 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionNode,
+)
+from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.types import Info
+from strawberry.types.nodes import get_variable_values
 
 from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.entities import segment_scope
 from api.graphql.errors import validated
-from api.graphql.nodes import Proposition
+from api.graphql.nodes import EvidencePage, Proposition, evidence_page_of
 from api.graphql.pagination import Connection, creation_key, described, window
 from api.graphql.vocabulary import Relation, SupportStatus
-from graph import propositions, support
+from graph import listings, propositions, support
 from graph.kit.cursors import time_and_id
 from schema import models
 
@@ -72,15 +84,25 @@ class PropositionQuery:
             # One aggregation over the whole scope; the page's figures then need no query.
             figures = await loaders.support_in_scope(ctx, pinned, scope)
             ids = sorted(pid for pid, f in figures.items() if f.posterior.status == status.value)
-        rows, total = await ctx.read(
-            propositions.list_page,
+        endpoints, nested = _nested_reads(ctx, info, pinned)
+        page = await ctx.read(
+            listings.proposition_page,
             segment_id=scope,
             relation=relation,
             as_of=pinned,
             ids=ids,
             after=after_position,
             limit=limit + 1,
+            endpoints=endpoints,
+            evidence=None if nested is None else _page_request(nested),
         )
+        rows, total = page.propositions, page.total
+        # What the nodes select, read with the page, waits in the loaders that would read it.
+        ctx.entity_loader.prime_many(page.entities)
+        if nested is not None:
+            evidence_pages = loaders.evidence_page_loader(ctx)
+            for row, found in zip(rows, page.evidence, strict=True):
+                evidence_pages.prime(dataclasses.replace(nested.key, proposition_id=row.id), found)
         on_page = {p.id: figures[p.id] for p in rows[:limit] if p.id in figures}
         loaders.prime_support(ctx, pinned, on_page)
         # A bearing naming a proposition of this page needs no query of its own. (A listed
@@ -94,6 +116,91 @@ class PropositionQuery:
             node=lambda p: Proposition.from_model(p, pinned),
             total_count=total,
         )
+
+
+ENDPOINT_FIELDS = frozenset({"subject", "object", "text"})
+
+
+def _fields(info: GraphQLResolveInfo[Any], nodes: Iterable[SelectionNode]) -> Iterator[FieldNode]:
+    """The fields of a selection, through fragments (their directives not applied)."""
+    for node in nodes:
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(info, node.selection_set.selections)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in info.fragments:
+            yield from _fields(info, info.fragments[node.name.value].selection_set.selections)
+
+
+def _below(info: GraphQLResolveInfo[Any], field: FieldNode) -> Iterator[FieldNode]:
+    return _fields(info, field.selection_set.selections if field.selection_set else ())
+
+
+def _selects(info: GraphQLResolveInfo[Any], field: FieldNode, name: str) -> bool:
+    """Whether ``name`` is selected anywhere under ``field`` (as ``nodes.asks_for`` reads)."""
+    return any(f.name.value == name or _selects(info, f, name) for f in _below(info, field))
+
+
+def _node_fields(info: GraphQLResolveInfo[Any]) -> Iterator[FieldNode]:
+    """The fields selected on the listing's nodes (``nodes`` or ``edges { node }``)."""
+    for listing in info.field_nodes:
+        for field in _below(info, listing):
+            if field.name.value == "nodes":
+                yield from _below(info, field)
+            elif field.name.value == "edges":
+                for edge_field in _below(info, field):
+                    if edge_field.name.value == "node":
+                        yield from _below(info, edge_field)
+
+
+def _nested_reads(
+    ctx: Context, info: Info[Context, None], pinned: datetime
+) -> tuple[bool, EvidencePage | None]:
+    """Whether the nodes select their endpoints, and the evidence page (for a proposition
+    whose id is then filled in) they select, when they select exactly one; else None, and
+    the evidence is read as before, by its own field. (What is read here for a field the
+    answer then skips, by ``@skip`` or ``@include``, is only read for nothing.)"""
+    if not getattr(info.schema, "reads_nested", False):
+        return False, None
+    raw = info._raw_info
+    selected = list(_node_fields(raw))
+    endpoints = any(field.name.value in ENDPOINT_FIELDS for field in selected)
+    pages: set[EvidencePage] = set()
+    # The request's coerced variables, as graphql-core's executor holds them.
+    variables = VariableValues(sources={}, coerced=get_variable_values(raw))
+    evidence = raw.schema.get_type("Proposition")
+    assert isinstance(evidence, GraphQLObjectType)
+    for field in selected:
+        if field.name.value != "evidence":
+            continue
+        try:
+            # Coerced as the field's resolver gets them: variables, defaults, scalars.
+            arguments = get_argument_values(evidence.fields["evidence"], field, variables)
+            pages.add(
+                evidence_page_of(
+                    ctx,
+                    "",
+                    arguments.get("asOf") or pinned,
+                    arguments["includeRetracted"],
+                    arguments.get("first"),
+                    arguments.get("after"),
+                    bears=_selects(raw, field, "bears"),
+                )
+            )
+        except Exception:
+            return endpoints, None  # bad arguments: the field itself refuses them, as ever
+    return endpoints, (pages.pop() if len(pages) == 1 else None)
+
+
+def _page_request(page: EvidencePage) -> dict[str, Any]:
+    key = page.key
+    return {
+        "as_of": key.as_of,
+        "include_retracted": key.include_retracted,
+        "after": key.after,
+        "limit": key.limit,
+        "bears": key.bears,
+    }
 
 
 @strawberry.type

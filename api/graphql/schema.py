@@ -183,6 +183,7 @@ class LoggedSchema(strawberry.Schema):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
+        self.reads_nested = True  # see build_schema
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -233,8 +234,9 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(settings: Settings, *, compiled: bool = True) -> strawberry.Schema:
-    """The schema; ``compiled`` False completes every read field by field (the reference the
-    compiled path is tested against)."""
+    """The schema; ``compiled`` False completes every read field by field, each nested field
+    reading through its own loader (the reference the compiled path and the listing's
+    one-query read are tested against)."""
     # Factories, so each request gets fresh extension instances.
     rules = CostRules(
         default_page=settings.max_page_size,
@@ -254,7 +256,7 @@ def build_schema(settings: Settings, *, compiled: bool = True) -> strawberry.Sch
     if settings.production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
         extensions.append(lambda: MaskUnexpectedErrors(should_mask_error=_should_mask))
-    return LoggedSchema(
+    schema = LoggedSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
@@ -265,6 +267,9 @@ def build_schema(settings: Settings, *, compiled: bool = True) -> strawberry.Sch
         execution_context_class=CompilingExecutor if compiled else None,
         settings=settings,
     )
+    # The typed listing reads what its nodes select with its page (graph/listings.py).
+    schema.reads_nested = compiled
+    return schema
 
 
 def _field_names(*types: type) -> frozenset[str]:

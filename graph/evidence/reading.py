@@ -140,12 +140,11 @@ LIMIT $limit
 
 COUNT_EVIDENCE = _LISTED + "RETURN count(ev) AS total"
 
-# One page of evidence per requested proposition, for DataLoaders: each request row carries
-# its own as-of time, retracted flag, cursor and page size (so SHOWN_AS_OF's rule is written
-# here over the row's values).
-EVIDENCE_PAGES_FOR_PROPOSITIONS = (
-    """
-UNWIND $requests AS r
+# One page of one proposition's evidence for the request row ``r`` in scope: its
+# ``proposition_id``, as-of time, retracted flag, cursor (``after_observed``, ``after_id``),
+# page size and ``bears`` (so SHOWN_AS_OF's rule is written here over the row's values).
+# Yields ``total`` (over all pages) and ``page``, the items of the page.
+EVIDENCE_PAGE_OF_REQUEST = """
 CALL {
   WITH r
   OPTIONAL MATCH (ev:Evidence)-[:BEARS_ON]->(:Proposition {id: r.proposition_id})
@@ -162,10 +161,19 @@ CALL {
                < [r.after_observed.epochSeconds, r.after_observed.nanosecond, r.after_id]]
          [..r.limit] AS page
 }
-RETURN r.index AS index, total, [ev IN page | """
-    + EVIDENCE_TEXT_PROJECTION
-    + """] AS evidence
 """
+
+# The page's items as ``evidence``, for a RETURN after EVIDENCE_PAGE_OF_REQUEST.
+EVIDENCE_PAGE_ITEMS = "[ev IN page | " + EVIDENCE_TEXT_PROJECTION + "] AS evidence"
+
+# One page of evidence per requested proposition, for DataLoaders: each request row carries
+# its own as-of time, retracted flag, cursor and page size.
+EVIDENCE_PAGES_FOR_PROPOSITIONS = (
+    "UNWIND $requests AS r"
+    + EVIDENCE_PAGE_OF_REQUEST
+    + "RETURN r.index AS index, total, "
+    + EVIDENCE_PAGE_ITEMS
+    + "\n"
 )
 
 COUNT_ALL = "MATCH (ev:Evidence) RETURN count(ev) AS n"
@@ -241,29 +249,33 @@ async def pages_for_propositions(
     """
     result = await tx.run(
         EVIDENCE_PAGES_FOR_PROPOSITIONS,
-        requests=[
-            {
-                "index": n,
-                "proposition_id": r["proposition_id"],
-                "as_of": r["as_of"],
-                "include_retracted": r["include_retracted"],
-                "after_observed": r["after"][0] if r["after"] else None,
-                "after_id": r["after"][1] if r["after"] else None,
-                "limit": r["limit"],
-                "bears": r.get("bears", True),
-            }
-            for n, r in enumerate(requests)
-        ],
+        requests=[{"index": n, **page_request(r)} for n, r in enumerate(requests)],
     )
-    # Plain maps and lists as the driver decoded them: no ``Record.data()`` copy.
     by_index = {
-        int(row["index"]): (
-            [records.evidence_at_text(e) for e in row["evidence"]],
-            int(row["total"]),
-        )
-        async for row in result
+        int(row["index"]): page_at_text(row["evidence"], row["total"]) async for row in result
     }
     return [by_index.get(n, ([], 0)) for n in range(len(requests))]
+
+
+def page_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The request row ``r`` of EVIDENCE_PAGE_OF_REQUEST for one page (see
+    ``pages_for_propositions``)."""
+    after = request["after"]
+    return {
+        "proposition_id": request.get("proposition_id"),
+        "as_of": request["as_of"],
+        "include_retracted": request["include_retracted"],
+        "after_observed": after[0] if after else None,
+        "after_id": after[1] if after else None,
+        "limit": request["limit"],
+        "bears": request.get("bears", True),
+    }
+
+
+def page_at_text(items: list[Any], total: Any) -> tuple[list[Evidence], int]:
+    """A page as EVIDENCE_PAGE_ITEMS and ``total`` give it: plain maps and lists as the
+    driver decoded them, with no ``Record.data()`` copy."""
+    return [records.evidence_at_text(e) for e in items], int(total)
 
 
 async def count(tx: AsyncManagedTransaction) -> int:

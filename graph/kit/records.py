@@ -79,6 +79,12 @@ def evidence_at_text(row: dict[str, Any]) -> Evidence:
     return Evidence.model_validate({**row, **{n: from_text(row[n]) for n in times}})
 
 
+def entity_at_text(row: dict[str, Any]) -> Entity:
+    """An entity whose times came as text (see ``from_text``)."""
+    times = ("created_at", "retired_at")
+    return Entity.model_validate({**row, **{n: from_text(row[n]) for n in times}})
+
+
 def proposition_at_text(row: dict[str, Any]) -> Proposition:
     """A proposition whose times came as text (see ``from_text``)."""
     times = ("created_at", "retired_at")

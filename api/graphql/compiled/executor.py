@@ -77,7 +77,7 @@ Shape = Leaf | ListOf | Object
 
 
 def _selects(shape: Shape | None, name: str) -> bool:
-    """Whether a field ``name`` is selected anywhere in ``shape`` (as ``_asks_for`` reads)."""
+    """Whether a field ``name`` is selected anywhere in ``shape`` (as ``nodes.asks_for`` reads)."""
     if isinstance(shape, ListOf):
         return _selects(shape.item, name)
     if isinstance(shape, Object):

@@ -259,3 +259,45 @@ async def test_bearings_asked_through_a_fragment_come_beside_a_page_without_them
             for e in node["full"]["nodes"]
         ] == [sorted((b["stance"], b["proposition"]["id"]) for b in e["bears"]) for e in items]
         assert all(len(e["bears"]) == 2 for e in node["full"]["nodes"])
+
+
+# What the benchmark's first read selects: each node's endpoints and a page of its evidence.
+ONE_LEVEL = """
+query($first: Int!) { propositions(first: $first) { totalCount nodes {
+  id subject { id name } object { id name } text
+  evidence(first: 3, includeRetracted: true) { totalCount nodes { id observedAt } } } } }
+"""
+
+
+async def test_a_listing_reads_its_endpoints_and_evidence_pages_in_its_own_query(
+    counted: Any,
+) -> None:
+    http, counting, caller = counted
+    reference = await _reference(counting, 4, 3)
+    for _ in range(2):  # the second time with the token cached
+        counting.reset()
+        response = await http.post(
+            "/graphql",
+            json={"query": ONE_LEVEL, "variables": {"first": 4}},
+            headers=caller.headers,
+        )
+        body = response.json()
+        assert "errors" not in body, body.get("errors")
+    # One query, in one transaction: no entity or evidence page read of its own.
+    assert (counting.queries, counting.transactions) == (1, 1), "\n".join(counting.log)
+    page = body["data"]["propositions"]
+    assert page["totalCount"] == reference["totalCount"]
+    for node, expected in zip(page["nodes"], reference["nodes"], strict=True):
+        assert node["subject"] == {k: expected["subject"][k] for k in ("id", "name")}
+        assert node["object"] == {k: expected["object"][k] for k in ("id", "name")}
+        assert (
+            node["text"]
+            == f"{expected['subject']['name']} EXPERIENCES {expected['object']['name']}"
+        )
+        assert node["evidence"] == {
+            "totalCount": expected["evidence"]["totalCount"],
+            "nodes": [
+                {"id": e["id"], "observedAt": e["observedAt"]}
+                for e in expected["evidence"]["nodes"]
+            ],
+        }

@@ -1,0 +1,146 @@
+"""The typed proposition listing and what its nodes show, read in one query.
+
+A GraphQL page of propositions that selects each proposition's subject and object and a
+page of its evidence read them level by level: the page and its count, then the entities
+and the evidence pages, three round trips in a row in two transactions.
+``proposition_page`` reads the same rows with the same Cypher (the listing's,
+``graph/propositions.py``; the entity loader's, ``graph/entities.py``, with the times as
+text, as the listing sends them: two entities per row, where hydrating the driver's
+DateTimes cost a quarter of the read; the evidence loader's, ``graph/evidence/reading.py``)
+as one query, as Neo4j's own GraphQL library compiles a whole operation into one; the
+caller hands the entities and pages to the loaders that would have read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import propositions
+from graph.entities import ENTITY_TEXT_PROJECTION, FOLLOW_MERGES
+from graph.evidence.reading import (
+    EVIDENCE_PAGE_ITEMS,
+    EVIDENCE_PAGE_OF_REQUEST,
+    page_at_text,
+    page_request,
+)
+from graph.kit import records
+from graph.kit.connection import fetch_one
+from schema.models import Entity, Evidence, Proposition
+from schema.vocabulary import Relation
+
+# The listing's count and its page, one row per proposition of the page (none for an empty
+# page, whose count is then read on its own).
+_PAGE = (
+    "CALL {"
+    + propositions.LISTED_BY_ID
+    + "RETURN count(p) AS listed\n}\nCALL {"
+    + propositions.LISTED_BY_ID
+    + propositions.AFTER
+    + "RETURN p ORDER BY p.created_at, p.id LIMIT $limit\n}\n"
+)
+
+
+def _endpoint(name: str, id_property: str) -> str:
+    """The entity the loader reads for ``p.<id_property>`` (a merged id's survivor), as
+    ``name``; null where none exists."""
+    return (
+        f"CALL {{\n  WITH p\n  OPTIONAL MATCH (found:Entity {{id: p.{id_property}}})"
+        + FOLLOW_MERGES
+        + "WITH coalesce(survivor, found) AS e\n  RETURN "
+        + ENTITY_TEXT_PROJECTION
+        + f" AS {name}\n}}\n"
+    )
+
+
+_ENDPOINTS = _endpoint("subject", "subject_id") + _endpoint("object", "object_id")
+# The evidence page of each proposition: the request row ``$evidence`` with its id. The items
+# are projected in a scope of their own: there the projection's ``p`` (a bearing's
+# proposition) is its own variable, not the listed proposition.
+_EVIDENCE = (
+    "WITH *, $evidence AS request\nWITH *, request {.*, proposition_id: p.id} AS r"
+    + EVIDENCE_PAGE_OF_REQUEST
+    + "CALL {\n  WITH r, page\n  RETURN "
+    + EVIDENCE_PAGE_ITEMS
+    + "\n}\n"
+)
+_ORDER = "ORDER BY p.created_at, p.id\n"
+
+
+def _query(endpoints: bool, evidence: bool) -> str:
+    returned = ["listed", propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
+    text = _PAGE
+    if endpoints:
+        text += _ENDPOINTS
+        returned += ["subject", "object"]
+    if evidence:
+        text += _EVIDENCE
+        returned += ["total AS evidence_total", "evidence"]
+    return text + "RETURN " + ", ".join(returned) + "\n" + _ORDER
+
+
+QUERIES = {(e, v): _query(e, v) for e in (False, True) for v in (False, True)}
+
+
+@dataclass(frozen=True, slots=True)
+class PropositionPage:
+    propositions: list[Proposition]  # the page's rows (one more than the page when there is)
+    total: int  # how many match, over all pages
+    entities: dict[str, Entity]  # by the id asked for: each row's subject_id and object_id
+    evidence: list[tuple[list[Evidence], int]]  # per row, in order: items and their count
+
+
+async def proposition_page(
+    tx: AsyncManagedTransaction,
+    *,
+    segment_id: str | None,
+    relation: Relation | None,
+    as_of: datetime,
+    ids: list[str] | None,
+    after: list[Any] | None,
+    limit: int,
+    endpoints: bool,
+    evidence: dict[str, Any] | None,
+) -> PropositionPage:
+    """``propositions.list_page``, with each row's endpoints (``endpoints``) and a page of
+    its evidence (``evidence``: a request as ``evidence.pages_for_propositions`` takes one,
+    without ``proposition_id``), read as the loaders read them, in the same query."""
+    filters: dict[str, Any] = {
+        "segment_id": segment_id,
+        "relation": relation.value if relation else None,
+        "as_of": as_of,
+        "ids": ids,
+    }
+    params = {
+        **filters,
+        "after_created": datetime.fromisoformat(after[0]) if after else None,
+        "after_id": after[1] if after else None,
+        "limit": limit,
+        "evidence": None if evidence is None else page_request(evidence),
+    }
+    result = await tx.run(QUERIES[(endpoints, evidence is not None)], params)
+    rows: list[Proposition] = []
+    entities: dict[str, Entity] = {}
+    pages: list[tuple[list[Evidence], int]] = []
+    total = None
+    # Plain maps and lists as the driver decoded them: no ``Record.data()`` copy.
+    async for row in result:
+        total = row["listed"]
+        found = records.proposition_at_text(row["proposition"])
+        rows.append(found)
+        if endpoints:
+            for entity_id, entity in (
+                (found.subject_id, row["subject"]),
+                (found.object_id, row["object"]),
+            ):
+                if entity is not None:
+                    entities[entity_id] = records.entity_at_text(entity)
+        if evidence is not None:
+            pages.append(page_at_text(row["evidence"], row["evidence_total"]))
+    if total is None:
+        counted = await fetch_one(tx, propositions.COUNT_PROPOSITIONS, **filters)
+        total = counted["total"] if counted else 0
+    return PropositionPage(rows, int(total), entities, pages)
