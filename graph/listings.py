@@ -44,19 +44,23 @@ _PAGE = (
 )
 
 
-def _endpoint(name: str, id_property: str) -> str:
-    """The entity the loader reads for ``p.<id_property>`` (a merged id's survivor), as
-    ``name``; null where none exists."""
+def _endpoint(match: str, returned_as: str) -> str:
+    """The entity the loader reads for a proposition's endpoint (a merged id's survivor),
+    null where none exists; ``match`` finds it, ``returned_as`` names it."""
     return (
-        f"CALL {{\n  WITH p\n  OPTIONAL MATCH (found:Entity {{id: p.{id_property}}})"
+        "CALL {\n  WITH p\n"
+        + match
         + FOLLOW_MERGES
         + "WITH coalesce(survivor, found) AS e\n  RETURN "
         + ENTITY_TEXT_PROJECTION
-        + f" AS {name}\n}}\n"
+        + returned_as
+        + "\n}\n"
     )
 
 
-_ENDPOINTS = _endpoint("subject", "subject_id") + _endpoint("object", "object_id")
+_ENDPOINTS = _endpoint(
+    "  OPTIONAL MATCH (found:Entity {id: p.subject_id})", " AS subject"
+) + _endpoint("  OPTIONAL MATCH (found:Entity {id: p.object_id})", " AS object")
 # The evidence page of each proposition: the request row ``$evidence`` with its id. The items
 # are projected in a scope of their own: there the projection's ``p`` (a bearing's
 # proposition) is its own variable, not the listed proposition.
