@@ -142,7 +142,7 @@ class VoteQuery:
         limit = max(1, min(first, MAX_VOTES_PAGE))
         found = await ctx.read(
             votes_repo.list_votes,
-            segment_id=str(segment_id) if segment_id else None,
+            segment_id=None if segment_id is None else str(segment_id),
             status=status,
             limit=limit,
         )
@@ -161,7 +161,7 @@ class VoteMutation:
             lambda: vote_models.VoteOpen(
                 proposition_ids=[str(p) for p in input.proposition_ids],
                 label=input.label,
-                segment_id=str(input.segment_id) if input.segment_id else None,
+                segment_id=None if input.segment_id is None else str(input.segment_id),
                 min_ballots=input.min_ballots,
             )
         )

@@ -62,3 +62,21 @@ async def test_blind_votes_through_graphql_for_tools(
     ]
     listed = await gql(client, member, "{ votes(status: REVEALED) { id status } }")
     assert listed["data"]["votes"] == [{"id": vote["id"], "status": "REVEALED"}]  # type: ignore[index]
+
+
+async def test_a_vote_on_an_empty_segment_id_is_refused_not_opened_on_the_whole_model(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    _, pain, _ = await two_propositions(db)
+    facilitator = await make_caller(db, "design", Role.FACILITATOR)
+    opened = await gql(
+        client,
+        facilitator,
+        "mutation($ids: [ID!]!, $s: ID) { openVote(input: {propositionIds: $ids, segmentId: $s})"
+        " { id } }",
+        ids=[pain],
+        s="",
+    )
+    assert opened["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # type: ignore[index]
+    listed = await gql(client, facilitator, "{ votes { id } }")
+    assert listed["data"]["votes"] == []  # type: ignore[index]
