@@ -109,3 +109,34 @@ class ReasonRequired(BadInput):
     def __init__(self, action: str | None = None) -> None:
         super().__init__(f"a reason is needed to {action}" if action else "a reason is needed")
         self.action = action
+
+
+class CursorOrderMismatch(BadInput):
+    """An ``after`` cursor made under one ``orderBy`` of a listing, sent with another: its
+    sort key means nothing in the other order, so continuing would repeat or skip rows."""
+
+    def __init__(self, made: str, asked: str) -> None:
+        super().__init__(
+            f"the `after` cursor was made for orderBy {made}, not {asked}: continue with "
+            f"orderBy {made}, or start again without `after`"
+        )
+        self.made = made
+        self.asked = asked
+
+
+class InvalidSearch(BadInput):
+    """A listing's ``search`` longer than ``maximum`` characters, or holding a NUL."""
+
+    def __init__(self, search: str, maximum: int) -> None:
+        super().__init__(f"`search` must be at most {maximum} characters, with no NUL")
+        self.search = search
+        self.maximum = maximum
+
+
+class InvalidTimeRange(BadInput):
+    """A half-open time range ``[from, before)`` whose end is not after its start."""
+
+    def __init__(self, start: str, end: str) -> None:
+        super().__init__(f"`{end}` must be later than `{start}`")
+        self.start = start
+        self.end = end

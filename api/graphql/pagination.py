@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 import strawberry
@@ -18,7 +18,7 @@ from strawberry.types.field import StrawberryField
 
 from api.graphql.context import Context
 from graph.kit.cursors import check_page_size, decode_cursor, encode_cursor, time_and_id
-from schema.errors import InvalidCursor
+from schema.errors import CursorOrderMismatch, InvalidCursor, InvalidSearch, InvalidTimeRange
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -215,3 +215,57 @@ class Created(Protocol):
 def creation_key(row: Created) -> list[Any]:
     """The cursor key of a listing sorted by creation time, then id."""
     return [row.created_at.isoformat(), row.id]
+
+
+def ordered_key(key: list[Any], order: str, default: str) -> list[Any]:
+    """The cursor key of a row of a listing sorted in ``order``: the sort key itself in the
+    listing's ``default`` order (the cursor every page had before a listing had orders),
+    else the order's name and then the sort key, so that a cursor names its order."""
+    return key if order == default else [order, *key]
+
+
+def key_in_order(
+    key: list[str] | None, order: str, default: str, orders: Sequence[str], width: int
+) -> list[str] | None:
+    """The sort key (``width`` parts) a page in ``order`` continues after, from the key a
+    cursor holds (``ordered_key``); a cursor made under another of the listing's ``orders``
+    is refused, as it would repeat or skip rows here."""
+    if key is None:
+        return None
+    if len(key) == width:
+        made, rest = default, key
+    elif len(key) == width + 1 and key[0] in orders:
+        made, rest = key[0], key[1:]
+    else:
+        raise InvalidCursor(key)
+    if made != order:
+        raise CursorOrderMismatch(made, order)
+    return rest
+
+
+MAX_SEARCH = 200
+"""The longest ``search`` a listing takes: a substring that long is a paste gone wrong."""
+
+
+def search_needle(search: str | None) -> str | None:
+    """What a listing's ``search`` matches, lower-cased (the Cypher lower-cases the text):
+    None, for no filter, when absent or blank (as ``entities(search:)`` has always read a
+    blank search box); refused when too long."""
+    if search is None:
+        return None
+    if len(search) > MAX_SEARCH or "\x00" in search:
+        raise InvalidSearch(search, MAX_SEARCH)
+    return search.strip().lower() or None
+
+
+def time_range(
+    start: datetime | None, end: datetime | None, start_name: str, end_name: str
+) -> tuple[datetime | None, datetime | None]:
+    """A half-open range ``[start, end)``, in UTC (stored times compare by their instant
+    only within one zone form); refused when the end is not after the start."""
+    if start is not None and end is not None and end <= start:
+        raise InvalidTimeRange(start_name, end_name)
+    return (
+        None if start is None else start.astimezone(UTC),
+        None if end is None else end.astimezone(UTC),
+    )
