@@ -66,6 +66,11 @@ BOUNDS: Mapping[str, int] = {
     "byQuarter": 40,  # ten years of quarters
     "basis": 50,  # the propositions a decision rests on (schema/decisions.py)
     "movedBy": 20,  # the items listed per proposition of a decision
+    # A listing's facet counts: one row per value some row of it has.
+    "bySourceType": 20,  # the source types (schema/vocabulary.py), with room to grow
+    "byStance": 2,
+    "byRelation": 20,  # the relations (schema/vocabulary.py), with room to grow
+    "byStatus": 4,
 }
 HISTORY_FIELDS = frozenset({("Query", "beliefs"), ("Proposition", "beliefHistory")})
 DEFAULT_BOUND = 100

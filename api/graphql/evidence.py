@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from enum import Enum
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
@@ -26,8 +27,15 @@ from strawberry.utils.str_converters import to_camel_case
 from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.errors import validated
-from api.graphql.nodes import EVIDENCE_PAGE, Evidence, EvidenceConnection
-from api.graphql.pagination import time_position, window
+from api.graphql.nodes import EVIDENCE_PAGE, Evidence, EvidenceConnection, evidence_key
+from api.graphql.pagination import (
+    key_in_order,
+    ordered_key,
+    search_needle,
+    time_position,
+    time_range,
+    window,
+)
 from api.graphql.vocabulary import Stance
 from graph import evidence as evidence_repo
 from schema import models
@@ -156,6 +164,42 @@ def _evidence_create(index: int, item: EvidenceInput) -> models.EvidenceCreate:
         raise InvalidEvidenceItem(index, error) from None
 
 
+@strawberry.enum(description="The orders of an evidence listing.")
+class EvidenceOrder(Enum):
+    NEWEST_OBSERVED = strawberry.enum_value(
+        "NEWEST_OBSERVED", description="Newest observation first (then by id): the default."
+    )
+    OLDEST_OBSERVED = strawberry.enum_value(
+        "OLDEST_OBSERVED", description="Oldest observation first (then by id)."
+    )
+    NEWEST_RECORDED = strawberry.enum_value(
+        "NEWEST_RECORDED",
+        description="Newest recorded first (then by id): what came in lately, whenever it was "
+        "observed.",
+    )
+
+
+DEFAULT_EVIDENCE_ORDER = EvidenceOrder.NEWEST_OBSERVED.name
+EVIDENCE_ORDER_NAMES = tuple(order.name for order in EvidenceOrder)
+
+
+def _ordered(order: EvidenceOrder, at: str) -> Callable[[models.Evidence], list[Any]]:
+    """The cursor key of an item in ``order``: the time it sorts by (``at``), then its id."""
+
+    def key(item: models.Evidence) -> list[Any]:
+        found: datetime = getattr(item, at)
+        return ordered_key([found.isoformat(), item.id], order.name, DEFAULT_EVIDENCE_ORDER)
+
+    return key
+
+
+EVIDENCE_KEYS = {
+    EvidenceOrder.NEWEST_OBSERVED: evidence_key,
+    EvidenceOrder.OLDEST_OBSERVED: _ordered(EvidenceOrder.OLDEST_OBSERVED, "observed_at"),
+    EvidenceOrder.NEWEST_RECORDED: _ordered(EvidenceOrder.NEWEST_RECORDED, "recorded_at"),
+}
+
+
 @strawberry.type
 class EvidenceQuery:
     @strawberry.field(description="One evidence item by id (retracted and redacted ones too).")
@@ -165,8 +209,9 @@ class EvidenceQuery:
         return None if found is None else Evidence.from_model(found)
 
     @strawberry.field(
-        description="Evidence as of asOf (default now), newest observation first, filtered by "
-        "the proposition it bears on, its account and its source type."
+        description="Evidence as of asOf (default now), newest observation first unless "
+        "orderBy says otherwise, filtered by the proposition it bears on, its account, its "
+        "source type, its stance, when it was observed and the text of its summary."
     )
     async def evidence_items(
         self,
@@ -178,29 +223,74 @@ class EvidenceQuery:
         include_retracted: bool = False,
         first: int | None = None,
         after: str | None = None,
+        stance: Annotated[
+            Stance | None,
+            strawberry.argument(
+                description="Only items bearing with this stance: on propositionId when it "
+                "is named, else on any proposition."
+            ),
+        ] = None,
+        observed_from: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only items observed at or after this time."),
+        ] = None,
+        observed_before: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only items observed before this time (later than observedFrom)."
+            ),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only items whose summary holds this text, in any case (at most "
+                "200 characters; a blank one filters nothing). Redacted items have none."
+            ),
+        ] = None,
+        order_by: Annotated[
+            EvidenceOrder,
+            strawberry.argument(
+                description="The order of the items; a cursor continues only in the order "
+                "it was made in."
+            ),
+        ] = EvidenceOrder.NEWEST_OBSERVED,
     ) -> EvidenceConnection:
         ctx = info.context
         ctx.actor  # noqa: B018
         limit, pinned, key = window(ctx, first, EVIDENCE_PAGE, as_of, after)
         if source_type is not None and source_type not in SOURCE_TYPES:
             raise UnknownSourceType(source_type, SOURCE_TYPES)
+        needle = search_needle(search)
+        observed = time_range(observed_from, observed_before, "observedFrom", "observedBefore")
+        order = order_by.name
+        after_key = key_in_order(key, order, DEFAULT_EVIDENCE_ORDER, EVIDENCE_ORDER_NAMES, 2)
         live_id = None
         if proposition_id is not None:
             found = await ctx.proposition_loader.load(str(proposition_id))
             if found is None:
                 raise PropositionNotFound(str(proposition_id))
             live_id = found.id
+        listing: dict[str, Any] = {
+            "proposition_id": live_id,
+            "account_id": str(account_id) if account_id else None,
+            "source_type": source_type,
+            "as_of": pinned,
+            "include_retracted": include_retracted,
+            "stance": None if stance is None else stance.value,
+            "observed_from": observed[0],
+            "observed_before": observed[1],
+            "search": needle,
+        }
         items, total = await ctx.read(
             evidence_repo.list_page,
-            proposition_id=live_id,
-            account_id=str(account_id) if account_id else None,
-            source_type=source_type,
-            as_of=pinned,
-            include_retracted=include_retracted,
-            after=time_position(key),
+            **listing,
+            after=time_position(after_key),
             limit=limit + 1,
+            order=order,
         )
-        return EvidenceConnection.of_evidence(items, total, limit, pinned)
+        return EvidenceConnection.of_evidence(
+            items, total, limit, pinned, listing, key=EVIDENCE_KEYS[order_by]
+        )
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ share this module. The queries and mutations of each concept are in their own mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -25,6 +25,7 @@ from api.graphql.pagination import Connection, Edge, described, time_position, w
 from api.graphql.shapes import MEMBER_IDS, renamed
 from api.graphql.support import Support
 from api.graphql.vocabulary import Relation, Stance, SupportStatus
+from graph import evidence as evidence_repo
 from graph.support import Support as SupportFigures
 from schema import models
 from schema.propositions import PropositionNotFound
@@ -160,7 +161,14 @@ class Proposition:
             bears=asks_for(info.selected_fields, "bears"),
         )
         items, total = await loaders.evidence_page_loader(ctx).load(page.key)
-        return EvidenceConnection.of_evidence(items, total, page.limit, page.as_of)
+        listing = {
+            "proposition_id": page.key.proposition_id,
+            "account_id": None,
+            "source_type": None,
+            "as_of": page.as_of,
+            "include_retracted": include_retracted,
+        }
+        return EvidenceConnection.of_evidence(items, total, page.limit, page.as_of, listing)
 
     @strawberry.field(
         description="Each function's current belief (withdrawn ones left out), as of asOf "
@@ -342,6 +350,39 @@ def evidence_key(item: models.Evidence) -> list[Any]:
     return [item.observed_at.isoformat(), item.id]
 
 
+@strawberry.type(description="How many items of an evidence listing have one source type.")
+class SourceTypeCount:
+    source_type: str = strawberry.field(description="The source type.")
+    count: int = strawberry.field(description="How many items, over all pages, have it.")
+
+
+@strawberry.type(description="How many items of an evidence listing bear with one stance.")
+class StanceCount:
+    stance: Stance = strawberry.field(description="The stance.")
+    count: int = strawberry.field(description="How many items, over all pages, bear so.")
+
+
+@strawberry.type(
+    description="Facet counts of an evidence listing: its items over all pages (not just "
+    "this one), as its arguments filter them, by source type and by stance. Each list "
+    "holds only the values some item has, most items first (then by value)."
+)
+class EvidenceCounts:
+    by_source_type: list[SourceTypeCount] = strawberry.field(
+        description="Per source type; the counts add up to totalCount."
+    )
+    by_stance: list[StanceCount] = strawberry.field(
+        description="Per stance of the item's bearing on the proposition the listing names "
+        "(the counts then add up to totalCount), or, when it names none, of any of its "
+        "bearings: an item that supports one proposition and contradicts another counts "
+        "under both."
+    )
+
+
+def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
 @described(
     "One item of a page of evidence.",
     cursor="Pass as `after` to continue after this item.",
@@ -352,7 +393,7 @@ class EvidenceEdge(Edge[Evidence]):
 
 
 @described(
-    "A page of evidence, newest observation first.",
+    "A page of evidence, newest observation first unless the listing's orderBy says otherwise.",
     edges="The items, with cursors.",
     page_info="Where this page ends, and its as-of.",
     total_count="How many items match, over all pages.",
@@ -360,19 +401,43 @@ class EvidenceEdge(Edge[Evidence]):
 )
 class EvidenceConnection(Connection[Evidence]):
     edges: Sequence[EvidenceEdge]
+    # The listing's filters, as ``graph.evidence.count_facets`` takes them, for ``counts``.
+    listing: strawberry.Private[dict[str, Any] | None] = None
+
+    @strawberry.field(
+        description="How many items of the whole listing (every page) have each source type "
+        "and each stance; read only when asked for."
+    )
+    async def counts(self, info: Info[Context, None]) -> EvidenceCounts:
+        assert self.listing is not None
+        by_source, by_stance = await info.context.read(evidence_repo.count_facets, **self.listing)
+        return EvidenceCounts(
+            by_source_type=[
+                SourceTypeCount(source_type=s, count=n) for s, n in _most_first(by_source)
+            ],
+            by_stance=[StanceCount(stance=Stance(s), count=n) for s, n in _most_first(by_stance)],
+        )
 
     @classmethod
     def of_evidence(
-        cls, items: list[models.Evidence], total: int, limit: int, as_of: datetime
+        cls,
+        items: list[models.Evidence],
+        total: int,
+        limit: int,
+        as_of: datetime,
+        listing: dict[str, Any] | None = None,
+        key: Callable[[models.Evidence], list[Any]] = evidence_key,
     ) -> EvidenceConnection:
-        """The page of up to ``limit`` of ``items``, newest observation first."""
+        """The page of up to ``limit`` of ``items``, in the order ``key`` (the cursor key)
+        names: newest observation first unless told; ``listing`` holds its filters."""
         return cls.of(
             items,
             limit,
             as_of,
-            key=evidence_key,
+            key=key,
             node=lambda e: Evidence.from_model(e, as_of),
             total_count=total,
+            listing=listing,
         )
 
 

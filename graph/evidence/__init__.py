@@ -11,6 +11,7 @@ from __future__ import annotations
 from graph.evidence.corrections import REDACT, RETRACT, Change, redact, retract
 from graph.evidence.reading import (
     count,
+    count_facets,
     for_proposition,
     get,
     get_many,
@@ -34,6 +35,7 @@ __all__ = [
     "add",
     "add_answered",
     "count",
+    "count_facets",
     "for_proposition",
     "get",
     "get_many",

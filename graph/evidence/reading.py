@@ -119,12 +119,23 @@ WHERE """
     + SHOWN_AS_OF
     + """  AND ($account_id IS NULL OR ev.account_id = $account_id)
   AND ($source_type IS NULL OR ev.source_type = $source_type)
+  AND ($stance IS NULL OR EXISTS {
+       MATCH (ev)-[b:BEARS_ON]->(q:Proposition)
+       WHERE b.stance = $stance AND ($proposition_id IS NULL OR q.id = $proposition_id) })
+  AND ($observed_from IS NULL
+       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond]
+          >= [$observed_from.epochSeconds, $observed_from.nanosecond])
+  AND ($observed_before IS NULL
+       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond]
+          < [$observed_before.epochSeconds, $observed_before.nanosecond])
+  AND ($search IS NULL OR toLower(ev.summary) CONTAINS $search)
 """
 )
 
 # Newest observation first; the cursor is the (observed_at, id) of the previous page's end.
 # Times compare as instants (epoch seconds, nanoseconds): Cypher orders two datetimes of the
 # same instant in different zone forms ('Z' and '[UTC]') by zone, and never calls them equal.
+# (The time bounds above compare so for the same reason.)
 LIST_EVIDENCE_PAGE = (
     _LISTED
     + """  AND ($after_observed IS NULL
@@ -138,7 +149,56 @@ LIMIT $limit
 """
 )
 
+# Oldest observation first: the same key, ascending.
+LIST_EVIDENCE_PAGE_OLDEST_OBSERVED = (
+    _LISTED
+    + """  AND ($after_observed IS NULL
+       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id]
+          > [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
+RETURN """
+    + EVIDENCE_PROJECTION
+    + """ AS evidence
+ORDER BY ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id
+LIMIT $limit
+"""
+)
+
+# Newest recorded first (what came in lately, whenever it was observed); the cursor is the
+# (recorded_at, id) of the previous page's end, passed as $after_observed all the same.
+LIST_EVIDENCE_PAGE_NEWEST_RECORDED = (
+    _LISTED
+    + """  AND ($after_observed IS NULL
+       OR [ev.recorded_at.epochSeconds, ev.recorded_at.nanosecond, ev.id]
+          < [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
+RETURN """
+    + EVIDENCE_PROJECTION
+    + """ AS evidence
+ORDER BY ev.recorded_at.epochSeconds DESC, ev.recorded_at.nanosecond DESC, ev.id DESC
+LIMIT $limit
+"""
+)
+
+# The listing's orders, by the name ``list_page`` takes (the GraphQL ``EvidenceOrder``).
+EVIDENCE_ORDERS = {
+    "NEWEST_OBSERVED": LIST_EVIDENCE_PAGE,
+    "OLDEST_OBSERVED": LIST_EVIDENCE_PAGE_OLDEST_OBSERVED,
+    "NEWEST_RECORDED": LIST_EVIDENCE_PAGE_NEWEST_RECORDED,
+}
+
 COUNT_EVIDENCE = _LISTED + "RETURN count(ev) AS total"
+
+# The facets of the whole listing (every page): one row per source type and set of stances
+# (each item's stance on $proposition_id, or the stances of all its bearings when none is
+# named), with how many items have both; ``count_facets`` sums them per facet.
+COUNT_EVIDENCE_FACETS = (
+    _LISTED
+    + """WITH ev, [(ev)-[b:BEARS_ON]->(q:Proposition)
+              WHERE $proposition_id IS NULL OR q.id = $proposition_id | b.stance] AS stances
+RETURN ev.source_type AS source_type,
+       [s IN ['SUPPORTS', 'CONTRADICTS'] WHERE s IN stances] AS stances,
+       count(*) AS items
+"""
+)
 
 # One page of one proposition's evidence for the request row ``r`` in scope: its
 # ``proposition_id``, as-of time, retracted flag, cursor (``after_observed``, ``after_id``),
@@ -207,6 +267,30 @@ async def for_proposition(
     return [records.evidence(r["evidence"]) for r in rows]
 
 
+def _filters(
+    proposition_id: str | None,
+    account_id: str | None,
+    source_type: str | None,
+    as_of: datetime,
+    include_retracted: bool,
+    stance: str | None,
+    observed_from: datetime | None,
+    observed_before: datetime | None,
+    search: str | None,
+) -> dict[str, Any]:
+    return {
+        "proposition_id": proposition_id,
+        "account_id": account_id,
+        "source_type": source_type,
+        "as_of": as_of,
+        "include_retracted": include_retracted,
+        "stance": stance,
+        "observed_from": observed_from,
+        "observed_before": observed_before,
+        "search": search,
+    }
+
+
 async def list_page(
     tx: AsyncManagedTransaction,
     *,
@@ -217,18 +301,29 @@ async def list_page(
     include_retracted: bool,
     after: tuple[datetime, str] | None,
     limit: int,
+    stance: str | None = None,
+    observed_from: datetime | None = None,
+    observed_before: datetime | None = None,
+    search: str | None = None,
+    order: str = "NEWEST_OBSERVED",
 ) -> tuple[list[Evidence], int]:
-    """A page of evidence, newest observation first, and how many match over all pages."""
-    filters = {
-        "proposition_id": proposition_id,
-        "account_id": account_id,
-        "source_type": source_type,
-        "as_of": as_of,
-        "include_retracted": include_retracted,
-    }
+    """A page of evidence in ``order`` (an EVIDENCE_ORDERS name; ``after`` is the sort key's
+    time and id), and how many match over all pages. ``search`` is matched lower-cased
+    against the summary; the observed bounds are a half-open range."""
+    filters = _filters(
+        proposition_id,
+        account_id,
+        source_type,
+        as_of,
+        include_retracted,
+        stance,
+        observed_from,
+        observed_before,
+        search,
+    )
     rows = await fetch_all(
         tx,
-        LIST_EVIDENCE_PAGE,
+        EVIDENCE_ORDERS[order],
         **filters,
         after_observed=after[0] if after else None,
         after_id=after[1] if after else None,
@@ -236,6 +331,47 @@ async def list_page(
     )
     total = await fetch_one(tx, COUNT_EVIDENCE, **filters)
     return [records.evidence(r["evidence"]) for r in rows], int(total["total"] if total else 0)
+
+
+async def count_facets(
+    tx: AsyncManagedTransaction,
+    *,
+    proposition_id: str | None,
+    account_id: str | None,
+    source_type: str | None,
+    as_of: datetime,
+    include_retracted: bool,
+    stance: str | None = None,
+    observed_from: datetime | None = None,
+    observed_before: datetime | None = None,
+    search: str | None = None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """How many items of the listing ``list_page`` pages through (every page) have each
+    source type, and each stance (see COUNT_EVIDENCE_FACETS): two maps, with only the
+    values some item has."""
+    rows = await fetch_all(
+        tx,
+        COUNT_EVIDENCE_FACETS,
+        **_filters(
+            proposition_id,
+            account_id,
+            source_type,
+            as_of,
+            include_retracted,
+            stance,
+            observed_from,
+            observed_before,
+            search,
+        ),
+    )
+    by_source: dict[str, int] = {}
+    by_stance: dict[str, int] = {}
+    for row in rows:
+        items = int(row["items"])
+        by_source[row["source_type"]] = by_source.get(row["source_type"], 0) + items
+        for found in row["stances"]:
+            by_stance[found] = by_stance.get(found, 0) + items
+    return by_source, by_stance
 
 
 async def pages_for_propositions(
