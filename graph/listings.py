@@ -32,16 +32,21 @@ from graph.kit.connection import fetch_one
 from schema.models import Entity, Evidence, Proposition
 from schema.vocabulary import Relation
 
-# The listing's count and its page, one row per proposition of the page (none for an empty
-# page, whose count is then read on its own).
-_PAGE = (
-    "CALL {"
-    + propositions.LISTED_BY_ID
-    + "RETURN count(p) AS listed\n}\nCALL {"
-    + propositions.LISTED_BY_ID
-    + propositions.AFTER
-    + "RETURN p ORDER BY p.created_at, p.id LIMIT $limit\n}\n"
-)
+
+def _page(order: str) -> str:
+    """The listing's count and its page in ``order`` (``propositions.ORDERS``), one row per
+    proposition of the page (none for an empty page, whose count is then read on its own)."""
+    after, order_by = propositions.ORDERS[order]
+    return (
+        "CALL {"
+        + propositions.LISTED_BY_ID
+        + "RETURN count(p) AS listed\n}\nCALL {"
+        + propositions.LISTED_BY_ID
+        + after
+        + "RETURN p "
+        + order_by
+        + "LIMIT $limit\n}\n"
+    )
 
 
 def _endpoint(match: str, returned_as: str) -> str:
@@ -71,22 +76,26 @@ _EVIDENCE = (
     + EVIDENCE_PAGE_ITEMS
     + "\n}\n"
 )
-_ORDER = "ORDER BY p.created_at, p.id\n"
 
 
-def _query(endpoints: bool, evidence: bool) -> str:
+def _query(endpoints: bool, evidence: bool, order: str = "OLDEST_FIRST") -> str:
     returned = ["listed", propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
-    text = _PAGE
+    text = _page(order)
     if endpoints:
         text += _ENDPOINTS
         returned += ["subject", "object"]
     if evidence:
         text += _EVIDENCE
         returned += ["total AS evidence_total", "evidence"]
-    return text + "RETURN " + ", ".join(returned) + "\n" + _ORDER
+    return text + "RETURN " + ", ".join(returned) + "\n" + propositions.ORDERS[order][1]
 
 
-QUERIES = {(e, v): _query(e, v) for e in (False, True) for v in (False, True)}
+QUERIES = {
+    (e, v, o): _query(e, v, o)
+    for e in (False, True)
+    for v in (False, True)
+    for o in propositions.ORDERS
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +117,18 @@ async def proposition_page(
     limit: int,
     endpoints: bool,
     evidence: dict[str, Any] | None,
+    search: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    order: str = "OLDEST_FIRST",
 ) -> PropositionPage:
     """``propositions.list_page``, with each row's endpoints (``endpoints``) and a page of
     its evidence (``evidence``: a request as ``evidence.pages_for_propositions`` takes one,
-    without ``proposition_id``), read as the loaders read them, in the same query."""
-    filters: dict[str, Any] = {
-        "segment_id": segment_id,
-        "relation": relation.value if relation else None,
-        "as_of": as_of,
-        "ids": ids,
-    }
+    without ``proposition_id``), read as the loaders read them, in the same query; with the
+    listing's own filters (``propositions.FILTERED``) and in ``order``."""
+    filters = propositions.listing_filters(
+        segment_id, relation, as_of, ids, search, created_from, created_before
+    )
     params = {
         **filters,
         "after_created": datetime.fromisoformat(after[0]) if after else None,
@@ -125,7 +136,7 @@ async def proposition_page(
         "limit": limit,
         "evidence": None if evidence is None else page_request(evidence),
     }
-    result = await tx.run(QUERIES[(endpoints, evidence is not None)], params)
+    result = await tx.run(QUERIES[(endpoints, evidence is not None, order)], params)
     rows: list[Proposition] = []
     entities: dict[str, Entity] = {}
     pages: list[tuple[list[Evidence], int]] = []

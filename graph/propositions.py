@@ -85,10 +85,36 @@ LISTED = (
     + VISIBLE_AS_OF
 )
 
-LISTED_BY_ID = LISTED + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+# The typed listing's own filters, each off when its parameter is null: a lower-cased
+# substring ($search) of the proposition's text ('Subject RELATION Object', as its ``text``
+# field reads it: the endpoints are live, a merged one hides the proposition), and a
+# half-open range of creation times, compared as instants (see graph/evidence/reading.py).
+FILTERED = """  AND ($ids IS NULL OR p.id IN $ids)
+  AND ($search IS NULL
+       OR toLower(subject.name + ' ' + p.relation + ' ' + object.name) CONTAINS $search)
+  AND ($created_from IS NULL
+       OR [p.created_at.epochSeconds, p.created_at.nanosecond]
+          >= [$created_from.epochSeconds, $created_from.nanosecond])
+  AND ($created_before IS NULL
+       OR [p.created_at.epochSeconds, p.created_at.nanosecond]
+          < [$created_before.epochSeconds, $created_before.nanosecond])
+"""
+
+LISTED_BY_ID = LISTED + FILTERED
 
 # The rows after the cursor's (created_at, id), null for a first page.
 AFTER = "  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])\n"
+# As AFTER, for the newest first.
+AFTER_NEWEST = (
+    "  AND ($after_created IS NULL OR [p.created_at, p.id] < [$after_created, $after_id])\n"
+)
+
+# The listing's orders, by the name the listing takes (the GraphQL ``PropositionOrder``):
+# the rows after the cursor, and the ORDER BY that pages them.
+ORDERS = {
+    "OLDEST_FIRST": (AFTER, "ORDER BY p.created_at, p.id\n"),
+    "NEWEST_FIRST": (AFTER_NEWEST, "ORDER BY p.created_at DESC, p.id DESC\n"),
+}
 
 LIST_PROPOSITIONS = (
     LISTED_BY_ID
@@ -102,6 +128,12 @@ LIMIT $limit
 )
 
 COUNT_PROPOSITIONS = LISTED_BY_ID + "RETURN count(p) AS total"
+
+# The facets of the whole listing (every page): how many per relation, and every id (for
+# the per-status counts, which need each one's support figures).
+COUNT_BY_RELATION = (
+    LISTED_BY_ID + "RETURN p.relation AS relation, count(p) AS listed, collect(p.id) AS ids\n"
+)
 
 # What a write needs of the propositions it attaches to: the live id (a merged id's survivor)
 # and whether it is retired, collected into one record.
@@ -274,12 +306,7 @@ async def list_page(
     after: list[Any] | None,
     limit: int,
 ) -> tuple[list[Proposition], int]:
-    filters = {
-        "segment_id": segment_id,
-        "relation": relation.value if relation else None,
-        "as_of": as_of,
-        "ids": ids,
-    }
+    filters = listing_filters(segment_id, relation, as_of, ids)
     rows = await fetch_all(
         tx,
         LIST_PROPOSITIONS,
@@ -292,6 +319,36 @@ async def list_page(
     return [records.proposition_at_text(r["proposition"]) for r in rows], int(
         total["total"] if total else 0
     )
+
+
+def listing_filters(
+    segment_id: str | None,
+    relation: Relation | None,
+    as_of: datetime,
+    ids: list[str] | None,
+    search: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+) -> dict[str, Any]:
+    """The parameters of LISTED_BY_ID: ``search`` lower-cased already, or None."""
+    return {
+        "segment_id": segment_id,
+        "relation": relation.value if relation else None,
+        "as_of": as_of,
+        "ids": ids,
+        "search": search,
+        "created_from": created_from,
+        "created_before": created_before,
+    }
+
+
+async def count_by_relation(
+    tx: AsyncManagedTransaction, filters: dict[str, Any]
+) -> dict[str, tuple[int, list[str]]]:
+    """Per relation, how many propositions the listing of ``filters`` (``listing_filters``)
+    holds over all its pages, and their ids."""
+    rows = await fetch_all(tx, COUNT_BY_RELATION, **filters)
+    return {row["relation"]: (int(row["listed"]), list(row["ids"])) for row in rows}
 
 
 async def retire(

@@ -8,7 +8,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any
 
 import strawberry
 from graphql import (
@@ -28,11 +29,80 @@ from api.graphql.context import Context
 from api.graphql.entities import segment_scope
 from api.graphql.errors import validated
 from api.graphql.nodes import EvidencePage, Proposition, evidence_page_of
-from api.graphql.pagination import Connection, creation_key, described, window
+from api.graphql.pagination import (
+    Connection,
+    creation_key,
+    described,
+    key_in_order,
+    ordered_key,
+    search_needle,
+    time_range,
+    window,
+)
 from api.graphql.vocabulary import Relation, SupportStatus
 from graph import listings, propositions, support
 from graph.kit.cursors import time_and_id
 from schema import models
+
+
+@strawberry.enum(description="The orders of the propositions listing.")
+class PropositionOrder(Enum):
+    OLDEST_FIRST = strawberry.enum_value(
+        "OLDEST_FIRST", description="Oldest created first (then by id): the default."
+    )
+    NEWEST_FIRST = strawberry.enum_value(
+        "NEWEST_FIRST", description="Newest created first (then by id)."
+    )
+
+
+DEFAULT_ORDER = PropositionOrder.OLDEST_FIRST.name
+ORDER_NAMES = tuple(order.name for order in PropositionOrder)
+
+
+@strawberry.type(description="How many propositions of a listing have one relation.")
+class RelationCount:
+    relation: Relation = strawberry.field(description="The relation.")
+    count: int = strawberry.field(description="How many, over all pages, have it.")
+
+
+@strawberry.type(description="How many propositions of a listing have one status.")
+class StatusCount:
+    status: SupportStatus = strawberry.field(description="The status, as of the listing's asOf.")
+    count: int = strawberry.field(description="How many, over all pages, have it.")
+
+
+def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+@strawberry.type(
+    description="Facet counts of a propositions listing: its propositions over all pages "
+    "(not just this one), as its arguments filter them. Each list holds only the values "
+    "some proposition has, most first (then by value)."
+)
+class PropositionCounts:
+    by_relation: list[RelationCount] = strawberry.field(
+        description="Per relation; the counts add up to totalCount."
+    )
+    ids: strawberry.Private[list[str]]
+    as_of: strawberry.Private[datetime]
+    segment_id: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="Per status as of the listing's asOf, as each proposition's status "
+        "field reads it; the counts add up to totalCount. Weighs the evidence of the whole "
+        "scope (the segment's, else the model's): read only when asked for."
+    )
+    async def by_status(self, info: Info[Context, None]) -> list[StatusCount]:
+        figures = await loaders.support_in_scope(info.context, self.as_of, self.segment_id)
+        statuses: dict[str, int] = {}
+        for pid in self.ids:
+            found = figures.get(pid) or loaders.no_evidence(pid)
+            statuses[found.posterior.status] = statuses.get(found.posterior.status, 0) + 1
+        return [
+            StatusCount(status=SupportStatus(status), count=n)
+            for status, n in _most_first(statuses)
+        ]
 
 
 @described(
@@ -41,7 +111,25 @@ from schema import models
     nodes="The propositions of this page, without cursors.",
 )
 class PropositionConnection(Connection[Proposition]):
-    pass
+    # The listing's filters (``propositions.listing_filters``) and scope, for ``counts``.
+    listing: strawberry.Private[dict[str, Any] | None] = None
+
+    @strawberry.field(
+        description="How many propositions of the whole listing (every page) have each "
+        "relation and each status; read only when asked for."
+    )
+    async def counts(self, info: Info[Context, None]) -> PropositionCounts:
+        assert self.listing is not None
+        found = await info.context.read(propositions.count_by_relation, self.listing)
+        return PropositionCounts(
+            by_relation=[
+                RelationCount(relation=Relation(relation), count=n)
+                for relation, n in _most_first({r: n for r, (n, _) in found.items()})
+            ],
+            ids=[pid for _, ids in found.values() for pid in ids],
+            as_of=self.listing["as_of"],
+            segment_id=self.listing["segment_id"],
+        )
 
 
 @strawberry.input(description="A statement (subject)-[relation]->(object).")
@@ -60,8 +148,9 @@ class PropositionQuery:
         return None if found is None else Proposition.from_model(found)
 
     @strawberry.field(
-        description="Propositions, oldest first: all, or those in a segment's scope, by relation "
-        "and by what the evidence says as of asOf (status)."
+        description="Propositions, oldest first unless orderBy says otherwise: all, or those "
+        "in a segment's scope, by relation, by what the evidence says as of asOf (status), "
+        "by the text they read as and by when they were created."
     )
     async def propositions(
         self,
@@ -72,11 +161,40 @@ class PropositionQuery:
         as_of: datetime | None = None,
         first: int | None = None,
         after: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only propositions whose text ('Subject RELATION Object', as "
+                "their text field reads) holds this, in any case: a subject's or object's "
+                "name, or a relation (at most 200 characters; a blank one filters nothing)."
+            ),
+        ] = None,
+        created_from: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only propositions created at or after this time."),
+        ] = None,
+        created_before: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only propositions created before this time (later than createdFrom)."
+            ),
+        ] = None,
+        order_by: Annotated[
+            PropositionOrder,
+            strawberry.argument(
+                description="The order of the propositions; a cursor continues only in the "
+                "order it was made in."
+            ),
+        ] = PropositionOrder.OLDEST_FIRST,
     ) -> PropositionConnection:
         ctx = info.context
         ctx.actor  # noqa: B018
-        limit, pinned, after_key = window(ctx, first, 50, as_of, after)
+        limit, pinned, cursor_key = window(ctx, first, 50, as_of, after)
+        order = order_by.name
+        after_key = key_in_order(cursor_key, order, DEFAULT_ORDER, ORDER_NAMES, 2)
         after_position = None if after_key is None else time_and_id(after_key)
+        needle = search_needle(search)
+        created = time_range(created_from, created_before, "createdFrom", "createdBefore")
         scope = await segment_scope(ctx, segment_id)
         ids = None
         figures: dict[str, support.Support] = {}
@@ -95,6 +213,10 @@ class PropositionQuery:
             limit=limit + 1,
             endpoints=endpoints,
             evidence=None if nested is None else _page_request(nested),
+            search=needle,
+            created_from=created[0],
+            created_before=created[1],
+            order=order,
         )
         rows, total = page.propositions, page.total
         # What the nodes select, read with the page, waits in the loaders that would read it.
@@ -112,9 +234,10 @@ class PropositionQuery:
             rows,
             limit,
             pinned,
-            key=creation_key,
+            key=lambda p: ordered_key(creation_key(p), order, DEFAULT_ORDER),
             node=lambda p: Proposition.from_model(p, pinned),
             total_count=total,
+            listing=propositions.listing_filters(scope, relation, pinned, ids, needle, *created),
         )
 
 
