@@ -99,6 +99,38 @@ LIMIT $limit
 """
 )
 
+LIST_ENTITIES_NEWEST_FIRST = (
+    _LISTED
+    + """  AND ($after_created IS NULL OR [e.created_at, e.id] < [$after_created, $after_id])
+RETURN """
+    + ENTITY_PROJECTION
+    + """ AS entity
+ORDER BY e.created_at DESC, e.id DESC
+LIMIT $limit
+"""
+)
+
+# By name in any case, then id; the cursor is the previous page's last (lower-cased name,
+# id), passed as $after_name. A name changed between pages moves its entity, as a name
+# has no history to pin.
+LIST_ENTITIES_BY_NAME = (
+    _LISTED
+    + """  AND ($after_name IS NULL OR [toLower(e.name), e.id] > [$after_name, $after_id])
+RETURN """
+    + ENTITY_PROJECTION
+    + """ AS entity
+ORDER BY toLower(e.name), e.id
+LIMIT $limit
+"""
+)
+
+# The listing's orders, by the name ``list_page`` takes (the GraphQL ``EntityOrder``).
+ENTITY_ORDERS = {
+    "OLDEST_FIRST": LIST_ENTITIES,
+    "NEWEST_FIRST": LIST_ENTITIES_NEWEST_FIRST,
+    "NAME": LIST_ENTITIES_BY_NAME,
+}
+
 COUNT_ENTITIES = _LISTED + "RETURN count(e) AS total\n"
 
 # A write lock held until the transaction ends (set and removed at once: nothing stays).
@@ -294,7 +326,10 @@ async def list_page(
     include_retired: bool,
     after: list[Any] | None,
     limit: int,
+    order: str = "OLDEST_FIRST",
 ) -> tuple[list[Entity], int]:
+    """A page of entities in ``order`` (an ENTITY_ORDERS name), after the cursor's sort key
+    (a time and an id; the lower-cased name and an id for NAME), and how many match."""
     needle = search.strip().lower() if search and search.strip() else None
     filters = {
         "kind": kind.value if kind else None,
@@ -302,12 +337,14 @@ async def list_page(
         "as_of": as_of,
         "include_retired": include_retired,
     }
-    after_created = datetime.fromisoformat(after[0]) if after else None
+    by_name = order == "NAME"
+    after_created = datetime.fromisoformat(after[0]) if after and not by_name else None
     rows = await fetch_all(
         tx,
-        LIST_ENTITIES,
+        ENTITY_ORDERS[order],
         **filters,
         after_created=after_created,
+        after_name=after[0] if after and by_name else None,
         after_id=after[1] if after else None,
         limit=limit,
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -11,7 +14,14 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import validated
 from api.graphql.mirrored import mirrored
-from api.graphql.pagination import Connection, creation_key, described, window
+from api.graphql.pagination import (
+    Connection,
+    creation_key,
+    described,
+    key_in_order,
+    ordered_key,
+    window,
+)
 from api.graphql.shapes import MEMBER_IDS, renamed
 from api.graphql.vocabulary import EntityKind
 from graph import entities
@@ -112,6 +122,36 @@ class UpdateEntityInput:
     channel: str | None = None
 
 
+@strawberry.enum(description="The orders of the entities listing.")
+class EntityOrder(Enum):
+    OLDEST_FIRST = strawberry.enum_value(
+        "OLDEST_FIRST", description="Oldest created first (then by id): the default."
+    )
+    NEWEST_FIRST = strawberry.enum_value(
+        "NEWEST_FIRST", description="Newest created first (then by id)."
+    )
+    NAME = strawberry.enum_value(
+        "NAME",
+        description="By name, in any case (then by id). A name changed between two pages "
+        "moves its entity: it may show twice or not at all.",
+    )
+
+
+DEFAULT_ORDER = EntityOrder.OLDEST_FIRST.name
+ORDER_NAMES = tuple(order.name for order in EntityOrder)
+
+
+def _entity_key(order: EntityOrder) -> Callable[[models.Entity], list[Any]]:
+    """The cursor key of an entity in ``order``."""
+
+    def key(row: models.Entity) -> list[Any]:
+        # Lower-cased as Cypher's toLower, for the names the model holds.
+        parts = [row.name.lower(), row.id] if order is EntityOrder.NAME else creation_key(row)
+        return ordered_key(parts, order.name, DEFAULT_ORDER)
+
+    return key
+
+
 @strawberry.type
 class EntityQuery:
     @strawberry.field(description="One entity by id; a merged entity's id gives its survivor.")
@@ -122,7 +162,10 @@ class EntityQuery:
         found = await info.context.read(entities.get, str(id), as_of)
         return None if found is None else Entity.from_model(found)
 
-    @strawberry.field(description="Entities, oldest first, filtered by kind and a text search.")
+    @strawberry.field(
+        description="Entities, oldest first unless orderBy says otherwise, filtered by kind "
+        "and a text search."
+    )
     async def entities(
         self,
         info: Info[Context, None],
@@ -132,21 +175,37 @@ class EntityQuery:
         include_retired: bool = False,
         first: int | None = None,
         after: str | None = None,
+        order_by: Annotated[
+            EntityOrder,
+            strawberry.argument(
+                description="The order of the entities; a cursor continues only in the "
+                "order it was made in."
+            ),
+        ] = EntityOrder.OLDEST_FIRST,
     ) -> EntityConnection:
         ctx = info.context
         ctx.actor  # noqa: B018
-        limit, pinned, after_key = window(ctx, first, 50, as_of, after)
+        limit, pinned, cursor_key = window(ctx, first, 50, as_of, after)
+        after_key = key_in_order(cursor_key, order_by.name, DEFAULT_ORDER, ORDER_NAMES, 2)
+        if after_key is not None and order_by is not EntityOrder.NAME:
+            after_key = time_and_id(after_key)
         rows, total = await ctx.read(
             entities.list_page,
             kind=kind,
             search=search,
             as_of=pinned,
             include_retired=include_retired,
-            after=None if after_key is None else time_and_id(after_key),
+            after=after_key,
             limit=limit + 1,
+            order=order_by.name,
         )
         return EntityConnection.of(
-            rows, limit, pinned, key=creation_key, node=Entity.from_model, total_count=total
+            rows,
+            limit,
+            pinned,
+            key=_entity_key(order_by),
+            node=Entity.from_model,
+            total_count=total,
         )
 
 
