@@ -134,6 +134,40 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "an unknown segment": ('{ propositions(segmentId: "ent-nope") { nodes { id } } }', {}),
     "a bad variable": ("query($f: Int!) { propositions(first: $f) { nodes { id } } }", {}),
     "an unknown source type": ('{ evidenceItems(sourceType: "rumour") { nodes { id } } }', {}),
+    "propositions filtered by text and creation time, newest first": (
+        """{ propositions(search: "PAIN", createdFrom: "2020-01-01", orderBy: NEWEST_FIRST,
+           first: 2) { totalCount pageInfo { hasNextPage endCursor }
+           edges { cursor node { id text subject { name } object { name }
+             evidence(first: 2) { totalCount nodes { id summary } } } } } }""",
+        {},
+    ),
+    "evidence items by stance, time and text, oldest first": (
+        """{ evidenceItems(stance: CONTRADICTS, search: "ITEM", observedFrom: "2020-01-01",
+           orderBy: OLDEST_OBSERVED, includeRetracted: true) { totalCount
+           pageInfo { endCursor } edges { cursor node { id summary observedAt } } } }""",
+        {},
+    ),
+    "evidence items newest recorded first": (
+        """{ evidenceItems(orderBy: NEWEST_RECORDED, first: 4) { totalCount
+           edges { cursor node { id recordedAt } } } }""",
+        {},
+    ),
+    "entities by name": (
+        "{ entities(orderBy: NAME, first: 5) { pageInfo { endCursor } nodes { id name } } }",
+        {},
+    ),
+    "facet counts of the listings": (
+        """{ propositions { totalCount counts { byRelation { relation count }
+             byStatus { status count } } }
+           evidenceItems(includeRetracted: true) { totalCount
+             counts { bySourceType { sourceType count } byStance { stance count } } } }""",
+        {},
+    ),
+    "a time range that ends before it starts": (
+        """{ evidenceItems(observedFrom: "2026-01-02", observedBefore: "2026-01-01") {
+           nodes { id } } }""",
+        {},
+    ),
 }
 # The cases graphql-core must complete itself: a field the compiled path does not know, or
 # an error raised before any value exists to complete.
@@ -145,6 +179,8 @@ NOT_COMPILED = {
     "a bad variable",
     "an unknown source type",
     "an unknown entity, an unknown proposition, an unknown item",
+    "facet counts of the listings",
+    "a time range that ends before it starts",
 }
 # The nested errors: compiled, then handed back to graphql-core, which reports them.
 HANDED_BACK = {"a nested page too large", "a forged nested cursor"}
