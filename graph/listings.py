@@ -13,6 +13,7 @@ caller hands the entities and pages to the loaders that would have read them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,14 +23,14 @@ from neo4j import AsyncManagedTransaction
 from graph import propositions
 from graph.entities import ENTITY_TEXT_PROJECTION, FOLLOW_MERGES
 from graph.evidence.reading import (
-    EVIDENCE_PAGE_ITEMS,
     EVIDENCE_PAGE_OF_REQUEST,
     page_at_text,
+    page_items,
     page_request,
 )
 from graph.kit import records
 from graph.kit.connection import fetch_one
-from schema.models import Entity, Evidence, Proposition
+from schema.models import Entity, EvidenceItem, Proposition
 from schema.vocabulary import Relation
 
 
@@ -66,36 +67,36 @@ def _endpoint(match: str, returned_as: str) -> str:
 _ENDPOINTS = _endpoint(
     "  OPTIONAL MATCH (found:Entity {id: p.subject_id})", " AS subject"
 ) + _endpoint("  OPTIONAL MATCH (found:Entity {id: p.object_id})", " AS object")
+
+
 # The evidence page of each proposition: the request row ``$evidence`` with its id. The items
 # are projected in a scope of their own: there the projection's ``p`` (a bearing's
 # proposition) is its own variable, not the listed proposition.
-_EVIDENCE = (
-    "WITH *, $evidence AS request\nWITH *, request {.*, proposition_id: p.id} AS r"
-    + EVIDENCE_PAGE_OF_REQUEST
-    + "CALL {\n  WITH r, page\n  RETURN "
-    + EVIDENCE_PAGE_ITEMS
-    + "\n}\n"
-)
+def _evidence(fields: frozenset[str] | None) -> str:
+    return (
+        "WITH *, $evidence AS request\nWITH *, request {.*, proposition_id: p.id} AS r"
+        + EVIDENCE_PAGE_OF_REQUEST
+        + "CALL {\n  WITH r, page\n  RETURN "
+        + page_items(fields)
+        + "\n}\n"
+    )
 
 
-def _query(endpoints: bool, evidence: bool, order: str = "OLDEST_FIRST") -> str:
+@functools.lru_cache(maxsize=256)  # a query per selection seen; a few in practice
+def _query(
+    endpoints: bool, evidence: bool, fields: frozenset[str] | None, order: str = "OLDEST_FIRST"
+) -> str:
+    """The listing's query: with the endpoints, and with an evidence page reading ``fields``
+    of its items (None: all), in ``order`` (``propositions.ORDERS``)."""
     returned = ["listed", propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
     text = _page(order)
     if endpoints:
         text += _ENDPOINTS
         returned += ["subject", "object"]
     if evidence:
-        text += _EVIDENCE
+        text += _evidence(fields)
         returned += ["total AS evidence_total", "evidence"]
     return text + "RETURN " + ", ".join(returned) + "\n" + propositions.ORDERS[order][1]
-
-
-QUERIES = {
-    (e, v, o): _query(e, v, o)
-    for e in (False, True)
-    for v in (False, True)
-    for o in propositions.ORDERS
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class PropositionPage:
     propositions: list[Proposition]  # the page's rows (one more than the page when there is)
     total: int  # how many match, over all pages
     entities: dict[str, Entity]  # by the id asked for: each row's subject_id and object_id
-    evidence: list[tuple[list[Evidence], int]]  # per row, in order: items and their count
+    evidence: list[tuple[list[EvidenceItem], int]]  # per row, in order: items and their count
 
 
 async def proposition_page(
@@ -136,10 +137,11 @@ async def proposition_page(
         "limit": limit,
         "evidence": None if evidence is None else page_request(evidence),
     }
-    result = await tx.run(QUERIES[(endpoints, evidence is not None, order)], params)
+    fields = None if evidence is None else evidence.get("fields")
+    result = await tx.run(_query(endpoints, evidence is not None, fields, order), params)
     rows: list[Proposition] = []
     entities: dict[str, Entity] = {}
-    pages: list[tuple[list[Evidence], int]] = []
+    pages: list[tuple[list[EvidenceItem], int]] = []
     total = None
     # Plain maps and lists as the driver decoded them: no ``Record.data()`` copy.
     async for row in result:
@@ -154,7 +156,9 @@ async def proposition_page(
                 if entity is not None:
                     entities[entity_id] = records.entity_at_text(entity)
         if evidence is not None:
-            pages.append(page_at_text(row["evidence"], row["evidence_total"]))
+            pages.append(
+                page_at_text(row["evidence"], row["evidence_total"], partial=fields is not None)
+            )
     if total is None:
         counted = await fetch_one(tx, propositions.COUNT_PROPOSITIONS, **filters)
         total = counted["total"] if counted else 0

@@ -7,6 +7,7 @@ public shapes (``*Create`` vs the model itself), so a client cannot set server-o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -257,6 +258,39 @@ class Evidence(BaseModel):
     retract_reason: str | None = None
     redacted_at: datetime | None = None
     bears: list[Bearing] = []
+
+
+class PartialEvidence:
+    """An evidence item read with only the fields a query selected (a nested GraphQL page,
+    ``graph.evidence.reading.page_items``): those hold what ``Evidence`` holds; the others
+    read as None (``bears`` as no bearings), and nothing reads them, since nothing asked."""
+
+    id: str
+    source_type: str
+    summary: str | None
+    source_ref: str | None
+    observed_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    function: str | None
+    account_id: str | None
+    import_id: str | None
+    retracted_at: datetime | None
+    retract_reason: str | None
+    redacted_at: datetime | None
+    bears: list[Bearing]
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # only for the fields that were not read
+        if name not in Evidence.model_fields:
+            raise AttributeError(name)
+        return [] if name == "bears" else None
+
+
+EvidenceItem = Evidence | PartialEvidence
+"""An evidence item as a read gives it: whole, or with the fields a query selected."""
 
 
 class BeliefCreate(BaseModel):

@@ -183,10 +183,10 @@ DEFAULT_EVIDENCE_ORDER = EvidenceOrder.NEWEST_OBSERVED.name
 EVIDENCE_ORDER_NAMES = tuple(order.name for order in EvidenceOrder)
 
 
-def _ordered(order: EvidenceOrder, at: str) -> Callable[[models.Evidence], list[Any]]:
+def _ordered(order: EvidenceOrder, at: str) -> Callable[[models.EvidenceItem], list[Any]]:
     """The cursor key of an item in ``order``: the time it sorts by (``at``), then its id."""
 
-    def key(item: models.Evidence) -> list[Any]:
+    def key(item: models.EvidenceItem) -> list[Any]:
         found: datetime = getattr(item, at)
         return ordered_key([found.isoformat(), item.id], order.name, DEFAULT_EVIDENCE_ORDER)
 

@@ -18,7 +18,7 @@ from analytics.support import beta_support
 from api.graphql.context import Context
 from graph import beliefs, evidence, members, support
 from graph.support import Support, SupportSettings
-from schema.models import Belief, Evidence, Member
+from schema.models import Belief, Evidence, EvidenceItem, Member
 from schema.settings import Settings
 
 # beta_support's own defaults; other configured values need the status recomputed.
@@ -38,6 +38,8 @@ class EvidencePageKey:
     after: tuple[datetime, str] | None  # (observed_at, id) of the previous page's last item
     limit: int
     bears: bool = True  # False when the query selects no bearings: items come without them
+    # The item fields the query selects (None: all); the items are then PartialEvidence.
+    fields: frozenset[str] | None = None
 
 
 def support_settings(settings: Settings) -> SupportSettings:
@@ -151,10 +153,10 @@ def belief_history_loader(ctx: Context) -> DataLoader[HistoryKey, list[Belief]]:
 
 def evidence_page_loader(
     ctx: Context,
-) -> DataLoader[EvidencePageKey, tuple[list[Evidence], int]]:
+) -> DataLoader[EvidencePageKey, tuple[list[EvidenceItem], int]]:
     """A page of evidence per proposition (and the count over all pages), one query per batch."""
 
-    async def load(keys: list[EvidencePageKey]) -> list[tuple[list[Evidence], int]]:
+    async def load(keys: list[EvidencePageKey]) -> list[tuple[list[EvidenceItem], int]]:
         return await ctx.read(
             evidence.pages_for_propositions,
             [
@@ -165,6 +167,7 @@ def evidence_page_loader(
                     "after": k.after,
                     "limit": k.limit,
                     "bears": k.bears,
+                    "fields": k.fields,
                 }
                 for k in keys
             ],

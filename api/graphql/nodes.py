@@ -7,7 +7,7 @@ share this module. The queries and mutations of each concept are in their own mo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -158,7 +158,7 @@ class Proposition:
             include_retracted,
             first,
             after,
-            bears=asks_for(info.selected_fields, "bears"),
+            selected=selected_names(info.selected_fields),
         )
         items, total = await loaders.evidence_page_loader(ctx).load(page.key)
         listing = {
@@ -218,9 +218,10 @@ def evidence_page(
     first: int | None,
     after: str | None,
     *,
-    bears: bool,
+    selected: Collection[str],
 ) -> EvidencePage:
-    """What ``Proposition.evidence`` reads: its arguments made a loader key (bad ones refused)."""
+    """What ``Proposition.evidence`` reads: its arguments made a loader key (bad ones refused);
+    ``selected``, the names of the fields selected under it (``selected_names``)."""
     return evidence_page_of(
         ctx,
         str(proposition.id),
@@ -228,7 +229,7 @@ def evidence_page(
         include_retracted,
         first,
         after,
-        bears=bears,
+        selected=selected,
     )
 
 
@@ -240,7 +241,7 @@ def evidence_page_of(
     first: int | None,
     after: str | None,
     *,
-    bears: bool,
+    selected: Collection[str],
 ) -> EvidencePage:
     """``evidence_page`` of the proposition ``proposition_id``, ``as_of`` already defaulted
     to the listing's."""
@@ -251,17 +252,21 @@ def evidence_page_of(
         include_retracted=include_retracted,
         after=time_position(key),
         limit=limit + 1,
-        bears=bears,
+        bears="bears" in selected,
+        fields=evidence_fields(selected),
     )
     return EvidencePage(page_key, limit, pinned)
 
 
-def asks_for(selections: Sequence[Selection], name: str) -> bool:
-    """Whether a field ``name`` is selected anywhere below (fragments included)."""
-    return any(
-        (isinstance(s, SelectedField) and s.name == name) or asks_for(s.selections, name)
-        for s in selections
-    )
+def selected_names(selections: Sequence[Selection]) -> set[str]:
+    """The names of the fields selected anywhere below (fragments included, directives not
+    applied: a field under ``@skip`` counts)."""
+    names: set[str] = set()
+    for s in selections:
+        if isinstance(s, SelectedField):
+            names.add(s.name)
+        names |= selected_names(s.selections)
+    return names
 
 
 async def proposition_by_id(
@@ -336,7 +341,7 @@ class Evidence:
         return await entity_by_id(info.context, self.account_id)
 
     @classmethod
-    def from_model(cls, e: models.Evidence, as_of: datetime | None = None) -> Evidence:
+    def from_model(cls, e: models.EvidenceItem, as_of: datetime | None = None) -> Evidence:
         return mirrored(
             cls,
             e,
@@ -345,9 +350,40 @@ class Evidence:
         )
 
 
-def evidence_key(item: models.Evidence) -> list[Any]:
+def evidence_key(item: models.EvidenceItem) -> list[Any]:
     """The cursor key of a page of evidence: newest observation first, then by id."""
     return [item.observed_at.isoformat(), item.id]
+
+
+# What each GraphQL field selected under a page of evidence reads of its items: the fields of
+# ``Evidence`` (every one of them: a test holds this table to the type). Any other name under
+# the page (``nodes``, ``totalCount``, ``cursor``, a bearing's fields) reads no more.
+ITEM_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "sourceType": ("source_type",),
+    "summary": ("summary",),
+    "sourceRef": ("source_ref",),
+    "observedAt": ("observed_at",),
+    "recordedAt": ("recorded_at",),
+    "function": ("function",),
+    "retractedAt": ("retracted_at",),
+    "retractReason": ("retract_reason",),
+    "redactedAt": ("redacted_at",),
+    "importId": ("import_id",),
+    "recordedById": ("recorded_by",),
+    "recordedBy": ("recorded_by",),
+    "account": ("account_id",),
+    "bears": ("bears",),
+}
+
+
+# Read whatever is selected: each item's cursor (``evidence_key``), made for every edge.
+ALWAYS_READ = frozenset({"id", "observed_at"})
+
+
+def evidence_fields(selected: Collection[str]) -> frozenset[str]:
+    """The item fields a page of evidence reads for a query selecting ``selected`` under it."""
+    return ALWAYS_READ.union(*(ITEM_FIELDS_READ.get(name, ()) for name in selected))
 
 
 @strawberry.type(description="How many items of an evidence listing have one source type.")
@@ -421,12 +457,12 @@ class EvidenceConnection(Connection[Evidence]):
     @classmethod
     def of_evidence(
         cls,
-        items: list[models.Evidence],
+        items: Sequence[models.EvidenceItem],
         total: int,
         limit: int,
         as_of: datetime,
         listing: dict[str, Any] | None = None,
-        key: Callable[[models.Evidence], list[Any]] = evidence_key,
+        key: Callable[[models.EvidenceItem], list[Any]] = evidence_key,
     ) -> EvidenceConnection:
         """The page of up to ``limit`` of ``items``, in the order ``key`` (the cursor key)
         names: newest observation first unless told; ``listing`` holds its filters."""

@@ -259,9 +259,13 @@ def _below(info: GraphQLResolveInfo[Any], field: FieldNode) -> Iterator[FieldNod
     return _fields(info, field.selection_set.selections if field.selection_set else ())
 
 
-def _selects(info: GraphQLResolveInfo[Any], field: FieldNode, name: str) -> bool:
-    """Whether ``name`` is selected anywhere under ``field`` (as ``nodes.asks_for`` reads)."""
-    return any(f.name.value == name or _selects(info, f, name) for f in _below(info, field))
+def _names_below(info: GraphQLResolveInfo[Any], field: FieldNode) -> set[str]:
+    """The names selected anywhere under ``field`` (as ``nodes.selected_names`` reads them)."""
+    names: set[str] = set()
+    for below in _below(info, field):
+        names.add(below.name.value)
+        names |= _names_below(info, below)
+    return names
 
 
 def _node_fields(info: GraphQLResolveInfo[Any]) -> Iterator[FieldNode]:
@@ -307,7 +311,7 @@ def _nested_reads(
                     arguments["includeRetracted"],
                     arguments.get("first"),
                     arguments.get("after"),
-                    bears=_selects(raw, field, "bears"),
+                    selected=_names_below(raw, field),
                 )
             )
         except Exception:
@@ -323,6 +327,7 @@ def _page_request(page: EvidencePage) -> dict[str, Any]:
         "after": key.after,
         "limit": key.limit,
         "bears": key.bears,
+        "fields": key.fields,
     }
 
 

@@ -3,6 +3,7 @@ which evidence counts as of a time (shared with support and the bulk reads)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph.kit import records
 from graph.kit.connection import fetch_all, fetch_collected, fetch_one
-from schema.models import Evidence
+from schema.models import Evidence, EvidenceItem
 
 # How an item ``ev`` bears on its propositions, as a map entry of its projection.
 _BEARINGS = """[(ev)-[b:BEARS_ON]->(p:Proposition) |
@@ -31,18 +32,37 @@ ev {.id, .source_type, .summary, .source_ref, .observed_at, .recorded_at, .recor
 # the request row ``r`` asks for them (``r.bears``): the nested GraphQL reads turn every item
 # into a page of JSON, where a hydrated DateTime cost a quarter of the request
 # (docs/benchmarks.md, "GraphQL beside @neo4j/graphql").
-EVIDENCE_TEXT_PROJECTION = (
-    """
-ev {.id, .source_type, .summary, .source_ref, .recorded_by, .function, .account_id,
-    .import_id, .retract_reason,
-    observed_at: split(toString(ev.observed_at), '[')[0],
-    recorded_at: split(toString(ev.recorded_at), '[')[0],
-    retracted_at: split(toString(ev.retracted_at), '[')[0],
-    redacted_at: split(toString(ev.redacted_at), '[')[0],
-    bears: CASE WHEN r.bears THEN """
-    + _BEARINGS
-    + " ELSE [] END}\n"
-)
+# What each field of an evidence item reads, as an entry of EVIDENCE_TEXT_PROJECTION's map.
+_TEXT_ENTRIES = {
+    "id": ".id",
+    "source_type": ".source_type",
+    "summary": ".summary",
+    "source_ref": ".source_ref",
+    "recorded_by": ".recorded_by",
+    "function": ".function",
+    "account_id": ".account_id",
+    "import_id": ".import_id",
+    "retract_reason": ".retract_reason",
+    "observed_at": "observed_at: split(toString(ev.observed_at), '[')[0]",
+    "recorded_at": "recorded_at: split(toString(ev.recorded_at), '[')[0]",
+    "retracted_at": "retracted_at: split(toString(ev.retracted_at), '[')[0]",
+    "redacted_at": "redacted_at: split(toString(ev.redacted_at), '[')[0]",
+    "bears": "bears: CASE WHEN r.bears THEN " + _BEARINGS + " ELSE [] END",
+}
+EVIDENCE_FIELDS = frozenset(_TEXT_ENTRIES)
+"""The fields of an evidence item a page may be asked to read (``page_items``)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _text_projection(fields: frozenset[str]) -> str:
+    return "\nev {" + ", ".join(e for f, e in _TEXT_ENTRIES.items() if f in fields) + "}\n"
+
+
+# As EVIDENCE_PROJECTION, times as text (``records.from_text``), and the bearings only when
+# the request row ``r`` asks for them (``r.bears``): the nested GraphQL reads turn every item
+# into a page of JSON, where a hydrated DateTime cost a quarter of the request
+# (docs/benchmarks.md, "GraphQL beside @neo4j/graphql").
+EVIDENCE_TEXT_PROJECTION = _text_projection(EVIDENCE_FIELDS)
 
 # An imported item shows only once its whole import had committed by $as_of.
 _IMPORT_COMMITTED = """  AND (ev.import_id IS NULL
@@ -223,18 +243,31 @@ CALL {
 }
 """
 
-# The page's items as ``evidence``, for a RETURN after EVIDENCE_PAGE_OF_REQUEST.
-EVIDENCE_PAGE_ITEMS = "[ev IN page | " + EVIDENCE_TEXT_PROJECTION + "] AS evidence"
+
+def page_items(fields: frozenset[str] | None = None) -> str:
+    """The page's items as ``evidence``, for a RETURN after EVIDENCE_PAGE_OF_REQUEST: every
+    field, or only ``fields`` (and the id) where the query selected no more. A big nested
+    read then sends and decodes a third of the values (docs/benchmarks.md)."""
+    chosen = EVIDENCE_FIELDS if fields is None else fields | {"id"}
+    return "[ev IN page | " + _text_projection(chosen) + "] AS evidence"
+
+
+EVIDENCE_PAGE_ITEMS = page_items()
+
 
 # One page of evidence per requested proposition, for DataLoaders: each request row carries
 # its own as-of time, retracted flag, cursor and page size.
-EVIDENCE_PAGES_FOR_PROPOSITIONS = (
-    "UNWIND $requests AS r"
-    + EVIDENCE_PAGE_OF_REQUEST
-    + "RETURN r.index AS index, total, "
-    + EVIDENCE_PAGE_ITEMS
-    + "\n"
-)
+def _pages_for_propositions(fields: frozenset[str] | None) -> str:
+    return (
+        "UNWIND $requests AS r"
+        + EVIDENCE_PAGE_OF_REQUEST
+        + "RETURN r.index AS index, total, "
+        + page_items(fields)
+        + "\n"
+    )
+
+
+EVIDENCE_PAGES_FOR_PROPOSITIONS = _pages_for_propositions(None)
 
 COUNT_ALL = "MATCH (ev:Evidence) RETURN count(ev) AS n"
 
@@ -376,19 +409,26 @@ async def count_facets(
 
 async def pages_for_propositions(
     tx: AsyncManagedTransaction, requests: list[dict[str, Any]]
-) -> list[tuple[list[Evidence], int]]:
+) -> list[tuple[list[EvidenceItem], int]]:
     """One page per request, in order, in one query.
 
     Each request names ``proposition_id``, ``as_of``, ``include_retracted``, ``after`` (an
     ``(observed_at, id)`` pair or None) and ``limit``; with ``bears`` false (default true)
-    its items come without their bearings.
+    its items come without their bearings; with ``fields`` (a set of EVIDENCE_FIELDS; default
+    None, every field) its items are ``PartialEvidence`` holding those fields (and those the
+    batch's other requests ask for).
     """
+    wanted: list[frozenset[str] | None] = [r.get("fields") for r in requests]
+    fields: frozenset[str] | None = frozenset()
+    for asked in wanted:
+        fields = None if fields is None or asked is None else fields | asked
     result = await tx.run(
-        EVIDENCE_PAGES_FOR_PROPOSITIONS,
+        _pages_for_propositions(fields),
         requests=[{"index": n, **page_request(r)} for n, r in enumerate(requests)],
     )
     by_index = {
-        int(row["index"]): page_at_text(row["evidence"], row["total"]) async for row in result
+        int(row["index"]): page_at_text(row["evidence"], row["total"], partial=fields is not None)
+        async for row in result
     }
     return [by_index.get(n, ([], 0)) for n in range(len(requests))]
 
@@ -408,10 +448,14 @@ def page_request(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def page_at_text(items: list[Any], total: Any) -> tuple[list[Evidence], int]:
-    """A page as EVIDENCE_PAGE_ITEMS and ``total`` give it: plain maps and lists as the
-    driver decoded them, with no ``Record.data()`` copy."""
-    return [records.evidence_at_text(e) for e in items], int(total)
+def page_at_text(
+    items: list[Any], total: Any, *, partial: bool = False
+) -> tuple[list[EvidenceItem], int]:
+    """A page as ``page_items`` and ``total`` give it: plain maps and lists as the driver
+    decoded them, with no ``Record.data()`` copy; ``partial`` when only some fields were
+    read (then the items are ``PartialEvidence``)."""
+    read = records.partial_evidence_at_text if partial else records.evidence_at_text
+    return [read(e) for e in items], int(total)
 
 
 async def count(tx: AsyncManagedTransaction) -> int:

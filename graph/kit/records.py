@@ -7,7 +7,16 @@ from typing import Any
 
 from neo4j.time import DateTime
 
-from schema.models import Belief, Entity, Evidence, Member, Proposition, TeamFunction
+from schema.models import (
+    Bearing,
+    Belief,
+    Entity,
+    Evidence,
+    Member,
+    PartialEvidence,
+    Proposition,
+    TeamFunction,
+)
 
 
 def to_datetime(value: Any) -> datetime | None:
@@ -77,6 +86,22 @@ def evidence_at_text(row: dict[str, Any]) -> Evidence:
     """An evidence item whose times came as text (see ``from_text``)."""
     times = ("observed_at", "recorded_at", "retracted_at", "redacted_at")
     return Evidence.model_validate({**row, **{n: from_text(row[n]) for n in times}})
+
+
+_EVIDENCE_TIMES = ("observed_at", "recorded_at", "retracted_at", "redacted_at")
+
+
+def partial_evidence_at_text(row: dict[str, Any]) -> PartialEvidence:
+    """An evidence item read with only some fields (see ``PartialEvidence``), times as text.
+    Plain values need no validation here: they are what a whole item's would be."""
+    values = dict(row)
+    for name in _EVIDENCE_TIMES:
+        if name in values:
+            values[name] = from_text(values[name])
+    bears = values.get("bears")
+    if bears:
+        values["bears"] = [Bearing.model_validate(b) for b in bears]
+    return PartialEvidence(values)
 
 
 def entity_at_text(row: dict[str, Any]) -> Entity:

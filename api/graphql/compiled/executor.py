@@ -17,23 +17,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
     Undefined,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
-from api.graphql.compiled.resolved import RESOLVED, Resolved, Unknown
+from api.graphql.compiled.resolved import RESOLVED, Resolved, Unknown, read_attribute
 
 ROOTS = frozenset(
     {"propositions", "proposition", "entity", "entities", "evidence", "evidenceItems"}
@@ -63,6 +70,7 @@ class Field:
     resolved: Resolved | None  # what a resolved field calls instead of its resolver
     args: dict[str, Any]
     shape: Shape | None  # None for __typename
+    below: frozenset[str] = frozenset()  # a resolved field's: the names selected under it
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +84,22 @@ class Object:
 Shape = Leaf | ListOf | Object
 
 
-def _selects(shape: Shape | None, name: str) -> bool:
-    """Whether a field ``name`` is selected anywhere in ``shape`` (as ``nodes.asks_for`` reads)."""
-    if isinstance(shape, ListOf):
-        return _selects(shape.item, name)
-    if isinstance(shape, Object):
-        return any(f.name == name or _selects(f.shape, name) for f in shape.fields)
-    return False
+def _names_below(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDetails]
+) -> set[str]:
+    """The names selected anywhere in ``selection_set``, through fragments, directives not
+    applied: as the resolvers read them (``nodes.selected_names``), so both ask the loaders
+    for the same pages."""
+    names: set[str] = set()
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            names.add(node.name.value)
+            names |= _names_below(node.selection_set, fragments)
+        elif isinstance(node, InlineFragmentNode):
+            names |= _names_below(node.selection_set, fragments)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+            names |= _names_below(fragments[node.name.value].definition.selection_set, fragments)
+    return names
 
 
 class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -198,7 +215,10 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
                 )
             except Exception:
                 return None
-            planned.append(Field(key, name, None, resolved, args, shape))
+            below: set[str] = set()
+            for detail in details:
+                below |= _names_below(detail.node.selection_set, self.fragments)
+            planned.append(Field(key, name, None, resolved, args, shape, frozenset(below)))
         return Object(non_null, type_.name, tuple(f.key for f in planned), tuple(planned))
 
     # --- completing a column of values --------------------------------------------------------
@@ -253,8 +273,7 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
             if field.shape is None:
                 columns.append([shape.type_name] * len(objects))
             elif field.attribute is not None:
-                name = field.attribute
-                raw = [getattr(o, name) for o in objects]
+                raw = read_attribute(objects, field.attribute)
                 if isinstance(field.shape, Leaf):
                     columns.append(_leaves(raw, field.shape))
                 else:
@@ -280,19 +299,28 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
 
     async def _resolve(self, objects: list[Any], field: Field) -> list[Any]:
         assert field.resolved is not None and field.shape is not None
-        values = field.resolved(
-            self.context_value, objects, field.args, _selects(field.shape, "bears")
-        )
+        values = field.resolved(self.context_value, objects, field.args, field.below)
         if inspect.isawaitable(values):
             values = await values
         return await self._column(values, field.shape)
 
 
+# The Python type each scalar's coercion hands back unchanged (graphql-core's
+# ``serialize_string``, ``serialize_id`` and ``serialize_boolean`` return such a value as it
+# is): most leaves of a big read are ids and strings, and a call per value costs more than
+# the rest of their completion.
+_UNCHANGED: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+
 def _leaves(values: list[Any], shape: Leaf) -> list[Any]:
     """Each value coerced as graphql-core's ``complete_leaf_value`` coerces it."""
     coerce = shape.type.coerce_output_value
+    unchanged = _UNCHANGED.get(shape.type)
     out: list[Any] = []
     for value in values:
+        if type(value) is unchanged:
+            out.append(value)
+            continue
         if value is None:
             if shape.non_null:
                 raise Unknown

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from strawberry.types.base import get_object_definition
@@ -27,11 +28,12 @@ class Unknown(Exception):
     """The compiled path cannot give this answer exactly; graphql-core completes it."""
 
 
-Resolved = Callable[[Context, list[Any], dict[str, Any], bool], Awaitable[list[Any]] | list[Any]]
-"""(context, parents, the field's arguments, whether ``bears`` is selected below) -> values."""
+Names = frozenset[str]
+Resolved = Callable[[Context, list[Any], dict[str, Any], Names], Awaitable[list[Any]] | list[Any]]
+"""(context, parents, the field's arguments, the names selected below it) -> values."""
 
 
-def _nodes(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> list[Any]:
+def _nodes(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> list[Any]:
     return [[edge.node for edge in parent.edges] for parent in parents]
 
 
@@ -44,15 +46,15 @@ async def _entities(ctx: Context, ids: list[str]) -> list[_Entity]:
     return entities
 
 
-async def _subject(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
+async def _subject(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> Any:
     return await _entities(ctx, [p.subject_id for p in parents])
 
 
-async def _object(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
+async def _object(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> Any:
     return await _entities(ctx, [p.object_id for p in parents])
 
 
-async def _text(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
+async def _text(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> Any:
     names = {}
     ids = sorted({i for p in parents for i in (p.subject_id, p.object_id)})
     for entity_id, found in zip(ids, await ctx.entity_loader.load_many(ids), strict=True):
@@ -66,22 +68,22 @@ async def _optional_entities(ctx: Context, ids: list[str | None]) -> list[_Entit
     return [None if i is None or found[i] is None else _Entity(found[i], None) for i in ids]
 
 
-async def _account(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
+async def _account(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> Any:
     return await _optional_entities(ctx, [p.account_id for p in parents])
 
 
-async def _segment(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
+async def _segment(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> Any:
     return await _optional_entities(ctx, [p.segment_id for p in parents])
 
 
 async def _recorded_by(
-    ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool
+    ctx: Context, parents: list[Any], args: dict[str, Any], below: Names
 ) -> list[Any]:
     found = await loaders.member_loader(ctx).load_many([str(p.recorded_by_id) for p in parents])
     return [None if m is None else Member.from_model(m) for m in found]
 
 
-async def _evidence(ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool) -> Any:
+async def _evidence(ctx: Context, parents: list[Any], args: dict[str, Any], below: Names) -> Any:
     pages = [
         evidence_page(
             ctx,
@@ -90,7 +92,7 @@ async def _evidence(ctx: Context, parents: list[Any], args: dict[str, Any], bear
             args["includeRetracted"],
             args["first"],
             args["after"],
-            bears=bears,
+            selected=below,
         )
         for p in parents
     ]
@@ -99,6 +101,21 @@ async def _evidence(ctx: Context, parents: list[Any], args: dict[str, Any], bear
         _EvidencePage(items, total, page.limit, page.as_of)
         for page, (items, total) in zip(pages, found, strict=True)
     ]
+
+
+def read_attribute(objects: list[Any], name: str) -> list[Any]:
+    """``[getattr(o, name) for o in objects]``; for nodes of one class read from their domain
+    models, the models' own attribute read directly (one C-level getter per column instead of
+    ``__getattr__`` per object: a page of 1,300 evidence items reads ~6,000 such values)."""
+    cls = type(objects[0]) if objects else None
+    if (
+        cls is not None
+        and issubclass(cls, _Model)
+        and not hasattr(cls, name)
+        and all(type(o) is cls for o in objects)
+    ):
+        return list(map(attrgetter("_model." + name), objects))
+    return [getattr(o, name) for o in objects]
 
 
 class _Model:
@@ -185,7 +202,7 @@ class _EvidencePage:
 
 
 async def _proposition(
-    ctx: Context, parents: list[Any], args: dict[str, Any], bears: bool
+    ctx: Context, parents: list[Any], args: dict[str, Any], below: Names
 ) -> list[Any]:
     found = await ctx.proposition_loader.load_many([p.proposition_id for p in parents])
     if any(p is None for p in found):

@@ -9,6 +9,7 @@ retracted item, and items bearing on several propositions of the page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from neo4j import AsyncManagedTransaction
 
+from api.auth import member_cache
 from graph import entities, evidence, propositions
 from graph.kit.connection import Database
 from schema.models import Actor, BearingCreate, EntityCreate, EvidenceCreate, PropositionCreate
@@ -274,7 +276,11 @@ async def test_a_listing_reads_its_endpoints_and_evidence_pages_in_its_own_query
 ) -> None:
     http, counting, caller = counted
     reference = await _reference(counting, 4, 3)
-    for _ in range(2):  # the second time with the token cached
+    for attempt in range(2):  # the second time with the token cached
+        if attempt:
+            # No re-check of the token falls due, however slow the machine is today.
+            cache = member_cache(counting)
+            cache.clock = functools.partial(getattr, cache, "confirmed_at")
         counting.reset()
         response = await http.post(
             "/graphql",
@@ -301,3 +307,80 @@ async def test_a_listing_reads_its_endpoints_and_evidence_pages_in_its_own_query
                 for e in expected["evidence"]["nodes"]
             ],
         }
+
+
+# What each object-typed field of an evidence item is asked for below it.
+_BELOW = {
+    "recordedBy": "{ id name }",
+    "account": "{ id name }",
+    "bears": "{ stance strength magnitude proposition { id } }",
+}
+INTROSPECT_EVIDENCE = '{ __type(name: "Evidence") { fields { name } } }'
+
+
+async def test_a_page_reading_only_the_selected_fields_answers_each_as_the_whole_item(
+    counted: Any,
+) -> None:
+    """A nested page reads only the item fields its query selects; asked one field at a
+    time, it answers every field of an item as reading the item by id (all of it) does."""
+    http, counting, caller = counted
+    await counting.write(
+        lambda tx: tx.run("MATCH (ev:Evidence {summary: 'item 3'}) SET ev.source_ref = 'T-3'")
+    )
+
+    async def ask(query: str) -> Any:
+        response = await http.post("/graphql", json={"query": query}, headers=caller.headers)
+        body = response.json()
+        assert "errors" not in body, body.get("errors")
+        return body["data"]
+
+    introspected = await ask(INTROSPECT_EVIDENCE)
+    names = [f["name"] for f in introspected["__type"]["fields"]]
+    assert {"id", "summary", "sourceRef", "recordedBy", "bears"} <= set(names)
+    for name in names:
+        selection = name + " " + _BELOW.get(name, "")
+        page = await ask(
+            "{ propositions(first: 4) { nodes { evidence(first: 10, includeRetracted: true) "
+            "{ nodes { id " + selection + " } } } } }"
+        )
+        items = [i for n in page["propositions"]["nodes"] for i in n["evidence"]["nodes"]]
+        assert len(items) == 12  # six items, each on two propositions
+        for item in items:
+            whole = await ask('{ evidence(id: "' + item["id"] + '") { id ' + selection + " } }")
+            if name == "bears":
+                for answer in (item, whole["evidence"]):
+                    answer["bears"].sort(key=lambda b: b["proposition"]["id"])
+            assert item == whole["evidence"], name
+        assert any(item[name] not in (None, []) for item in items) or name in {
+            "importId",
+            "redactedAt",
+            "account",
+        }, f"{name}: no item holds a value, so this test would not see it missing"
+
+
+async def test_a_page_reading_few_fields_continues_from_its_cursor(counted: Any) -> None:
+    http, counting, caller = counted
+    seen: list[str] = []
+    after = None
+    while True:
+        response = await http.post(
+            "/graphql",
+            json={
+                "query": "query($after: String) { propositions(first: 1) { nodes { "
+                "evidence(first: 2, after: $after, includeRetracted: true) "
+                "{ edges { cursor node { summary } } pageInfo { hasNextPage endCursor } } } } }",
+                "variables": {"after": after},
+            },
+            headers=caller.headers,
+        )
+        body = response.json()
+        assert "errors" not in body, body.get("errors")
+        page = body["data"]["propositions"]["nodes"][0]["evidence"]
+        seen += [edge["node"]["summary"] for edge in page["edges"]]
+        assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    reference = await _reference(counting, 1, 10)
+    assert seen == [item["summary"] for item in reference["nodes"][0]["evidence"]["nodes"]]
+    assert len(seen) >= 3  # two pages at least
