@@ -34,19 +34,21 @@ from schema.models import Entity, EvidenceItem, Proposition
 from schema.vocabulary import Relation
 
 
-def _page(order: str) -> str:
-    """The listing's count and its page in ``order`` (``propositions.ORDERS``), one row per
-    proposition of the page (none for an empty page, whose count is then read on its own)."""
+def _page(order: str, given: frozenset[str]) -> str:
+    """The listing's count and its page in ``order`` (``propositions.ORDERS``) with the
+    filters ``given`` (``propositions.listed_by_id``), one row per proposition of the page
+    (none for an empty page, whose count is then read on its own)."""
     after, order_by = propositions.ORDERS[order]
+    listed = propositions.listed_by_id(given)
     return (
         "CALL {"
-        + propositions.LISTED_BY_ID
+        + listed
         + "RETURN count(p) AS listed\n}\nCALL {"
-        + propositions.LISTED_BY_ID
+        + listed
         + after
         + "RETURN p "
-        + order_by
-        + "LIMIT $limit\n}\n"
+        + order_by.rstrip()
+        + " LIMIT $limit\n}\n"
     )
 
 
@@ -84,12 +86,16 @@ def _evidence(fields: frozenset[str] | None) -> str:
 
 @functools.lru_cache(maxsize=256)  # a query per selection seen; a few in practice
 def _query(
-    endpoints: bool, evidence: bool, fields: frozenset[str] | None, order: str = "OLDEST_FIRST"
+    endpoints: bool,
+    evidence: bool,
+    fields: frozenset[str] | None,
+    order: str = "OLDEST_FIRST",
+    given: frozenset[str] = frozenset(),
 ) -> str:
     """The listing's query: with the endpoints, and with an evidence page reading ``fields``
-    of its items (None: all), in ``order`` (``propositions.ORDERS``)."""
+    of its items (None: all), in ``order`` with the filters ``given`` (see ``_page``)."""
     returned = ["listed", propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
-    text = _page(order)
+    text = _page(order, given)
     if endpoints:
         text += _ENDPOINTS
         returned += ["subject", "object"]
@@ -126,7 +132,7 @@ async def proposition_page(
     """``propositions.list_page``, with each row's endpoints (``endpoints``) and a page of
     its evidence (``evidence``: a request as ``evidence.pages_for_propositions`` takes one,
     without ``proposition_id``), read as the loaders read them, in the same query; with the
-    listing's own filters (``propositions.FILTERED``) and in ``order``."""
+    listing's own filters (``propositions.listed_by_id``) and in ``order``."""
     filters = propositions.listing_filters(
         segment_id, relation, as_of, ids, search, created_from, created_before
     )
@@ -138,7 +144,8 @@ async def proposition_page(
         "evidence": None if evidence is None else page_request(evidence),
     }
     fields = None if evidence is None else evidence.get("fields")
-    result = await tx.run(_query(endpoints, evidence is not None, fields, order), params)
+    given = propositions.given_filters(filters)
+    result = await tx.run(_query(endpoints, evidence is not None, fields, order, given), params)
     rows: list[Proposition] = []
     entities: dict[str, Entity] = {}
     pages: list[tuple[list[EvidenceItem], int]] = []
@@ -160,6 +167,6 @@ async def proposition_page(
                 page_at_text(row["evidence"], row["evidence_total"], partial=fields is not None)
             )
     if total is None:
-        counted = await fetch_one(tx, propositions.COUNT_PROPOSITIONS, **filters)
+        counted = await fetch_one(tx, propositions.count_propositions(given), **filters)
         total = counted["total"] if counted else 0
     return PropositionPage(rows, int(total), entities, pages)

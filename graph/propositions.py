@@ -85,22 +85,36 @@ LISTED = (
     + VISIBLE_AS_OF
 )
 
-# The typed listing's own filters, each off when its parameter is null: a lower-cased
-# substring ($search) of the proposition's text ('Subject RELATION Object', as its ``text``
-# field reads it: the endpoints are live, a merged one hides the proposition), and a
-# half-open range of creation times, compared as instants (see graph/evidence/reading.py).
-FILTERED = """  AND ($ids IS NULL OR p.id IN $ids)
-  AND ($search IS NULL
-       OR toLower(subject.name + ' ' + p.relation + ' ' + object.name) CONTAINS $search)
-  AND ($created_from IS NULL
-       OR [p.created_at.epochSeconds, p.created_at.nanosecond]
-          >= [$created_from.epochSeconds, $created_from.nanosecond])
-  AND ($created_before IS NULL
-       OR [p.created_at.epochSeconds, p.created_at.nanosecond]
-          < [$created_before.epochSeconds, $created_before.nanosecond])
-"""
+LISTED_BY_ID = LISTED + "  AND ($ids IS NULL OR p.id IN $ids)\n"
 
-LISTED_BY_ID = LISTED + FILTERED
+# The typed listing's own filters, by the parameter each takes, written into the query only
+# when given (``listed_by_id``: Cypher does not skip an ``$x IS NULL OR ...`` guard's other
+# side, see graph/evidence/reading.py): a lower-cased substring ($search) of the
+# proposition's text ('Subject RELATION Object', as its ``text`` field reads it: the
+# endpoints are live, a merged one hides the proposition), and a half-open range of creation
+# times, compared as instants.
+_FILTERS = {
+    "search": """  AND toLower(subject.name + ' ' + p.relation + ' ' + object.name) CONTAINS $search
+""",
+    "created_from": """  AND [p.created_at.epochSeconds, p.created_at.nanosecond]
+      >= [$created_from.epochSeconds, $created_from.nanosecond]
+""",
+    "created_before": """  AND [p.created_at.epochSeconds, p.created_at.nanosecond]
+      < [$created_before.epochSeconds, $created_before.nanosecond]
+""",
+}
+FILTER_NAMES = frozenset(_FILTERS)
+
+
+def listed_by_id(given: frozenset[str] = frozenset()) -> str:
+    """LISTED_BY_ID with the filters of ``given`` (_FILTERS names; ``given_filters``)."""
+    return LISTED_BY_ID + "".join(text for name, text in _FILTERS.items() if name in given)
+
+
+def given_filters(filters: dict[str, Any]) -> frozenset[str]:
+    """The listing's own filters (_FILTERS) that ``filters`` (``listing_filters``) set."""
+    return frozenset(name for name in FILTER_NAMES if filters[name] is not None)
+
 
 # The rows after the cursor's (created_at, id), null for a first page.
 AFTER = "  AND ($after_created IS NULL OR [p.created_at, p.id] > [$after_created, $after_id])\n"
@@ -129,11 +143,19 @@ LIMIT $limit
 
 COUNT_PROPOSITIONS = LISTED_BY_ID + "RETURN count(p) AS total"
 
-# The facets of the whole listing (every page): how many per relation, and every id (for
-# the per-status counts, which need each one's support figures).
-COUNT_BY_RELATION = (
-    LISTED_BY_ID + "RETURN p.relation AS relation, count(p) AS listed, collect(p.id) AS ids\n"
-)
+
+def count_propositions(given: frozenset[str] = frozenset()) -> str:
+    return listed_by_id(given) + "RETURN count(p) AS total"
+
+
+def count_by_relation_query(given: frozenset[str] = frozenset()) -> str:
+    """The facets of the whole listing (every page): how many per relation, and every id
+    (for the per-status counts, which need each one's support figures)."""
+    return (
+        listed_by_id(given)
+        + "RETURN p.relation AS relation, count(p) AS listed, collect(p.id) AS ids\n"
+    )
+
 
 # What a write needs of the propositions it attaches to: the live id (a merged id's survivor)
 # and whether it is retired, collected into one record.
@@ -330,7 +352,7 @@ def listing_filters(
     created_from: datetime | None = None,
     created_before: datetime | None = None,
 ) -> dict[str, Any]:
-    """The parameters of LISTED_BY_ID: ``search`` lower-cased already, or None."""
+    """The parameters of ``listed_by_id``: ``search`` lower-cased already, or None."""
     return {
         "segment_id": segment_id,
         "relation": relation.value if relation else None,
@@ -347,7 +369,7 @@ async def count_by_relation(
 ) -> dict[str, tuple[int, list[str]]]:
     """Per relation, how many propositions the listing of ``filters`` (``listing_filters``)
     holds over all its pages, and their ids."""
-    rows = await fetch_all(tx, COUNT_BY_RELATION, **filters)
+    rows = await fetch_all(tx, count_by_relation_query(given_filters(filters)), **filters)
     return {row["relation"]: (int(row["listed"]), list(row["ids"])) for row in rows}
 
 

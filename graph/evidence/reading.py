@@ -139,86 +139,108 @@ WHERE """
     + SHOWN_AS_OF
     + """  AND ($account_id IS NULL OR ev.account_id = $account_id)
   AND ($source_type IS NULL OR ev.source_type = $source_type)
-  AND ($stance IS NULL OR EXISTS {
-       MATCH (ev)-[b:BEARS_ON]->(q:Proposition)
-       WHERE b.stance = $stance AND ($proposition_id IS NULL OR q.id = $proposition_id) })
-  AND ($observed_from IS NULL
-       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond]
-          >= [$observed_from.epochSeconds, $observed_from.nanosecond])
-  AND ($observed_before IS NULL
-       OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond]
-          < [$observed_before.epochSeconds, $observed_before.nanosecond])
-  AND ($search IS NULL OR toLower(ev.summary) CONTAINS $search)
 """
 )
 
-# Newest observation first; the cursor is the (observed_at, id) of the previous page's end.
-# Times compare as instants (epoch seconds, nanoseconds): Cypher orders two datetimes of the
-# same instant in different zone forms ('Z' and '[UTC]') by zone, and never calls them equal.
-# (The time bounds above compare so for the same reason.)
-LIST_EVIDENCE_PAGE = (
-    _LISTED
-    + """  AND ($after_observed IS NULL
+# The listing's further filters, by the parameter each takes: written into the query only
+# when given (``listed``), since Cypher does not skip an ``$x IS NULL OR ...`` guard's other
+# side: guarded, they made an unfiltered page and count of 100k items a third slower
+# (docs/benchmarks.md, "Listing filters at M"). The stance is that of the bearing on
+# $proposition_id, or of any bearing when none is named; the time bounds are a half-open
+# range compared as instants, as the cursor is (see EVIDENCE_ORDERS).
+_FILTERS = {
+    "stance": """  AND EXISTS { MATCH (ev)-[b:BEARS_ON]->(q:Proposition)
+               WHERE b.stance = $stance
+                 AND ($proposition_id IS NULL OR q.id = $proposition_id) }
+""",
+    "observed_from": """  AND [ev.observed_at.epochSeconds, ev.observed_at.nanosecond]
+      >= [$observed_from.epochSeconds, $observed_from.nanosecond]
+""",
+    "observed_before": """  AND [ev.observed_at.epochSeconds, ev.observed_at.nanosecond]
+      < [$observed_before.epochSeconds, $observed_before.nanosecond]
+""",
+    "search": "  AND toLower(ev.summary) CONTAINS $search\n",
+}
+FILTER_NAMES = frozenset(_FILTERS)
+
+
+def listed(given: frozenset[str] = frozenset()) -> str:
+    """The items the listing shows, ``ev``, with the filters of ``given`` (_FILTERS names)."""
+    return _LISTED + "".join(text for name, text in _FILTERS.items() if name in given)
+
+
+# The listing's orders, by the name ``list_page`` takes (the GraphQL ``EvidenceOrder``): the
+# rows after the cursor's (time, id), passed as $after_observed and $after_id whatever the
+# time is, and the ORDER BY that pages them. Newest observation first is the default. Times
+# compare as instants (epoch seconds, nanoseconds): Cypher orders two datetimes of the same
+# instant in different zone forms ('Z' and '[UTC]') by zone, and never calls them equal.
+EVIDENCE_ORDERS = {
+    "NEWEST_OBSERVED": (
+        """  AND ($after_observed IS NULL
        OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id]
           < [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
-RETURN """
-    + EVIDENCE_PROJECTION
-    + """ AS evidence
-ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC
-LIMIT $limit
-"""
-)
-
-# Oldest observation first: the same key, ascending.
-LIST_EVIDENCE_PAGE_OLDEST_OBSERVED = (
-    _LISTED
-    + """  AND ($after_observed IS NULL
+""",
+        "ORDER BY ev.observed_at.epochSeconds DESC, ev.observed_at.nanosecond DESC, ev.id DESC\n",
+    ),
+    "OLDEST_OBSERVED": (
+        """  AND ($after_observed IS NULL
        OR [ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id]
           > [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
-RETURN """
-    + EVIDENCE_PROJECTION
-    + """ AS evidence
-ORDER BY ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id
-LIMIT $limit
-"""
-)
-
-# Newest recorded first (what came in lately, whenever it was observed); the cursor is the
-# (recorded_at, id) of the previous page's end, passed as $after_observed all the same.
-LIST_EVIDENCE_PAGE_NEWEST_RECORDED = (
-    _LISTED
-    + """  AND ($after_observed IS NULL
+""",
+        "ORDER BY ev.observed_at.epochSeconds, ev.observed_at.nanosecond, ev.id\n",
+    ),
+    # What came in lately, whenever it was observed.
+    "NEWEST_RECORDED": (
+        """  AND ($after_observed IS NULL
        OR [ev.recorded_at.epochSeconds, ev.recorded_at.nanosecond, ev.id]
           < [$after_observed.epochSeconds, $after_observed.nanosecond, $after_id])
-RETURN """
-    + EVIDENCE_PROJECTION
-    + """ AS evidence
-ORDER BY ev.recorded_at.epochSeconds DESC, ev.recorded_at.nanosecond DESC, ev.id DESC
-LIMIT $limit
-"""
-)
-
-# The listing's orders, by the name ``list_page`` takes (the GraphQL ``EvidenceOrder``).
-EVIDENCE_ORDERS = {
-    "NEWEST_OBSERVED": LIST_EVIDENCE_PAGE,
-    "OLDEST_OBSERVED": LIST_EVIDENCE_PAGE_OLDEST_OBSERVED,
-    "NEWEST_RECORDED": LIST_EVIDENCE_PAGE_NEWEST_RECORDED,
+""",
+        "ORDER BY ev.recorded_at.epochSeconds DESC, ev.recorded_at.nanosecond DESC, ev.id DESC\n",
+    ),
 }
 
-COUNT_EVIDENCE = _LISTED + "RETURN count(ev) AS total"
+
+@functools.lru_cache(maxsize=64)  # an order and a set of filters: 48 at most
+def list_evidence_page(order: str, given: frozenset[str] = frozenset()) -> str:
+    """A page of the listing in ``order`` (EVIDENCE_ORDERS), with the filters ``given``."""
+    after, order_by = EVIDENCE_ORDERS[order]
+    return (
+        listed(given)
+        + after
+        + "RETURN "
+        + EVIDENCE_PROJECTION
+        + " AS evidence\n"
+        + order_by
+        + "LIMIT $limit\n"
+    )
+
+
+LIST_EVIDENCE_PAGE = list_evidence_page("NEWEST_OBSERVED")
+
+
+@functools.lru_cache(maxsize=16)
+def count_evidence(given: frozenset[str] = frozenset()) -> str:
+    return listed(given) + "RETURN count(ev) AS total"
+
+
+COUNT_EVIDENCE = count_evidence()
+
 
 # The facets of the whole listing (every page): one row per source type and set of stances
 # (each item's stance on $proposition_id, or the stances of all its bearings when none is
 # named), with how many items have both; ``count_facets`` sums them per facet.
-COUNT_EVIDENCE_FACETS = (
-    _LISTED
-    + """WITH ev, [(ev)-[b:BEARS_ON]->(q:Proposition)
+@functools.lru_cache(maxsize=16)
+def count_evidence_facets(given: frozenset[str] = frozenset()) -> str:
+    return (
+        listed(given)
+        + """WITH ev, [(ev)-[b:BEARS_ON]->(q:Proposition)
               WHERE $proposition_id IS NULL OR q.id = $proposition_id | b.stance] AS stances
 RETURN ev.source_type AS source_type,
        [s IN ['SUPPORTS', 'CONTRADICTS'] WHERE s IN stances] AS stances,
        count(*) AS items
 """
-)
+    )
+
 
 # One page of one proposition's evidence for the request row ``r`` in scope: its
 # ``proposition_id``, as-of time, retracted flag, cursor (``after_observed``, ``after_id``),
@@ -324,6 +346,11 @@ def _filters(
     }
 
 
+def _given(filters: dict[str, Any]) -> frozenset[str]:
+    """The further filters (_FILTERS) these parameters set."""
+    return frozenset(name for name in FILTER_NAMES if filters[name] is not None)
+
+
 async def list_page(
     tx: AsyncManagedTransaction,
     *,
@@ -354,15 +381,16 @@ async def list_page(
         observed_before,
         search,
     )
+    given = _given(filters)
     rows = await fetch_all(
         tx,
-        EVIDENCE_ORDERS[order],
+        list_evidence_page(order, given),
         **filters,
         after_observed=after[0] if after else None,
         after_id=after[1] if after else None,
         limit=limit,
     )
-    total = await fetch_one(tx, COUNT_EVIDENCE, **filters)
+    total = await fetch_one(tx, count_evidence(given), **filters)
     return [records.evidence(r["evidence"]) for r in rows], int(total["total"] if total else 0)
 
 
@@ -382,21 +410,18 @@ async def count_facets(
     """How many items of the listing ``list_page`` pages through (every page) have each
     source type, and each stance (see COUNT_EVIDENCE_FACETS): two maps, with only the
     values some item has."""
-    rows = await fetch_all(
-        tx,
-        COUNT_EVIDENCE_FACETS,
-        **_filters(
-            proposition_id,
-            account_id,
-            source_type,
-            as_of,
-            include_retracted,
-            stance,
-            observed_from,
-            observed_before,
-            search,
-        ),
+    filters = _filters(
+        proposition_id,
+        account_id,
+        source_type,
+        as_of,
+        include_retracted,
+        stance,
+        observed_from,
+        observed_before,
+        search,
     )
+    rows = await fetch_all(tx, count_evidence_facets(_given(filters)), **filters)
     by_source: dict[str, int] = {}
     by_stance: dict[str, int] = {}
     for row in rows:
