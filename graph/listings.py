@@ -33,12 +33,11 @@ from graph.kit.connection import fetch_one
 from schema.models import Entity, EvidenceItem, Proposition
 from schema.vocabulary import Relation
 
-# The listing's count and its page, one row per proposition of the page (none for an empty
+# The listing's count, and its page: one row per proposition of the page (none for an empty
 # page, whose count is then read on its own).
+_COUNT = "CALL {" + propositions.LISTED_BY_ID + "RETURN count(p) AS listed\n}\n"
 _PAGE = (
     "CALL {"
-    + propositions.LISTED_BY_ID
-    + "RETURN count(p) AS listed\n}\nCALL {"
     + propositions.LISTED_BY_ID
     + propositions.AFTER
     + "RETURN p ORDER BY p.created_at, p.id LIMIT $limit\n}\n"
@@ -81,11 +80,14 @@ _ORDER = "ORDER BY p.created_at, p.id\n"
 
 
 @functools.lru_cache(maxsize=256)  # a query per selection seen; a few in practice
-def _query(endpoints: bool, evidence: bool, fields: frozenset[str] | None) -> str:
-    """The listing's query: with the endpoints, and with an evidence page reading ``fields``
-    of its items (None: all)."""
-    returned = ["listed", propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
+def _query(counted: bool, endpoints: bool, evidence: bool, fields: frozenset[str] | None) -> str:
+    """The listing's query: with its count, with the endpoints, and with an evidence page
+    reading ``fields`` of its items (None: all)."""
+    returned = [propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
     text = _PAGE
+    if counted:
+        text = _COUNT + text
+        returned.insert(0, "listed")
     if endpoints:
         text += _ENDPOINTS
         returned += ["subject", "object"]
@@ -98,7 +100,7 @@ def _query(endpoints: bool, evidence: bool, fields: frozenset[str] | None) -> st
 @dataclass(frozen=True, slots=True)
 class PropositionPage:
     propositions: list[Proposition]  # the page's rows (one more than the page when there is)
-    total: int  # how many match, over all pages
+    total: int | None  # how many match, over all pages (None when not ``counted``)
     entities: dict[str, Entity]  # by the id asked for: each row's subject_id and object_id
     evidence: list[tuple[list[EvidenceItem], int]]  # per row, in order: items and their count
 
@@ -114,10 +116,12 @@ async def proposition_page(
     limit: int,
     endpoints: bool,
     evidence: dict[str, Any] | None,
+    counted: bool = True,
 ) -> PropositionPage:
     """``propositions.list_page``, with each row's endpoints (``endpoints``) and a page of
     its evidence (``evidence``: a request as ``evidence.pages_for_propositions`` takes one,
-    without ``proposition_id``), read as the loaders read them, in the same query."""
+    without ``proposition_id``), read as the loaders read them, in the same query; the count
+    of all pages only when ``counted``."""
     filters: dict[str, Any] = {
         "segment_id": segment_id,
         "relation": relation.value if relation else None,
@@ -132,14 +136,15 @@ async def proposition_page(
         "evidence": None if evidence is None else page_request(evidence),
     }
     fields = None if evidence is None else evidence.get("fields")
-    result = await tx.run(_query(endpoints, evidence is not None, fields), params)
+    result = await tx.run(_query(counted, endpoints, evidence is not None, fields), params)
     rows: list[Proposition] = []
     entities: dict[str, Entity] = {}
     pages: list[tuple[list[EvidenceItem], int]] = []
     total = None
     # Plain maps and lists as the driver decoded them: no ``Record.data()`` copy.
     async for row in result:
-        total = row["listed"]
+        if counted:
+            total = row["listed"]
         found = records.proposition_at_text(row["proposition"])
         rows.append(found)
         if endpoints:
@@ -153,7 +158,7 @@ async def proposition_page(
             pages.append(
                 page_at_text(row["evidence"], row["evidence_total"], partial=fields is not None)
             )
-    if total is None:
-        counted = await fetch_one(tx, propositions.COUNT_PROPOSITIONS, **filters)
-        total = counted["total"] if counted else 0
-    return PropositionPage(rows, int(total), entities, pages)
+    if counted and total is None:
+        found_total = await fetch_one(tx, propositions.COUNT_PROPOSITIONS, **filters)
+        total = found_total["total"] if found_total else 0
+    return PropositionPage(rows, None if total is None else int(total), entities, pages)
