@@ -24,6 +24,7 @@ from api.rest.imports import router as imports_router
 from api.rest.snapshots import router as snapshots_router
 from api.rest.workshop.routes import router as workshop_router
 from graph import startup
+from graph.kit import collector
 from graph.kit.connection import Database, Timeouts, target_for
 from schema import __version__
 from schema.settings import Settings, get_settings
@@ -83,6 +84,8 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
                     ),
                 )
             await startup.apply_schema(app.state.db)
+            # What start-up made lives as long as the process: out of the collector's way.
+            collector.keep_out_of_collections()
             app.state.ready = True
             log.info("database ready and schema applied")
             return
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 await task
             if app.state.db is not None and database is None:
                 await app.state.db.close()
+            collector.return_to_collections()
 
     app = FastAPI(
         title="Common Ground",

@@ -34,17 +34,19 @@ from schema.models import Entity, EvidenceItem, Proposition
 from schema.vocabulary import Relation
 
 
+def _count(given: frozenset[str]) -> str:
+    """The listing's count, with the filters ``given`` (``propositions.listed_by_id``)."""
+    return "CALL {" + propositions.listed_by_id(given) + "RETURN count(p) AS listed\n}\n"
+
+
 def _page(order: str, given: frozenset[str]) -> str:
-    """The listing's count and its page in ``order`` (``propositions.ORDERS``) with the
-    filters ``given`` (``propositions.listed_by_id``), one row per proposition of the page
-    (none for an empty page, whose count is then read on its own)."""
+    """The listing's page in ``order`` (``propositions.ORDERS``) with the filters ``given``:
+    one row per proposition of the page (none for an empty page, whose count is then read
+    on its own)."""
     after, order_by = propositions.ORDERS[order]
-    listed = propositions.listed_by_id(given)
     return (
         "CALL {"
-        + listed
-        + "RETURN count(p) AS listed\n}\nCALL {"
-        + listed
+        + propositions.listed_by_id(given)
         + after
         + "RETURN p "
         + order_by.rstrip()
@@ -86,16 +88,21 @@ def _evidence(fields: frozenset[str] | None) -> str:
 
 @functools.lru_cache(maxsize=256)  # a query per selection seen; a few in practice
 def _query(
+    counted: bool,
     endpoints: bool,
     evidence: bool,
     fields: frozenset[str] | None,
     order: str = "OLDEST_FIRST",
     given: frozenset[str] = frozenset(),
 ) -> str:
-    """The listing's query: with the endpoints, and with an evidence page reading ``fields``
-    of its items (None: all), in ``order`` with the filters ``given`` (see ``_page``)."""
-    returned = ["listed", propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
+    """The listing's query: with its count, with the endpoints, and with an evidence page
+    reading ``fields`` of its items (None: all), in ``order`` with the filters ``given``
+    (see ``_page``)."""
+    returned = [propositions.PROPOSITION_TEXT_PROJECTION + " AS proposition"]
     text = _page(order, given)
+    if counted:
+        text = _count(given) + text
+        returned.insert(0, "listed")
     if endpoints:
         text += _ENDPOINTS
         returned += ["subject", "object"]
@@ -108,7 +115,7 @@ def _query(
 @dataclass(frozen=True, slots=True)
 class PropositionPage:
     propositions: list[Proposition]  # the page's rows (one more than the page when there is)
-    total: int  # how many match, over all pages
+    total: int | None  # how many match, over all pages (None when not ``counted``)
     entities: dict[str, Entity]  # by the id asked for: each row's subject_id and object_id
     evidence: list[tuple[list[EvidenceItem], int]]  # per row, in order: items and their count
 
@@ -124,6 +131,7 @@ async def proposition_page(
     limit: int,
     endpoints: bool,
     evidence: dict[str, Any] | None,
+    counted: bool = True,
     search: str | None = None,
     created_from: datetime | None = None,
     created_before: datetime | None = None,
@@ -131,8 +139,9 @@ async def proposition_page(
 ) -> PropositionPage:
     """``propositions.list_page``, with each row's endpoints (``endpoints``) and a page of
     its evidence (``evidence``: a request as ``evidence.pages_for_propositions`` takes one,
-    without ``proposition_id``), read as the loaders read them, in the same query; with the
-    listing's own filters (``propositions.listed_by_id``) and in ``order``."""
+    without ``proposition_id``), read as the loaders read them, in the same query; the count
+    of all pages only when ``counted``; with the listing's own filters
+    (``propositions.listed_by_id``) and in ``order``."""
     filters = propositions.listing_filters(
         segment_id, relation, as_of, ids, search, created_from, created_before
     )
@@ -145,14 +154,17 @@ async def proposition_page(
     }
     fields = None if evidence is None else evidence.get("fields")
     given = propositions.given_filters(filters)
-    result = await tx.run(_query(endpoints, evidence is not None, fields, order, given), params)
+    result = await tx.run(
+        _query(counted, endpoints, evidence is not None, fields, order, given), params
+    )
     rows: list[Proposition] = []
     entities: dict[str, Entity] = {}
     pages: list[tuple[list[EvidenceItem], int]] = []
     total = None
     # Plain maps and lists as the driver decoded them: no ``Record.data()`` copy.
     async for row in result:
-        total = row["listed"]
+        if counted:
+            total = row["listed"]
         found = records.proposition_at_text(row["proposition"])
         rows.append(found)
         if endpoints:
@@ -166,7 +178,7 @@ async def proposition_page(
             pages.append(
                 page_at_text(row["evidence"], row["evidence_total"], partial=fields is not None)
             )
-    if total is None:
-        counted = await fetch_one(tx, propositions.count_propositions(given), **filters)
-        total = counted["total"] if counted else 0
-    return PropositionPage(rows, int(total), entities, pages)
+    if counted and total is None:
+        found_total = await fetch_one(tx, propositions.count_propositions(given), **filters)
+        total = found_total["total"] if found_total else 0
+    return PropositionPage(rows, None if total is None else int(total), entities, pages)

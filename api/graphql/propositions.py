@@ -205,6 +205,7 @@ class PropositionQuery:
         endpoints, nested = _nested_reads(ctx, info, pinned)
         page = await ctx.read(
             listings.proposition_page,
+            counted=_asks_total(info),
             segment_id=scope,
             relation=relation,
             as_of=pinned,
@@ -236,7 +237,7 @@ class PropositionQuery:
             pinned,
             key=lambda p: ordered_key(creation_key(p), order, DEFAULT_ORDER),
             node=lambda p: Proposition.from_model(p, pinned),
-            total_count=total,
+            total_count=total,  # None only where nothing shows it (_asks_total)
             listing=propositions.listing_filters(scope, relation, pinned, ids, needle, *created),
         )
 
@@ -266,6 +267,18 @@ def _names_below(info: GraphQLResolveInfo[Any], field: FieldNode) -> set[str]:
         names.add(below.name.value)
         names |= _names_below(info, below)
     return names
+
+
+def _asks_total(info: Info[Context, None]) -> bool:
+    """Whether the query selects the listing's ``totalCount`` (through fragments, directives
+    not applied). Counting every match costs as much as reading the page; a query that does
+    not show the count does not pay for it (the connection's count is then never read)."""
+    if not getattr(info.schema, "reads_nested", False):
+        return True
+    raw = info._raw_info
+    return any(
+        field.name.value == "totalCount" for node in raw.field_nodes for field in _below(raw, node)
+    )
 
 
 def _node_fields(info: GraphQLResolveInfo[Any]) -> Iterator[FieldNode]:

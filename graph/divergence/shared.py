@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import threading
 import time
 import weakref
@@ -447,12 +446,9 @@ def _out_of_collections() -> None:
     The kept model is hundreds of thousands of small objects that live as long as the
     process; each full pass of the cyclic collector walked them all again, a third of a
     whole-model report's time at M (a report makes enough new objects to set off several).
-    Frozen, they are still freed by reference counting when a later read replaces them.
-    A full collection first, so that no garbage of the moment is frozen with them; this
-    runs once per full read (a process's first, a merge's), not per write.
+    This runs once per full read (a process's first, a merge's), not per write.
     """
-    gc.collect()
-    gc.freeze()
+    collector.keep_out_of_collections()
 
 
 async def _stamps_and_functions(

@@ -367,7 +367,7 @@ async def test_a_page_reading_few_fields_continues_from_its_cursor(counted: Any)
             "/graphql",
             json={
                 "query": "query($after: String) { propositions(first: 1) { nodes { "
-                "evidence(first: 2, after: $after, includeRetracted: true) "
+                "evidence(first: 1, after: $after, includeRetracted: true) "
                 "{ edges { cursor node { summary } } pageInfo { hasNextPage endCursor } } } } }",
                 "variables": {"after": after},
             },
@@ -383,4 +383,4 @@ async def test_a_page_reading_few_fields_continues_from_its_cursor(counted: Any)
         after = page["pageInfo"]["endCursor"]
     reference = await _reference(counting, 1, 10)
     assert seen == [item["summary"] for item in reference["nodes"][0]["evidence"]["nodes"]]
-    assert len(seen) >= 3  # two pages at least
+    assert len(seen) >= 2  # a page per item: two pages at least
