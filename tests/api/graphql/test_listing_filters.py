@@ -19,7 +19,9 @@ from graph.evidence import corrections, writing
 from graph.kit.connection import Database
 from schema.models import Actor, BearingCreate, EntityCreate, EvidenceCreate, PropositionCreate
 from schema.vocabulary import EntityKind, Relation, Role, Stance
-from tests.factories import Caller, gql, make_caller
+from tests.api.apphelpers import CountingDatabase, app_client
+from tests.conftest import TestDatabase
+from tests.factories import Caller, gql, make_caller, settings_for_target
 
 S, C = Stance.SUPPORTS, Stance.CONTRADICTS
 _ZONE = timezone(timedelta(hours=-5))
@@ -499,3 +501,31 @@ async def test_entity_orders(client: httpx.AsyncClient, db: Database) -> None:
     [error] = body["errors"]  # type: ignore[misc]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "made for orderBy NAME, not NEWEST_FIRST" in error["message"]
+
+
+async def test_counts_are_read_only_when_selected(db: Database, neo4j_target: TestDatabase) -> None:
+    """Selecting a listing's counts costs one query more than the same listing without
+    them: a listing that does not select them reads nothing for them."""
+    await _model(db)
+    reader = await make_caller(db, "sales", Role.VIEWER)
+    counting = CountingDatabase(db)
+    asked = {
+        "evidence": "{ evidenceItems(first: 2) { totalCount nodes { id } } }",
+        "evidence counts": "{ evidenceItems(first: 2) { totalCount nodes { id } "
+        "counts { bySourceType { count } } } }",
+        "propositions": "{ propositions(first: 2) { totalCount nodes { id } } }",
+        "proposition counts": "{ propositions(first: 2) { totalCount nodes { id } "
+        "counts { byRelation { count } } } }",
+    }
+    queries = {}
+    async with app_client(settings_for_target(neo4j_target.target), counting) as http:
+        for name, query in asked.items():
+            await gql(http, reader, query)  # the token is then cached: not counted below
+            counting.reset()
+            body = await gql(http, reader, query)
+            assert "errors" not in body, body
+            queries[name] = counting.queries
+    # Without counts: the page and its count, and the one-query listing (graph/listings.py).
+    assert (queries["evidence"], queries["propositions"]) == (2, 1), queries
+    assert queries["evidence counts"] == queries["evidence"] + 1, queries
+    assert queries["proposition counts"] == queries["propositions"] + 1, queries
