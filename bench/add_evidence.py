@@ -38,11 +38,10 @@ import neo4j
 
 from bench.generate import SIZES, connect, member_id
 from bench.harness import (
-    ROOT,
     api_server,
     bench_token,
-    machine,
     ratio,
+    report,
     summary,
     timed_async,
 )
@@ -240,19 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--note", default="")
     args = parser.parse_args(argv)
     start_database(args.data_dir)
-    results = {
-        "machine": machine(),
-        "at": datetime.now(UTC).isoformat(),
-        "note": args.note,
-        **asyncio.run(_main(args)),
-    }
-    text = json.dumps(results, indent=2)
-    print(text)
-    output = args.output or (
-        ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-add-evidence.json"
-    )
-    output.write_text(text + "\n")
-    return 0
+    return report("add-evidence", args.output, lambda: asyncio.run(_main(args)), note=args.note)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -158,3 +159,15 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "load_average_at_start": [round(x, 2) for x in load] if load else None,
     }
+
+
+def report(name: str, output: Path | None, run: Callable[[], dict[str, Any]], **header: Any) -> int:
+    """Run ``run``; print its results after the machine line (its load taken before the run)
+    and the time, and write them to ``output`` or ``bench/results/DATE-NAME.json``."""
+    results = {"machine": machine(), "at": datetime.now(UTC).isoformat(), **header}
+    results.update(run())
+    text = json.dumps(results, indent=2)
+    print(text)
+    path = output or ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-{name}.json"
+    path.write_text(text + "\n")
+    return 0

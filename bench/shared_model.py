@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -32,7 +31,7 @@ from typing import Any
 
 from bench.divergence_report import ONE_SEGMENT
 from bench.generate import connect
-from bench.harness import ROOT, interleaved, machine, ratio, summary
+from bench.harness import interleaved, ratio, report, summary
 from bench.run import start_database
 from graph import evidence, model_version
 from graph.divergence import EngineSettings, SharedModel, load_picture, segment_report
@@ -161,16 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     start_database(args.data_dir)
-    results = {
-        "machine": machine(),
-        "at": datetime.now(UTC).isoformat(),
-        **asyncio.run(_main(args)),
-    }
-    text = json.dumps(results, indent=2)
-    print(text)
-    output = args.output or ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-shared.json"
-    output.write_text(text + "\n")
-    return 0
+    return report("shared", args.output, lambda: asyncio.run(_main(args)))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import resource
 import sys
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import connect
-from bench.harness import ROOT, machine
+from bench.harness import report
 from bench.run import start_database
 from bench.snapshot_export import DELETE_SNAPSHOT, no_figures
 from graph.divergence import EngineSettings
@@ -118,19 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     start_database(args.data_dir)
-    results = {
-        "machine": machine(),
-        "at": datetime.now(UTC).isoformat(),
-        "figures": args.figures,
-        **asyncio.run(run(args.data_dir, args.figures, args.tracemalloc)),
-    }
-    text = json.dumps(results, indent=2)
-    print(text)
-    output = args.output or (
-        ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-snapshot-create.json"
+    return report(
+        "snapshot-create",
+        args.output,
+        lambda: asyncio.run(run(args.data_dir, args.figures, args.tracemalloc)),
+        figures=args.figures,
     )
-    output.write_text(text + "\n")
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit, model_version
 from graph.kit import keys, records
-from graph.kit.connection import fetch_all, fetch_one
+from graph.kit.connection import fetch_all, fetch_one, one_statement
 from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
 from schema.entities import (
     EntityNotFound,
@@ -243,6 +243,7 @@ async def upsert_by_id(tx: AsyncManagedTransaction, kind: EntityKind, row: dict[
     await tx.run(UPSERT_ENTITY_BY_ID[kind], params)
 
 
+@one_statement
 async def get(tx: AsyncManagedTransaction, entity_id: str, as_of: datetime | None) -> Entity | None:
     row = await fetch_one(tx, GET_ENTITY, id=entity_id, as_of=as_of or _FAR_FUTURE)
     return None if row is None else records.entity(row["entity"])

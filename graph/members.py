@@ -21,7 +21,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit, functions, model_version
 from graph.kit import records
-from graph.kit.connection import fetch_all, fetch_one
+from graph.kit.connection import fetch_all, fetch_one, one_statement
 from schema.members import (
     InvalidMemberName,
     MemberDeactivated,
@@ -241,6 +241,7 @@ def actor_of(member: dict[str, Any]) -> Actor:
     )
 
 
+@one_statement
 async def authenticate(tx: AsyncManagedTransaction, token: str, now: datetime) -> Authentication:
     """The member a bearer token authenticates now, if any, with the members version."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:

@@ -17,7 +17,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit, entities, model_version
 from graph.kit import records
-from graph.kit.connection import fetch_all, fetch_collected, fetch_one
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one, one_statement
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.kit.vocabulary import LINK_PROPOSITION, UNLINK_DIRECT_EDGE
 from schema.entities import EntityRetired
@@ -256,6 +256,7 @@ async def upsert(tx: AsyncManagedTransaction, row: dict[str, Any]) -> str:
     return str(pid)
 
 
+@one_statement
 async def get(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposition | None:
     row = await fetch_one(tx, GET_PROPOSITION, id=proposition_id_)
     return None if row is None else records.proposition(row["proposition"])
