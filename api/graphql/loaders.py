@@ -176,6 +176,34 @@ def evidence_page_loader(
     return ctx.loader("evidence_page", load)
 
 
+@dataclass(frozen=True)
+class FacetsKey:
+    """The facet counts of one proposition's own evidence, as of a time."""
+
+    proposition_id: str
+    as_of: datetime
+    include_retracted: bool
+
+
+def evidence_facets_loader(ctx: Context) -> DataLoader[FacetsKey, evidence.Facets]:
+    """``counts`` of the evidence pages of a page of propositions: one query per batch."""
+
+    async def load(keys: list[FacetsKey]) -> list[evidence.Facets]:
+        return await ctx.read(
+            evidence.facets_for_propositions,
+            [
+                {
+                    "proposition_id": k.proposition_id,
+                    "as_of": k.as_of,
+                    "include_retracted": k.include_retracted,
+                }
+                for k in keys
+            ],
+        )
+
+    return ctx.loader("evidence_facets", load)
+
+
 def evidence_loader(ctx: Context) -> DataLoader[str, Evidence | None]:
     return ctx.by_id("evidence", evidence.get_many)
 

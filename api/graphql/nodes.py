@@ -161,14 +161,8 @@ class Proposition:
             selected=selected_names(info.selected_fields),
         )
         items, total = await loaders.evidence_page_loader(ctx).load(page.key)
-        listing = {
-            "proposition_id": page.key.proposition_id,
-            "account_id": None,
-            "source_type": None,
-            "as_of": page.as_of,
-            "include_retracted": include_retracted,
-        }
-        return EvidenceConnection.of_evidence(items, total, page.limit, page.as_of, listing)
+        facets = loaders.FacetsKey(page.key.proposition_id, page.as_of, include_retracted)
+        return EvidenceConnection.of_evidence(items, total, page.limit, page.as_of, facets=facets)
 
     @strawberry.field(
         description="Each function's current belief (withdrawn ones left out), as of asOf "
@@ -437,16 +431,24 @@ class EvidenceEdge(Edge[Evidence]):
 )
 class EvidenceConnection(Connection[Evidence]):
     edges: Sequence[EvidenceEdge]
-    # The listing's filters, as ``graph.evidence.count_facets`` takes them, for ``counts``.
+    # The listing's filters, as ``graph.evidence.count_facets`` takes them, for ``counts``;
+    # or, for a proposition's own page, what its loader batches for the pages of a listing.
     listing: strawberry.Private[dict[str, Any] | None] = None
+    facets: strawberry.Private[loaders.FacetsKey | None] = None
 
     @strawberry.field(
         description="How many items of the whole listing (every page) have each source type "
         "and each stance; read only when asked for."
     )
     async def counts(self, info: Info[Context, None]) -> EvidenceCounts:
-        assert self.listing is not None
-        by_source, by_stance = await info.context.read(evidence_repo.count_facets, **self.listing)
+        if self.facets is not None:
+            loader = loaders.evidence_facets_loader(info.context)
+            by_source, by_stance = await loader.load(self.facets)
+        else:
+            assert self.listing is not None
+            by_source, by_stance = await info.context.read(
+                evidence_repo.count_facets, **self.listing
+            )
         return EvidenceCounts(
             by_source_type=[
                 SourceTypeCount(source_type=s, count=n) for s, n in _most_first(by_source)
@@ -463,6 +465,7 @@ class EvidenceConnection(Connection[Evidence]):
         as_of: datetime,
         listing: dict[str, Any] | None = None,
         key: Callable[[models.EvidenceItem], list[Any]] = evidence_key,
+        facets: loaders.FacetsKey | None = None,
     ) -> EvidenceConnection:
         """The page of up to ``limit`` of ``items``, in the order ``key`` (the cursor key)
         names: newest observation first unless told; ``listing`` holds its filters."""
@@ -474,6 +477,7 @@ class EvidenceConnection(Connection[Evidence]):
             node=lambda e: Evidence.from_model(e, as_of),
             total_count=total,
             listing=listing,
+            facets=facets,
         )
 
 

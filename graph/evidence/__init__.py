@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from graph.evidence.corrections import REDACT, RETRACT, Change, redact, retract
 from graph.evidence.reading import (
+    Facets,
     count,
     count_facets,
+    facets_for_propositions,
     for_proposition,
     get,
     get_many,
@@ -28,6 +30,7 @@ from graph.evidence.writing import (
 )
 
 __all__ = [
+    "Facets",
     "CREATE_EVIDENCE",
     "Change",
     "REDACT",
@@ -36,6 +39,7 @@ __all__ = [
     "add_answered",
     "count",
     "count_facets",
+    "facets_for_propositions",
     "for_proposition",
     "get",
     "get_many",
