@@ -7,11 +7,18 @@ share this module. The queries and mutations of each concept are in their own mo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -260,6 +267,24 @@ def selected_names(selections: Sequence[Selection]) -> set[str]:
         if isinstance(s, SelectedField):
             names.add(s.name)
         names |= selected_names(s.selections)
+    return names
+
+
+def names_in(
+    selection_set: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
+) -> set[str]:
+    """``selected_names`` read from the query's syntax tree (graphql-core's nodes), for what
+    holds no strawberry selection: the compiled path and a listing planning its one query.
+    All three must name the same fields, so that each asks the loaders for the same pages."""
+    names: set[str] = set()
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            names.add(node.name.value)
+            names |= names_in(node.selection_set, fragments)
+        elif isinstance(node, InlineFragmentNode):
+            names |= names_in(node.selection_set, fragments)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+            names |= names_in(fragments[node.name.value].selection_set, fragments)
     return names
 
 

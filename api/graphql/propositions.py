@@ -28,7 +28,7 @@ from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.entities import segment_scope
 from api.graphql.errors import validated
-from api.graphql.nodes import EvidencePage, Proposition, evidence_page_of
+from api.graphql.nodes import EvidencePage, Proposition, evidence_page_of, names_in
 from api.graphql.pagination import (
     Connection,
     creation_key,
@@ -260,15 +260,6 @@ def _below(info: GraphQLResolveInfo[Any], field: FieldNode) -> Iterator[FieldNod
     return _fields(info, field.selection_set.selections if field.selection_set else ())
 
 
-def _names_below(info: GraphQLResolveInfo[Any], field: FieldNode) -> set[str]:
-    """The names selected anywhere under ``field`` (as ``nodes.selected_names`` reads them)."""
-    names: set[str] = set()
-    for below in _below(info, field):
-        names.add(below.name.value)
-        names |= _names_below(info, below)
-    return names
-
-
 def _asks_total(info: Info[Context, None]) -> bool:
     """Whether the query selects the listing's ``totalCount`` (through fragments, directives
     not applied). Counting every match costs as much as reading the page; a query that does
@@ -324,7 +315,7 @@ def _nested_reads(
                     arguments["includeRetracted"],
                     arguments.get("first"),
                     arguments.get("after"),
-                    selected=_names_below(raw, field),
+                    selected=names_in(field.selection_set, raw.fragments),
                 )
             )
         except Exception:

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    FieldNode,
-    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLID,
     GraphQLLeafType,
@@ -26,21 +24,20 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLString,
-    InlineFragmentNode,
-    SelectionSetNode,
     Undefined,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails
+from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 from api.graphql.compiled.resolved import RESOLVED, Resolved, Unknown, read_attribute
+from api.graphql.nodes import names_in
 
 ROOTS = frozenset(
     {"propositions", "proposition", "entity", "entities", "evidence", "evidenceItems"}
@@ -84,24 +81,6 @@ class Object:
 Shape = Leaf | ListOf | Object
 
 
-def _names_below(
-    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDetails]
-) -> set[str]:
-    """The names selected anywhere in ``selection_set``, through fragments, directives not
-    applied: as the resolvers read them (``nodes.selected_names``), so both ask the loaders
-    for the same pages."""
-    names: set[str] = set()
-    for node in selection_set.selections if selection_set else ():
-        if isinstance(node, FieldNode):
-            names.add(node.name.value)
-            names |= _names_below(node.selection_set, fragments)
-        elif isinstance(node, InlineFragmentNode):
-            names |= _names_below(node.selection_set, fragments)
-        elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
-            names |= _names_below(fragments[node.name.value].definition.selection_set, fragments)
-    return names
-
-
 class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,6 +89,7 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
         # calls it for each field, so no read is compiled while one is installed.
         middleware = self.middleware_manager
         self._compiles = middleware is None or not middleware.middlewares
+        self._fragments = {name: f.definition for name, f in self.fragments.items()}
 
     def complete_value(
         self,
@@ -217,7 +197,7 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
                 return None
             below: set[str] = set()
             for detail in details:
-                below |= _names_below(detail.node.selection_set, self.fragments)
+                below |= names_in(detail.node.selection_set, self._fragments)
             planned.append(Field(key, name, None, resolved, args, shape, frozenset(below)))
         return Object(non_null, type_.name, tuple(f.key for f in planned), tuple(planned))
 
