@@ -121,20 +121,24 @@ RETURN collect([p.id, p.changed_slot, p.changed_value]) AS stamps
 """
 
 
+def bump_parameters(change: ModelChange) -> dict[str, Any]:
+    """``BUMP``'s parameters for ``change`` (a new slot picked at random each call)."""
+    return {
+        "structure_slot": STRUCTURE_SLOT,
+        "everything": change.everything,
+        "slot": random.randrange(SLOTS),
+        "proposition_ids": list(change.propositions),
+        "evidence_ids": list(change.evidence),
+        "entity_ids": list(change.entities),
+        "import_id": change.import_id,
+    }
+
+
 async def bump(tx: AsyncManagedTransaction, change: ModelChange) -> None:
     """Tell every reader of the shared model what this transaction changed (nothing: no-op)."""
     if change.is_nothing:
         return
-    await tx.run(
-        BUMP,
-        structure_slot=STRUCTURE_SLOT,
-        everything=change.everything,
-        slot=random.randrange(SLOTS),
-        proposition_ids=list(change.propositions),
-        evidence_ids=list(change.evidence),
-        entity_ids=list(change.entities),
-        import_id=change.import_id,
-    )
+    await tx.run(BUMP, bump_parameters(change))
 
 
 async def ensure_counters(tx: AsyncManagedTransaction) -> None:
