@@ -9,7 +9,9 @@ folder), checks that both give the same answers, then takes turns:
 
 - nested reads: 100 propositions with subject, object and up to 100 evidence each; pages
   of about 1,000 and about 10,000 nested objects with each item's bearings;
-- one entity by id from 32 connections for ``--seconds`` each (throughput, p50, p99);
+- one entity by id from 32 connections for ``--seconds`` each (throughput, p50, p99, and
+  the CPU the server and the database spent per request), the load made by autocannon
+  (``bench/peer/load.mjs``) for both;
 - 1,000 evidence items written in batches of 100 (written items are deleted afterwards).
 
 Before the servers start, the three nested reads also run in this process through the schema
@@ -32,9 +34,11 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,7 @@ from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from bench import generate, harness, server
 from bench.run import start_database, stop_database
+from graph.kit import local_neo4j
 from graph.kit.connection import Database, fetch_all, fetch_one
 from schema.models import Actor
 
@@ -194,8 +199,9 @@ def install_apoc(data_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def peer_server(data_dir: Path) -> Iterator[str]:
-    """``bench/peer/server.mjs`` on a free loopback port over the benchmark database."""
+def peer_server(data_dir: Path) -> Iterator[tuple[str, int]]:
+    """``bench/peer/server.mjs`` on a free loopback port over the benchmark database: its
+    base URL and process id."""
     recorded = json.loads((data_dir / "neo4j.json").read_text())
     port = harness.free_port()
     env = {
@@ -220,7 +226,7 @@ def peer_server(data_dir: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the peer did not start")
             time.sleep(0.5)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -319,50 +325,79 @@ async def compiled_beside_plain(db: Database, data_dir: Path, runs: int) -> dict
     return results
 
 
-async def _load(
-    send: Callable[[str], Awaitable[Any]], ids: list[str], seconds: float
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    stop_at = time.perf_counter() + seconds
+LOAD = PEER_DIR / "load.mjs"
 
-    async def worker(offset: int) -> None:
-        n = offset
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            await send(ids[n % len(ids)])
-            latencies.append(time.perf_counter() - started)
-            n += CONNECTIONS
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(CONNECTIONS)))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "per_s": round(len(latencies) / elapsed, 1),
-        "p50_s": round(statistics.median(latencies), 4),
-        "p99_s": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 4),
+@dataclass(frozen=True)
+class Loaded:
+    """One server under the entity-by-id load: where to post, what, and its CPU clock."""
+
+    name: str
+    url: str
+    query: str
+    headers: dict[str, str]
+    # The server process's CPU seconds so far; None where it is several processes.
+    cpu_s: Callable[[], Awaitable[float]] | None
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(target: Loaded, ids: list[str], seconds: float, database_pid: int) -> Any:
+    """``bench/peer/load.mjs`` (autocannon) against ``target``: throughput, p50, p99, and the
+    CPU the server and the database spent per request."""
+    spec = {
+        "query": target.query,
+        "ids": ids,
+        "connections": CONNECTIONS,
+        "seconds": seconds,
+        "headers": target.headers,
     }
+    node = shutil.which("node") or "node"
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_file = Path(tmp) / "spec.json"
+        spec_file.write_text(json.dumps(spec))
+        server_before = await target.cpu_s() if target.cpu_s else 0.0
+        database_before = process_cpu_s(database_pid)
+        process = await asyncio.create_subprocess_exec(
+            node, str(LOAD), target.url, str(spec_file), cwd=PEER_DIR, stdout=subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        server_cpu = await target.cpu_s() - server_before if target.cpu_s else None
+        database_cpu = process_cpu_s(database_pid) - database_before
+    if process.returncode != 0:
+        raise RuntimeError(f"the load on {target.name} failed ({process.returncode})")
+    measured: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    if measured["non_2xx"] or measured["errors"] or measured["graphql_errors"]:
+        raise RuntimeError(f"{target.name} answered with errors under load: {measured}")
+    requests = max(1, measured["requests"])
+    measured["server_cpu_ms_per_request"] = (
+        None if server_cpu is None else round(1000 * server_cpu / requests, 3)
+    )
+    measured["database_cpu_ms_per_request"] = round(1000 * database_cpu / requests, 3)
+    return measured
 
 
-async def entity_by_id(ours: Client, peer: Client, ids: list[str], seconds: float) -> Any:
+async def entity_by_id(
+    ours: Client, peer: Client, targets: list[Loaded], ids: list[str], seconds: float, pid: int
+) -> Any:
     for entity_id in ids[:20]:
         mine = (await ours.send(ENTITY_OURS, {"id": entity_id}))["data"]["entity"]
         theirs = (await peer.send(ENTITY_PEER, {"id": entity_id}))["data"]["entities"]
         if [mine] != theirs:
             raise RuntimeError(f"entity {entity_id}: the two answers differ")
-    results: dict[str, Any] = {}
-    # Twice each, in turns, so a burst of load elsewhere on the machine hits both alike.
+    results: dict[str, Any] = {"client": f"autocannon, {CONNECTIONS} connections"}
+    # Twice each, in turns, so a burst of load elsewhere on the machine hits both alike; the
+    # better round of each counts (the first also warms the peer's JIT).
     for round_ in range(2):
-        for name, client, query in (("product", ours, ENTITY_OURS), ("peer", peer, ENTITY_PEER)):
-
-            async def one(entity_id: str, c: Client = client, q: str = query) -> Any:
-                return await c.send(q, {"id": entity_id})
-
-            measured = await _load(one, ids, seconds)
-            best = results.get(name)
+        for target in targets:
+            measured = await _load(target, ids, seconds, pid)
+            best = results.get(target.name)
             if best is None or measured["per_s"] > best["per_s"]:
-                results[name] = measured
+                results[target.name] = measured
         log(f"entity by id, round {round_ + 1}: {results}")
     results["throughput_ratio"] = harness.ratio(
         results["product"]["per_s"], results["peer"]["per_s"]
@@ -443,7 +478,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         }
         results["in_process"] = await compiled_beside_plain(db, args.data_dir, args.runs)
         limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-        with harness.api_server(args.data_dir) as base, peer_server(args.data_dir) as peer_base:
+        database = local_neo4j.status(args.data_dir)
+        assert database is not None and database.pid is not None
+        with (
+            harness.api_server(args.data_dir, workers=args.workers) as base,
+            peer_server(args.data_dir) as (peer_base, peer_pid),
+        ):
             async with (
                 httpx.AsyncClient(
                     base_url=base,
@@ -455,7 +495,26 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             ):
                 ours, peer = Client(http, "/graphql"), Client(peer_http, "/")
                 results["nested"] = await nested_reads(ours, peer, args.runs)
-                results["entity_by_id"] = await entity_by_id(ours, peer, entity_ids, args.seconds)
+
+                async def our_cpu() -> float:
+                    return float((await http.get("/bench/cpu")).json()["cpu_s"])
+
+                async def peer_cpu() -> float:
+                    return process_cpu_s(peer_pid)
+
+                targets = [
+                    Loaded(
+                        "product",
+                        f"{base}/graphql",
+                        ENTITY_OURS,
+                        {"authorization": f"Bearer {token}"},
+                        our_cpu if args.workers == 1 else None,
+                    ),
+                    Loaded("peer", f"{peer_base}/", ENTITY_PEER, {}, peer_cpu),
+                ]
+                results["entity_by_id"] = await entity_by_id(
+                    ours, peer, targets, entity_ids, args.seconds, database.pid
+                )
                 try:
                     results["writes"] = await writes(ours, peer, proposition_ids)
                 finally:
@@ -477,6 +536,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=harness.RUNS)
     parser.add_argument("--seconds", type=float, default=20.0, help="load per contender")
     parser.add_argument("--no-generate", action="store_true", help="use the data as it is")
+    parser.add_argument("--workers", type=int, default=1, help="the product's API worker processes")
     parser.add_argument("--output", type=Path, help="default bench/results/<date>-peer.json")
     return parser.parse_args()
 

@@ -3,7 +3,8 @@
 ``/bench/propositions`` serves the JSON the GraphQL listings give, straight from the same
 Cypher (``graph/bulk_reads.py``) with orjson — authenticated the same way, with no GraphQL
 in between. ``/bench/queries`` says how many Cypher queries this process has run, so a
-benchmark can count a request's database round trips. Loopback only.
+benchmark can count a request's database round trips; ``/bench/cpu`` the CPU time it has
+used. Loopback only.
 
 Run: ``python -m bench.server --data-dir /tmp/cg-bench --port 8765``.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,12 @@ def bench_app(data_dir: Path) -> FastAPI:
     async def queries() -> dict[str, int]:
         # Reading the counter advances it; callers subtract the one they caused.
         return {"queries": next(_queries)}
+
+    @app.get("/bench/cpu")
+    async def cpu() -> dict[str, float]:
+        # This process's CPU seconds (every thread): a benchmark takes the difference
+        # around a load to give the server's CPU per request.
+        return {"cpu_s": time.process_time()}
 
     @app.get("/bench/propositions")
     async def plain_propositions(
