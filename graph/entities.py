@@ -61,7 +61,7 @@ GET_ENTITY = (
     "MATCH (found:Entity {id: $id})"
     + FOLLOW_MERGES
     + """WITH coalesce(survivor, found) AS e
-WHERE e.created_at <= $as_of
+WHERE $as_of IS NULL OR e.created_at <= $as_of
 RETURN """
     + ENTITY_PROJECTION
     + " AS entity"
@@ -245,7 +245,9 @@ async def upsert_by_id(tx: AsyncManagedTransaction, kind: EntityKind, row: dict[
 
 @one_statement
 async def get(tx: AsyncManagedTransaction, entity_id: str, as_of: datetime | None) -> Entity | None:
-    row = await fetch_one(tx, GET_ENTITY, id=entity_id, as_of=as_of or _FAR_FUTURE)
+    # Now is no time at all: the driver's packing of a datetime parameter was a twentieth of
+    # a small request's CPU (benchmark "entity by id", docs/benchmarks.md).
+    row = await fetch_one(tx, GET_ENTITY, id=entity_id, as_of=as_of)
     return None if row is None else records.entity(row["entity"])
 
 
@@ -441,5 +443,3 @@ async def unretire(
     )
     return await require(tx, current.id)
 
-
-_FAR_FUTURE = datetime.fromisoformat("9999-12-31T00:00:00+00:00")
