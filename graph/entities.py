@@ -442,4 +442,3 @@ async def unretire(
         change=model_version.entities([current.id]),
     )
     return await require(tx, current.id)
-
