@@ -4,8 +4,9 @@ which evidence counts as of a time (shared with support and the bulk reads)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from neo4j import AsyncManagedTransaction
 
@@ -322,65 +323,38 @@ async def for_proposition(
     return [records.evidence(r["evidence"]) for r in rows]
 
 
-def _filters(
-    proposition_id: str | None,
-    account_id: str | None,
-    source_type: str | None,
-    as_of: datetime,
-    include_retracted: bool,
-    stance: str | None,
-    observed_from: datetime | None,
-    observed_before: datetime | None,
-    search: str | None,
-) -> dict[str, Any]:
-    return {
-        "proposition_id": proposition_id,
-        "account_id": account_id,
-        "source_type": source_type,
-        "as_of": as_of,
-        "include_retracted": include_retracted,
-        "stance": stance,
-        "observed_from": observed_from,
-        "observed_before": observed_before,
-        "search": search,
-    }
+class Listing(TypedDict):
+    """What an evidence listing is filtered by, None where unused; the further filters
+    (_FILTERS) may be left out. The observed bounds are a half-open range; ``search`` is
+    matched lower-cased against the summary."""
+
+    proposition_id: str | None
+    account_id: str | None
+    source_type: str | None
+    as_of: datetime
+    include_retracted: bool
+    stance: NotRequired[str | None]
+    observed_from: NotRequired[datetime | None]
+    observed_before: NotRequired[datetime | None]
+    search: NotRequired[str | None]
 
 
-def _given(filters: dict[str, Any]) -> frozenset[str]:
+def _given(filters: Listing) -> frozenset[str]:
     """The further filters (_FILTERS) these parameters set."""
-    return frozenset(name for name in FILTER_NAMES if filters[name] is not None)
+    values: Mapping[str, object] = filters
+    return frozenset(name for name in FILTER_NAMES if values.get(name) is not None)
 
 
 async def list_page(
     tx: AsyncManagedTransaction,
     *,
-    proposition_id: str | None,
-    account_id: str | None,
-    source_type: str | None,
-    as_of: datetime,
-    include_retracted: bool,
     after: tuple[datetime, str] | None,
     limit: int,
-    stance: str | None = None,
-    observed_from: datetime | None = None,
-    observed_before: datetime | None = None,
-    search: str | None = None,
     order: str = "NEWEST_OBSERVED",
+    **filters: Unpack[Listing],
 ) -> tuple[list[Evidence], int]:
     """A page of evidence in ``order`` (an EVIDENCE_ORDERS name; ``after`` is the sort key's
-    time and id), and how many match over all pages. ``search`` is matched lower-cased
-    against the summary; the observed bounds are a half-open range."""
-    filters = _filters(
-        proposition_id,
-        account_id,
-        source_type,
-        as_of,
-        include_retracted,
-        stance,
-        observed_from,
-        observed_before,
-        search,
-    )
+    time and id), and how many match over all pages."""
     given = _given(filters)
     rows = await fetch_all(
         tx,
@@ -397,33 +371,10 @@ async def list_page(
 Facets = tuple[dict[str, int], dict[str, int]]  # items per source type, per stance
 
 
-async def count_facets(
-    tx: AsyncManagedTransaction,
-    *,
-    proposition_id: str | None,
-    account_id: str | None,
-    source_type: str | None,
-    as_of: datetime,
-    include_retracted: bool,
-    stance: str | None = None,
-    observed_from: datetime | None = None,
-    observed_before: datetime | None = None,
-    search: str | None = None,
-) -> Facets:
+async def count_facets(tx: AsyncManagedTransaction, **filters: Unpack[Listing]) -> Facets:
     """How many items of the listing ``list_page`` pages through (every page) have each
     source type, and each stance (see COUNT_EVIDENCE_FACETS): two maps, with only the
     values some item has."""
-    filters = _filters(
-        proposition_id,
-        account_id,
-        source_type,
-        as_of,
-        include_retracted,
-        stance,
-        observed_from,
-        observed_before,
-        search,
-    )
     rows = await fetch_all(tx, count_evidence_facets(_given(filters)), **filters)
     return _facets(rows)
 
