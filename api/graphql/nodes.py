@@ -434,7 +434,8 @@ class EvidenceCounts:
     )
 
 
-def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+def most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Facet counts, the most first (then by value): the order every ``counts`` lists."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -476,9 +477,9 @@ class EvidenceConnection(Connection[Evidence]):
             )
         return EvidenceCounts(
             by_source_type=[
-                SourceTypeCount(source_type=s, count=n) for s, n in _most_first(by_source)
+                SourceTypeCount(source_type=s, count=n) for s, n in most_first(by_source)
             ],
-            by_stance=[StanceCount(stance=Stance(s), count=n) for s, n in _most_first(by_stance)],
+            by_stance=[StanceCount(stance=Stance(s), count=n) for s, n in most_first(by_stance)],
         )
 
     @classmethod

@@ -28,7 +28,13 @@ from api.graphql import loaders
 from api.graphql.context import Context
 from api.graphql.entities import segment_scope
 from api.graphql.errors import validated
-from api.graphql.nodes import EvidencePage, Proposition, evidence_page_of, names_in
+from api.graphql.nodes import (
+    EvidencePage,
+    Proposition,
+    evidence_page_of,
+    most_first,
+    names_in,
+)
 from api.graphql.pagination import (
     Connection,
     creation_key,
@@ -71,10 +77,6 @@ class StatusCount:
     count: int = strawberry.field(description="How many, over all pages, have it.")
 
 
-def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
 @strawberry.type(
     description="Facet counts of a propositions listing: its propositions over all pages "
     "(not just this one), as its arguments filter them. Each list holds only the values "
@@ -100,8 +102,7 @@ class PropositionCounts:
             found = figures.get(pid) or loaders.no_evidence(pid)
             statuses[found.posterior.status] = statuses.get(found.posterior.status, 0) + 1
         return [
-            StatusCount(status=SupportStatus(status), count=n)
-            for status, n in _most_first(statuses)
+            StatusCount(status=SupportStatus(status), count=n) for status, n in most_first(statuses)
         ]
 
 
@@ -124,7 +125,7 @@ class PropositionConnection(Connection[Proposition]):
         return PropositionCounts(
             by_relation=[
                 RelationCount(relation=Relation(relation), count=n)
-                for relation, n in _most_first({r: n for r, (n, _) in found.items()})
+                for relation, n in most_first({r: n for r, (n, _) in found.items()})
             ],
             ids=[pid for _, ids in found.values() for pid in ids],
             as_of=self.listing["as_of"],
