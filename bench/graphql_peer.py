@@ -183,6 +183,11 @@ def install_peer() -> None:
     subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
 
 
+def _node() -> str:
+    """The Node.js the peer and its load generator run on."""
+    return shutil.which("node") or "node"
+
+
 def install_apoc(data_dir: Path) -> None:
     """APOC core in the benchmark database's plugins folder; restarts the database once."""
     plugins = data_dir / "neo4j" / "plugins"
@@ -214,8 +219,7 @@ def peer_server(data_dir: Path) -> Iterator[tuple[str, int]]:
         "NEO4J_PASSWORD": (data_dir / "password").read_text().strip(),
         "PORT": str(port),
     }
-    node = shutil.which("node") or "node"
-    process = subprocess.Popen([node, "server.mjs"], cwd=PEER_DIR, env=env)
+    process = subprocess.Popen([_node(), "server.mjs"], cwd=PEER_DIR, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -359,14 +363,13 @@ async def _load(target: Loaded, ids: list[str], seconds: float, database_pid: in
         "seconds": seconds,
         "headers": target.headers,
     }
-    node = shutil.which("node") or "node"
     with tempfile.TemporaryDirectory() as tmp:
         spec_file = Path(tmp) / "spec.json"
         spec_file.write_text(json.dumps(spec))
         server_before = await target.cpu_s() if target.cpu_s else 0.0
         database_before = process_cpu_s(database_pid)
         process = await asyncio.create_subprocess_exec(
-            node, str(LOAD), target.url, str(spec_file), cwd=PEER_DIR, stdout=subprocess.PIPE
+            _node(), str(LOAD), target.url, str(spec_file), cwd=PEER_DIR, stdout=subprocess.PIPE
         )
         out, _ = await process.communicate()
         server_cpu = await target.cpu_s() - server_before if target.cpu_s else None
