@@ -72,33 +72,59 @@ def values_of_information(
     return [float(v) for v in (m * up + (1.0 - m) * down)]
 
 
+GUESS_UP_TO = 32
+"""The normal approximation's guesses look this many items ahead at most."""
+
+
 def _fewest_items(reached: _Reached, limit: int) -> list[int | None]:
     """Fewest k in [0, limit] with ``reached(k)`` true for each proposition; None where even
-    ``limit`` items do not suffice. Confidence is monotone in k, so any search that keeps
-    ``reached(hi)`` true and ``reached(lo - 1)`` false finds the same k: probe k = 0, 1, 2,
-    4, ... first (most answers are a handful of items), then bisect what remains, each step
-    only over the propositions still undecided.
+    ``limit`` items do not suffice.
+
+    Confidence is monotone in k, so any search that keeps ``reached(hi)`` true and
+    ``reached(lo - 1)`` false finds the same k. The exact confidence (an incomplete beta)
+    costs a few microseconds a proposition, so the search starts from the normal
+    approximation's guess g, which is cheap and right or one short for almost every
+    proposition: ``reached`` at g and then at g - 1 (where g is reached) or g + 1 (where it
+    is not) settles most of them in two evaluations. What is left widens upwards by doubling
+    steps, then bisects, each step only over the propositions still undecided.
     """
     n = reached.size
-    fits = reached(np.full(n, limit, dtype=np.int64), np.arange(n))
-    lo = np.zeros(n, dtype=np.int64)  # reached(lo - 1) is false, or lo == 0
-    hi = np.full(n, limit, dtype=np.int64)  # reached(hi) is true (where it fits)
-    open_ = np.flatnonzero(fits)
-    probe = 0
-    while open_.size and probe < limit:
-        good = reached(np.full(open_.size, probe, dtype=np.int64), open_)
-        hi[open_[good]] = probe
-        lo[open_[~good]] = probe + 1
-        open_ = open_[~good]
-        probe = 1 if probe == 0 else 2 * probe
-    open_ = np.flatnonzero(fits & (lo < hi))
+    every = np.arange(n)
+    guess = np.minimum(reached.guess(), limit)
+    at_guess = reached(guess, every)
+    beside = np.where(at_guess, guess - 1, guess + 1)
+    looked = (beside >= 0) & (beside <= limit)
+    there = np.zeros(n, dtype=np.bool_)
+    where = np.flatnonzero(looked)
+    there[where] = reached(beside[where], where)
+    # reached(lo - 1) is false or lo == 0; reached(hi) is true, and hi = limit + 1 where no
+    # k within the limit is known to reach it yet.
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.full(n, limit + 1, dtype=np.int64)
+    hi[at_guess] = guess[at_guess]
+    lo[at_guess & looked & ~there] = guess[at_guess & looked & ~there]
+    hi[at_guess & looked & there] = beside[at_guess & looked & there]
+    lo[~at_guess] = guess[~at_guess] + 1
+    above = ~at_guess & looked
+    hi[above & there] = beside[above & there]
+    lo[above & ~there] = beside[above & ~there] + 1
+    step = 2
+    open_ = np.flatnonzero((hi > limit) & (lo <= limit))
+    while open_.size:
+        probe = np.minimum(lo[open_] + step - 1, limit)
+        good = reached(probe, open_)
+        hi[open_[good]] = probe[good]
+        lo[open_[~good]] = probe[~good] + 1
+        open_ = open_[~good & (probe < limit)]
+        step *= 2
+    open_ = np.flatnonzero((hi <= limit) & (lo < hi))
     while open_.size:
         mid = (lo[open_] + hi[open_]) // 2
         good = reached(mid, open_)
         hi[open_[good]] = mid[good]
         lo[open_[~good]] = mid[~good] + 1
         open_ = open_[lo[open_] < hi[open_]]
-    return [int(k) if ok else None for k, ok in zip(hi.tolist(), fits.tolist(), strict=True)]
+    return [int(k) if k <= limit else None for k in hi.tolist()]
 
 
 class _Reached:
@@ -115,6 +141,19 @@ class _Reached:
         if self.support:
             return _confidence(s + added, c) >= self.at
         return _confidence(s, c + added) <= self.at
+
+    def guess(self) -> IntArray:
+        """Each proposition's fewest items by the normal approximation of its posterior
+        (``GUESS_UP_TO`` where that is not reached by then): a starting point only."""
+        added = np.arange(GUESS_UP_TO + 1, dtype=np.float64) * self.weight
+        a = 1.0 + self.s[:, None] + (added if self.support else 0.0)
+        b = 1.0 + self.c[:, None] + (0.0 if self.support else added)
+        total = a + b
+        z = (a / total - 0.5) * np.sqrt(total * total * (total + 1.0) / (a * b))
+        bound = special.ndtri(self.at)
+        enough = z >= bound if self.support else z <= bound
+        first = np.argmax(enough, axis=1)
+        return np.where(enough.any(axis=1), first, GUESS_UP_TO).astype(np.int64)
 
 
 def items_needed(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterator
-from typing import TypedDict
+from typing import NamedTuple
 
 from analytics.information import items_needed, next_item_weight
 from analytics.ranking import score
@@ -25,7 +25,6 @@ from schema.divergence import (
     GapDirection,
     PropositionView,
 )
-from schema.vocabulary import SupportStatus
 
 # ROWS_VALIDATED: every row is built with ``model_validate`` from a dict. pydantic's compiled
 # validator takes the picture's views, beliefs and figures as they are (model instances are
@@ -54,24 +53,23 @@ def _direction(gap: float) -> GapDirection:
     return GapDirection.ALIGNED
 
 
-class _Held(TypedDict):
-    """What every row about one function's belief names: the proposition, the belief, and
-    the evidence and every function's beliefs behind it."""
+class _HeldBeliefs(NamedTuple):
+    """One proposition's current beliefs in scope, as every row about them names them: the
+    proposition, its evidence, every function's beliefs and the ones chosen (one function's,
+    given one), with the consensus magnitude of them all."""
 
     proposition: PropositionView
-    function: str
-    p: float
-    belief: FunctionBelief
     evidence: EvidenceView
     beliefs: tuple[FunctionBelief, ...]
+    chosen: list[FunctionBelief]
+    consensus: float
 
 
 def _held_beliefs(
     picture: Picture, function: str | None, *, evidenced: bool
-) -> Iterator[tuple[float, list[_Held]]]:
-    """The current beliefs in scope (one function's, given one), proposition by proposition,
-    where the evidence mass reaches ``min_evidence_mass`` (``evidenced``) or stays below it;
-    each proposition with the consensus magnitude of all its beliefs."""
+) -> Iterator[_HeldBeliefs]:
+    """The current beliefs in scope, proposition by proposition, where the evidence mass
+    reaches ``min_evidence_mass`` (``evidenced``) or stays below it."""
     settings = picture.settings
     # The consensus depends on the beliefs alone: once per model, not once per query.
     consensus: dict[str, float] = picture.memo.setdefault(
@@ -89,26 +87,7 @@ def _held_beliefs(
         if median is None:
             median = consensus_magnitude(held, settings.default_magnitude)
             consensus[proposition.id] = median
-        yield (
-            median,
-            [
-                _Held(
-                    proposition=proposition,
-                    function=belief.function,
-                    p=belief.p,
-                    belief=belief,
-                    evidence=evidence,
-                    beliefs=held,
-                )
-                for belief in chosen
-            ],
-        )
-
-
-def opposes(p: float, confidence: float) -> bool:
-    """Whether a belief and the evidence lie on opposite sides of ½ (a side of exactly ½,
-    after rounding to 9 decimals, is neither)."""
-    return score(p - 0.5) * score(confidence - 0.5) < 0.0
+        yield _HeldBeliefs(proposition, evidence, held, chosen, median)
 
 
 @collector.pausing
@@ -129,21 +108,32 @@ def belief_gaps(
     function = picture.check_function(function)
     settings = picture.settings
     keyed: list[tuple[tuple[float, float, str, str], BeliefGap]] = []
-    for consensus, beliefs in _held_beliefs(picture, function, evidenced=True):
-        for held in beliefs:
-            confidence = held["evidence"].confidence
-            gap = held["p"] - confidence
+    for proposition, evidence, held, chosen, consensus in _held_beliefs(
+        picture, function, evidenced=True
+    ):
+        confidence = evidence.confidence
+        # A belief opposes the evidence when they lie on opposite sides of ½ (a side of
+        # exactly ½, after rounding to 9 decimals, is neither).
+        evidence_side = score(confidence - 0.5)
+        for belief in chosen:
+            p = belief.p
+            gap = p - confidence
             significant = abs(gap) >= settings.significant_gap - TOLERANCE
             if significant_only and not significant:
                 continue
-            opposing = opposes(held["p"], confidence)
+            opposing = score(p - 0.5) * evidence_side < 0.0
             if opposing_only and not opposing:
                 continue
             rank_score = score(abs(gap) * consensus)
             # Rows are validated from a dict (see ROWS_VALIDATED below).
             row = BeliefGap.model_validate(
                 {
-                    **held,
+                    "proposition": proposition,
+                    "function": belief.function,
+                    "p": p,
+                    "belief": belief,
+                    "evidence": evidence,
+                    "beliefs": held,
                     "confidence": confidence,
                     "gap": gap,
                     "direction": _direction(gap),
@@ -154,7 +144,7 @@ def belief_gaps(
                 }
             )
             # gap_sort_key(row), from the figures at hand (a score of a score is itself).
-            key = (-rank_score, -score(abs(gap)), held["proposition"].id, held["function"])
+            key = (-rank_score, -score(abs(gap)), proposition.id, belief.function)
             keyed.append((key, row))
     keyed.sort(key=lambda pair: pair[0])
     return [row for _, row in keyed]
@@ -217,10 +207,7 @@ def blind_spots(picture: Picture, function: str) -> list[BlindSpot]:
     """
     function = picture.check_function(function)
     rows: list[BlindSpot] = []
-    for proposition in picture.in_scope():
-        evidence = picture.evidence(proposition.id)
-        if evidence.status not in (SupportStatus.VALIDATED, SupportStatus.REFUTED):
-            continue
+    for proposition, evidence in picture.decided():
         if function in picture.beliefs.get(proposition.id, {}):
             continue
         rows.append(
@@ -254,26 +241,30 @@ def assumption_debt(picture: Picture, function: str | None = None) -> list[Assum
     function = picture.check_function(function)
     settings = picture.settings
     strong = [
-        held
-        for _, beliefs in _held_beliefs(picture, function, evidenced=False)
-        for held in beliefs
+        (held, belief)
+        for held in _held_beliefs(picture, function, evidenced=False)
+        for belief in held.chosen
         if not (
             settings.strong_belief_low + TOLERANCE
-            < held["p"]
+            < belief.p
             < settings.strong_belief_high - TOLERANCE
         )
     ]
-    needed = _items_needed(picture, [held["evidence"] for held in strong])
+    needed = _items_needed(picture, [held.evidence for held, _ in strong])
     rows: list[AssumptionDebt] = []
-    for held in strong:
-        magnitude = held["belief"].magnitude
-        to_validate, to_refute = needed[
-            (held["evidence"].supporting_weight, held["evidence"].contradicting_weight)
-        ]
+    for held, belief in strong:
+        magnitude = belief.magnitude
+        evidence = held.evidence
+        to_validate, to_refute = needed[(evidence.supporting_weight, evidence.contradicting_weight)]
         rows.append(
             AssumptionDebt.model_validate(
                 {
-                    **held,
+                    "proposition": held.proposition,
+                    "function": belief.function,
+                    "p": belief.p,
+                    "belief": belief,
+                    "evidence": evidence,
+                    "beliefs": held.beliefs,
                     "magnitude": magnitude,
                     "weight": float(magnitude or settings.default_magnitude),
                     "items_to_validate": to_validate,

@@ -83,6 +83,9 @@ class Picture:
     functions: tuple[str, ...]
     segment: EntityRef | None = None
     _evidence: dict[str, EvidenceView] = field(default_factory=dict, repr=False)
+    _decided: dict[frozenset[str], list[tuple[PropositionView, EvidenceView]]] = field(
+        default_factory=dict, repr=False
+    )
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     """Figures that depend on the beliefs and the scope alone (not on T), kept for every
     picture of the same model: the shared model gives all its pictures one memo."""
@@ -106,6 +109,21 @@ class Picture:
             cached = evidence_view(self.support.get(proposition_id), self.settings)
             self._evidence[proposition_id] = cached
         return cached
+
+    def decided(self) -> list[tuple[PropositionView, EvidenceView]]:
+        """The propositions in scope that the evidence validates or refutes, with their
+        evidence, in id order: once per time and scope (each function's blind spots are
+        among them)."""
+        found = self._decided.get(self.scope)
+        if found is None:
+            decided = (SupportStatus.VALIDATED, SupportStatus.REFUTED)
+            found = [
+                (proposition, evidence)
+                for proposition in self.in_scope()
+                if (evidence := self.evidence(proposition.id)).status in decided
+            ]
+            self._decided[self.scope] = found
+        return found
 
     def beliefs_on(self, proposition_id: str) -> tuple[FunctionBelief, ...]:
         """Each function's current belief, in the order of ``functions``.
