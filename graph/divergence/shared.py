@@ -9,11 +9,13 @@ again only the propositions stamped since; a write that could not say what it ch
 it read everything again. Every replica does the same, so a write through one is seen by the
 next read through any other, and a request that follows its own write sees it.
 
-Decay makes the figures a function of the time T asked for. The weights are therefore
-computed for each request, vectorised over all items: ``reliability × strength ×
+Decay makes the figures a function of the time T asked for: ``reliability × strength ×
 0.5^(age/half-life)`` per item, noisy-OR per source (an account, a source key, an item alone)
 on one proposition and stance, summed per proposition — the same arithmetic as the support
-query of ``graph.support``, to well within the relative 1e-9 of docs/design.md §2. Only the
+query of ``graph.support``, to well within the relative 1e-9 of docs/design.md §2. From the
+newest observation on, decay is one common factor for every item that is its own source, so
+a new T scales their sums, kept per copy, and weighs again only the items of sources with
+several (noisy-OR is not linear); before it, every item is weighed, vectorised. Only the
 current model is kept: a report as of a past time reads the model as it stood then
 (``load_picture``), the longer road.
 """
@@ -152,7 +154,12 @@ class _AllItems:
     groups: int
     group_supports: npt.NDArray[np.bool_]  # per group: its stance
     group_proposition: npt.NDArray[np.int64]  # per group: its proposition
+    newest_ns: int  # the newest observation: every later T ages every item alike
+    shared: _SharedSources  # the groups of more than one item, on their own
     _scaled: dict[tuple[float, ...], npt.NDArray[np.float64]] = field(
+        default_factory=dict, repr=False
+    )
+    _at_newest: dict[tuple[tuple[float, ...], float], _AtNewest] = field(
         default_factory=dict, repr=False
     )
 
@@ -176,19 +183,25 @@ class _AllItems:
         # The items of one group share its proposition and stance: any one of them tells.
         member = np.zeros(groups, dtype=np.int64)
         member[group] = np.arange(len(group))
+        observed_ns = joined([f.seconds for f in chosen], np.int64) * 1_000_000_000 + joined(
+            [f.nanos for f in chosen], np.int64
+        )
+        group_supports = supports[member]
+        group_proposition = proposition[member]
         return cls(
             proposition_ids=ids,
             proposition=proposition,
             source_type=joined([f.source_type for f in chosen], np.int64),
             strength=joined([f.strength for f in chosen], np.float64),
-            observed_ns=joined([f.seconds for f in chosen], np.int64) * 1_000_000_000
-            + joined([f.nanos for f in chosen], np.int64),
+            observed_ns=observed_ns,
             reported=supports & ~np.isnan(magnitude),
             magnitude=np.nan_to_num(magnitude),
             group=group,
             groups=groups,
-            group_supports=supports[member],
-            group_proposition=proposition[member],
+            group_supports=group_supports,
+            group_proposition=group_proposition,
+            newest_ns=int(observed_ns.max()) if observed_ns.size else 0,
+            shared=_SharedSources.of(group, group_supports, group_proposition),
         )
 
     def _reliable_strength(self, settings: SupportSettings) -> npt.NDArray[np.float64]:
@@ -203,38 +216,170 @@ class _AllItems:
     def weigh(
         self, settings: SupportSettings, as_of: datetime
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """S, C and the mean magnitude of each of ``proposition_ids`` as of ``as_of``."""
+        """S, C and the mean magnitude of each of ``proposition_ids`` as of ``as_of``.
+
+        From the newest observation on, every item ages alike: T's decay is the weighing at
+        the newest observation (kept per copy) times one factor, ``0.5^((T - newest) /
+        half-life)``, for every item that is its own source, and for the magnitudes' weighted
+        mean it cancels out. Only the groups of more than one item (noisy-OR is not linear)
+        are weighed again item by item. Before the newest observation, every item is.
+        """
+        at_ns = _nanoseconds(as_of)
+        if at_ns < self.newest_ns or not self.proposition_ids:
+            return self.weigh_each(settings, at_ns)
+        kept = self._at(settings)
+        factor = float(
+            np.power(0.5, (at_ns - self.newest_ns) / NS_PER_DAY / settings.half_life_days)
+        )
+        shared = self.shared
+        weight = kept.shared_strength * np.power(
+            0.5, (at_ns - self.observed_ns[shared.item]) / NS_PER_DAY / settings.half_life_days
+        )
+        s_shared, c_shared = shared.combine(weight, len(self.proposition_ids))
+        return factor * kept.alone_s + s_shared, factor * kept.alone_c + c_shared, kept.magnitude
+
+    def _at(self, settings: SupportSettings) -> _AtNewest:
+        """The weighing at the newest observation, kept per reliability table and half-life."""
+        reliable = self._reliable_strength(settings)
+        key = (
+            tuple(settings.reliability.get(name, 0.0) for name in list(_type_names)),
+            settings.half_life_days,
+        )
+        found = self._at_newest.get(key)
+        if found is None:
+            n = len(self.proposition_ids)
+            age_days = (self.newest_ns - self.observed_ns) / NS_PER_DAY
+            weight = reliable * np.power(0.5, age_days / settings.half_life_days)
+            alone = self.shared.alone[self.group]
+            alone_supports = alone & self.group_supports[self.group]
+            found = _AtNewest(
+                alone_s=np.bincount(
+                    self.proposition, weights=np.where(alone_supports, weight, 0.0), minlength=n
+                ).astype(np.float64),
+                alone_c=np.bincount(
+                    self.proposition,
+                    weights=np.where(alone & ~alone_supports, weight, 0.0),
+                    minlength=n,
+                ).astype(np.float64),
+                magnitude=self._mean_magnitude(weight),
+                shared_strength=reliable[self.shared.item],
+            )
+            self._at_newest[key] = found
+        return found
+
+    def _mean_magnitude(self, weight: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         n = len(self.proposition_ids)
-        since_epoch = as_of - EPOCH
-        at_ns = (
-            since_epoch.days * 86_400 + since_epoch.seconds
-        ) * 1_000_000_000 + since_epoch.microseconds * 1_000
-        # The age to the nanosecond, as the support query takes it (an item observed after
-        # ``as_of`` weighs as if observed then), in days.
-        age_days = np.maximum(at_ns - self.observed_ns, 0) / 86_400_000_000_000.0
-        weight = self._reliable_strength(settings) * np.power(
-            0.5, age_days / settings.half_life_days
-        )
-        # One source's items on a proposition and stance combine by noisy-OR.
-        remaining = np.ones(self.groups, dtype=np.float64)
-        np.multiply.at(remaining, self.group, 1.0 - weight)
-        combined = 1.0 - remaining
-        s = np.bincount(
-            self.group_proposition,
-            weights=np.where(self.group_supports, combined, 0.0),
-            minlength=n,
-        )
-        c = np.bincount(
-            self.group_proposition,
-            weights=np.where(self.group_supports, 0.0, combined),
-            minlength=n,
-        )
         reported_weight = np.where(self.reported, weight, 0.0)
         wm = np.bincount(self.proposition, weights=reported_weight * self.magnitude, minlength=n)
         wm_weight = np.bincount(self.proposition, weights=reported_weight, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_magnitude = np.where(wm_weight > 0, wm / wm_weight, 1.0)
-        return s.astype(np.float64), c.astype(np.float64), mean_magnitude.astype(np.float64)
+            return np.where(wm_weight > 0, wm / wm_weight, 1.0).astype(np.float64)
+
+    def weigh_each(
+        self, settings: SupportSettings, at_ns: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """``weigh`` item by item, at any T (``at_ns``, nanoseconds since the epoch)."""
+        n = len(self.proposition_ids)
+        # The age to the nanosecond, as the support query takes it (an item observed after
+        # ``as_of`` weighs as if observed then), in days.
+        age_days = np.maximum(at_ns - self.observed_ns, 0) / NS_PER_DAY
+        weight = self._reliable_strength(settings) * np.power(
+            0.5, age_days / settings.half_life_days
+        )
+        s, c = _noisy_or(
+            weight, self.group, self.groups, self.group_supports, self.group_proposition, n
+        )
+        return s, c, self._mean_magnitude(weight)
+
+
+NS_PER_DAY = 86_400_000_000_000.0
+
+
+def _nanoseconds(moment: datetime) -> int:
+    """``moment`` in nanoseconds since the epoch, exactly (no float on the way)."""
+    since_epoch = moment - EPOCH
+    return (
+        since_epoch.days * 86_400 + since_epoch.seconds
+    ) * 1_000_000_000 + since_epoch.microseconds * 1_000
+
+
+@dataclass(frozen=True)
+class _SharedSources:
+    """The items whose source has others on the same proposition and stance: the only ones
+    whose weights at a new T are combined (noisy-OR) item by item."""
+
+    alone: npt.NDArray[np.bool_]  # per group: a single item
+    item: npt.NDArray[np.int64]  # the items of the other groups
+    group: npt.NDArray[np.int64]  # per such item: its group, numbered among them from 0
+    groups: int
+    group_supports: npt.NDArray[np.bool_]
+    group_proposition: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(
+        cls,
+        group: npt.NDArray[np.int64],
+        group_supports: npt.NDArray[np.bool_],
+        group_proposition: npt.NDArray[np.int64],
+    ) -> _SharedSources:
+        sizes = np.bincount(group, minlength=len(group_supports))
+        item = np.flatnonzero(sizes[group] > 1)
+        chosen, renumbered = np.unique(group[item], return_inverse=True)
+        return cls(
+            alone=sizes == 1,
+            item=item,
+            group=renumbered.astype(np.int64),
+            groups=len(chosen),
+            group_supports=group_supports[chosen],
+            group_proposition=group_proposition[chosen],
+        )
+
+    def combine(
+        self, weight: npt.NDArray[np.float64], propositions: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """S and C of these groups alone, their items weighing ``weight``."""
+        return _noisy_or(
+            weight,
+            self.group,
+            self.groups,
+            self.group_supports,
+            self.group_proposition,
+            propositions,
+        )
+
+
+def _noisy_or(
+    weight: npt.NDArray[np.float64],
+    group: npt.NDArray[np.int64],
+    groups: int,
+    group_supports: npt.NDArray[np.bool_],
+    group_proposition: npt.NDArray[np.int64],
+    propositions: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """S and C per proposition: one source's items on a proposition and stance combine by
+    noisy-OR (``1 - Π(1 - w)``), and the groups add up."""
+    remaining = np.ones(groups, dtype=np.float64)
+    np.multiply.at(remaining, group, 1.0 - weight)
+    combined = 1.0 - remaining
+    s = np.bincount(
+        group_proposition, weights=np.where(group_supports, combined, 0.0), minlength=propositions
+    )
+    c = np.bincount(
+        group_proposition, weights=np.where(group_supports, 0.0, combined), minlength=propositions
+    )
+    return s.astype(np.float64), c.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _AtNewest:
+    """The weighing at a copy's newest observation, for one reliability table and half-life:
+    its own-source items' S and C per proposition, every proposition's mean magnitude, and
+    reliability × strength of the items in groups of more than one."""
+
+    alone_s: npt.NDArray[np.float64]
+    alone_c: npt.NDArray[np.float64]
+    magnitude: npt.NDArray[np.float64]
+    shared_strength: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -172,8 +172,14 @@ async def test_the_kept_model_equals_a_full_read_after_any_writes(
 async def test_a_later_time_decays_the_kept_weights_exactly(db: Database) -> None:
     world = await _world(db)
     for days in (-400, -30, -1, 2):  # the last observed after the reports' time: not aged
-        step = ("add", 0, Stance.SUPPORTS, 0.7, "acme", None, days, "interview", 1)
-        await _apply(db, world, step)
+        # One account's items combine by noisy-OR; an item with no account nor key is its
+        # own source, and a later T scales those alone by one factor (with magnitudes).
+        for step in (
+            ("add", 0, Stance.SUPPORTS, 0.7, "acme", None, days, "interview", 1),
+            ("add", 0, Stance.CONTRADICTS, 0.4, None, None, days, "survey", 1),
+            ("add", 1, Stance.SUPPORTS, 0.9, None, None, days - 3, "survey", 1),
+        ):
+            await _apply(db, world, step)
     kept = SharedModel(db)
     for later in (timedelta(0), timedelta(days=90), timedelta(days=1000)):
         as_of = datetime.now(UTC) + later
