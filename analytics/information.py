@@ -14,6 +14,7 @@ from scipy import special  # type: ignore[import-untyped, unused-ignore]
 
 from analytics.checks import require_finite
 from analytics.ranking import score
+from analytics.support import confidences_of
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -38,8 +39,8 @@ class InformationValue:
 
 
 def _confidence(s: FloatArray, c: FloatArray) -> FloatArray:
-    """P(θ > 0.5) under Beta(1 + S, 1 + C), through the complementary incomplete beta."""
-    return np.asarray(special.betaincc(1.0 + s, 1.0 + c, 0.5), dtype=np.float64)
+    """P(θ > 0.5) under Beta(1 + S, 1 + C)."""
+    return confidences_of(s, c)
 
 
 def _check(

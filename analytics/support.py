@@ -6,15 +6,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 # SciPy ships no type information; the ``unused-ignore`` code keeps this line valid
 # should the project later install stubs or silence the import in its mypy settings.
 from scipy import special  # type: ignore[import-untyped, unused-ignore]
 
 SupportStatus = Literal["VALIDATED", "REFUTED", "CONTESTED", "UNKNOWN"]
+
+
+def confidences_of(supporting: Any, contradicting: Any) -> npt.NDArray[np.float64]:
+    """P(θ > 0.5) under Beta(1 + S, 1 + C), for arrays of S and C.
+
+    By the Beta's symmetry, 1 − I_x(a, b) = I_{1−x}(b, a): the upper tail is the regularised
+    incomplete beta I_0.5(1 + C, 1 + S), computed directly. Never 1 − cdf(0.5), which loses
+    all precision once the cdf is within 1e-16 of 1 (strongly refuted propositions); and
+    SciPy's complementary ``betaincc`` gives the same figure (within 2e-14 relatively over
+    the generated benchmark models) about fifteen times slower.
+    """
+    return np.asarray(
+        special.betainc(1.0 + np.asarray(contradicting), 1.0 + np.asarray(supporting), 0.5),
+        dtype=np.float64,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +118,7 @@ def beta_supports(
     # The upper quantile through the complementary inverse stays accurate when the
     # posterior crowds against 1 (1 - tail would round away the information).
     highs = special.betainccinv(a, b, tail).tolist()
-    # P(θ > 0.5) via the regularised *complementary* incomplete beta: 1 - cdf(0.5) would
-    # lose all precision once the cdf is within 1e-16 of 1 (strongly refuted propositions).
-    confidences = special.betaincc(a, b, 0.5).tolist()
+    confidences = confidences_of(s_weights, c_weights).tolist()
     means = (a / (a + b)).tolist()
     return [
         BetaSupport(
@@ -156,7 +170,7 @@ def support_statuses(
     proposition, and needs only the status)."""
     s_weights = np.asarray(supporting, dtype=np.float64)
     c_weights = np.asarray(contradicting, dtype=np.float64)
-    confidences = special.betaincc(1.0 + s_weights, 1.0 + c_weights, 0.5).tolist()
+    confidences = confidences_of(s_weights, c_weights).tolist()
     return [
         support_status(s, c, conf, validated_at=validated_at, refuted_at=refuted_at)
         for s, c, conf in zip(s_weights.tolist(), c_weights.tolist(), confidences, strict=True)

@@ -95,7 +95,9 @@ def test_voi_agrees_with_a_monte_carlo_of_the_next_item(s: float, c: float) -> N
     )
     standard_error = shifts.std(ddof=1) / math.sqrt(n)
     voi = information_value(s, c, INTERVIEW).value_of_information
-    assert abs(voi - shifts.mean()) <= 4 * standard_error + 1e-15
+    # Where every shift is alike (s = c), the standard error is nil and only rounding is
+    # left: SciPy's sf and the product's confidence agree to a few 1e-15.
+    assert abs(voi - shifts.mean()) <= 4 * standard_error + 1e-14
 
 
 @pytest.mark.parametrize(("s", "c"), [(0.0, 0.0), (1.5, 2.0), (0.2, 4.0)])
