@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from api.rest.imports import router as imports_router
 from api.rest.snapshots import router as snapshots_router
 from api.rest.workshop.routes import router as workshop_router
 from graph import startup
+from graph.divergence import shared_model
 from graph.kit import collector
 from graph.kit.connection import Database, Timeouts, target_for
 from schema import __version__
@@ -68,7 +70,8 @@ async def _context(request: Request) -> Context:
 
 
 async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
-    """Keep trying until the database answers and the schema is applied; then mark ready."""
+    """Keep trying until the database answers and the schema is applied; then mark ready,
+    and read the shared model (``COMMONGROUND_READ_MODEL_AT_START``)."""
     delay = 0.5
     while True:
         try:
@@ -88,7 +91,7 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
             collector.keep_out_of_collections()
             app.state.ready = True
             log.info("database ready and schema applied")
-            return
+            break
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -96,6 +99,24 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
             log.warning("database not ready: %s", app.state.startup_error)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+    if settings.read_model_at_start:
+        await _read_the_model(app.state.db)
+
+
+async def _read_the_model(db: Database) -> None:
+    """Read the shared model once, while the server already answers: otherwise the first
+    divergence question or workshop page after a start waits for it (five seconds at 100,000
+    evidence items, half a minute at a million), and with ``--workers N`` the first to reach
+    each worker. Requests that need it meanwhile wait for this read, not start their own."""
+    started = time.perf_counter()
+    try:
+        await shared_model(db).current()
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # the first request that needs the model reads it then
+        log.warning("the shared model was not read at start: %s: %s", type(error).__name__, error)
+        return
+    log.info("shared model read in %.1f s", time.perf_counter() - started)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(5000, alias="COMMONGROUND_MAX_QUERY_TOKENS")
     query_cost_budget: int = Field(150_000, alias="COMMONGROUND_QUERY_COST_BUDGET")
     offload_cost: int = Field(1_000, alias="COMMONGROUND_OFFLOAD_COST")
+    # Read the shared model as soon as the database is ready, so that the first divergence
+    # question or workshop page after a start does not wait for it.
+    read_model_at_start: bool = Field(True, alias="COMMONGROUND_READ_MODEL_AT_START")
     max_evidence_batch: int = Field(5000, alias="COMMONGROUND_MAX_EVIDENCE_BATCH")
     max_body_bytes: int = Field(10 * 1024 * 1024, alias="COMMONGROUND_MAX_BODY_BYTES")
     # A bulk import is streamed to disk, not held in memory, so it may be much larger.

@@ -19,12 +19,15 @@ from schema.vocabulary import EntityKind, Relation, Role
 
 
 def settings_for_target(target: ConnectionTarget, **overrides: object) -> Settings:
-    """Settings pointing at the test database, ignoring any .env file."""
+    """Settings pointing at the test database, ignoring any .env file. The shared model is
+    not read at start unless a test asks: tests wipe the database under a running app, and
+    some count the queries a request makes."""
     values: dict[str, object] = {
         "neo4j_uri": target.uri,
         "neo4j_user": target.user,
         "neo4j_password": target.password,
         "neo4j_database": target.database,
+        "COMMONGROUND_READ_MODEL_AT_START": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

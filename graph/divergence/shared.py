@@ -446,6 +446,11 @@ class SharedModel:
             weakref.WeakKeyDictionary()
         )
 
+    @property
+    def held(self) -> bool:
+        """Whether this process holds a copy of the model yet (it was read at least once)."""
+        return self._held is not None
+
     async def picture(
         self,
         settings: EngineSettings,
