@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
 from graph import audit, model_version
 from graph.kit import keys, records
-from graph.kit.connection import fetch_all, fetch_one, one_statement
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one, one_statement
 from graph.kit.vocabulary import CREATE_ENTITY, MERGE_ENTITY_BY_KEY, UPSERT_ENTITY_BY_ID
 from schema.entities import (
     EntityNotFound,
@@ -312,6 +312,28 @@ async def require_locked(tx: AsyncManagedTransaction, entity_id: str) -> Entity:
     if found is None:
         raise EntityNotFound(entity_id)
     return found
+
+
+# What the workshop's map shows of each entity beyond the picture's reference to it, in one
+# record (a record per entity, each a whole node, cost the page more than its query).
+ENTITY_NOTES = """
+UNWIND $ids AS wanted
+MATCH (e:Entity {id: wanted})
+RETURN collect(e {.id, .alt_kind, .description}) AS notes
+"""
+
+
+class EntityNotes(TypedDict):
+    id: str
+    alt_kind: str | None
+    description: str | None
+
+
+async def notes_of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, EntityNotes]:
+    """The alternative kind and description of the entities with these ids (as stored: a
+    merged-away id finds the entity it was, not its survivor)."""
+    found: list[EntityNotes] = await fetch_collected(tx, ENTITY_NOTES, "notes", ids=ids)
+    return {notes["id"]: notes for notes in found}
 
 
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Entity]:

@@ -20,7 +20,7 @@ from analytics.support import beta_support, support_status
 from graph import beliefs, entities, functions, support
 from graph.divergence.settings import EngineSettings
 from graph.kit import offload
-from graph.kit.connection import fetch_all, fetch_collected
+from graph.kit.connection import fetch_collected
 from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.support import Support
 from schema.divergence import (
@@ -57,12 +57,13 @@ RETURN collect(p {.id, .relation, .created_by,
 )
 PROPOSITION_VIEWS = TypeAdapter(list[PropositionView])
 
+# The ids in one record: a record per id cost the driver more than the query (~100 a page).
 SCOPE_IDS = (
     SEGMENT_SCOPE
     + "WITH DISTINCT p"
     + VISIBLE_AS_OF
     + """
-RETURN p.id AS id
+RETURN collect(p.id) AS ids
 """
 )
 
@@ -311,8 +312,7 @@ async def load_scope(
     ):
         raise SegmentNotFound(segment_id)
     segment = EntityRef(id=found.id, kind=found.kind, name=found.name, created_by=found.created_by)
-    rows = await fetch_all(tx, SCOPE_IDS, segment_id=found.id, as_of=as_of)
-    return segment, [r["id"] for r in rows]
+    return segment, await fetch_collected(tx, SCOPE_IDS, "ids", segment_id=found.id, as_of=as_of)
 
 
 def with_scope(whole: Picture, segment: EntityRef, scope: Iterable[str]) -> Picture:

@@ -8,7 +8,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.kit.connection import fetch_all, fetch_one
+from graph.kit.connection import fetch_all, fetch_collected, fetch_one
 from graph.kit.records import to_datetime
 from schema.models import Actor
 from schema.votes import (
@@ -85,7 +85,7 @@ LIMIT $limit
 VOTED_BELIEFS = """
 UNWIND $proposition_ids AS pid
 MATCH (r:VoteResult {proposition_id: pid})
-RETURN r.belief_id AS belief_id
+RETURN collect(r.belief_id) AS belief_ids
 """
 
 # Both use the range indexes on AuditEntry.at and Vote.updated_at: one index seek each.
@@ -194,8 +194,9 @@ async def belief_ids_from_votes(
     tx: AsyncManagedTransaction, proposition_ids: list[str]
 ) -> set[str]:
     """The ids of the beliefs that reveals stated on these propositions."""
-    rows = await fetch_all(tx, VOTED_BELIEFS, proposition_ids=proposition_ids)
-    return {r["belief_id"] for r in rows}
+    return set(
+        await fetch_collected(tx, VOTED_BELIEFS, "belief_ids", proposition_ids=proposition_ids)
+    )
 
 
 async def change_stamps(tx: AsyncManagedTransaction) -> dict[str, str | None]:

@@ -33,9 +33,9 @@ from graph.divergence import (
     structural_gaps,
     with_scope,
 )
+from graph.entities import EntityNotes
 from graph.kit.connection import Database
 from schema.divergence import PropositionView
-from schema.models import Entity
 from schema.vocabulary import MAGNITUDE_MEANING
 
 
@@ -47,7 +47,7 @@ def _ordered(picture: Picture) -> list[PropositionView]:
 
 
 def segment_json(
-    picture: Picture, details: dict[str, Entity], voted: set[str], stamps: dict[str, Any]
+    picture: Picture, details: dict[str, EntityNotes], voted: set[str], stamps: dict[str, Any]
 ) -> dict[str, Any]:
     """The map's data: the segment's entities and propositions, each with its evidence and
     every function's belief (marked when a vote stated it)."""
@@ -88,8 +88,8 @@ def segment_json(
                     "kind": ref.kind.value,
                     "name": ref.name,
                     "status": ref.status,
-                    "alt_kind": detail.alt_kind if detail else None,
-                    "description": detail.description if detail else None,
+                    "alt_kind": detail["alt_kind"] if detail else None,
+                    "description": detail["description"] if detail else None,
                 }
     assert picture.segment is not None
     segment = details.get(picture.segment.id)
@@ -99,7 +99,7 @@ def segment_json(
         "segment": {
             "id": picture.segment.id,
             "name": picture.segment.name,
-            "description": segment.description if segment else None,
+            "description": segment["description"] if segment else None,
         },
         "functions": ordered_functions(picture.functions),
         "thresholds": picture.thresholds.model_dump(mode="json"),
@@ -214,7 +214,7 @@ def divergences_json(picture: Picture, limit: int) -> dict[str, Any]:
     }
 
 
-SegmentModel = tuple[Picture, dict[str, Entity], set[str], dict[str, Any]]
+SegmentModel = tuple[Picture, dict[str, EntityNotes], set[str], dict[str, Any]]
 
 
 async def load_segment(
@@ -242,8 +242,8 @@ async def load_segment(
         segment, scope = await load_scope(tx, segment_id, as_of=as_of or started_at)
         picture = with_scope(model, segment, scope)
         in_scope = picture.in_scope()
-        ids = sorted({segment_id} | {r.id for p in in_scope for r in (p.subject, p.object)})
-        details = await entities.get_many(tx, ids)
+        ids = sorted({segment.id} | {r.id for p in in_scope for r in (p.subject, p.object)})
+        details = await entities.notes_of(tx, ids)
         voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
         return picture, details, voted, stamps
 

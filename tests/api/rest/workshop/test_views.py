@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph import entities
 from graph.kit.connection import Database
 from schema.vocabulary import Role
 from tests.api.rest.workshop.helpers import API, LIVE_DATA, ONBOARDING, OPS, get_json
@@ -45,6 +46,14 @@ async def test_a_segment_model_shows_support_beliefs_gaps_and_structural_gaps(
     assert {p["subject_id"] for p in model["propositions"]} | {
         p["object_id"] for p in model["propositions"]
     } <= set(kinds)
+    # The map's notes on each entity are the stored ones, the segment's description too.
+    stored = await demo.read(entities.get_many, list(kinds))
+    for shown in model["entities"]:
+        found = stored[shown["id"]]
+        assert (shown["alt_kind"], shown["description"]) == (found.alt_kind, found.description)
+    assert any(e["alt_kind"] for e in model["entities"])
+    assert any(e["description"] for e in model["entities"])
+    assert model["segment"]["description"] == stored[OPS].description
 
     rows = {r["proposition_id"]: r for r in model["heatmap"]["rows"]}
     marketing_live = rows[LIVE_DATA]["cells"]["marketing"]
