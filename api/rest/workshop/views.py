@@ -8,6 +8,7 @@ function of the picture.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,38 +47,68 @@ def _ordered(picture: Picture) -> list[PropositionView]:
     )
 
 
-def segment_json(
-    picture: Picture, details: dict[str, EntityNotes], voted: set[str], stamps: dict[str, Any]
-) -> dict[str, Any]:
-    """The map's data: the segment's entities and propositions, each with its evidence and
-    every function's belief (marked when a vote stated it)."""
+@dataclass(frozen=True)
+class _ModelRow:
+    """What a proposition's row on the map says that depends on the model alone, not on T
+    nor on the votes: kept in the picture's memo, so that the pages of one model version
+    (a workshop's pages, a minute of polling) build it once per proposition."""
+
+    head: dict[str, Any]  # id, relation, ends, sentence, what its magnitude means
+    beliefs: dict[str, tuple[str, dict[str, Any]]]  # function: its belief's id and figures
+    tail: dict[str, Any]  # the spread of the beliefs, and whether it is contested
+
+
+def _model_row(picture: Picture, view: PropositionView) -> _ModelRow:
     contested_spread = picture.settings.contested_spread
-    rows: list[dict[str, Any]] = []
-    nodes: dict[str, dict[str, Any]] = {}
-    for view in _ordered(picture):
+    kept: dict[str, _ModelRow] = picture.memo.setdefault(("workshop rows", contested_spread), {})
+    found = kept.get(view.id)
+    if found is None:
         held = picture.beliefs_on(view.id)
         values = [b.p for b in held]
         spread = max(values) - min(values) if len(values) >= 2 else None
-        rows.append(
-            {
+        found = _ModelRow(
+            head={
                 "id": view.id,
                 "relation": view.relation.value,
                 "subject_id": view.subject.id,
                 "object_id": view.object.id,
                 "statement": statement(view),
                 "magnitude_meaning": MAGNITUDE_MEANING[view.relation],
-                "evidence": evidence_json(picture.evidence(view.id)),
-                "beliefs": {
-                    b.function: {
-                        "p": b.p,
-                        "magnitude": b.magnitude,
-                        "stated_at": b.stated_at.isoformat(),
-                        "from_vote": b.belief_id in voted,
-                    }
-                    for b in held
-                },
+            },
+            beliefs={
+                b.function: (
+                    b.belief_id,
+                    {"p": b.p, "magnitude": b.magnitude, "stated_at": b.stated_at.isoformat()},
+                )
+                for b in held
+            },
+            tail={
                 "spread": rounded(spread),
                 "contested_among_functions": spread is not None and spread >= contested_spread,
+            },
+        )
+        kept[view.id] = found
+    return found
+
+
+def segment_json(
+    picture: Picture, details: dict[str, EntityNotes], voted: set[str], stamps: dict[str, Any]
+) -> dict[str, Any]:
+    """The map's data: the segment's entities and propositions, each with its evidence and
+    every function's belief (marked when a vote stated it)."""
+    rows: list[dict[str, Any]] = []
+    nodes: dict[str, dict[str, Any]] = {}
+    for view in _ordered(picture):
+        model = _model_row(picture, view)
+        rows.append(
+            {
+                **model.head,
+                "evidence": evidence_json(picture.evidence(view.id)),
+                "beliefs": {
+                    function: {**figures, "from_vote": belief_id in voted}
+                    for function, (belief_id, figures) in model.beliefs.items()
+                },
+                **model.tail,
             }
         )
         for ref in (view.subject, view.object):
