@@ -49,12 +49,12 @@ import orjson
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from bench import generate, harness, server
+from bench.load_generator import LOAD, PEER_DIR, install_peer, node_command
 from bench.run import start_database, stop_database
 from graph.kit import local_neo4j
 from graph.kit.connection import Database, fetch_all, fetch_one
 from schema.models import Actor
 
-PEER_DIR = harness.ROOT / "bench" / "peer"
 RESULTS = harness.ROOT / "bench" / "results"
 CONNECTIONS = 32
 WRITE_ITEMS = 1000
@@ -170,24 +170,6 @@ def objects_in(body: dict[str, Any]) -> int:
 # --- the two servers --------------------------------------------------------------------------
 
 
-def install_peer() -> None:
-    """``npm ci`` in ``bench/peer`` unless every package the benchmark runs is there (a
-    checkout installed before the load generator was added lacks it)."""
-    modules = PEER_DIR / "node_modules"
-    if all((modules / name).is_dir() for name in ("@neo4j/graphql", "autocannon")):
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SystemExit("npm is needed to install the peer (bench/peer/package.json)")
-    log("installing @neo4j/graphql, Apollo Server and autocannon (npm ci)")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
-
-
-def _node() -> str:
-    """The Node.js the peer and its load generator run on."""
-    return shutil.which("node") or "node"
-
-
 def install_apoc(data_dir: Path) -> None:
     """APOC core in the benchmark database's plugins folder; restarts the database once."""
     plugins = data_dir / "neo4j" / "plugins"
@@ -219,7 +201,7 @@ def peer_server(data_dir: Path) -> Iterator[tuple[str, int]]:
         "NEO4J_PASSWORD": (data_dir / "password").read_text().strip(),
         "PORT": str(port),
     }
-    process = subprocess.Popen([_node(), "server.mjs"], cwd=PEER_DIR, env=env)
+    process = subprocess.Popen([node_command(), "server.mjs"], cwd=PEER_DIR, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -332,9 +314,6 @@ async def compiled_beside_plain(db: Database, data_dir: Path, runs: int) -> dict
     return results
 
 
-LOAD = PEER_DIR / "load.mjs"
-
-
 @dataclass(frozen=True)
 class Loaded:
     """One server under the entity-by-id load: where to post, what, and its CPU clock."""
@@ -369,7 +348,12 @@ async def _load(target: Loaded, ids: list[str], seconds: float, database_pid: in
         server_before = await target.cpu_s() if target.cpu_s else 0.0
         database_before = process_cpu_s(database_pid)
         process = await asyncio.create_subprocess_exec(
-            _node(), str(LOAD), target.url, str(spec_file), cwd=PEER_DIR, stdout=subprocess.PIPE
+            node_command(),
+            str(LOAD),
+            target.url,
+            str(spec_file),
+            cwd=PEER_DIR,
+            stdout=subprocess.PIPE,
         )
         out, _ = await process.communicate()
         server_cpu = await target.cpu_s() - server_before if target.cpu_s else None

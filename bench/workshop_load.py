@@ -19,8 +19,12 @@ shared model that each write makes the server bring up to date.
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +32,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.divergence_report import raw_queries
 from bench.generate import segment_id
+from bench.load_generator import LOAD, PEER_DIR, install_peer, node_command
 from graph.divergence import EngineSettings
 from graph.kit.connection import MODEL_READ_SLOTS, Database
 
@@ -89,6 +94,51 @@ async def _clients(
     return _stats(latencies, errors, time.perf_counter() - started)
 
 
+async def _from_a_load_generator(
+    base_url: str, headers: dict[str, str], segments: int, clients: int, per_client: int
+) -> dict[str, Any]:
+    """The same pages in the same order from autocannon (``bench/peer/load.mjs``): as many
+    connections as clients, ``clients × per_client`` requests in all. The Python clients
+    above cost more CPU per request than the server (docs/benchmarks.md) on the same two
+    cores; thirty-two browsers of a real workshop are on machines of their own."""
+    install_peer()
+    spec = {
+        "paths": [
+            f"/api/v1/workshop/segments/{segment_id(k % segments)}"
+            for k in range(clients * per_client)
+        ],
+        "amount": clients * per_client,
+        "connections": clients,
+        "headers": headers,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_file = Path(tmp) / "spec.json"
+        spec_file.write_text(json.dumps(spec))
+        process = await asyncio.create_subprocess_exec(
+            node_command(),
+            str(LOAD),
+            base_url,
+            str(spec_file),
+            cwd=PEER_DIR,
+            stdout=subprocess.PIPE,
+        )
+        out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({process.returncode})")
+    measured: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    errors = measured["non_2xx"] + measured["errors"]
+    return {
+        "client": f"autocannon, {clients} connections",
+        "requests": measured["requests"],
+        "ok": measured["requests"] - errors,
+        "errors": errors,
+        "seconds": measured["seconds"],
+        "throughput_per_s": measured["per_s"],
+        "p50_s": measured["p50_s"],
+        "p99_s": measured["p99_s"],
+    }
+
+
 ADD_EVIDENCE = "mutation($i: [EvidenceInput!]!) { addEvidence(input: $i) { created } }"
 
 
@@ -148,6 +198,7 @@ async def run(
     budget_s: float = TIME_BUDGET_S,
     writer: bool = False,
     raw_reference: bool = True,
+    load_generator: bool = True,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     connections = [
@@ -184,6 +235,21 @@ async def run(
             finally:
                 stop.set()
                 with_writer = {**with_writer, **await writing}
+        generated = generated_with_writer = None
+        if load_generator:
+            generated = await _from_a_load_generator(
+                base_url, headers, segments, clients, per_client
+            )
+            if writer:
+                stop = asyncio.Event()
+                writing = asyncio.create_task(_writer(base_url, headers, stop))
+                try:
+                    generated_with_writer = await _from_a_load_generator(
+                        base_url, headers, segments, clients, per_client
+                    )
+                finally:
+                    stop.set()
+                    generated_with_writer = {**generated_with_writer, **await writing}
     finally:
         for connection in connections:
             await connection.aclose()
@@ -197,6 +263,10 @@ async def run(
         result["raw"] = raw_stats
     if with_writer is not None:
         result["with writer"] = with_writer
+    if generated is not None:
+        result["load generator"] = generated
+    if generated_with_writer is not None:
+        result["load generator, with writer"] = generated_with_writer
     if raw_stats is not None and http["throughput_per_s"] and raw_stats["throughput_per_s"]:
         result["throughput_ratio"] = round(
             http["throughput_per_s"] / raw_stats["throughput_per_s"], 3
