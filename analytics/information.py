@@ -38,11 +38,6 @@ class InformationValue:
     """Fewest contradicting items that would make it refuted; 0 when it is; None above 1,000."""
 
 
-def _confidence(s: FloatArray, c: FloatArray) -> FloatArray:
-    """P(θ > 0.5) under Beta(1 + S, 1 + C)."""
-    return confidences_of(s, c)
-
-
 def _check(
     supporting: Sequence[float], contradicting: Sequence[float], weight: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -66,9 +61,9 @@ def values_of_information(
     proposition, m = (1 + S) / (2 + S + C) the posterior mean: the chance the next item
     supports it."""
     s, c = _check(supporting, contradicting, weight)
-    now = _confidence(s, c)
-    up = np.abs(_confidence(s + weight, c) - now)
-    down = np.abs(_confidence(s, c + weight) - now)
+    now = confidences_of(s, c)
+    up = np.abs(confidences_of(s + weight, c) - now)
+    down = np.abs(confidences_of(s, c + weight) - now)
     m = (1.0 + s) / (2.0 + s + c)
     return [float(v) for v in (m * up + (1.0 - m) * down)]
 
@@ -140,8 +135,8 @@ class _Reached:
         added = k.astype(np.float64) * self.weight
         s, c = self.s[where], self.c[where]
         if self.support:
-            return _confidence(s + added, c) >= self.at
-        return _confidence(s, c + added) <= self.at
+            return confidences_of(s + added, c) >= self.at
+        return confidences_of(s, c + added) <= self.at
 
     def guess(self) -> IntArray:
         """Each proposition's fewest items by the normal approximation of its posterior

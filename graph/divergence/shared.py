@@ -206,7 +206,7 @@ class _AllItems:
 
     def _reliable_strength(self, settings: SupportSettings) -> npt.NDArray[np.float64]:
         """Each item's reliability × strength under ``settings`` (kept per table)."""
-        table = tuple(settings.reliability.get(name, 0.0) for name in list(_type_names))
+        table = _reliability_table(settings)
         found = self._scaled.get(table)
         if found is None:
             found = np.asarray(table, dtype=np.float64)[self.source_type] * self.strength
@@ -236,13 +236,10 @@ class _AllItems:
 
     def _at(self, settings: SupportSettings) -> _AtNewest:
         """The weighing at the newest observation, kept per reliability table and half-life."""
-        reliable = self._reliable_strength(settings)
-        key = (
-            tuple(settings.reliability.get(name, 0.0) for name in list(_type_names)),
-            settings.half_life_days,
-        )
+        key = (_reliability_table(settings), settings.half_life_days)
         found = self._at_newest.get(key)
         if found is None:
+            reliable = self._reliable_strength(settings)
             n = len(self.proposition_ids)
             weight = reliable * _decay(self.newest_ns - self.observed_ns, settings.half_life_days)
             alone = self.shared.alone[self.group]
@@ -286,6 +283,11 @@ class _AllItems:
 
 
 NS_PER_DAY = 86_400_000_000_000.0
+
+
+def _reliability_table(settings: SupportSettings) -> tuple[float, ...]:
+    """The reliability of each source type by its code: what the kept weights are keyed on."""
+    return tuple(settings.reliability.get(name, 0.0) for name in list(_type_names))
 
 
 def _decay(age_ns: Any, half_life_days: float) -> Any:

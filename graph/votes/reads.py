@@ -88,9 +88,9 @@ MATCH (r:VoteResult {proposition_id: pid})
 RETURN collect(r.belief_id) AS belief_ids
 """
 
-# Both in one statement (one round trip for every page a workshop opens), each through the
-# range index on AuditEntry.at or Vote.updated_at: one index seek each. ``collect`` makes one
-# row whether or not there is any.
+# Both in one statement (one round trip for every page a workshop opens), each read from the
+# range index on AuditEntry.at or Vote.updated_at, newest first, for one row. ``collect``
+# makes one row whether or not there is any.
 CHANGE_STAMPS = """
 CALL {
   MATCH (a:AuditEntry) WHERE a.at IS NOT NULL
