@@ -34,7 +34,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -49,7 +48,7 @@ import orjson
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from bench import generate, harness, server
-from bench.load_generator import LOAD, PEER_DIR, install_peer, node_command
+from bench.load_generator import PEER_DIR, install_peer, node_command, run_load
 from bench.run import start_database, stop_database
 from graph.kit import local_neo4j
 from graph.kit.connection import Database, fetch_all, fetch_one
@@ -342,25 +341,11 @@ async def _load(target: Loaded, ids: list[str], seconds: float, database_pid: in
         "seconds": seconds,
         "headers": target.headers,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        spec_file = Path(tmp) / "spec.json"
-        spec_file.write_text(json.dumps(spec))
-        server_before = await target.cpu_s() if target.cpu_s else 0.0
-        database_before = process_cpu_s(database_pid)
-        process = await asyncio.create_subprocess_exec(
-            node_command(),
-            str(LOAD),
-            target.url,
-            str(spec_file),
-            cwd=PEER_DIR,
-            stdout=subprocess.PIPE,
-        )
-        out, _ = await process.communicate()
-        server_cpu = await target.cpu_s() - server_before if target.cpu_s else None
-        database_cpu = process_cpu_s(database_pid) - database_before
-    if process.returncode != 0:
-        raise RuntimeError(f"the load on {target.name} failed ({process.returncode})")
-    measured: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    server_before = await target.cpu_s() if target.cpu_s else 0.0
+    database_before = process_cpu_s(database_pid)
+    measured = await run_load(target.url, spec)
+    server_cpu = await target.cpu_s() - server_before if target.cpu_s else None
+    database_cpu = process_cpu_s(database_pid) - database_before
     if measured["non_2xx"] or measured["errors"] or measured["graphql_errors"]:
         raise RuntimeError(f"{target.name} answered with errors under load: {measured}")
     requests = max(1, measured["requests"])

@@ -6,9 +6,14 @@ Installed by the benchmarks that need them (``npm ci``), never by ``make test``.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from bench import harness
 
@@ -32,3 +37,19 @@ def install_peer() -> None:
 def node_command() -> str:
     """The Node.js the peer and its load generator run on."""
     return shutil.which("node") or "node"
+
+
+async def run_load(url: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """``load.mjs`` against ``url`` with ``spec`` (see the script for its fields): what it
+    measured, from the one JSON line it prints."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_file = Path(tmp) / "spec.json"
+        spec_file.write_text(json.dumps(spec))
+        process = await asyncio.create_subprocess_exec(
+            node_command(), str(LOAD), url, str(spec_file), cwd=PEER_DIR, stdout=subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the load generator failed on {url} ({process.returncode})")
+    measured: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return measured

@@ -19,12 +19,8 @@ shared model that each write makes the server bring up to date.
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,7 +28,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.divergence_report import raw_queries
 from bench.generate import segment_id
-from bench.load_generator import LOAD, PEER_DIR, install_peer, node_command
+from bench.load_generator import install_peer, run_load
 from graph.divergence import EngineSettings
 from graph.kit.connection import MODEL_READ_SLOTS, Database
 
@@ -111,21 +107,7 @@ async def _from_a_load_generator(
         "connections": clients,
         "headers": headers,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        spec_file = Path(tmp) / "spec.json"
-        spec_file.write_text(json.dumps(spec))
-        process = await asyncio.create_subprocess_exec(
-            node_command(),
-            str(LOAD),
-            base_url,
-            str(spec_file),
-            cwd=PEER_DIR,
-            stdout=subprocess.PIPE,
-        )
-        out, _ = await process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"the load generator failed ({process.returncode})")
-    measured: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    measured = await run_load(base_url, spec)
     errors = measured["non_2xx"] + measured["errors"]
     return {
         "client": f"autocannon, {clients} connections",
