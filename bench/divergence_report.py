@@ -50,13 +50,12 @@ async def raw_queries(
     if segment_id is not None:
         fetched += len(await query(GET_ENTITY, id=segment_id, as_of=as_of))
         fetched += len(await query(SCOPE_IDS, segment_id=segment_id, as_of=as_of))
-    visible = await query(VISIBLE_PROPOSITIONS, ids=None, as_of=as_of)
+    visible = await query(VISIBLE_PROPOSITIONS, as_of=as_of)
     fetched += len(visible)
     fetched += len(
         await query(
             SUPPORT_BY_PROPOSITION,
             segment_id=None,
-            ids=None,
             as_of=as_of,
             reliability=settings.reliability,
             half_life_days=settings.half_life_days,

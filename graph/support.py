@@ -19,7 +19,7 @@ from analytics.support import BetaSupport, beta_supports
 from graph.evidence.reading import COUNTED_AS_OF
 from graph.kit.connection import fetch_collected
 from graph.kit.records import from_text
-from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph.kit.scope import PROPOSITIONS_OF_IDS, SEGMENT_SCOPE, VISIBLE_AS_OF
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,9 @@ RETURN collect({
 """
 
 SUPPORT_BY_PROPOSITION = (
-    SEGMENT_SCOPE
-    + "WITH DISTINCT p WHERE ($ids IS NULL OR p.id IN $ids)"
-    + VISIBLE_AS_OF
-    + VISIBLE_EVIDENCE
-    + WEIGHED_SUPPORT
+    SEGMENT_SCOPE + "WITH DISTINCT p" + VISIBLE_AS_OF + VISIBLE_EVIDENCE + WEIGHED_SUPPORT
 )
+SUPPORT_OF_IDS = PROPOSITIONS_OF_IDS + VISIBLE_AS_OF + VISIBLE_EVIDENCE + WEIGHED_SUPPORT
 
 
 async def support_for(
@@ -139,10 +136,12 @@ async def support_for(
     segment_id: str | None = None,
     ids: list[str] | None = None,
 ) -> dict[str, Support]:
-    """Support of every proposition in a segment's scope (or all, or the given ids)."""
+    """Support of every proposition in a segment's scope (or all), or of the given ids."""
+    if ids is not None and segment_id is not None:
+        raise ValueError("support_for takes a segment or ids, not both")
     found = await fetch_collected(
         tx,
-        SUPPORT_BY_PROPOSITION,
+        SUPPORT_BY_PROPOSITION if ids is None else SUPPORT_OF_IDS,
         "rows",
         segment_id=segment_id,
         ids=ids,

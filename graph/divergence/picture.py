@@ -21,7 +21,7 @@ from graph import beliefs, entities, functions, support
 from graph.divergence.settings import EngineSettings
 from graph.kit import offload
 from graph.kit.connection import fetch_collected
-from graph.kit.scope import SEGMENT_SCOPE, VISIBLE_AS_OF
+from graph.kit.scope import PROPOSITIONS_OF_IDS, SEGMENT_SCOPE, VISIBLE_AS_OF
 from graph.support import Support
 from schema.divergence import (
     EntityRef,
@@ -40,9 +40,8 @@ ENTITY_REF = "{.id, .kind, .name, .status, .created_by}"
 # time as ISO text (a zone name cut off), so that pydantic validates the whole list in one
 # call: a record per proposition with a hydrated DateTime cost the driver several times
 # more, and a model built per row cost a tenth of the load (benchmark b).
-VISIBLE_PROPOSITIONS = (
-    "MATCH (p:Proposition)\nWHERE $ids IS NULL OR p.id IN $ids\nWITH p"
-    + VISIBLE_AS_OF
+_VIEWS = (
+    VISIBLE_AS_OF
     + """
 WITH p, subject, object ORDER BY p.id
 RETURN collect(p {.id, .relation, .created_by,
@@ -55,6 +54,9 @@ RETURN collect(p {.id, .relation, .created_by,
     + """}) AS rows
 """
 )
+# The view of every proposition visible as of $as_of, in one record; of those of $ids.
+VISIBLE_PROPOSITIONS = "MATCH (p:Proposition)" + _VIEWS
+VISIBLE_PROPOSITIONS_OF_IDS = PROPOSITIONS_OF_IDS + _VIEWS
 PROPOSITION_VIEWS = TypeAdapter(list[PropositionView])
 
 # The ids in one record: a record per id cost the driver more than the query (~100 a page).
@@ -292,7 +294,7 @@ async def load_model(
 ) -> Picture:
     """The whole model at ``as_of``, every proposition in scope: four queries."""
     views = PROPOSITION_VIEWS.validate_python(
-        await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", ids=None, as_of=as_of)
+        await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", as_of=as_of)
     )
     figures = await support.support_for(tx, settings.support_settings, as_of=as_of)
     held = await beliefs.current_function_beliefs(tx, [v.id for v in views], as_of)

@@ -39,7 +39,7 @@ from analytics.support import beta_supports
 from graph import beliefs, functions, model_version, support
 from graph.divergence.picture import (
     PROPOSITION_VIEWS,
-    VISIBLE_PROPOSITIONS,
+    VISIBLE_PROPOSITIONS_OF_IDS,
     Picture,
     load_scope,
     with_scope,
@@ -48,6 +48,7 @@ from graph.divergence.settings import EngineSettings
 from graph.evidence.reading import COUNTED_AS_OF
 from graph.kit import collector, offload
 from graph.kit.connection import Database, fetch_collected
+from graph.kit.scope import PROPOSITIONS_OF_IDS
 from graph.model_version import Counters
 from graph.support import Support, SupportSettings
 from schema.divergence import FunctionBelief, PropositionView
@@ -66,9 +67,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # of plain numbers decodes several times faster than a map per item). A missing magnitude
 # travels as -1: ``collect`` would drop a null and misalign the lists.
 ITEM_INPUTS = (
-    """
-MATCH (p:Proposition) WHERE $ids IS NULL OR p.id IN $ids
-MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)
+    PROPOSITIONS_OF_IDS
+    + """MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)
 WHERE """
     + COUNTED_AS_OF
     + """
@@ -622,7 +622,7 @@ async def _read_propositions(
 ]:
     """Views, current beliefs, support figures and item inputs of the visible ones of ``ids``."""
     views = PROPOSITION_VIEWS.validate_python(
-        await fetch_collected(tx, VISIBLE_PROPOSITIONS, "rows", ids=ids, as_of=now)
+        await fetch_collected(tx, VISIBLE_PROPOSITIONS_OF_IDS, "rows", ids=ids, as_of=now)
     )
     visible = [v.id for v in views]
     believed: dict[str, dict[str, FunctionBelief]] = {}

@@ -31,6 +31,14 @@ CALL {
 }
 """
 
+# The propositions of $ids, each once: an index seek per id. (``WHERE $ids IS NULL OR p.id IN
+# $ids`` reads every proposition: the planner does not skip a guard's other side.)
+PROPOSITIONS_OF_IDS = """
+UNWIND $ids AS wanted
+MATCH (p:Proposition {id: wanted})
+WITH DISTINCT p
+"""
+
 # A proposition exists as of $as_of when it and both its endpoints were created and not
 # yet retired at that time (and no endpoint has been merged away).
 VISIBLE_AS_OF = """
