@@ -121,6 +121,24 @@ RETURN collect([p.id, p.changed_slot, p.changed_value]) AS stamps
 """
 
 
+# The stamps above what a reader holds, slot by slot (the ``proposition_changed`` index), and
+# how many propositions there are (from the count store): a reader whose copy, with these
+# stamps, does not come to that many propositions reads every stamp instead.
+MOVED_STAMPS = """
+CALL {
+  UNWIND $held AS slot
+  MATCH (p:Proposition)
+  WHERE p.changed_slot = slot.slot AND p.changed_value > slot.value
+  RETURN collect([p.id, p.changed_slot, p.changed_value]) AS stamps
+}
+CALL {
+  MATCH (p:Proposition)
+  RETURN count(p) AS propositions
+}
+RETURN stamps, propositions
+"""
+
+
 def bump_parameters(change: ModelChange) -> dict[str, Any]:
     """``BUMP``'s parameters for ``change`` (a new slot picked at random each call)."""
     return {
@@ -161,6 +179,14 @@ class Counters:
             and all(self.slots.get(slot, 0) >= value for slot, value in other.slots.items())
         )
 
+    def behind(self, other: Counters) -> dict[int, int]:
+        """The slots where ``other`` is ahead of these counters, with these counters' values."""
+        return {
+            slot: self.slots.get(slot, 0)
+            for slot, value in other.slots.items()
+            if value > self.slots.get(slot, 0)
+        }
+
     def saw(self, slot: int | None, value: int | None) -> bool:
         """Whether a proposition stamped ``(slot, value)`` was read at or after its stamp."""
         return slot is None or value is None or self.slots.get(int(slot), 0) >= int(value)
@@ -183,3 +209,15 @@ async def stamps(tx: AsyncManagedTransaction) -> list[tuple[str, int | None, int
     """Every proposition's id and stamp (slot, value), None for one never stamped."""
     rows = await fetch_collected(tx, STAMPS, "stamps")
     return [(str(pid), slot, value) for pid, slot, value in rows]
+
+
+async def moved_stamps(
+    tx: AsyncManagedTransaction, held: dict[int, int]
+) -> tuple[list[tuple[str, int | None, int | None]], int]:
+    """The propositions stamped above ``held`` (slot: value), and how many propositions exist."""
+    result = await tx.run(
+        MOVED_STAMPS, held=[{"slot": slot, "value": value} for slot, value in held.items()]
+    )
+    record = await result.single(strict=True)
+    found = [(str(pid), slot, value) for pid, slot, value in record["stamps"]]
+    return found, int(record["propositions"])

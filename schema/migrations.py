@@ -144,6 +144,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:ModelVersion) REQUIRE n.slot IS UNIQUE",
         ),
     ),
+    Migration(
+        9,
+        "the shared model's stamps, found slot by slot above what a reader holds",
+        (
+            "CREATE INDEX proposition_changed IF NOT EXISTS "
+            "FOR (n:Proposition) ON (n.changed_slot, n.changed_value)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import threading
 import time
 import weakref
@@ -179,16 +180,13 @@ class _AllItems:
         group = joined(
             [f.group + offset for f, offset in zip(chosen, offsets[:-1], strict=True)], np.int64
         )
-        groups = int(offsets[-1])
         # The items of one group share its proposition and stance: any one of them tells.
-        member = np.zeros(groups, dtype=np.int64)
+        member = np.zeros(int(offsets[-1]), dtype=np.int64)
         member[group] = np.arange(len(group))
         observed_ns = joined([f.seconds for f in chosen], np.int64) * 1_000_000_000 + joined(
             [f.nanos for f in chosen], np.int64
         )
-        group_supports = supports[member]
-        group_proposition = proposition[member]
-        return cls(
+        return cls._laid_out(
             proposition_ids=ids,
             proposition=proposition,
             source_type=joined([f.source_type for f in chosen], np.int64),
@@ -197,11 +195,78 @@ class _AllItems:
             reported=supports & ~np.isnan(magnitude),
             magnitude=np.nan_to_num(magnitude),
             group=group,
-            groups=groups,
+            group_supports=supports[member],
+            group_proposition=proposition[member],
+        )
+
+    @classmethod
+    def _laid_out(
+        cls,
+        *,
+        proposition_ids: tuple[str, ...],
+        proposition: npt.NDArray[np.int64],
+        source_type: npt.NDArray[np.int64],
+        strength: npt.NDArray[np.float64],
+        observed_ns: npt.NDArray[np.int64],
+        reported: npt.NDArray[np.bool_],
+        magnitude: npt.NDArray[np.float64],
+        group: npt.NDArray[np.int64],
+        group_supports: npt.NDArray[np.bool_],
+        group_proposition: npt.NDArray[np.int64],
+    ) -> _AllItems:
+        return cls(
+            proposition_ids=proposition_ids,
+            proposition=proposition,
+            source_type=source_type,
+            strength=strength,
+            observed_ns=observed_ns,
+            reported=reported,
+            magnitude=magnitude,
+            group=group,
+            groups=len(group_supports),
             group_supports=group_supports,
             group_proposition=group_proposition,
             newest_ns=int(observed_ns.max()) if observed_ns.size else 0,
             shared=_SharedSources.of(group, group_supports, group_proposition, observed_ns),
+        )
+
+    def spliced(self, changed: Iterable[str], items: dict[str, ItemInputs]) -> _AllItems:
+        """This copy with the items of the ``changed`` propositions replaced by ``items``
+        (theirs as read again; one with none, or left out, has none now).
+
+        The same figures as ``of`` over the new copy's items, without laying out every
+        proposition again (its Python pass over each of them was most of a write's cost to a
+        reader): the kept items stay as they are, renumbered in a few array passes, and the
+        changed propositions come after them. Each proposition's items and groups keep their
+        order, so every sum and product is the one ``of`` makes."""
+        index = {pid: n for n, pid in enumerate(self.proposition_ids)}
+        dropped = np.zeros(len(self.proposition_ids), dtype=np.bool_)
+        dropped[[index[pid] for pid in changed if pid in index]] = True
+        fresh = _AllItems.of(items)
+        kept = ~dropped[self.proposition]
+        kept_groups = ~dropped[self.group_proposition]
+        renumbered = np.cumsum(~dropped) - 1
+        renumbered_groups = np.cumsum(kept_groups) - 1
+        kept_ids = tuple(itertools.compress(self.proposition_ids, (~dropped).tolist()))
+        later, later_groups = len(kept_ids), int(kept_groups.sum())
+        return _AllItems._laid_out(
+            proposition_ids=kept_ids + fresh.proposition_ids,
+            proposition=np.concatenate(
+                (renumbered[self.proposition[kept]], fresh.proposition + later)
+            ),
+            source_type=np.concatenate((self.source_type[kept], fresh.source_type)),
+            strength=np.concatenate((self.strength[kept], fresh.strength)),
+            observed_ns=np.concatenate((self.observed_ns[kept], fresh.observed_ns)),
+            reported=np.concatenate((self.reported[kept], fresh.reported)),
+            magnitude=np.concatenate((self.magnitude[kept], fresh.magnitude)),
+            group=np.concatenate((renumbered_groups[self.group[kept]], fresh.group + later_groups)),
+            group_supports=np.concatenate((self.group_supports[kept_groups], fresh.group_supports)),
+            group_proposition=np.concatenate(
+                (
+                    renumbered[self.group_proposition[kept_groups]],
+                    fresh.group_proposition + later,
+                )
+            ),
         )
 
     def _reliable_strength(self, settings: SupportSettings) -> npt.NDArray[np.float64]:
@@ -400,6 +465,10 @@ class _Held:
         default_factory=dict, repr=False
     )
 
+    def built_items(self) -> _AllItems | None:
+        """``all_items`` if some request has built it already."""
+        return self._all_items[0] if self._all_items else None
+
     def all_items(self) -> _AllItems:
         if not self._all_items:  # built once per copy, by whichever request needs it first
             self._all_items.append(_AllItems.of(self.items))
@@ -543,31 +612,81 @@ class SharedModel:
         # Everything written so far counts, whichever replica wrote it: a write's times are
         # its own server's clock, which may run a little ahead of this one's.
         now = datetime.now(UTC) + CLOCK_SKEW
-        stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
         if (
             held is None
             or counters.epoch is None
             or counters.epoch != held.counters.epoch
             or counters.structure != held.counters.structure
         ):
-            everything = True
-            wanted = sorted(stamps)
-            views: dict[str, PropositionView] = {}
-            believed: dict[str, dict[str, FunctionBelief]] = {}
-            figures: dict[str, Support] = {}
-            items: dict[str, ItemInputs] = {}
-        else:
-            everything = False
-            wanted = sorted(
-                pid
-                for pid, (slot, value) in stamps.items()
-                if pid not in held.stamps or not held.counters.saw(slot, value)
+            stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
+            return await self._read_anew(counters, stamps, names, now, bookmarks)
+        moved, names, propositions = await self._db.read_after(
+            bookmarks, _moved_stamps_and_functions, held.counters.behind(counters)
+        )
+        stamps = {**held.stamps, **moved}
+        gone: set[str] = set()
+        if len(stamps) != propositions:
+            # A proposition came or went without a stamp (nothing the product writes does
+            # that): every stamp, compared with the ones held.
+            stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
+            moved = {
+                pid: stamp
+                for pid, stamp in stamps.items()
+                if pid not in held.stamps or not held.counters.saw(*stamp)
+            }
+            gone = held.stamps.keys() - stamps.keys()
+        wanted = sorted(moved)
+        views, believed = dict(held.views), dict(held.beliefs)
+        figures, items = dict(held.figures), dict(held.items)
+        for pid in itertools.chain(wanted, gone):
+            for kept in (believed, figures, items):
+                kept.pop(pid, None)
+        reordered = False
+        for start in range(0, len(wanted), READ_CHUNK):
+            chunk = wanted[start : start + READ_CHUNK]
+            read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
+            found_views, found_beliefs, found_figures, found_items = read
+            for pid in chunk:
+                if pid not in found_views:
+                    views.pop(pid, None)  # no longer visible
+            reordered = reordered or not found_views.keys() <= views.keys()
+            views.update(found_views)  # a view read again keeps its place
+            believed.update(found_beliefs)
+            figures.update(found_figures)
+            items.update(await offload.in_thread(_inputs, found_items))
+        for pid in gone:
+            views.pop(pid, None)
+        kept_items = held.built_items()
+        if kept_items is not None:
+            changed = set(wanted) | gone
+            kept_items = await offload.in_thread(
+                kept_items.spliced, changed, {pid: items[pid] for pid in changed if pid in items}
             )
-            keep = set(stamps) - set(wanted)
-            views = {pid: v for pid, v in held.views.items() if pid in keep}
-            believed = {pid: b for pid, b in held.beliefs.items() if pid in keep}
-            figures = {pid: f for pid, f in held.figures.items() if pid in keep}
-            items = {pid: i for pid, i in held.items.items() if pid in keep}
+        return _Held(
+            counters=counters,
+            stamps=stamps,
+            views=dict(sorted(views.items())) if reordered else views,
+            beliefs=believed,
+            figures=figures,
+            items=items,
+            functions=tuple(names),
+            _all_items=[] if kept_items is None else [kept_items],
+        )
+
+    async def _read_anew(
+        self,
+        counters: Counters,
+        stamps: dict[str, tuple[int | None, int | None]],
+        names: list[str],
+        now: datetime,
+        bookmarks: list[str] | None,
+    ) -> _Held:
+        """Every proposition read again: a process's first read, or after a merge."""
+        views: dict[str, PropositionView] = {}
+        believed: dict[str, dict[str, FunctionBelief]] = {}
+        figures: dict[str, Support] = {}
+        items: dict[str, ItemInputs] = {}
+        wanted = sorted(stamps)
         for start in range(0, len(wanted), READ_CHUNK):
             chunk = wanted[start : start + READ_CHUNK]
             read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
@@ -576,7 +695,8 @@ class SharedModel:
             believed.update(found_beliefs)
             figures.update(found_figures)
             items.update(await offload.in_thread(_inputs, found_items))
-        refreshed = _Held(
+        _out_of_collections()
+        return _Held(
             counters=counters,
             stamps=stamps,
             views=dict(sorted(views.items())),
@@ -585,9 +705,6 @@ class SharedModel:
             items=items,
             functions=tuple(names),
         )
-        if everything:
-            _out_of_collections()
-        return refreshed
 
 
 def _out_of_collections() -> None:
@@ -599,6 +716,14 @@ def _out_of_collections() -> None:
     This runs once per full read (a process's first, a merge's), not per write.
     """
     collector.keep_out_of_collections()
+
+
+async def _moved_stamps_and_functions(
+    tx: Any, held: dict[int, int]
+) -> tuple[dict[str, tuple[int | None, int | None]], list[str], int]:
+    found, propositions = await model_version.moved_stamps(tx, held)
+    names = [f.name for f in await functions.list_all(tx)]
+    return {pid: (slot, value) for pid, slot, value in found}, names, propositions
 
 
 async def _stamps_and_functions(

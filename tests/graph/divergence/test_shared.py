@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from graph import beliefs, entities, evidence
 from graph.divergence import EngineSettings, Picture, SharedModel, load_picture
+from graph.divergence.shared import ItemInputs, _AllItems
 from graph.kit.connection import Database, fetch_one
 from graph.merge import merge_entities
 from schema.errors import BadInput, Conflict, NotFound
@@ -202,6 +203,31 @@ async def test_a_write_reads_again_only_what_it_changed(db: Database) -> None:
     assert math.isclose(after.items[changed].strength.sum(), 1.0)
 
 
+async def test_a_proposition_written_by_other_means_is_found_at_the_next_write(
+    db: Database,
+) -> None:
+    """A process reads only the stamps that moved, and counts the propositions: one that
+    came without a stamp (written straight into the database) makes it compare every stamp."""
+    world = await _world(db)
+    kept = SharedModel(db)
+    await kept.current()
+    copied = world["propositions"][0]
+    await db.write(
+        fetch_one,
+        "MATCH (p:Proposition {id: $id})-[:SUBJECT]->(s), (p)-[:OBJECT]->(o) "
+        "CREATE (q:Proposition {id: 'written-by-hand', relation: p.relation, "
+        "created_by: p.created_by, created_at: p.created_at})-[:SUBJECT]->(s), "
+        "(q)-[:OBJECT]->(o) RETURN q.id AS id",
+        id=copied,
+    )
+    await _apply(db, world, ("add", 1, Stance.SUPPORTS, 1.0, None, None, -3, "interview", 1))
+    found = await kept.current()
+    assert "written-by-hand" in found.views
+    as_of = datetime.now(UTC)
+    fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
+    assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
+
+
 async def test_a_database_emptied_and_filled_again_is_read_again(db: Database) -> None:
     world = await _world(db)
     kept = SharedModel(db)
@@ -214,3 +240,62 @@ async def test_a_database_emptied_and_filled_again_is_read_again(db: Database) -
     assert found.counters.epoch != first.counters.epoch
     row = await db.read(fetch_one, "MATCH (v:ModelVersion {slot: -1}) RETURN v.epoch AS e")
     assert row is not None and row["e"] == found.counters.epoch
+
+
+item_rows = st.lists(
+    st.tuples(
+        st.booleans(),  # supports
+        st.sampled_from(["support_ticket", "interview", "survey"]),
+        st.sampled_from([0.4, 0.7, 1.0]),
+        st.sampled_from([-1, 2, 5]),  # a magnitude, -1 for none
+        st.integers(0, 3_000_000),  # observed, seconds after a start
+        st.sampled_from(["acme", "key:ada", "alone-1", "alone-2"]),  # the source
+    ),
+    max_size=6,
+)
+held_items = st.dictionaries(st.sampled_from([f"p{n}" for n in range(8)]), item_rows)
+
+
+def _inputs_of(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, ItemInputs]:
+    start = 1_700_000_000
+    return {
+        pid: ItemInputs.from_row(
+            {
+                "supports": [r[0] for r in found],
+                "types": [r[1] for r in found],
+                "strengths": [r[2] for r in found],
+                "magnitudes": [r[3] for r in found],
+                "seconds": [start + r[4] for r in found],
+                "nanos": [n * 1_000 for n in range(len(found))],
+                "sources": [r[5] for r in found],
+            }
+        )
+        for pid, found in rows.items()
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=held_items, after=held_items, later_days=st.sampled_from([-20, 0, 1, 400]))
+def test_a_write_splices_its_propositions_into_the_kept_items(
+    before: dict[str, list[tuple[Any, ...]]],
+    after: dict[str, list[tuple[Any, ...]]],
+    later_days: int,
+) -> None:
+    """The kept items with the propositions a write changed read again weigh exactly as the
+    same items laid out from scratch: the same S, C and mean magnitude, bit for bit."""
+    old_inputs, new_inputs = _inputs_of(before), _inputs_of(after)
+    changed = set(after) | {pid for n, pid in enumerate(sorted(before)) if n % 3 == 0}
+    current = {pid: i for pid, i in old_inputs.items() if pid not in changed}
+    current.update(new_inputs)
+    spliced = _AllItems.of(old_inputs).spliced(changed, new_inputs)
+    laid_out = _AllItems.of(current)
+    assert sorted(spliced.proposition_ids) == list(laid_out.proposition_ids)
+    as_of = datetime(2023, 12, 20, tzinfo=UTC) + timedelta(days=later_days)
+    got = _by_proposition(spliced, as_of)
+    want = _by_proposition(laid_out, as_of)
+    assert got == want
+
+
+def _by_proposition(items: _AllItems, as_of: datetime) -> dict[str, tuple[float, ...]]:
+    s, c, magnitude = items.weigh(SETTINGS.support_settings, as_of)
+    return {pid: (s[n], c[n], magnitude[n]) for n, pid in enumerate(items.proposition_ids)}
