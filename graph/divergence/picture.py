@@ -92,6 +92,10 @@ class Picture:
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     """Figures that depend on the beliefs and the scope alone (not on T), kept for every
     picture of the same model: the shared model gives all its pictures one memo."""
+    at_t: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What depends on T as well, kept for every picture of the same model at the same T
+    and settings: the shared model's pictures of "now" share one T for a second, so the
+    pages a workshop opens together work out each proposition's figures once."""
 
     @property
     def segment_id(self) -> str | None:

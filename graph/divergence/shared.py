@@ -460,10 +460,12 @@ class _Held:
     functions: tuple[str, ...]
     _all_items: list[_AllItems] = field(default_factory=list, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see Picture.memo
-    # The figures of the latest "now" per (settings, event loop): when, as of when, the task.
-    recent: dict[Hashable, tuple[float, datetime, asyncio.Task[dict[str, Support]]]] = field(
-        default_factory=dict, repr=False
-    )
+    # The figures of the latest "now" per (settings, event loop): when, as of when, the task,
+    # and the pictures' memo at that T (per engine settings).
+    recent: dict[
+        Hashable,
+        tuple[float, datetime, asyncio.Task[dict[str, Support]], dict[Hashable, Any]],
+    ] = field(default_factory=dict, repr=False)
 
     def built_items(self) -> _AllItems | None:
         """``all_items`` if some request has built it already."""
@@ -538,8 +540,10 @@ class SharedModel:
         a workshop opens together (no write came between them: the copy would have changed).
         """
         held = await self.current(bookmarks)
+        at_t: dict[Hashable, Any] = {}
         if as_of is None:
-            as_of, figures = await self._recent(held, settings.support_settings)
+            as_of, figures, shared_at_t = await self._recent(held, settings.support_settings)
+            at_t = shared_at_t.setdefault(repr(settings), {})
         else:
             figures = await offload.in_thread(held.support_as_of, settings.support_settings, as_of)
         whole = Picture(
@@ -550,7 +554,10 @@ class SharedModel:
             support=figures,
             beliefs=held.beliefs,
             functions=held.functions,
+            _evidence=at_t.setdefault("evidence", {}),
+            _decided=at_t.setdefault("decided", {}),
             memo=held.memo,
+            at_t=at_t,
         )
         if segment_id is None:
             return whole
@@ -577,7 +584,9 @@ class SharedModel:
 
     async def _recent(
         self, held: _Held, settings: SupportSettings
-    ) -> tuple[datetime, dict[str, Support]]:
+    ) -> tuple[datetime, dict[str, Support], dict[Hashable, Any]]:
+        """T for "now", its figures, and the memo of the pictures at that T (per engine
+        settings: see ``Picture.at_t``)."""
         loop = asyncio.get_running_loop()
         key = (repr(settings), id(loop))
         with self._swap:
@@ -591,10 +600,10 @@ class SharedModel:
                     context=contextvars.Context(),
                 )
                 task.add_done_callback(lambda done: _forget_failed(held.recent, key, done))
-                found = (time.monotonic(), as_of, task)
+                found = (time.monotonic(), as_of, task, {})
                 held.recent[key] = found
-        _, as_of, task = found
-        return as_of, await asyncio.shield(task)
+        _, as_of, task, at_t = found
+        return as_of, await asyncio.shield(task), at_t
 
     def _fresh(self, seen: Counters) -> _Held | None:
         held = self._held

@@ -41,10 +41,16 @@ from schema.vocabulary import MAGNITUDE_MEANING
 
 
 def _ordered(picture: Picture) -> list[PropositionView]:
-    return sorted(
-        picture.in_scope(),
-        key=lambda p: (RELATION_ORDER[p.relation], p.subject.name, p.object.name, p.id),
-    )
+    """The scope's propositions as the map lists them: once per model and scope."""
+    key = ("workshop order", picture.scope)
+    found: list[PropositionView] | None = picture.memo.get(key)
+    if found is None:
+        found = sorted(
+            picture.in_scope(),
+            key=lambda p: (RELATION_ORDER[p.relation], p.subject.name, p.object.name, p.id),
+        )
+        picture.memo[key] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -96,21 +102,9 @@ def segment_json(
 ) -> dict[str, Any]:
     """The map's data: the segment's entities and propositions, each with its evidence and
     every function's belief (marked when a vote stated it)."""
-    rows: list[dict[str, Any]] = []
+    ordered = _ordered(picture)
     nodes: dict[str, dict[str, Any]] = {}
-    for view in _ordered(picture):
-        model = _model_row(picture, view)
-        rows.append(
-            {
-                **model.head,
-                "evidence": evidence_json(picture.evidence(view.id)),
-                "beliefs": {
-                    function: {**figures, "from_vote": belief_id in voted}
-                    for function, (belief_id, figures) in model.beliefs.items()
-                },
-                **model.tail,
-            }
-        )
+    for view in ordered:
         for ref in (view.subject, view.object):
             if ref.id not in nodes:
                 detail = details.get(ref.id)
@@ -135,8 +129,32 @@ def segment_json(
         "functions": ordered_functions(picture.functions),
         "thresholds": picture.thresholds.model_dump(mode="json"),
         "entities": sorted(nodes.values(), key=lambda n: (n["kind"], n["name"])),
-        "propositions": rows,
+        "propositions": _rows(picture, ordered, voted),
     }
+
+
+def _rows(
+    picture: Picture, ordered: list[PropositionView], voted: set[str]
+) -> list[dict[str, Any]]:
+    """The map's proposition rows. They depend on the model, T and the votes alone: the pages
+    of one segment opened at the same T (a workshop's, within a second) share them."""
+    key = ("workshop rows", picture.scope, frozenset(voted))
+    found: list[dict[str, Any]] | None = picture.at_t.get(key)
+    if found is None:
+        found = [
+            {
+                **(model := _model_row(picture, view)).head,
+                "evidence": evidence_json(picture.evidence(view.id)),
+                "beliefs": {
+                    function: {**figures, "from_vote": belief_id in voted}
+                    for function, (belief_id, figures) in model.beliefs.items()
+                },
+                **model.tail,
+            }
+            for view in ordered
+        ]
+        picture.at_t[key] = found
+    return found
 
 
 def heatmap_json(picture: Picture, voted: set[str]) -> dict[str, Any]:
