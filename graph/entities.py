@@ -336,6 +336,7 @@ async def notes_of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Ent
     return {notes["id"]: notes for notes in found}
 
 
+@one_statement
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Entity]:
     """Entities by id (merged ids resolve to their survivor), for DataLoaders."""
     rows = await fetch_all(tx, GET_ENTITIES, ids=ids)

@@ -270,7 +270,9 @@ async def require(tx: AsyncManagedTransaction, proposition_id_: str) -> Proposit
     return found
 
 
+@one_statement
 async def get_many(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, Proposition]:
+    """Propositions by id (merged ids resolve to their survivor), for DataLoaders."""
     rows = await fetch_all(tx, GET_PROPOSITIONS, ids=ids)
     return {row["wanted"]: records.proposition_at_text(row["proposition"]) for row in rows}
 

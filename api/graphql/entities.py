@@ -25,6 +25,7 @@ from api.graphql.pagination import (
 from api.graphql.shapes import MEMBER_IDS, renamed
 from api.graphql.vocabulary import EntityKind
 from graph import entities
+from graph.kit import coalesce
 from graph.kit.cursors import time_and_id
 from schema import models
 from schema.entities import SegmentNotFound
@@ -158,8 +159,13 @@ class EntityQuery:
     async def entity(
         self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None
     ) -> Entity | None:
-        info.context.actor  # noqa: B018 - reading needs a token
-        found = await info.context.read(entities.get, str(id), as_of)
+        ctx = info.context
+        ctx.actor  # noqa: B018 - reading needs a token
+        if as_of is None and not ctx.bookmarks:
+            # As it is now: read together with the other requests' (a bookmark reads alone).
+            found = await coalesce.read_together(ctx.db, entities.get_many).get(str(id))
+        else:
+            found = await ctx.read(entities.get, str(id), as_of)
         return None if found is None else Entity.from_model(found)
 
     @strawberry.field(

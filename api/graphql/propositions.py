@@ -47,6 +47,7 @@ from api.graphql.pagination import (
 )
 from api.graphql.vocabulary import Relation, SupportStatus
 from graph import listings, propositions, support
+from graph.kit import coalesce
 from graph.kit.cursors import time_and_id
 from schema import models
 
@@ -144,8 +145,12 @@ class CreatePropositionInput:
 class PropositionQuery:
     @strawberry.field(description="One proposition by id.")
     async def proposition(self, info: Info[Context, None], id: strawberry.ID) -> Proposition | None:
-        info.context.actor  # noqa: B018 - reading needs a token
-        found = await info.context.read(propositions.get, str(id))
+        ctx = info.context
+        ctx.actor  # noqa: B018 - reading needs a token
+        if ctx.bookmarks:  # a write of its own to see: read alone
+            found = await ctx.read(propositions.get, str(id))
+        else:  # read together with the other requests' (graph.kit.coalesce)
+            found = await coalesce.read_together(ctx.db, propositions.get_many).get(str(id))
         return None if found is None else Proposition.from_model(found)
 
     @strawberry.field(

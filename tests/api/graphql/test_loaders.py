@@ -8,6 +8,7 @@ Depth is counted as the depth limiter counts it: the root field is at depth 0.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import beliefs, entities, evidence, propositions
-from graph.kit.connection import Database
+from graph.kit.connection import Database, fetch_all
 from schema.models import (
     Actor,
     BearingCreate,
@@ -195,3 +196,73 @@ async def test_nested_queries_over_100_items_make_bounded_round_trips(counted: A
         if first == 100:
             _check_nested(nodes)
         assert counting.queries <= BROAD_BOUND, "\n".join(counting.log)
+
+
+ENTITY = "query($id: ID!) { entity(id: $id) { id kind name segment { name } } }"
+
+
+async def test_entities_asked_for_at_once_are_read_together(counted: Any, db: Database) -> None:
+    """Thirty requests for one entity each, all at once (a tool's burst): each gets its own
+    entity, an unknown id gets null, and the burst costs a few reads, not thirty."""
+    http, counting, caller = counted
+    found = await db.read(
+        fetch_all, "MATCH (e:Entity) RETURN e.id AS id, e.name AS name ORDER BY e.id"
+    )
+    names = {row["id"]: row["name"] for row in found}
+    wanted = [*sorted(names)[:29], "ent-unknown"]
+
+    async def one(entity_id: str) -> Any:
+        response = await http.post(
+            "/graphql",
+            json={"query": ENTITY, "variables": {"id": entity_id}},
+            headers=caller.headers,
+        )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]["entity"]
+
+    await one(wanted[0])  # the token is checked and kept
+    counting.reset()
+    answers = await asyncio.gather(*(one(entity_id) for entity_id in wanted))
+    assert [a and a["id"] for a in answers] == [*wanted[:29], None]
+    assert [a and a["name"] for a in answers] == [*(names[i] for i in wanted[:29]), None]
+    accounts = [a for a in answers if a and a["kind"] == "ACCOUNT"]
+    assert accounts and all(a["segment"]["name"].startswith("Segment ") for a in accounts)
+    # The entities in a few reads, their segments in a few more (each request's loader).
+    assert counting.queries < len(wanted), counting.log
+
+
+PROPOSITION = "query($id: ID!) { proposition(id: $id) { id relation subject { name } } }"
+
+
+async def test_propositions_asked_for_at_once_are_read_together(counted: Any, db: Database) -> None:
+    http, counting, caller = counted
+    found = await db.read(
+        fetch_all,
+        "MATCH (p:Proposition)-[:SUBJECT]->(s) RETURN p.id AS id, s.name AS subject ORDER BY p.id",
+    )
+    subjects = {row["id"]: row["subject"] for row in found}
+    wanted = [*sorted(subjects)[:29], "prop-unknown"]
+
+    async def one(proposition_id: str) -> Any:
+        response = await http.post(
+            "/graphql",
+            json={"query": PROPOSITION, "variables": {"id": proposition_id}},
+            headers=caller.headers,
+        )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]["proposition"]
+
+    await one(wanted[0])
+    counting.reset()
+    answers = await asyncio.gather(*(one(pid) for pid in wanted))
+    assert [a and a["id"] for a in answers] == [*wanted[:29], None]
+    assert [a and a["subject"]["name"] for a in answers] == [
+        *(subjects[pid] for pid in wanted[:29]),
+        None,
+    ]
+    assert all(a["relation"] == "EXPERIENCES" for a in answers[:29])
+    # The propositions in a few reads (each request's loader reads its subject).
+    reads = [q for q in counting.log if "(found:Proposition" in q]
+    assert len(reads) < len(wanted) // 3, counting.log

@@ -1,0 +1,77 @@
+"""Reads by key gathered across concurrent requests (``graph.kit.coalesce``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from graph.kit.coalesce import Coalesced
+
+
+class _Store:
+    """A read that takes a while, recording which keys each call carried."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        self.calls: list[list[str]] = []
+        self.release = asyncio.Event()
+        self.fail_first = fail_first
+
+    async def read_many(self, keys: list[str]) -> dict[str, str]:
+        self.calls.append(list(keys))
+        await self.release.wait()
+        if self.fail_first and len(self.calls) == 1:
+            raise RuntimeError("the database went away")
+        return {key: key.upper() for key in keys if not key.startswith("missing")}
+
+
+async def test_keys_asked_for_together_share_one_read_and_later_ones_the_next() -> None:
+    store = _Store()
+    together = Coalesced(store.read_many)
+    first = [asyncio.create_task(together.get(key)) for key in ("a", "b", "a", "missing")]
+    await asyncio.sleep(0)  # the first read goes out with the four asked in that turn
+    await asyncio.sleep(0)
+    later = [asyncio.create_task(together.get(key)) for key in ("c", "d")]
+    await asyncio.sleep(0)
+    assert store.calls == [["a", "b", "missing"]]  # the later two wait for it
+    store.release.set()
+    assert await asyncio.gather(*first) == ["A", "B", "A", None]
+    assert await asyncio.gather(*later) == ["C", "D"]
+    assert store.calls == [["a", "b", "missing"], ["c", "d"]]
+
+
+async def test_a_request_that_gives_up_does_not_cancel_the_others() -> None:
+    store = _Store()
+    together = Coalesced(store.read_many)
+    leaving = asyncio.create_task(together.get("a"))
+    staying = asyncio.create_task(together.get("b"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    leaving.cancel()
+    store.release.set()
+    assert await staying == "B"
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+
+
+async def test_a_failed_read_fails_its_own_requests_only() -> None:
+    store = _Store(fail_first=True)
+    together = Coalesced(store.read_many)
+    failing = asyncio.create_task(together.get("a"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    next_one = asyncio.create_task(together.get("b"))
+    store.release.set()
+    with pytest.raises(RuntimeError, match="went away"):
+        await failing
+    assert await next_one == "B"
+    assert await together.get("a") == "A"  # and the next request reads again
+
+
+async def test_a_burst_larger_than_one_read_goes_in_several() -> None:
+    store = _Store()
+    store.release.set()
+    together = Coalesced(store.read_many, most=3)
+    keys = [f"k{n}" for n in range(7)]
+    assert await asyncio.gather(*(together.get(k) for k in keys)) == [k.upper() for k in keys]
+    assert [len(call) for call in store.calls] == [3, 3, 1]
