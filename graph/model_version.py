@@ -123,7 +123,9 @@ RETURN collect([p.id, p.changed_slot, p.changed_value]) AS stamps
 
 # The stamps above what a reader holds, slot by slot (the ``proposition_changed`` index), and
 # how many propositions there are (from the count store): a reader whose copy, with these
-# stamps, does not come to that many propositions reads every stamp instead.
+# stamps, does not come to that many propositions reads every stamp instead. Every slot is
+# asked, not only those whose counter moved: a proposition keeps only its latest stamp, and
+# a write landing meanwhile may have stamped it again on a slot that had not moved.
 MOVED_STAMPS = """
 CALL {
   UNWIND $held AS slot
@@ -179,13 +181,9 @@ class Counters:
             and all(self.slots.get(slot, 0) >= value for slot, value in other.slots.items())
         )
 
-    def behind(self, other: Counters) -> dict[int, int]:
-        """The slots where ``other`` is ahead of these counters, with these counters' values."""
-        return {
-            slot: self.slots.get(slot, 0)
-            for slot, value in other.slots.items()
-            if value > self.slots.get(slot, 0)
-        }
+    def every_slot(self) -> dict[int, int]:
+        """Every slot's value as these counters saw it (0 for one never written)."""
+        return {slot: self.slots.get(slot, 0) for slot in range(SLOTS)} | self.slots
 
     def saw(self, slot: int | None, value: int | None) -> bool:
         """Whether a proposition stamped ``(slot, value)`` was read at or after its stamp."""

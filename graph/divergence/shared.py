@@ -630,13 +630,14 @@ class SharedModel:
             stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
             return await self._read_anew(counters, stamps, names, now, bookmarks)
         moved, names, propositions = await self._db.read_after(
-            bookmarks, _moved_stamps_and_functions, held.counters.behind(counters)
+            bookmarks, _moved_stamps_and_functions, held.counters.every_slot()
         )
         stamps = {**held.stamps, **moved}
         gone: set[str] = set()
         if len(stamps) != propositions:
-            # A proposition came or went without a stamp (nothing the product writes does
-            # that): every stamp, compared with the ones held.
+            # A proposition came or went without a stamp (written by other means), or was
+            # created between the two reads of the statement: every stamp, compared with the
+            # ones held.
             stamps, names = await self._db.read_after(bookmarks, _stamps_and_functions)
             moved = {
                 pid: stamp
@@ -666,7 +667,7 @@ class SharedModel:
         for pid in gone:
             views.pop(pid, None)
         kept_items = held.built_items()
-        if kept_items is not None:
+        if kept_items is not None and (wanted or gone):  # else kept as is, with its weighings
             changed = set(wanted) | gone
             kept_items = await offload.in_thread(
                 kept_items.spliced, changed, {pid: items[pid] for pid in changed if pid in items}
@@ -690,7 +691,8 @@ class SharedModel:
         now: datetime,
         bookmarks: list[str] | None,
     ) -> _Held:
-        """Every proposition read again: a process's first read, or after a merge."""
+        """Every proposition read again: a process's first read, a new epoch, or after a
+        write that moved the structure counter (a merge, a new function, a restore)."""
         views: dict[str, PropositionView] = {}
         believed: dict[str, dict[str, FunctionBelief]] = {}
         figures: dict[str, Support] = {}

@@ -13,10 +13,11 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph import beliefs, entities, evidence
+from graph import beliefs, entities, evidence, model_version
 from graph.divergence import EngineSettings, Picture, SharedModel, load_picture
 from graph.divergence.shared import ItemInputs, _AllItems
 from graph.kit.connection import Database, fetch_one
@@ -201,6 +202,24 @@ async def test_a_write_reads_again_only_what_it_changed(db: Database) -> None:
     assert all(after.items.get(pid) is before.items.get(pid) for pid in untouched)
     assert after.figures[changed].evidence_count == before.figures[changed].evidence_count + 1
     assert math.isclose(after.items[changed].strength.sum(), 1.0)
+
+
+async def test_a_proposition_stamped_again_on_another_slot_meanwhile_is_read_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that follows its own write sees it, even when another write stamped the same
+    proposition again, on another counter, between its counters' read and its stamps'."""
+    world = await _world(db)
+    kept = SharedModel(db)
+    held = await kept.current()
+    changed = world["propositions"][1]
+    monkeypatch.setattr(model_version.random, "randrange", lambda _: 3)
+    await _apply(db, world, ("add", 1, Stance.SUPPORTS, 1.0, None, None, -3, "interview", 1))
+    counters = await db.read(model_version.counters)  # the request's, after its own write
+    monkeypatch.setattr(model_version.random, "randrange", lambda _: 5)
+    await _apply(db, world, ("add", 1, Stance.SUPPORTS, 1.0, None, None, -2, "interview", 1))
+    refreshed = await kept._refresh(held, counters, None)
+    assert refreshed.figures[changed].evidence_count >= held.figures[changed].evidence_count + 1
 
 
 async def test_a_proposition_written_by_other_means_is_found_at_the_next_write(
