@@ -4,8 +4,8 @@ A tool that looks up one thing per request (an entity by id, from 32 connections
 pays a database round trip per request, and in this process most of that round trip is the
 driver's Python: packing the query, reading its answer. ``Coalesced`` lets requests of one
 process share it. The first key asked for goes out at the next turn of the event loop with
-whatever else was asked for in that turn; while a read is in flight, the keys that arrive
-wait and go together in the next one. At one request at a time nothing changes (each read
+whatever else was asked for in that turn; while two reads are in flight, the keys that
+arrive wait and go together in the next one. At one request at a time nothing changes (each read
 carries one key); under load a read carries as many keys as arrived while the last one was
 answered, so the round trips per request fall as the load rises.
 
@@ -38,22 +38,33 @@ V = TypeVar("V")
 MOST_KEYS = 200
 
 
+# How many reads one process may have in flight per event loop and function: more than one,
+# so that a slow read (a retry, a busy database) does not hold up every other lookup behind
+# it, and a request arriving just after a read went out need not wait for it; few, so that
+# under load each read still carries many keys.
+IN_FLIGHT = 2
+
+
 @dataclass
 class _Pending(Generic[K, V]):
-    """The keys waiting on one event loop, and whether a read is under way there."""
+    """The keys waiting on one event loop, and the reads under way there."""
 
     waiting: dict[K, list[asyncio.Future[V | None]]] = field(default_factory=dict)
-    reading: bool = False
+    reads: set[asyncio.Task[None]] = field(default_factory=set)  # kept: a task's only owner
 
 
 class Coalesced(Generic[K, V]):
     """``read_many(keys)`` (a dict of the keys found) shared by the concurrent ``get``s."""
 
     def __init__(
-        self, read_many: Callable[[list[K]], Awaitable[dict[K, V]]], most: int = MOST_KEYS
+        self,
+        read_many: Callable[[list[K]], Awaitable[dict[K, V]]],
+        most: int = MOST_KEYS,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self._read_many = read_many
         self._most = most
+        self._in_flight = in_flight
         self._pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending[K, V]] = (
             weakref.WeakKeyDictionary()
         )
@@ -66,11 +77,12 @@ class Coalesced(Generic[K, V]):
             pending = self._pending[loop] = _Pending()
         answer: asyncio.Future[V | None] = loop.create_future()
         pending.waiting.setdefault(key, []).append(answer)
-        if not pending.reading:
-            pending.reading = True
+        if len(pending.reads) < self._in_flight:
             # A task of its own, outside the caller's context: a first requester who gives up
             # does not cancel the read the others wait for.
-            loop.create_task(self._drain(pending), context=contextvars.Context())
+            read = loop.create_task(self._drain(pending), context=contextvars.Context())
+            pending.reads.add(read)
+            read.add_done_callback(pending.reads.discard)
         return await answer
 
     async def _drain(self, pending: _Pending[K, V]) -> None:
@@ -91,10 +103,10 @@ class Coalesced(Generic[K, V]):
                 for key, answers in batch.items():
                     _settle(answers, found.get(key))
         finally:
-            pending.reading = False
-            for answers in pending.waiting.values():  # left by a cancelled read: unanswered
-                _settle(answers, cancel=True)
-            pending.waiting.clear()
+            if len(pending.reads) <= 1:  # left by a cancelled read, with no other to take them
+                for answers in pending.waiting.values():
+                    _settle(answers, cancel=True)
+                pending.waiting.clear()
 
 
 def _settle(

@@ -27,7 +27,7 @@ class _Store:
 
 async def test_keys_asked_for_together_share_one_read_and_later_ones_the_next() -> None:
     store = _Store()
-    together = Coalesced(store.read_many)
+    together = Coalesced(store.read_many, in_flight=1)
     first = [asyncio.create_task(together.get(key)) for key in ("a", "b", "a", "missing")]
     await asyncio.sleep(0)  # the first read goes out with the four asked in that turn
     await asyncio.sleep(0)
@@ -56,7 +56,7 @@ async def test_a_request_that_gives_up_does_not_cancel_the_others() -> None:
 
 async def test_a_failed_read_fails_its_own_requests_only() -> None:
     store = _Store(fail_first=True)
-    together = Coalesced(store.read_many)
+    together = Coalesced(store.read_many, in_flight=1)
     failing = asyncio.create_task(together.get("a"))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
@@ -75,3 +75,22 @@ async def test_a_burst_larger_than_one_read_goes_in_several() -> None:
     keys = [f"k{n}" for n in range(7)]
     assert await asyncio.gather(*(together.get(k) for k in keys)) == [k.upper() for k in keys]
     assert [len(call) for call in store.calls] == [3, 3, 1]
+
+
+async def test_a_second_read_goes_out_while_the_first_is_in_flight() -> None:
+    """Two reads at most: a key asked for just after a read went out need not wait for it,
+    and the keys after those wait for one of the two."""
+    store = _Store()
+    together = Coalesced(store.read_many, in_flight=2)
+    first = asyncio.create_task(together.get("a"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    second = asyncio.create_task(together.get("b"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    third = [asyncio.create_task(together.get(key)) for key in ("c", "d")]
+    await asyncio.sleep(0)
+    assert store.calls == [["a"], ["b"]]
+    store.release.set()
+    assert await asyncio.gather(first, second, *third) == ["A", "B", "C", "D"]
+    assert store.calls[2:] == [["c", "d"]]
