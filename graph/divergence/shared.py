@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import itertools
 import threading
 import time
@@ -152,11 +153,8 @@ class _AllItems:
     reported: npt.NDArray[np.bool_]  # a supporting item that reports a magnitude
     magnitude: npt.NDArray[np.float64]  # the magnitude reported, else 0
     group: npt.NDArray[np.int64]  # one number per (proposition, stance, source)
-    groups: int
     group_supports: npt.NDArray[np.bool_]  # per group: its stance
     group_proposition: npt.NDArray[np.int64]  # per group: its proposition
-    newest_ns: int  # the newest observation: every later T ages every item alike
-    shared: _SharedSources  # the groups of more than one item, on their own
     _scaled: dict[tuple[float, ...], npt.NDArray[np.float64]] = field(
         default_factory=dict, repr=False
     )
@@ -186,7 +184,7 @@ class _AllItems:
         observed_ns = joined([f.seconds for f in chosen], np.int64) * 1_000_000_000 + joined(
             [f.nanos for f in chosen], np.int64
         )
-        return cls._laid_out(
+        return cls(
             proposition_ids=ids,
             proposition=proposition,
             source_type=joined([f.source_type for f in chosen], np.int64),
@@ -197,37 +195,6 @@ class _AllItems:
             group=group,
             group_supports=supports[member],
             group_proposition=proposition[member],
-        )
-
-    @classmethod
-    def _laid_out(
-        cls,
-        *,
-        proposition_ids: tuple[str, ...],
-        proposition: npt.NDArray[np.int64],
-        source_type: npt.NDArray[np.int64],
-        strength: npt.NDArray[np.float64],
-        observed_ns: npt.NDArray[np.int64],
-        reported: npt.NDArray[np.bool_],
-        magnitude: npt.NDArray[np.float64],
-        group: npt.NDArray[np.int64],
-        group_supports: npt.NDArray[np.bool_],
-        group_proposition: npt.NDArray[np.int64],
-    ) -> _AllItems:
-        return cls(
-            proposition_ids=proposition_ids,
-            proposition=proposition,
-            source_type=source_type,
-            strength=strength,
-            observed_ns=observed_ns,
-            reported=reported,
-            magnitude=magnitude,
-            group=group,
-            groups=len(group_supports),
-            group_supports=group_supports,
-            group_proposition=group_proposition,
-            newest_ns=int(observed_ns.max()) if observed_ns.size else 0,
-            shared=_SharedSources.of(group, group_supports, group_proposition, observed_ns),
         )
 
     def spliced(self, changed: Iterable[str], items: dict[str, ItemInputs]) -> _AllItems:
@@ -249,7 +216,7 @@ class _AllItems:
         renumbered_groups = np.cumsum(kept_groups) - 1
         kept_ids = tuple(itertools.compress(self.proposition_ids, (~dropped).tolist()))
         later, later_groups = len(kept_ids), int(kept_groups.sum())
-        return _AllItems._laid_out(
+        return _AllItems(
             proposition_ids=kept_ids + fresh.proposition_ids,
             proposition=np.concatenate(
                 (renumbered[self.proposition[kept]], fresh.proposition + later)
@@ -267,6 +234,22 @@ class _AllItems:
                     fresh.group_proposition + later,
                 )
             ),
+        )
+
+    @property
+    def groups(self) -> int:
+        return len(self.group_supports)
+
+    @functools.cached_property
+    def newest_ns(self) -> int:
+        """The newest observation: every later T ages every item alike."""
+        return int(self.observed_ns.max()) if self.observed_ns.size else 0
+
+    @functools.cached_property
+    def shared(self) -> _SharedSources:
+        """The groups of more than one item, on their own (laid out once per copy)."""
+        return _SharedSources.of(
+            self.group, self.group_supports, self.group_proposition, self.observed_ns
         )
 
     def _reliable_strength(self, settings: SupportSettings) -> npt.NDArray[np.float64]:
