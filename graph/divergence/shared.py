@@ -634,19 +634,9 @@ class SharedModel:
         for pid in itertools.chain(wanted, gone):
             for kept in (believed, figures, items):
                 kept.pop(pid, None)
-        reordered = False
-        for start in range(0, len(wanted), READ_CHUNK):
-            chunk = wanted[start : start + READ_CHUNK]
-            read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
-            found_views, found_beliefs, found_figures, found_items = read
-            for pid in chunk:
-                if pid not in found_views:
-                    views.pop(pid, None)  # no longer visible
-            reordered = reordered or not found_views.keys() <= views.keys()
-            views.update(found_views)  # a view read again keeps its place
-            believed.update(found_beliefs)
-            figures.update(found_figures)
-            items.update(await offload.in_thread(_inputs, found_items))
+        reordered = await self._read_into(
+            wanted, now, bookmarks, views=views, beliefs=believed, figures=figures, items=items
+        )
         for pid in gone:
             views.pop(pid, None)
         kept_items = held.built_items()
@@ -680,15 +670,15 @@ class SharedModel:
         believed: dict[str, dict[str, FunctionBelief]] = {}
         figures: dict[str, Support] = {}
         items: dict[str, ItemInputs] = {}
-        wanted = sorted(stamps)
-        for start in range(0, len(wanted), READ_CHUNK):
-            chunk = wanted[start : start + READ_CHUNK]
-            read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
-            found_views, found_beliefs, found_figures, found_items = read
-            views.update(found_views)
-            believed.update(found_beliefs)
-            figures.update(found_figures)
-            items.update(await offload.in_thread(_inputs, found_items))
+        await self._read_into(
+            sorted(stamps),
+            now,
+            bookmarks,
+            views=views,
+            beliefs=believed,
+            figures=figures,
+            items=items,
+        )
         _out_of_collections()
         return _Held(
             counters=counters,
@@ -699,6 +689,35 @@ class SharedModel:
             items=items,
             functions=tuple(names),
         )
+
+    async def _read_into(
+        self,
+        wanted: list[str],
+        now: datetime,
+        bookmarks: list[str] | None,
+        *,
+        views: dict[str, PropositionView],
+        beliefs: dict[str, dict[str, FunctionBelief]],
+        figures: dict[str, Support],
+        items: dict[str, ItemInputs],
+    ) -> bool:
+        """Read the ``wanted`` propositions into the dicts, ``READ_CHUNK`` at a time: a view
+        read again keeps its place, one no longer visible leaves. Whether a new view came (the
+        views' order must then be made again)."""
+        came = False
+        for start in range(0, len(wanted), READ_CHUNK):
+            chunk = wanted[start : start + READ_CHUNK]
+            read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
+            found_views, found_beliefs, found_figures, found_items = read
+            for pid in chunk:
+                if pid not in found_views:
+                    views.pop(pid, None)
+            came = came or not found_views.keys() <= views.keys()
+            views.update(found_views)
+            beliefs.update(found_beliefs)
+            figures.update(found_figures)
+            items.update(await offload.in_thread(_inputs, found_items))
+        return came
 
 
 def _out_of_collections() -> None:
