@@ -85,10 +85,6 @@ class Picture:
     """Current belief per proposition id, then per function."""
     functions: tuple[str, ...]
     segment: EntityRef | None = None
-    _evidence: dict[str, EvidenceView] = field(default_factory=dict, repr=False)
-    _decided: dict[frozenset[str], list[tuple[PropositionView, EvidenceView]]] = field(
-        default_factory=dict, repr=False
-    )
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     """Figures that depend on the beliefs and the scope alone (not on T), kept for every
     picture of the same model: the shared model gives all its pictures one memo."""
@@ -96,6 +92,16 @@ class Picture:
     """What depends on T as well, kept for every picture of the same model at the same T
     and settings: the shared model's pictures of "now" share one T for a second, so the
     pages a workshop opens together work out each proposition's figures once."""
+    # The evidence figures and the decided propositions, kept in ``at_t`` (so a picture with
+    # another scope of the same T, ``with_scope``, shares them).
+    _evidence: dict[str, EvidenceView] = field(init=False, repr=False, compare=False)
+    _decided: dict[frozenset[str], list[tuple[PropositionView, EvidenceView]]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_evidence", self.at_t.setdefault("evidence", {}))
+        object.__setattr__(self, "_decided", self.at_t.setdefault("decided", {}))
 
     @property
     def segment_id(self) -> str | None:

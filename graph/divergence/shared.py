@@ -537,8 +537,6 @@ class SharedModel:
             support=figures,
             beliefs=held.beliefs,
             functions=held.functions,
-            _evidence=at_t.setdefault("evidence", {}),
-            _decided=at_t.setdefault("decided", {}),
             memo=held.memo,
             at_t=at_t,
         )
