@@ -201,6 +201,30 @@ async def test_nested_queries_over_100_items_make_bounded_round_trips(counted: A
 ENTITY = "query($id: ID!) { entity(id: $id) { id kind name segment { name } } }"
 
 
+async def _all_at_once(
+    http: httpx.AsyncClient,
+    counting: CountingDatabase,
+    caller: Caller,
+    query: str,
+    root: str,
+    ids: list[str],
+) -> list[Any]:
+    """``query`` for each of ``ids``, one request each, all at once: each request's ``root``,
+    the queries counted from the burst on (the token is checked and kept before it)."""
+
+    async def one(wanted: str) -> Any:
+        response = await http.post(
+            "/graphql", json={"query": query, "variables": {"id": wanted}}, headers=caller.headers
+        )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"][root]
+
+    await one(ids[0])
+    counting.reset()
+    return list(await asyncio.gather(*(one(wanted) for wanted in ids)))
+
+
 async def test_entities_asked_for_at_once_are_read_together(counted: Any, db: Database) -> None:
     """Thirty requests for one entity each, all at once (a tool's burst): each gets its own
     entity, an unknown id gets null, and the burst costs a few reads, not thirty."""
@@ -211,19 +235,7 @@ async def test_entities_asked_for_at_once_are_read_together(counted: Any, db: Da
     names = {row["id"]: row["name"] for row in found}
     wanted = [*sorted(names)[:29], "ent-unknown"]
 
-    async def one(entity_id: str) -> Any:
-        response = await http.post(
-            "/graphql",
-            json={"query": ENTITY, "variables": {"id": entity_id}},
-            headers=caller.headers,
-        )
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]["entity"]
-
-    await one(wanted[0])  # the token is checked and kept
-    counting.reset()
-    answers = await asyncio.gather(*(one(entity_id) for entity_id in wanted))
+    answers = await _all_at_once(http, counting, caller, ENTITY, "entity", wanted)
     assert [a and a["id"] for a in answers] == [*wanted[:29], None]
     assert [a and a["name"] for a in answers] == [*(names[i] for i in wanted[:29]), None]
     accounts = [a for a in answers if a and a["kind"] == "ACCOUNT"]
@@ -244,19 +256,7 @@ async def test_propositions_asked_for_at_once_are_read_together(counted: Any, db
     subjects = {row["id"]: row["subject"] for row in found}
     wanted = [*sorted(subjects)[:29], "prop-unknown"]
 
-    async def one(proposition_id: str) -> Any:
-        response = await http.post(
-            "/graphql",
-            json={"query": PROPOSITION, "variables": {"id": proposition_id}},
-            headers=caller.headers,
-        )
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]["proposition"]
-
-    await one(wanted[0])
-    counting.reset()
-    answers = await asyncio.gather(*(one(pid) for pid in wanted))
+    answers = await _all_at_once(http, counting, caller, PROPOSITION, "proposition", wanted)
     assert [a and a["id"] for a in answers] == [*wanted[:29], None]
     assert [a and a["subject"]["name"] for a in answers] == [
         *(subjects[pid] for pid in wanted[:29]),
