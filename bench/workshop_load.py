@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +122,21 @@ async def _from_a_load_generator(
     }
 
 
+async def _while_writing(
+    base_url: str, headers: dict[str, str], measure: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """``measure()`` while one more client adds an evidence item every second (``_writer``):
+    what both saw."""
+    stop = asyncio.Event()
+    writing = asyncio.create_task(_writer(base_url, headers, stop))
+    try:
+        measured = await measure()
+    finally:
+        stop.set()
+        written = await writing
+    return {**measured, **written}
+
+
 ADD_EVIDENCE = "mutation($i: [EvidenceInput!]!) { addEvidence(input: $i) { created } }"
 
 
@@ -210,28 +226,20 @@ async def run(
         )
         with_writer = None
         if writer:
-            stop = asyncio.Event()
-            writing = asyncio.create_task(_writer(base_url, headers, stop))
-            try:
-                with_writer = await _clients(over_http, segments, clients, per_client, budget_s)
-            finally:
-                stop.set()
-                with_writer = {**with_writer, **await writing}
+            with_writer = await _while_writing(
+                base_url,
+                headers,
+                lambda: _clients(over_http, segments, clients, per_client, budget_s),
+            )
         generated = generated_with_writer = None
         if load_generator:
-            generated = await _from_a_load_generator(
-                base_url, headers, segments, clients, per_client
-            )
+
+            def generate() -> Awaitable[dict[str, Any]]:
+                return _from_a_load_generator(base_url, headers, segments, clients, per_client)
+
+            generated = await generate()
             if writer:
-                stop = asyncio.Event()
-                writing = asyncio.create_task(_writer(base_url, headers, stop))
-                try:
-                    generated_with_writer = await _from_a_load_generator(
-                        base_url, headers, segments, clients, per_client
-                    )
-                finally:
-                    stop.set()
-                    generated_with_writer = {**generated_with_writer, **await writing}
+                generated_with_writer = await _while_writing(base_url, headers, generate)
     finally:
         for connection in connections:
             await connection.aclose()
