@@ -23,7 +23,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.kit.connection import fetch_collected
+from graph.kit.connection import fetch_collected, one_statement
 
 SLOTS = 16
 STRUCTURE_SLOT = -1
@@ -190,6 +190,7 @@ class Counters:
         return slot is None or value is None or self.slots.get(int(slot), 0) >= int(value)
 
 
+@one_statement
 async def counters(tx: AsyncManagedTransaction) -> Counters:
     rows: list[dict[str, Any]] = await fetch_collected(tx, COUNTERS, "counters")
     epoch: str | None = None

@@ -29,10 +29,10 @@ import itertools
 import threading
 import time
 import weakref
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -48,13 +48,15 @@ from graph.divergence.picture import (
 )
 from graph.divergence.settings import EngineSettings
 from graph.evidence.reading import COUNTED_AS_OF
-from graph.kit import collector, offload
+from graph.kit import coalesce, collector, offload
 from graph.kit.connection import Database, fetch_collected
 from graph.kit.scope import PROPOSITIONS_OF_IDS
 from graph.model_version import Counters
 from graph.support import Support, SupportSettings
 from schema.divergence import FunctionBelief, PropositionView
 from schema.vocabulary import SOURCE_TYPES
+
+V = TypeVar("V")
 
 # Propositions read per transaction when many changed: each read stays short, and the
 # event loop gets its turn between them.
@@ -524,6 +526,7 @@ class SharedModel:
         """
         held = await self.current(bookmarks)
         at_t: dict[Hashable, Any] = {}
+        now = as_of is None
         if as_of is None:
             as_of, figures, shared_at_t = await self._recent(held, settings.support_settings)
             at_t = shared_at_t.setdefault(repr(settings), {})
@@ -542,12 +545,26 @@ class SharedModel:
         )
         if segment_id is None:
             return whole
-        segment, scope = await self._db.read_after(bookmarks, load_scope, segment_id, as_of=as_of)
-        return with_scope(whole, segment, scope)
+        if not now:
+            segment, scope = await self._db.read_after(
+                bookmarks, load_scope, segment_id, as_of=as_of
+            )
+            return with_scope(whole, segment, scope)
+        # A segment's scope changes only with a write, and every such write makes a new copy:
+        # kept with the copy, it is read once per copy and segment.
+        segment, kept = await kept_with_copy(
+            whole,
+            ("segment scope", segment_id),
+            lambda: self._db.read_after(bookmarks, load_scope, segment_id, as_of=as_of),
+        )
+        return with_scope(whole, segment, kept)
 
     async def current(self, bookmarks: list[str] | None = None) -> _Held:
         """The model as held, read again where a write since has changed it."""
-        seen = await self._db.read_after(bookmarks, model_version.counters)
+        if bookmarks:
+            seen = await self._db.read_after(bookmarks, model_version.counters)
+        else:  # one read of the counters for the requests that ask together
+            seen = await coalesce.read_now(self._db, model_version.counters)
         held = self._fresh(seen)
         if held is not None:
             return held
@@ -781,6 +798,21 @@ def _inputs(rows: Iterable[dict[str, Any]]) -> dict[str, ItemInputs]:
 
 _models: weakref.WeakKeyDictionary[Database, SharedModel] = weakref.WeakKeyDictionary()
 _models_lock = threading.Lock()
+
+
+async def kept_with_copy(picture: Picture, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:
+    """What ``read`` answers, kept with the copy of the model behind ``picture`` (a picture
+    of now from ``SharedModel.picture``): read once per copy and key.
+
+    Only for what changes with nothing but a write the model version counts, which makes
+    a new copy (a segment's scope, its entities' notes, the beliefs its reveals stated).
+    Read after the copy's counters, the answer may include a write that lands meanwhile,
+    as a read per request would; the next request sees that write's own copy.
+    """
+    found: V | None = picture.memo.get(key)
+    if found is None:
+        found = picture.memo[key] = await read()
+    return found
 
 
 def shared_model(db: Database) -> SharedModel:

@@ -8,6 +8,7 @@ function of the picture.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from graph.divergence import (
     alignment,
     belief_gaps,
     disagreements,
+    kept_with_copy,
     load_model,
     load_scope,
     shared_model,
@@ -35,8 +37,9 @@ from graph.divergence import (
     with_scope,
 )
 from graph.entities import EntityNotes
+from graph.kit import coalesce
 from graph.kit.connection import Database
-from schema.divergence import PropositionView
+from schema.divergence import EntityRef, PropositionView
 from schema.vocabulary import MAGNITUDE_MEANING
 
 
@@ -98,7 +101,10 @@ def _model_row(picture: Picture, view: PropositionView) -> _ModelRow:
 
 
 def segment_json(
-    picture: Picture, details: dict[str, EntityNotes], voted: set[str], stamps: dict[str, Any]
+    picture: Picture,
+    details: dict[str, EntityNotes],
+    voted: AbstractSet[str],
+    stamps: dict[str, Any],
 ) -> dict[str, Any]:
     """The map's data: the segment's entities and propositions, each with its evidence and
     every function's belief (marked when a vote stated it)."""
@@ -134,7 +140,7 @@ def segment_json(
 
 
 def _rows(
-    picture: Picture, ordered: list[PropositionView], voted: set[str]
+    picture: Picture, ordered: list[PropositionView], voted: AbstractSet[str]
 ) -> list[dict[str, Any]]:
     """The map's proposition rows. They depend on the model, T and the votes alone: the pages
     of one segment opened at the same T (a workshop's, within a second) share them."""
@@ -157,7 +163,7 @@ def _rows(
     return found
 
 
-def heatmap_json(picture: Picture, voted: set[str]) -> dict[str, Any]:
+def heatmap_json(picture: Picture, voted: AbstractSet[str]) -> dict[str, Any]:
     """Function × proposition: each function's p and its gap to the evidence, where the
     evidence weighs enough to compare."""
     settings = picture.settings
@@ -263,7 +269,7 @@ def divergences_json(picture: Picture, limit: int) -> dict[str, Any]:
     }
 
 
-SegmentModel = tuple[Picture, dict[str, EntityNotes], set[str], dict[str, Any]]
+SegmentModel = tuple[Picture, dict[str, EntityNotes], AbstractSet[str], dict[str, Any]]
 
 
 async def load_segment(
@@ -271,13 +277,17 @@ async def load_segment(
 ) -> SegmentModel:
     """One segment's model, its entities' details, the beliefs set by votes, the stamps.
 
-    The pages of a workshop open together, each on its own segment, and each needs the
-    whole model (structural gaps look beyond the segment). Requests that queue together
-    share one read of it (``Database.read_model_shared``) and add only their own segment's
-    scope, details and votes in the same transaction: thirty pages opened at once cost
-    about one whole-model read instead of thirty. Without ``as_of`` a request sees the
-    model as of the moment its read began, from the process's shared model
-    (``graph.divergence.shared``): only what changed since the last page is read again.
+    Without ``as_of`` a request sees the model as of the moment its read began, from the
+    process's shared model (``graph.divergence.shared``): only what changed since the last
+    page is read again. The segment's scope, its entities' notes and the beliefs its reveals
+    stated change only with a write that makes a new copy of it, so they are read once per
+    copy and segment; the stamps and the model version are read once for the pages that
+    ask together. A workshop's pages then cost the database almost nothing between writes.
+
+    With ``as_of`` each page needs the whole model at that time (structural gaps look beyond
+    the segment): requests that queue together share one read of it
+    (``Database.read_model_shared``) and add only their own segment's scope, details and
+    votes in the same transaction.
     """
 
     async def whole(tx: AsyncManagedTransaction, started_at: datetime) -> tuple[Any, Picture]:
@@ -285,22 +295,31 @@ async def load_segment(
         return stamps, await load_model(tx, engine, as_of=as_of or started_at)
 
     async def own(
-        tx: AsyncManagedTransaction, common: tuple[Any, Picture], started_at: datetime
-    ) -> SegmentModel:
-        stamps, model = common
-        segment, scope = await load_scope(tx, segment_id, as_of=as_of or started_at)
-        picture = with_scope(model, segment, scope)
-        in_scope = picture.in_scope()
+        tx: AsyncManagedTransaction, model: Picture, at: datetime
+    ) -> tuple[EntityRef, frozenset[str], dict[str, EntityNotes], frozenset[str]]:
+        segment, scope = await load_scope(tx, segment_id, as_of=at)
+        in_scope = with_scope(model, segment, scope).in_scope()
         ids = sorted({segment.id} | {r.id for p in in_scope for r in (p.subject, p.object)})
         details = await entities.notes_of(tx, ids)
         voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
-        return picture, details, voted, stamps
+        return segment, frozenset(scope), details, frozenset(voted)
+
+    async def own_of_common(
+        tx: AsyncManagedTransaction, common: tuple[Any, Picture], started_at: datetime
+    ) -> SegmentModel:
+        stamps, model = common
+        segment, scope, details, voted = await own(tx, model, as_of or started_at)
+        return with_scope(model, segment, scope), details, voted, stamps
 
     if as_of is None:
-        stamps = await db.read(votes.change_stamps)  # first: a change during the read shows later
+        # First: a change during the read shows later.
+        stamps = await coalesce.read_now(db, votes.change_stamps)
         # Pages opened together share one T and one computation of the weights.
         model = await shared_model(db).picture(engine, as_of=None)
-        return await db.read(own, (stamps, model), model.as_of)
+        segment, scope, details, voted = await kept_with_copy(
+            model, ("workshop segment", segment_id), lambda: db.read(own, model, model.as_of)
+        )
+        return with_scope(model, segment, scope), details, voted, stamps
     # The engine settings are part of the key: a frozen dataclass whose repr lists them all.
     key = ("workshop segment", repr(engine), as_of)
-    return await db.read_model_shared(key, None, whole, own)
+    return await db.read_model_shared(key, None, whole, own_of_common)

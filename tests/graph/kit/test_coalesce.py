@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from neo4j import AsyncManagedTransaction
 
-from graph.kit.coalesce import Coalesced
+from graph import model_version
+from graph.kit.coalesce import Coalesced, read_now
+from graph.kit.connection import Database, one_statement
 
 
 class _Store:
@@ -94,3 +97,24 @@ async def test_a_second_read_goes_out_while_the_first_is_in_flight() -> None:
     store.release.set()
     assert await asyncio.gather(first, second, *third) == ["A", "B", "C", "D"]
     assert store.calls[2:] == [["c", "d"]]
+
+
+async def test_a_read_without_keys_is_shared_by_the_callers_of_one_turn_and_sees_each_write(
+    db: Database,
+) -> None:
+    """``read_now``: the model version every page checks first, read once for the pages that
+    ask together, and never from before a caller asked."""
+    calls: list[int] = []
+
+    @one_statement
+    async def counted(tx: AsyncManagedTransaction) -> model_version.Counters:
+        calls.append(1)
+        return await model_version.counters(tx)
+
+    together = await asyncio.gather(*(read_now(db, counted) for _ in range(10)))
+    assert len(calls) == 1 and all(seen == together[0] for seen in together)
+
+    await db.write(model_version.bump, model_version.propositions(["prop-anything"]))
+    after = await read_now(db, counted)
+    assert len(calls) == 2
+    assert sum(after.slots.values()) == sum(together[0].slots.values()) + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -161,3 +162,54 @@ async def test_a_page_read_right_after_a_write_shows_it(
     counted = onboarding(after)["evidence"]
     assert counted["count"] == onboarding(first)["evidence"]["count"] + 1
     assert counted["supporting_weight"] > onboarding(first)["evidence"]["supporting_weight"]
+
+
+async def test_a_kept_page_follows_every_write_that_changes_it(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    """A page of now keeps its segment's scope, entity notes and votes with the server's copy
+    of the model: each write that changes one of them shows on the next page."""
+    caller = await make_caller(demo, "product", Role.ADMIN)
+    path = f"{API}/segments/{OPS}"
+
+    async def send(query: str, **variables: Any) -> dict[str, Any]:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=caller.headers
+        )
+        body: dict[str, Any] = response.json()
+        assert response.status_code == 200 and "errors" not in body, response.text
+        return body["data"]
+
+    first = await get_json(client, caller, path)
+    assert await get_json(client, caller, path) == {**first, "as_of": ANY}  # nothing written
+
+    update = (
+        "mutation($id: ID!, $d: String) { updateEntity(id: $id, input: {description: $d}) { id } }"
+    )
+    await send(update, id=OPS, d="Operations teams of 50-500 people, renamed today")
+    page = await get_json(client, caller, path)
+    assert page["segment"]["description"] == "Operations teams of 50-500 people, renamed today"
+
+    goal = (
+        await send(
+            "mutation($n: String!) { createEntity(input: {kind: GOAL, name: $n}) { id } }",
+            n="Close the books in a day",
+        )
+    )["createEntity"]["id"]
+    pursued = (
+        await send(
+            "mutation($s: ID!, $o: ID!) { createProposition(input: "
+            "{subjectId: $s, relation: PURSUES, objectId: $o}) { id } }",
+            s=OPS,
+            o=goal,
+        )
+    )["createProposition"]["id"]
+    page = await get_json(client, caller, path)
+    assert pursued in {p["id"] for p in page["propositions"]}
+    assert pursued not in {p["id"] for p in first["propositions"]}
+    assert next(e for e in page["entities"] if e["id"] == goal)["description"] is None
+
+    await send(update, id=goal, d="Month-end close without spreadsheets")
+    page = await get_json(client, caller, path)
+    noted = next(e for e in page["entities"] if e["id"] == goal)
+    assert noted["description"] == "Month-end close without spreadsheets"
