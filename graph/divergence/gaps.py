@@ -71,9 +71,10 @@ def _held_beliefs(
     """The current beliefs in scope, proposition by proposition, where the evidence mass
     reaches ``min_evidence_mass`` (``evidenced``) or stays below it."""
     settings = picture.settings
-    # The consensus depends on the beliefs alone: once per model, not once per query.
-    consensus: dict[str, float] = picture.memo.setdefault(
-        ("consensus magnitude", settings.default_magnitude), {}
+    # The consensus depends on the beliefs alone: once per proposition and belief, not once
+    # per query.
+    consensus: dict[str, float] = picture.each_proposition(
+        ("consensus magnitude", settings.default_magnitude)
     )
     for proposition in picture.in_scope():
         evidence = picture.evidence(proposition.id)

@@ -88,6 +88,12 @@ class Picture:
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     """Figures that depend on the beliefs and the scope alone (not on T), kept for every
     picture of the same model: the shared model gives all its pictures one memo."""
+    per_proposition: dict[Hashable, dict[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Figures of one proposition each that depend on its view and beliefs alone (and on
+    what the key names), by proposition id: the shared model carries them to its next copy
+    for every proposition a write left alone (see ``each_proposition``)."""
     at_t: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     """What depends on T as well, kept for every picture of the same model at the same T
     and settings: the shared model's pictures of "now" share one T for a second, so the
@@ -138,13 +144,17 @@ class Picture:
             self._decided[self.scope] = found
         return found
 
+    def each_proposition(self, key: Hashable) -> dict[str, Any]:
+        """The figures kept under ``key``, by proposition id (``per_proposition``)."""
+        return self.per_proposition.setdefault(key, {})
+
     def beliefs_on(self, proposition_id: str) -> tuple[FunctionBelief, ...]:
         """Each function's current belief, in the order of ``functions``.
 
         Asked for every row of every query, so each proposition's order is worked out once
         per model (the beliefs and functions are the memo's: see ``memo``)."""
-        ordered: dict[str, tuple[FunctionBelief, ...]] = self.memo.setdefault(
-            ("beliefs in function order", self.functions), {}
+        ordered: dict[str, tuple[FunctionBelief, ...]] = self.each_proposition(
+            ("beliefs in function order", self.functions)
         )
         found = ordered.get(proposition_id)
         if found is None:

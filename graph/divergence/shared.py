@@ -445,6 +445,7 @@ class _Held:
     functions: tuple[str, ...]
     _all_items: list[_AllItems] = field(default_factory=list, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see Picture.memo
+    per_proposition: dict[Hashable, dict[str, Any]] = field(default_factory=dict, repr=False)
     # The figures of the latest "now" per (settings, event loop): when, as of when, the task,
     # and the pictures' memo at that T (per engine settings).
     recent: dict[
@@ -541,6 +542,7 @@ class SharedModel:
             beliefs=held.beliefs,
             functions=held.functions,
             memo=held.memo,
+            per_proposition=held.per_proposition,
             at_t=at_t,
         )
         if segment_id is None:
@@ -669,6 +671,7 @@ class SharedModel:
             items=items,
             functions=tuple(names),
             _all_items=[] if kept_items is None else [kept_items],
+            per_proposition=_carried(held.per_proposition, set(wanted) | gone),
         )
 
     async def _read_anew(
@@ -785,6 +788,20 @@ async def _read_propositions(
     figures = await support.support_for(tx, _NO_SETTINGS, as_of=now, ids=visible)
     rows = await fetch_collected(tx, ITEM_INPUTS, "rows", ids=visible, as_of=now)
     return {v.id: v for v in views}, believed, figures, rows
+
+
+def _carried(
+    per_proposition: dict[Hashable, dict[str, Any]], changed: set[str]
+) -> dict[Hashable, dict[str, Any]]:
+    """What the pictures kept for each proposition (``Picture.per_proposition``), but for the
+    propositions a write changed. Copied whole, not rebuilt: ~0.1 ms for 10,000 at M."""
+    carried: dict[Hashable, dict[str, Any]] = {}
+    for key, kept in list(per_proposition.items()):  # requests on other threads may add
+        copied = dict(kept)
+        for pid in changed:
+            copied.pop(pid, None)
+        carried[key] = copied
+    return carried
 
 
 def _forget_failed(recent: dict[Hashable, Any], key: Hashable, done: asyncio.Task[Any]) -> None:

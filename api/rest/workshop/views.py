@@ -58,9 +58,9 @@ def _ordered(picture: Picture) -> list[PropositionView]:
 
 @dataclass(frozen=True)
 class _ModelRow:
-    """What a proposition's row on the map says that depends on the model alone, not on T
-    nor on the votes: kept in the picture's memo, so that the pages of one model version
-    (a workshop's pages, a minute of polling) build it once per proposition."""
+    """What a proposition's row on the map says that depends on the proposition and its
+    beliefs alone, not on T nor on the votes: kept for each proposition until a write
+    changes it (``Picture.each_proposition``), so that a workshop's pages build it once."""
 
     head: dict[str, Any]  # id, relation, ends, sentence, what its magnitude means
     beliefs: dict[str, tuple[str, dict[str, Any]]]  # function: its belief's id and figures
@@ -69,7 +69,7 @@ class _ModelRow:
 
 def _model_row(picture: Picture, view: PropositionView) -> _ModelRow:
     contested_spread = picture.settings.contested_spread
-    kept: dict[str, _ModelRow] = picture.memo.setdefault(("workshop rows", contested_spread), {})
+    kept: dict[str, _ModelRow] = picture.each_proposition(("workshop rows", contested_spread))
     found = kept.get(view.id)
     if found is None:
         held = picture.beliefs_on(view.id)

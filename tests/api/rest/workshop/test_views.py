@@ -12,7 +12,14 @@ import pytest
 from graph import entities
 from graph.kit.connection import Database
 from schema.vocabulary import Role
-from tests.api.rest.workshop.helpers import API, LIVE_DATA, ONBOARDING, OPS, get_json
+from tests.api.rest.workshop.helpers import (
+    API,
+    INTEGRATIONS,
+    LIVE_DATA,
+    ONBOARDING,
+    OPS,
+    get_json,
+)
 from tests.factories import make_caller
 
 
@@ -213,3 +220,15 @@ async def test_a_kept_page_follows_every_write_that_changes_it(
     page = await get_json(client, caller, path)
     noted = next(e for e in page["entities"] if e["id"] == goal)
     assert noted["description"] == "Month-end close without spreadsheets"
+
+    # A row is kept per proposition across writes; a belief on one proposition is seen at
+    # once, and the rows the write left alone stay as they were.
+    await send(
+        "mutation($p: ID!) { stateBelief(input: {propositionId: $p, p: 0.15}) { id } }",
+        p=ONBOARDING,
+    )
+    page = await get_json(client, caller, path)
+    rows = {row["id"]: row for row in page["propositions"]}
+    assert rows[ONBOARDING]["beliefs"]["product"]["p"] == 0.15
+    before = {row["id"]: row for row in first["propositions"]}
+    assert rows[INTEGRATIONS]["beliefs"] == before[INTEGRATIONS]["beliefs"]
