@@ -453,6 +453,11 @@ class _Held:
         tuple[float, datetime, asyncio.Task[dict[str, Support]], dict[Hashable, Any]],
     ] = field(default_factory=dict, repr=False)
 
+    @functools.cached_property
+    def visible_ids(self) -> frozenset[str]:
+        """The whole model's scope: made once per copy, not once per request (~0.4 ms at M)."""
+        return frozenset(self.views)
+
     def built_items(self) -> _AllItems | None:
         """``all_items`` if some request has built it already."""
         return self._all_items[0] if self._all_items else None
@@ -537,7 +542,7 @@ class SharedModel:
             as_of=as_of,
             settings=settings,
             propositions=held.views,
-            scope=frozenset(held.views),
+            scope=held.visible_ids,
             support=figures,
             beliefs=held.beliefs,
             functions=held.functions,
