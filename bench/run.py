@@ -108,6 +108,7 @@ async def run_size(
     runs: int,
     workers: int = 1,
     raw_reference: bool = True,
+    pages: int | None = None,
 ) -> dict[str, Any]:
     """The benchmarks planned for one size, on a database already grown to it."""
     results: dict[str, Any] = {}
@@ -137,7 +138,7 @@ async def run_size(
                     base_url,
                     token,
                     spec.segments,
-                    per_client=WORKSHOP_REQUESTS.get(size, 2),
+                    per_client=pages or WORKSHOP_REQUESTS.get(size, 2),
                     writer=size == "M",
                     raw_reference=raw_reference,
                 )
@@ -313,6 +314,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "versions": versions(await _server_version(db)),
         "runs": args.runs,
         "workers": args.workers,
+        "pages_per_client": args.pages,
         "generation": {},
         "sizes": {},
     }
@@ -338,7 +340,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 log(f"generated: {results['generation'][size]}")
             benchmarks = "".join(b for b in PLAN[size] if b in args.only)
             results["sizes"][size] = await run_size(
-                db, data_dir, size, benchmarks, args.runs, args.workers, not args.no_raw_d
+                db,
+                data_dir,
+                size,
+                benchmarks,
+                args.runs,
+                args.workers,
+                not args.no_raw_d,
+                args.pages,
             )
             save(args.output, {**results, "partial": True})  # an L that fails keeps S and M
             if args.rust_off_venv and "rust_off" not in results:
@@ -371,6 +380,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--keep-database", action="store_true", help="leave Neo4j running")
     parser.add_argument(
         "--workers", type=int, default=1, help="API worker processes for a, c and d (default 1)"
+    )
+    parser.add_argument(
+        "--pages",
+        type=int,
+        help="d: pages per client (default 8 at S and M); more for a longer, steadier run",
     )
     parser.add_argument(
         "--no-raw-d",
