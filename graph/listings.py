@@ -43,15 +43,7 @@ def _page(order: str, given: frozenset[str]) -> str:
     """The listing's page in ``order`` (``propositions.ORDERS``) with the filters ``given``:
     one row per proposition of the page (none for an empty page, whose count is then read
     on its own)."""
-    after, order_by = propositions.ORDERS[order]
-    return (
-        "CALL {"
-        + propositions.listed_by_id(given)
-        + after
-        + "RETURN p "
-        + order_by.rstrip()
-        + " LIMIT $limit\n}\n"
-    )
+    return "CALL {" + propositions.listed_page(order, given) + "}\n"
 
 
 def _endpoint(match: str, returned_as: str) -> str:

