@@ -799,7 +799,7 @@ def _carried(
     per_proposition: dict[Hashable, dict[str, Any]], changed: set[str]
 ) -> dict[Hashable, dict[str, Any]]:
     """What the pictures kept for each proposition (``Picture.per_proposition``), but for the
-    propositions a write changed. Copied whole, not rebuilt: ~0.1 ms for 10,000 at M."""
+    propositions a write changed. Copied whole, not rebuilt: ~0.03 ms a key for 10,000."""
     carried: dict[Hashable, dict[str, Any]] = {}
     for key, kept in list(per_proposition.items()):  # requests on other threads may add
         copied = dict(kept)
