@@ -29,7 +29,7 @@ from graph.divergence.picture import (
 )
 from graph.divergence.report import segment_report
 from graph.divergence.settings import EngineSettings
-from graph.divergence.shared import SharedModel, kept_with_copy, shared_model
+from graph.divergence.shared import SharedModel, kept_with_copy, shared_model, written_so_far
 from graph.divergence.structure import structural_gaps
 
 __all__ = [
@@ -58,4 +58,5 @@ __all__ = [
     "shared_model",
     "structural_gaps",
     "with_scope",
+    "written_so_far",
 ]

@@ -558,11 +558,11 @@ class SharedModel:
             )
             return with_scope(whole, segment, scope)
         # A segment's scope changes only with a write, and every such write makes a new copy:
-        # kept with the copy, it is read once per copy and segment.
+        # kept with the copy, it is read once per copy and segment, as the copy was read.
         segment, kept = await kept_with_copy(
             whole,
             ("segment scope", segment_id),
-            lambda: self._db.read_after(bookmarks, load_scope, segment_id, as_of=as_of),
+            lambda: self._db.read_after(bookmarks, load_scope, segment_id, as_of=written_so_far()),
         )
         return with_scope(whole, segment, kept)
 
@@ -622,10 +622,7 @@ class SharedModel:
     ) -> _Held:
         # ``counters`` were read before anything below: whatever is read now is at least as
         # new, and a write that lands meanwhile moves them again for the next request.
-        #
-        # Everything written so far counts, whichever replica wrote it: a write's times are
-        # its own server's clock, which may run a little ahead of this one's.
-        now = datetime.now(UTC) + CLOCK_SKEW
+        now = written_so_far()
         if (
             held is None
             or counters.epoch is None
@@ -820,6 +817,13 @@ def _inputs(rows: Iterable[dict[str, Any]]) -> dict[str, ItemInputs]:
 
 _models: weakref.WeakKeyDictionary[Database, SharedModel] = weakref.WeakKeyDictionary()
 _models_lock = threading.Lock()
+
+
+def written_so_far() -> datetime:
+    """A time as of which every write committed so far counts, whichever replica wrote it: a
+    write's times are its own server's clock, which may run a little ahead of this one's.
+    The shared model reads its copies as of it, and what is kept with a copy too."""
+    return datetime.now(UTC) + CLOCK_SKEW
 
 
 async def kept_with_copy(picture: Picture, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:

@@ -35,6 +35,7 @@ from graph.divergence import (
     shared_model,
     structural_gaps,
     with_scope,
+    written_so_far,
 )
 from graph.entities import EntityNotes
 from graph.kit import coalesce
@@ -317,7 +318,9 @@ async def load_segment(
         # Pages opened together share one T and one computation of the weights.
         model = await shared_model(db).picture(engine, as_of=None)
         segment, scope, details, voted = await kept_with_copy(
-            model, ("workshop segment", segment_id), lambda: db.read(own, model, model.as_of)
+            model,
+            ("workshop segment", segment_id),
+            lambda: db.read(own, model, written_so_far()),  # as the copy was read
         )
         return with_scope(model, segment, scope), details, voted, stamps
     # The engine settings are part of the key: a frozen dataclass whose repr lists them all.

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import ANY
 
 import httpx
 import pytest
 
-from graph import entities
+from graph import entities, propositions
 from graph.kit.connection import Database
-from schema.vocabulary import Role
+from schema.models import EntityCreate, PropositionCreate
+from schema.vocabulary import EntityKind, Relation, Role
 from tests.api.rest.workshop.helpers import (
     API,
     INTEGRATIONS,
@@ -232,3 +234,28 @@ async def test_a_kept_page_follows_every_write_that_changes_it(
     assert rows[ONBOARDING]["beliefs"]["product"]["p"] == 0.15
     before = {row["id"]: row for row in first["propositions"]}
     assert rows[INTEGRATIONS]["beliefs"] == before[INTEGRATIONS]["beliefs"]
+
+
+async def test_a_proposition_from_a_clock_running_ahead_shows_on_the_next_page(
+    client: httpx.AsyncClient, demo: Database
+) -> None:
+    """Another replica's clock may run ahead of this one's: what it wrote counts at once, in
+    the segment's scope as in the model the page is drawn from."""
+    caller = await make_caller(demo, "product")
+    path = f"{API}/segments/{OPS}"
+    await get_json(client, caller, path)  # the page's scope is kept with the copy
+    ahead = datetime.now(UTC) + timedelta(minutes=2)
+    goal, _ = await demo.write(
+        entities.create,
+        caller.actor,
+        EntityCreate(kind=EntityKind.GOAL, name="Close the books in a day"),
+        ahead,
+    )
+    pursued, _ = await demo.write(
+        propositions.create,
+        caller.actor,
+        PropositionCreate(subject_id=OPS, relation=Relation.PURSUES, object_id=goal.id),
+        ahead,
+    )
+    page = await get_json(client, caller, path)
+    assert pursued.id in {p["id"] for p in page["propositions"]}
