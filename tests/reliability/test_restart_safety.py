@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from neo4j import GraphDatabase
 
 from tests.reliability.conftest import OwnDatabase, Server, graphql_body, wait_for
 
@@ -138,13 +139,17 @@ def test_ctrl_c_during_seeding_then_make_up_gives_one_clean_demo(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    target = own_db.target()
     try:
-        # Ctrl-C once the first entities are in, long before the beliefs are.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and seeding.poll() is None:
-            if own_db.query(PROGRESS)[0]["entities"] > 0:
-                break
-            time.sleep(0.05)
+        # Ctrl-C once the first entities are in, long before the beliefs are. One driver for
+        # the polling: a new one per look took long enough for a quick seed to finish first.
+        with GraphDatabase.driver(target.uri, auth=(target.user, target.password)) as driver:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and seeding.poll() is None:
+                records, _, _ = driver.execute_query(PROGRESS, database_=target.database)
+                if records[0]["entities"] > 0:
+                    break
+                time.sleep(0.01)
         seeding.send_signal(signal.SIGINT)
         code = seeding.wait(timeout=60)
     finally:
