@@ -82,8 +82,14 @@ RETURN i.completed_at IS NOT NULL AS completed,
        i.status = 'failed' OR coalesce(i.lease_until < $now, true) AS dead
 """
 
+# The import is write-locked before its state is read: a renewal that read it just before
+# the import completed would otherwise wait on the completion's lock, then write 'running'
+# over 'complete' (seen once: a completed import read back `running`, then `interrupted`).
 RENEW = """
-MATCH (i:Import {id: $id}) WHERE i.completed_at IS NULL AND i.status <> 'failed'
+MATCH (i:Import {id: $id})
+SET i.lease_marker = true
+REMOVE i.lease_marker
+WITH i WHERE i.completed_at IS NULL AND i.status <> 'failed'
 SET i.lease_until = $until, i.status = 'running'
 """
 
