@@ -251,7 +251,7 @@ async def state(
             [belief.id, proposition_id],
             now,
             f"{function} p={data.p}",
-            change=model_version.propositions([proposition_id]),
+            change=model_version.weighing([proposition_id]),
         )
     return belief, created
 
@@ -279,7 +279,7 @@ async def withdraw(
         [belief.id, live_id],
         now,
         acting,
-        change=model_version.propositions([live_id]),
+        change=model_version.weighing([live_id]),
     )
     return belief
 

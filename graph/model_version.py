@@ -8,6 +8,13 @@ when they moved, it reads again only the propositions stamped above what it hold
 that cannot say what it changed (a merge, a restore, the demo load) moves the *structure*
 counter instead, and readers read everything again.
 
+Most writes change only what weighs on propositions (evidence added, retracted or imported,
+beliefs stated): those say so (``weighing``), and every other write also moves the *shape*
+counter on the structure node. While it stands still, which propositions there are, what
+they connect and what is said of their entities are as a reader last read them: a reader
+keeps what it worked out from that shape (a segment's scope, its entities' notes) across
+copies of the model.
+
 The counters live in ``ModelVersion`` nodes keyed by ``slot`` (the ``model_version_slot``
 constraint makes concurrent ``MERGE``s converge). The structure node also carries an *epoch*,
 a random id given when it is first created: a database emptied and filled again starts a
@@ -38,6 +45,10 @@ class ModelChange:
     entities: tuple[str, ...] = ()  # the propositions about these entities
     import_id: str | None = None  # the propositions its items bear on
     everything: bool = False
+    weighing_only: bool = False
+    """Whether the write changed only what weighs on the propositions (their evidence, their
+    beliefs), not which propositions there are, what they connect or what is said of their
+    entities: then it leaves the shape counter alone."""
 
     @property
     def is_nothing(self) -> bool:
@@ -45,17 +56,28 @@ class ModelChange:
             self.propositions or self.evidence or self.entities or self.import_id or self.everything
         )
 
+    @property
+    def changes_shape(self) -> bool:
+        return not self.is_nothing and (self.everything or not self.weighing_only)
+
 
 NOTHING = ModelChange()
 EVERYTHING = ModelChange(everything=True)
 
 
 def propositions(ids: Iterable[str]) -> ModelChange:
+    """These propositions changed: made, edited or retired (their shape)."""
     return ModelChange(propositions=tuple(ids))
 
 
+def weighing(ids: Iterable[str]) -> ModelChange:
+    """What weighs on these propositions changed: new evidence on them, a belief stated."""
+    return ModelChange(propositions=tuple(ids), weighing_only=True)
+
+
 def evidence(ids: Iterable[str]) -> ModelChange:
-    return ModelChange(evidence=tuple(ids))
+    """These items changed (retracted, redacted): what weighs on their propositions."""
+    return ModelChange(evidence=tuple(ids), weighing_only=True)
 
 
 def entities(ids: Iterable[str]) -> ModelChange:
@@ -63,7 +85,8 @@ def entities(ids: Iterable[str]) -> ModelChange:
 
 
 def from_import(import_id: str) -> ModelChange:
-    return ModelChange(import_id=import_id)
+    """An import's items count from now on: what weighs on their propositions."""
+    return ModelChange(import_id=import_id, weighing_only=True)
 
 
 # The structure node is merged by every bump, so a database emptied since holds a new epoch
@@ -73,6 +96,8 @@ MERGE (structure:ModelVersion {slot: $structure_slot})
 ON CREATE SET structure.value = 0, structure.epoch = randomUUID()
 FOREACH (_ IN CASE WHEN $everything THEN [1] ELSE [] END |
   SET structure.value = structure.value + 1)
+FOREACH (_ IN CASE WHEN $shape THEN [1] ELSE [] END |
+  SET structure.shape = coalesce(structure.shape, 0) + 1)
 MERGE (v:ModelVersion {slot: $slot})
 ON CREATE SET v.value = 0
 SET v.value = v.value + 1
@@ -111,7 +136,7 @@ ON CREATE SET v.value = 0
 
 COUNTERS = """
 MATCH (v:ModelVersion)
-RETURN collect({slot: v.slot, value: v.value, epoch: v.epoch}) AS counters
+RETURN collect({slot: v.slot, value: v.value, epoch: v.epoch, shape: v.shape}) AS counters
 """
 
 # Every proposition with its stamp: what a reader compares with the counters it holds.
@@ -146,6 +171,7 @@ def bump_parameters(change: ModelChange) -> dict[str, Any]:
     return {
         "structure_slot": STRUCTURE_SLOT,
         "everything": change.everything,
+        "shape": change.changes_shape,
         "slot": random.randrange(SLOTS),
         "proposition_ids": list(change.propositions),
         "evidence_ids": list(change.evidence),
@@ -172,6 +198,7 @@ class Counters:
     epoch: str | None
     structure: int
     slots: dict[int, int]
+    shape: int = 0  # moved by every write but those that change only what weighs
 
     def covers(self, other: Counters) -> bool:
         """Whether a copy read at these counters has seen every write ``other`` has."""
@@ -194,14 +221,15 @@ class Counters:
 async def counters(tx: AsyncManagedTransaction) -> Counters:
     rows: list[dict[str, Any]] = await fetch_collected(tx, COUNTERS, "counters")
     epoch: str | None = None
-    structure = 0
+    structure = shape = 0
     slots: dict[int, int] = {}
     for row in rows:
         if int(row["slot"]) == STRUCTURE_SLOT:
             epoch, structure = row["epoch"], int(row["value"])
+            shape = int(row["shape"] or 0)
         else:
             slots[int(row["slot"])] = int(row["value"])
-    return Counters(epoch=epoch, structure=structure, slots=slots)
+    return Counters(epoch=epoch, structure=structure, slots=slots, shape=shape)
 
 
 async def stamps(tx: AsyncManagedTransaction) -> list[tuple[str, int | None, int | None]]:

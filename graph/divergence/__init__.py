@@ -29,7 +29,13 @@ from graph.divergence.picture import (
 )
 from graph.divergence.report import segment_report
 from graph.divergence.settings import EngineSettings
-from graph.divergence.shared import SharedModel, kept_with_copy, shared_model, written_so_far
+from graph.divergence.shared import (
+    SharedModel,
+    kept_while_shaped,
+    kept_with_copy,
+    shared_model,
+    written_so_far,
+)
 from graph.divergence.structure import structural_gaps
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "duplicates",
     "evidence_view",
     "gap_sort_key",
+    "kept_while_shaped",
     "kept_with_copy",
     "load_candidates",
     "load_model",

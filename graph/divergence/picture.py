@@ -94,6 +94,10 @@ class Picture:
     """Figures of one proposition each that depend on its view and beliefs alone (and on
     what the key names), by proposition id: the shared model carries them to its next copy
     for every proposition a write left alone (see ``each_proposition``)."""
+    shaped: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What depends on the model's shape alone (which propositions there are, what they
+    connect, what is said of their entities), kept by the shared model across its copies
+    while no write changes that shape (see ``kept_while_shaped``)."""
     at_t: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     """What depends on T as well, kept for every picture of the same model at the same T
     and settings: the shared model's pictures of "now" share one T for a second, so the

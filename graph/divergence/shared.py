@@ -446,6 +446,7 @@ class _Held:
     _all_items: list[_AllItems] = field(default_factory=list, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see Picture.memo
     per_proposition: dict[Hashable, dict[str, Any]] = field(default_factory=dict, repr=False)
+    shaped: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see Picture.shaped
     # The figures of the latest "now" per (settings, event loop): when, as of when, the task,
     # and the pictures' memo at that T (per engine settings).
     recent: dict[
@@ -548,6 +549,7 @@ class SharedModel:
             functions=held.functions,
             memo=held.memo,
             per_proposition=held.per_proposition,
+            shaped=held.shaped,
             at_t=at_t,
         )
         if segment_id is None:
@@ -557,9 +559,9 @@ class SharedModel:
                 bookmarks, load_scope, segment_id, as_of=as_of
             )
             return with_scope(whole, segment, scope)
-        # A segment's scope changes only with a write, and every such write makes a new copy:
-        # kept with the copy, it is read once per copy and segment, as the copy was read.
-        segment, kept = await kept_with_copy(
+        # A segment's scope changes only with a write that changes the model's shape: kept
+        # while the shape holds, it is read once per shape and segment, as the copy was read.
+        segment, kept = await kept_while_shaped(
             whole,
             ("segment scope", segment_id),
             lambda: self._db.read_after(bookmarks, load_scope, segment_id, as_of=written_so_far()),
@@ -674,6 +676,7 @@ class SharedModel:
             functions=tuple(names),
             _all_items=[] if kept_items is None else [kept_items],
             per_proposition=_carried(held.per_proposition, set(wanted) | gone),
+            shaped=held.shaped if _same_shape(held, counters, wanted, gone) else {},
         )
 
     async def _read_anew(
@@ -806,6 +809,19 @@ def _carried(
     return carried
 
 
+def _same_shape(held: _Held, counters: Counters, changed: list[str], gone: set[str]) -> bool:
+    """Whether a copy read at ``counters``, after ``changed`` propositions were read again
+    and ``gone`` ones left, has ``held``'s shape: then it keeps the same dict of what was
+    worked out from that shape (``Picture.shaped``), and what one copy's requests add there
+    serves the next. A proposition that came or went without a write that said so (written
+    by other means) ends it all the same."""
+    return (
+        counters.shape == held.counters.shape
+        and not gone
+        and all(pid in held.stamps for pid in changed)
+    )
+
+
 def _forget_failed(recent: dict[Hashable, Any], key: Hashable, done: asyncio.Task[Any]) -> None:
     if done.cancelled() or done.exception() is not None:
         recent.pop(key, None)
@@ -824,6 +840,21 @@ def written_so_far() -> datetime:
     write's times are its own server's clock, which may run a little ahead of this one's.
     The shared model reads its copies as of it, and what is kept with a copy too."""
     return datetime.now(UTC) + CLOCK_SKEW
+
+
+async def kept_while_shaped(picture: Picture, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:
+    """What ``read`` answers, kept across the copies of the model while no write changes
+    its shape (``model_version``: which propositions there are, what they connect, what is
+    said of their entities), for a picture of now from ``SharedModel.picture``.
+
+    Only for what depends on that shape alone (a segment's scope, its entities' notes). The
+    writes of a busy model, evidence and beliefs, leave it: a workshop's pages between them
+    read it once, not once per write.
+    """
+    found: V | None = picture.shaped.get(key)
+    if found is None:
+        found = picture.shaped[key] = await read()
+    return found
 
 
 async def kept_with_copy(picture: Picture, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:

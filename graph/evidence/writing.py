@@ -298,7 +298,7 @@ async def write_rows(
             created[:100],
             now,
             f"{len(created)} item(s)",
-            change=model_version.propositions(changed),
+            change=model_version.weighing(changed),
         )
     return [results[r["index"]] for r in rows]
 

@@ -29,6 +29,7 @@ from graph.divergence import (
     alignment,
     belief_gaps,
     disagreements,
+    kept_while_shaped,
     kept_with_copy,
     load_model,
     load_scope,
@@ -280,10 +281,12 @@ async def load_segment(
 
     Without ``as_of`` a request sees the model as of the moment its read began, from the
     process's shared model (``graph.divergence.shared``): only what changed since the last
-    page is read again. The segment's scope, its entities' notes and the beliefs its reveals
-    stated change only with a write that makes a new copy of it, so they are read once per
-    copy and segment; the stamps and the model version are read once for the pages that
-    ask together. A workshop's pages then cost the database almost nothing between writes.
+    page is read again. The segment's scope and its entities' notes change only with a write
+    that changes the model's shape, so they are read once per shape and segment, whatever
+    evidence and beliefs come in meanwhile; the beliefs its reveals stated, once per copy of
+    the model (each belief is a write that makes a new copy). The stamps and the model
+    version are read once for the pages that ask together. A workshop's pages then cost the
+    database almost nothing between writes, and little more while evidence streams in.
 
     With ``as_of`` each page needs the whole model at that time (structural gaps look beyond
     the segment): requests that queue together share one read of it
@@ -295,34 +298,45 @@ async def load_segment(
         stamps = await votes.change_stamps(tx)  # first: a change during the read shows later
         return stamps, await load_model(tx, engine, as_of=as_of or started_at)
 
-    async def own(
+    async def shape(
         tx: AsyncManagedTransaction, model: Picture, at: datetime
-    ) -> tuple[EntityRef, frozenset[str], dict[str, EntityNotes], frozenset[str]]:
+    ) -> tuple[EntityRef, frozenset[str], dict[str, EntityNotes]]:
+        """The segment, its scope and its entities' notes."""
         segment, scope = await load_scope(tx, segment_id, as_of=at)
         in_scope = with_scope(model, segment, scope).in_scope()
         ids = sorted({segment.id} | {r.id for p in in_scope for r in (p.subject, p.object)})
-        details = await entities.notes_of(tx, ids)
-        voted = await votes.belief_ids_from_votes(tx, [p.id for p in in_scope])
-        return segment, frozenset(scope), details, frozenset(voted)
+        return segment, frozenset(scope), await entities.notes_of(tx, ids)
+
+    async def voted_in(tx: AsyncManagedTransaction, picture: Picture) -> frozenset[str]:
+        return frozenset(await votes.belief_ids_from_votes(tx, [p.id for p in picture.in_scope()]))
 
     async def own_of_common(
         tx: AsyncManagedTransaction, common: tuple[Any, Picture], started_at: datetime
     ) -> SegmentModel:
         stamps, model = common
-        segment, scope, details, voted = await own(tx, model, as_of or started_at)
-        return with_scope(model, segment, scope), details, voted, stamps
+        segment, scope, details = await shape(tx, model, as_of or started_at)
+        picture = with_scope(model, segment, scope)
+        return picture, details, await voted_in(tx, picture), stamps
 
     if as_of is None:
         # First: a change during the read shows later.
         stamps = await coalesce.read_now(db, votes.change_stamps)
         # Pages opened together share one T and one computation of the weights.
         model = await shared_model(db).picture(engine, as_of=None)
-        segment, scope, details, voted = await kept_with_copy(
+        # The scope and the notes, kept while no write changes the model's shape: the
+        # evidence and beliefs a busy model takes in leave them (read as the copy was read).
+        segment, scope, details = await kept_while_shaped(
             model,
             ("workshop segment", segment_id),
-            lambda: db.read(own, model, written_so_far()),  # as the copy was read
+            lambda: db.read(shape, model, written_so_far()),
         )
-        return with_scope(model, segment, scope), details, voted, stamps
+        picture = with_scope(model, segment, scope)
+        # The beliefs its reveals stated: a reveal states beliefs, each a write that makes a
+        # new copy of the model, so they are kept with the copy.
+        voted = await kept_with_copy(
+            model, ("workshop votes", segment_id), lambda: db.read(voted_in, picture)
+        )
+        return picture, details, voted, stamps
     # The engine settings are part of the key: a frozen dataclass whose repr lists them all.
     key = ("workshop segment", repr(engine), as_of)
     return await db.read_model_shared(key, None, whole, own_of_common)

@@ -2,9 +2,10 @@
 
 Each example writes a random sequence of evidence (from accounts, source keys and neither,
 observed before and after now), retractions, redactions, beliefs and withdrawals, retired
-and restored pains and merges, through the product's own write functions; after every step
-the process's copy — brought up to date by reading only what changed — must give every
-figure that a full read of the raw evidence gives, to a relative 1e-9.
+and restored pains, new pains and merges, through the product's own write functions; after
+every step the process's copy — brought up to date by reading only what changed — must give
+every figure that a full read of the raw evidence gives, to a relative 1e-9, and the
+segment's scope it keeps while the model's shape holds must be the one read afresh.
 """
 
 from __future__ import annotations
@@ -17,14 +18,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph import beliefs, entities, evidence, model_version
+from graph import beliefs, entities, evidence, model_version, propositions
 from graph.divergence import EngineSettings, Picture, SharedModel, load_picture
 from graph.divergence.shared import ItemInputs, _AllItems
 from graph.kit.connection import Database, fetch_one
 from graph.merge import merge_entities
 from schema.errors import BadInput, Conflict, NotFound
-from schema.models import Actor, BearingCreate, BeliefCreate, EntityCreate, EvidenceCreate
-from schema.vocabulary import EntityKind, Stance
+from schema.models import (
+    Actor,
+    BearingCreate,
+    BeliefCreate,
+    EntityCreate,
+    EntityUpdate,
+    EvidenceCreate,
+    PropositionCreate,
+)
+from schema.vocabulary import EntityKind, Relation, Stance
 from tests.conftest import wipe
 from tests.factories import small_model
 
@@ -51,8 +60,9 @@ statements = st.tuples(
 withdrawals = st.tuples(st.just("withdraw"), st.integers(0, PAINS - 1), st.sampled_from(FUNCTIONS))
 retirements = st.tuples(st.sampled_from(["retire", "unretire"]), st.integers(0, PAINS - 1))
 merges = st.tuples(st.just("merge"), st.integers(0, PAINS - 1), st.integers(0, PAINS - 1))
+growths = st.tuples(st.just("grow"))  # a new pain the segment experiences
 steps = st.lists(
-    st.one_of(adds, adds, corrections, statements, withdrawals, retirements, merges),
+    st.one_of(adds, adds, corrections, statements, withdrawals, retirements, merges, growths),
     min_size=1,
     max_size=8,
 )
@@ -99,6 +109,14 @@ async def _apply(db: Database, world: dict[str, Any], step: tuple[Any, ...]) -> 
     elif kind == "merge" and step[1] != step[2]:
         keep, gone = world["pains"][step[1]], world["pains"][step[2]]
         await _quietly(db.write(merge_entities, SYSTEM, keep, gone, now))
+    elif kind == "grow":
+        pain, _ = await db.write(
+            entities.create, SYSTEM, EntityCreate(kind=EntityKind.PAIN, name="New pain"), now
+        )
+        data = PropositionCreate(
+            subject_id=world["segment"], relation=Relation.EXPERIENCES, object_id=pain.id
+        )
+        await db.write(propositions.create, SYSTEM, data, now)
 
 
 async def _quietly(write: Any) -> None:
@@ -152,6 +170,7 @@ async def _world(db: Database) -> dict[str, Any]:
         "pains": model.pain_ids,
         "accounts": {None: None, "acme": model.account_id, "globex": other.id},
         "items": [],
+        "segment": model.segment_id,
     }
 
 
@@ -164,11 +183,16 @@ async def test_the_kept_model_equals_a_full_read_after_any_writes(
     world = await _world(db)
     kept = SharedModel(db)
     await kept.picture(SETTINGS, as_of=datetime.now(UTC))  # held before the writes
+    segment = world["segment"]
+    await kept.picture(SETTINGS, as_of=None, segment_id=segment)  # its scope kept
     for step in sequence:
         await _apply(db, world, step)
         as_of = datetime.now(UTC)
         fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
         assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
+        now = await kept.picture(SETTINGS, as_of=None, segment_id=segment)
+        read = await db.read(load_picture, SETTINGS, as_of=now.as_of, segment_id=segment)
+        assert (now.segment, now.scope) == (read.segment, read.scope)
 
 
 async def test_a_later_time_decays_the_kept_weights_exactly(db: Database) -> None:
@@ -202,6 +226,42 @@ async def test_a_write_reads_again_only_what_it_changed(db: Database) -> None:
     assert all(after.items.get(pid) is before.items.get(pid) for pid in untouched)
     assert after.figures[changed].evidence_count == before.figures[changed].evidence_count + 1
     assert math.isclose(after.items[changed].strength.sum(), 1.0)
+
+
+async def test_evidence_and_beliefs_keep_what_was_read_of_the_shape(db: Database) -> None:
+    """A segment's scope, kept while the model's shape holds, is read once across writes of
+    evidence, corrections and beliefs; a write that changes the shape (a new proposition, an
+    entity edited) makes the next copy read it again."""
+    world = await _world(db)
+    kept = SharedModel(db)
+    segment = world["segment"]
+    first = await kept.picture(SETTINGS, as_of=None, segment_id=segment)
+    shaped = (await kept.current()).shaped
+    assert ("segment scope", segment) in shaped
+    for step in (
+        ("add", 1, Stance.SUPPORTS, 1.0, None, None, -3, "interview", 1),
+        ("retract", 0),
+        ("believe", 0, "sales", 0.3),
+        ("withdraw", 0, "sales"),
+    ):
+        before = await kept.current()
+        await _apply(db, world, step)
+        after = await kept.current()
+        assert after is not before  # a new copy of the model
+        assert after.shaped is shaped, step  # the same shape: its scope not read again
+    await _apply(db, world, ("grow",))
+    grown = await kept.picture(SETTINGS, as_of=None, segment_id=segment)
+    shaped_since = (await kept.current()).shaped
+    assert shaped_since is not shaped
+    assert len(grown.scope) == len(first.scope) + 1
+    await db.write(
+        entities.update,
+        SYSTEM,
+        world["pains"][0],
+        EntityUpdate(description="Now with a description"),
+        datetime.now(UTC),
+    )
+    assert (await kept.current()).shaped is not shaped_since
 
 
 async def test_a_proposition_stamped_again_on_another_slot_meanwhile_is_read_again(
