@@ -568,6 +568,12 @@ class SharedModel:
         )
         return with_scope(whole, segment, kept)
 
+    async def prepare(self) -> None:
+        """Read the model and lay its items out for weighing (~0.1 s of CPU at 100,000
+        items): what a process does as it starts, so that its first page waits for neither."""
+        held = await self.current()
+        await offload.in_thread(held.all_items)
+
     async def current(self, bookmarks: list[str] | None = None) -> _Held:
         """The model as held, read again where a write since has changed it."""
         if bookmarks:

@@ -195,6 +195,18 @@ async def test_the_kept_model_equals_a_full_read_after_any_writes(
         assert (now.segment, now.scope) == (read.segment, read.scope)
 
 
+async def test_prepared_at_start_the_model_is_laid_out_for_weighing(db: Database) -> None:
+    """What a server does as it starts: the first page then finds the items laid out."""
+    world = await _world(db)
+    await _apply(db, world, ("add", 0, Stance.SUPPORTS, 0.7, "acme", None, -3, "interview", 1))
+    kept = SharedModel(db)
+    await kept.prepare()
+    laid_out = (await kept.current()).built_items()
+    assert laid_out is not None and world["propositions"][0] in laid_out.proposition_ids
+    fresh = await db.read(load_picture, SETTINGS, as_of=datetime.now(UTC))
+    assert_same_model(await kept.picture(SETTINGS, as_of=fresh.as_of), fresh)
+
+
 async def test_a_later_time_decays_the_kept_weights_exactly(db: Database) -> None:
     world = await _world(db)
     for days in (-400, -30, -1, 2):  # the last observed after the reports' time: not aged
