@@ -95,48 +95,88 @@ def beta_supports(
 
     The same figures, each SciPy function called once over arrays instead of once per
     proposition (the whole model's support at 10,000 propositions: benchmark b)."""
-    s_weights = np.asarray(supporting, dtype=np.float64)
-    c_weights = np.asarray(contradicting, dtype=np.float64)
-    for name, weights in (("supporting", s_weights), ("contradicting", c_weights)):
-        if not np.isfinite(weights).all():
-            raise ValueError(
-                f"{name} must be a finite number, got {weights[~np.isfinite(weights)][0]}"
-            )
-    if s_weights.shape != c_weights.shape:
-        raise ValueError("supporting and contradicting need one weight per proposition each")
-    if (s_weights < 0.0).any() or (c_weights < 0.0).any():
-        raise ValueError("supporting and contradicting weights must be non-negative")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    if not 0.0 <= refuted_at < validated_at <= 1.0:
-        raise ValueError("thresholds must satisfy 0 <= refuted_at < validated_at <= 1")
+    columns = BetaColumns.of(
+        supporting, contradicting, level=level, validated_at=validated_at, refuted_at=refuted_at
+    )
+    return [columns.at(n) for n in range(len(columns))]
 
-    a = 1.0 + s_weights
-    b = 1.0 + c_weights
-    tail = (1.0 - level) / 2.0
-    lows = special.betaincinv(a, b, tail).tolist()
-    # The upper quantile through the complementary inverse stays accurate when the
-    # posterior crowds against 1 (1 - tail would round away the information).
-    highs = special.betainccinv(a, b, tail).tolist()
-    confidences = confidences_of(s_weights, c_weights).tolist()
-    means = (a / (a + b)).tolist()
-    return [
-        BetaSupport(
-            supporting=float(s),
-            contradicting=float(c),
-            mean=mean,
-            low=low,
-            high=high,
+
+@dataclass(frozen=True, slots=True)
+class BetaColumns:
+    """``beta_supports``' figures as columns, each SciPy function called once over all of
+    them; ``at(n)`` makes the n-th ``BetaSupport`` when it is wanted (a page of a big model
+    wants a hundred of ten thousand, and making them all was most of the work)."""
+
+    supporting: list[float]
+    contradicting: list[float]
+    means: list[float]
+    lows: list[float]
+    highs: list[float]
+    confidences: list[float]
+    level: float
+    validated_at: float
+    refuted_at: float
+
+    @classmethod
+    def of(
+        cls,
+        supporting: Sequence[float],
+        contradicting: Sequence[float],
+        *,
+        level: float = 0.90,
+        validated_at: float = 0.95,
+        refuted_at: float = 0.05,
+    ) -> BetaColumns:
+        s_weights = np.asarray(supporting, dtype=np.float64)
+        c_weights = np.asarray(contradicting, dtype=np.float64)
+        for name, weights in (("supporting", s_weights), ("contradicting", c_weights)):
+            if not np.isfinite(weights).all():
+                raise ValueError(
+                    f"{name} must be a finite number, got {weights[~np.isfinite(weights)][0]}"
+                )
+        if s_weights.shape != c_weights.shape:
+            raise ValueError("supporting and contradicting need one weight per proposition each")
+        if (s_weights < 0.0).any() or (c_weights < 0.0).any():
+            raise ValueError("supporting and contradicting weights must be non-negative")
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        if not 0.0 <= refuted_at < validated_at <= 1.0:
+            raise ValueError("thresholds must satisfy 0 <= refuted_at < validated_at <= 1")
+
+        a = 1.0 + s_weights
+        b = 1.0 + c_weights
+        tail = (1.0 - level) / 2.0
+        return cls(
+            supporting=s_weights.tolist(),
+            contradicting=c_weights.tolist(),
+            means=(a / (a + b)).tolist(),
+            lows=special.betaincinv(a, b, tail).tolist(),
+            # The upper quantile through the complementary inverse stays accurate when the
+            # posterior crowds against 1 (1 - tail would round away the information).
+            highs=special.betainccinv(a, b, tail).tolist(),
+            confidences=confidences_of(s_weights, c_weights).tolist(),
             level=level,
+            validated_at=validated_at,
+            refuted_at=refuted_at,
+        )
+
+    def __len__(self) -> int:
+        return len(self.means)
+
+    def at(self, n: int) -> BetaSupport:
+        s, c, confidence = self.supporting[n], self.contradicting[n], self.confidences[n]
+        return BetaSupport(
+            supporting=s,
+            contradicting=c,
+            mean=self.means[n],
+            low=self.lows[n],
+            high=self.highs[n],
+            level=self.level,
             confidence=confidence,
             status=support_status(
-                s, c, confidence, validated_at=validated_at, refuted_at=refuted_at
+                s, c, confidence, validated_at=self.validated_at, refuted_at=self.refuted_at
             ),
         )
-        for s, c, mean, low, high, confidence in zip(
-            s_weights.tolist(), c_weights.tolist(), means, lows, highs, confidences, strict=True
-        )
-    ]
 
 
 def support_status(

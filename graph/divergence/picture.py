@@ -8,7 +8,7 @@ functions over it, so they run the same in tests, the API, the CLI and snapshots
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, overload
@@ -80,7 +80,7 @@ class Picture:
     """Every proposition visible at ``as_of``, in the whole model (context for the queries)."""
     scope: frozenset[str]
     """The ids of the propositions in the requested segment's scope (all, without one)."""
-    support: dict[str, Support]
+    support: Mapping[str, Support]
     beliefs: dict[str, dict[str, FunctionBelief]]
     """Current belief per proposition id, then per function."""
     functions: tuple[str, ...]

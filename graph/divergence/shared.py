@@ -29,7 +29,7 @@ import itertools
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from analytics.support import beta_supports
+from analytics.support import BetaColumns
 from graph import beliefs, functions, model_version, support
 from graph.divergence.picture import (
     PROPOSITION_VIEWS,
@@ -163,6 +163,11 @@ class _AllItems:
     _at_newest: dict[tuple[tuple[float, ...], float], _AtNewest] = field(
         default_factory=dict, repr=False
     )
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Each weighed proposition's place in ``proposition_ids``."""
+        return {pid: n for n, pid in enumerate(self.proposition_ids)}
 
     @classmethod
     def of(cls, items: dict[str, ItemInputs]) -> _AllItems:
@@ -451,7 +456,7 @@ class _Held:
     # and the pictures' memo at that T (per engine settings).
     recent: dict[
         Hashable,
-        tuple[float, datetime, asyncio.Task[dict[str, Support]], dict[Hashable, Any]],
+        tuple[float, datetime, asyncio.Task[Mapping[str, Support]], dict[Hashable, Any]],
     ] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
@@ -469,21 +474,48 @@ class _Held:
         return self._all_items[0]
 
     @collector.pausing
-    def support_as_of(self, settings: SupportSettings, as_of: datetime) -> dict[str, Support]:
+    def support_as_of(self, settings: SupportSettings, as_of: datetime) -> _Weighed:
         """Each visible proposition's support as of ``as_of`` (no later than a write since)."""
         everything = self.all_items()
         s, c, mean_magnitude = everything.weigh(settings, as_of)
-        posteriors = beta_supports(s.tolist(), c.tolist())
-        magnitudes = mean_magnitude.tolist()
-        result = dict(self.figures)  # no counted items: Beta(1, 1), whatever the time
-        for n, pid in enumerate(everything.proposition_ids):
-            found = result.get(pid)
-            if found is None:
-                continue
-            posterior = posteriors[n]
-            # Built directly: ``dataclasses.replace`` works out the fields again for each of
-            # the 10,000, half of the weighing at M.
-            result[pid] = Support(
+        return _Weighed(
+            self.figures,
+            everything.position,
+            BetaColumns.of(s.tolist(), c.tolist()),
+            mean_magnitude.tolist(),
+        )
+
+
+class _Weighed(Mapping[str, Support]):
+    """Each visible proposition's support at one T, as ``support_as_of`` weighed them: the
+    weights and posteriors of all of them worked out at once, each ``Support`` made when it
+    is first asked for. Making all ten thousand at M took ~40 ms of every new T's ~65, for
+    pages that ask for their segment's hundred (docs/benchmarks.md). Requests on several
+    threads may make one at once: they make the same."""
+
+    def __init__(
+        self,
+        figures: dict[str, Support],
+        position: dict[str, int],
+        posteriors: BetaColumns,
+        magnitudes: list[float],
+    ) -> None:
+        self._figures = figures  # as read: no counted items is Beta(1, 1), whatever the time
+        self._position = position  # in the weighed columns, for those with counted items
+        self._posteriors = posteriors
+        self._magnitudes = magnitudes
+        self._made: dict[str, Support] = {}
+
+    def __getitem__(self, pid: str) -> Support:
+        made = self._made.get(pid)
+        if made is not None:
+            return made
+        found = self._figures[pid]
+        n = self._position.get(pid)
+        if n is not None:
+            posterior = self._posteriors.at(n)
+            # Built directly: ``dataclasses.replace`` works out the fields again each time.
+            found = Support(
                 proposition_id=found.proposition_id,
                 supporting=posterior.supporting,
                 contradicting=posterior.contradicting,
@@ -493,11 +525,21 @@ class _Held:
                 distinct_accounts=found.distinct_accounts,
                 newest_evidence_at=found.newest_evidence_at,
                 evidence_ids=found.evidence_ids,
-                mean_magnitude=magnitudes[n],
+                mean_magnitude=self._magnitudes[n],
                 posterior=posterior,
                 distinct_sources=found.distinct_sources,
             )
-        return result
+        self._made[pid] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._figures)
+
+    def __len__(self) -> int:
+        return len(self._figures)
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._figures
 
 
 class SharedModel:
@@ -597,7 +639,7 @@ class SharedModel:
 
     async def _recent(
         self, held: _Held, settings: SupportSettings
-    ) -> tuple[datetime, dict[str, Support], dict[Hashable, Any]]:
+    ) -> tuple[datetime, Mapping[str, Support], dict[Hashable, Any]]:
         """T for "now", its figures, and the memo of the pictures at that T (per engine
         settings: see ``Picture.at_t``)."""
         loop = asyncio.get_running_loop()
@@ -608,7 +650,7 @@ class SharedModel:
                 as_of = datetime.now(UTC)
                 # A task of its own, outside the caller's context: a first requester who
                 # gives up does not cancel the figures the others wait for.
-                task = loop.create_task(
+                task: asyncio.Task[Mapping[str, Support]] = loop.create_task(
                     offload.in_thread(held.support_as_of, settings, as_of),
                     context=contextvars.Context(),
                 )
