@@ -9,11 +9,11 @@ that cannot say what it changed (a merge, a restore, the demo load) moves the *s
 counter instead, and readers read everything again.
 
 Most writes change only what weighs on propositions (evidence added, retracted or imported,
-beliefs stated): those say so (``weighing``), and every other write also moves the *shape*
-counter on the structure node. While it stands still, which propositions there are, what
-they connect and what is said of their entities are as a reader last read them: a reader
-keeps what it worked out from that shape (a segment's scope, its entities' notes) across
-copies of the model.
+beliefs stated): those say so (``weighing``), and every other write also moves a *shape*
+count on the counter it increments. While the counters' shapes add up to what a reader
+last saw, which propositions there are, what they connect and what is said of their
+entities are as it read them: it keeps what it worked out from that shape (a segment's
+scope, its entities' notes) across copies of the model.
 
 The counters live in ``ModelVersion`` nodes keyed by ``slot`` (the ``model_version_slot``
 constraint makes concurrent ``MERGE``s converge). The structure node also carries an *epoch*,
@@ -48,7 +48,7 @@ class ModelChange:
     weighing_only: bool = False
     """Whether the write changed only what weighs on the propositions (their evidence, their
     beliefs), not which propositions there are, what they connect or what is said of their
-    entities: then it leaves the shape counter alone."""
+    entities: then it leaves the shape counts alone."""
 
     @property
     def is_nothing(self) -> bool:
@@ -96,11 +96,11 @@ MERGE (structure:ModelVersion {slot: $structure_slot})
 ON CREATE SET structure.value = 0, structure.epoch = randomUUID()
 FOREACH (_ IN CASE WHEN $everything THEN [1] ELSE [] END |
   SET structure.value = structure.value + 1)
-FOREACH (_ IN CASE WHEN $shape THEN [1] ELSE [] END |
-  SET structure.shape = coalesce(structure.shape, 0) + 1)
 MERGE (v:ModelVersion {slot: $slot})
 ON CREATE SET v.value = 0
 SET v.value = v.value + 1
+FOREACH (_ IN CASE WHEN $shape THEN [1] ELSE [] END |
+  SET v.shape = coalesce(v.shape, 0) + 1)
 WITH v
 CALL () {
   UNWIND $proposition_ids AS id
@@ -198,7 +198,7 @@ class Counters:
     epoch: str | None
     structure: int
     slots: dict[int, int]
-    shape: int = 0  # moved by every write but those that change only what weighs
+    shape: int = 0  # the slots' shape counts added up: moved by all but weighing writes
 
     def covers(self, other: Counters) -> bool:
         """Whether a copy read at these counters has seen every write ``other`` has."""
@@ -226,9 +226,11 @@ async def counters(tx: AsyncManagedTransaction) -> Counters:
     for row in rows:
         if int(row["slot"]) == STRUCTURE_SLOT:
             epoch, structure = row["epoch"], int(row["value"])
-            shape = int(row["shape"] or 0)
         else:
             slots[int(row["slot"])] = int(row["value"])
+            # Each slot's count only grows, and a write moves one slot's: the sum moves
+            # exactly when a shape write lands, with no node every such write must lock.
+            shape += int(row["shape"] or 0)
     return Counters(epoch=epoch, structure=structure, slots=slots, shape=shape)
 
 

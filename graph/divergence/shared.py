@@ -724,7 +724,7 @@ class SharedModel:
             functions=tuple(names),
             _all_items=[] if kept_items is None else [kept_items],
             per_proposition=_carried(held.per_proposition, set(wanted) | gone),
-            shaped=held.shaped if _same_shape(held, counters, wanted, gone) else {},
+            shaped=held.shaped if _same_shape(held, counters, views, wanted, gone) else {},
         )
 
     async def _read_anew(
@@ -857,16 +857,27 @@ def _carried(
     return carried
 
 
-def _same_shape(held: _Held, counters: Counters, changed: list[str], gone: set[str]) -> bool:
-    """Whether a copy read at ``counters``, after ``changed`` propositions were read again
-    and ``gone`` ones left, has ``held``'s shape: then it keeps the same dict of what was
-    worked out from that shape (``Picture.shaped``), and what one copy's requests add there
-    serves the next. A proposition that came or went without a write that said so (written
-    by other means) ends it all the same."""
+def _same_shape(
+    held: _Held,
+    counters: Counters,
+    views: dict[str, PropositionView],
+    changed: list[str],
+    gone: set[str],
+) -> bool:
+    """Whether a copy read at ``counters``, with ``views`` after ``changed`` propositions
+    were read again and ``gone`` ones left, has ``held``'s shape: then it keeps the same dict
+    of what was worked out from that shape (``Picture.shaped``), and what one copy's
+    requests add there serves the next.
+
+    The shape counter says so for every write of this version. What a proposition's view
+    shows (retired or not, its relation, its entities' names and kinds) is compared as
+    well, so a write that never moves the counter (a server of an earlier version during a
+    rolling deploy, a proposition written by other means) ends it all the same when it
+    changes one."""
     return (
         counters.shape == held.counters.shape
         and not gone
-        and all(pid in held.stamps for pid in changed)
+        and all(pid in held.stamps and held.views.get(pid) == views.get(pid) for pid in changed)
     )
 
 
@@ -910,7 +921,8 @@ async def kept_with_copy(picture: Picture, key: Hashable, read: Callable[[], Awa
     of now from ``SharedModel.picture``): read once per copy and key.
 
     Only for what changes with nothing but a write the model version counts, which makes
-    a new copy (a segment's scope, its entities' notes, the beliefs its reveals stated).
+    a new copy (the beliefs a segment's reveals stated; what depends on the shape alone is
+    kept longer, by ``kept_while_shaped``).
     Read after the copy's counters, the answer may include a write that lands meanwhile,
     as a read per request would; the next request sees that write's own copy.
     """

@@ -276,6 +276,28 @@ async def test_evidence_and_beliefs_keep_what_was_read_of_the_shape(db: Database
     assert (await kept.current()).shaped is not shaped_since
 
 
+async def test_a_write_that_never_moves_the_shape_count_ends_it_when_a_view_changes(
+    db: Database,
+) -> None:
+    """A server of an earlier version, during a rolling deploy, stamps what it changed but
+    moves no shape count: a rename it writes changes the view of the propositions about the
+    entity, and that alone ends what was kept of the shape."""
+    world = await _world(db)
+    kept = SharedModel(db)
+    await kept.picture(SETTINGS, as_of=None, segment_id=world["segment"])
+    shaped = (await kept.current()).shaped
+    pain, pid = world["pains"][0], world["propositions"][0]
+
+    async def renamed_as_before(tx: Any) -> None:
+        await tx.run("MATCH (e:Entity {id: $id}) SET e.name = $name", id=pain, name="Slow setup")
+        await model_version.bump(tx, model_version.weighing([pid]))  # no shape count moves
+
+    await db.write(renamed_as_before)
+    after = await kept.current()
+    assert after.views[pid].object.name == "Slow setup"
+    assert after.shaped is not shaped
+
+
 async def test_a_proposition_stamped_again_on_another_slot_meanwhile_is_read_again(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
