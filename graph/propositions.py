@@ -79,13 +79,11 @@ GET_PROPOSITIONS = _RESOLVED + "RETURN wanted, " + PROPOSITION_TEXT_PROJECTION +
 # The propositions a listing shows: in the segment's scope (every one for a null
 # $segment_id), of the relation asked for (any for null), visible as of $as_of; ``p`` with its
 # ``subject`` and ``object``. ``graph/bulk_reads.py`` lists the same ones.
-LISTED = (
-    SEGMENT_SCOPE
-    + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
-    + VISIBLE_AS_OF
-)
+_IN_SCOPE = SEGMENT_SCOPE + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)"
+LISTED = _IN_SCOPE + VISIBLE_AS_OF
 
-LISTED_BY_ID = LISTED + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+_BY_ID = "  AND ($ids IS NULL OR p.id IN $ids)\n"
+LISTED_BY_ID = LISTED + _BY_ID
 
 # The typed listing's own filters, by the parameter each takes, written into the query only
 # when given (``listed_by_id``: Cypher does not skip an ``$x IS NULL OR ...`` guard's other
@@ -146,13 +144,13 @@ def listed_page(order: str = "OLDEST_FIRST", given: frozenset[str] = frozenset()
     """
     after, order_by = ORDERS[order]
     return (
-        SEGMENT_SCOPE
-        + "WITH DISTINCT p WHERE ($relation IS NULL OR p.relation = $relation)\n"
+        _IN_SCOPE
+        + "\n"
         + after
         + "WITH p "
         + order_by
         + VISIBLE_AS_OF
-        + "  AND ($ids IS NULL OR p.id IN $ids)\n"
+        + _BY_ID
         + _filters(given)
         + "RETURN p "
         + order_by.rstrip()

@@ -910,10 +910,7 @@ async def kept_while_shaped(picture: Picture, key: Hashable, read: Callable[[], 
     writes of a busy model, evidence and beliefs, leave it: a workshop's pages between them
     read it once, not once per write.
     """
-    found: V | None = picture.shaped.get(key)
-    if found is None:
-        found = picture.shaped[key] = await read()
-    return found
+    return await _kept_in(picture.shaped, key, read)
 
 
 async def kept_with_copy(picture: Picture, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:
@@ -926,9 +923,14 @@ async def kept_with_copy(picture: Picture, key: Hashable, read: Callable[[], Awa
     Read after the copy's counters, the answer may include a write that lands meanwhile,
     as a read per request would; the next request sees that write's own copy.
     """
-    found: V | None = picture.memo.get(key)
+    return await _kept_in(picture.memo, key, read)
+
+
+async def _kept_in(kept: dict[Hashable, Any], key: Hashable, read: Callable[[], Awaitable[V]]) -> V:
+    """``kept[key]``, read first when it is not there yet."""
+    found: V | None = kept.get(key)
     if found is None:
-        found = picture.memo[key] = await read()
+        found = kept[key] = await read()
     return found
 
 
