@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import heapq
 import itertools
 import threading
 import time
@@ -69,7 +70,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # What the weights need of each counted item, per proposition, as parallel lists (a list
 # of plain numbers decodes several times faster than a map per item). A missing magnitude
-# travels as -1: ``collect`` would drop a null and misalign the lists.
+# travels as -1: ``collect`` would drop a null and misalign the lists. Beside them, what the
+# figures keep at any later T (``_kept_figures``): the items' ids, the number of accounts
+# and the newest time as stored. The figures were once a second query over the same items
+# (``support.support_for``), which took 14 s of a start's 24 at a million items
+# (docs/benchmarks.md, "2026-12-06, sixth").
 ITEM_INPUTS = (
     PROPOSITIONS_OF_IDS
     + """MATCH (ev:Evidence)-[bear:BEARS_ON]->(p)
@@ -80,10 +85,13 @@ WITH p, collect(bear.stance = 'SUPPORTS') AS supports, collect(ev.source_type) A
      collect(bear.strength) AS strengths, collect(coalesce(bear.magnitude, -1)) AS magnitudes,
      collect(ev.observed_at.epochSeconds) AS seconds,
      collect(ev.observed_at.nanosecond) AS nanos,
-     collect(coalesce(ev.account_id, 'key:' + ev.source_key, ev.id)) AS sources
+     collect(coalesce(ev.account_id, 'key:' + ev.source_key, ev.id)) AS sources,
+     collect(ev.id) AS ids, count(DISTINCT ev.account_id) AS accounts,
+     max(ev.observed_at) AS newest
 RETURN collect({id: p.id, supports: supports, types: types, strengths: strengths,
                 magnitudes: magnitudes, seconds: seconds, nanos: nanos,
-                sources: sources}) AS rows
+                sources: sources, ids: ids, distinct_accounts: accounts,
+                newest: split(toString(newest), '[')[0]}) AS rows
 """
 )
 
@@ -779,15 +787,18 @@ class SharedModel:
         for start in range(0, len(wanted), READ_CHUNK):
             chunk = wanted[start : start + READ_CHUNK]
             read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
-            found_views, found_beliefs, found_figures, found_items = read
+            found_views, found_beliefs, rows = read
             for pid in chunk:
                 if pid not in found_views:
                     views.pop(pid, None)
             came = came or not found_views.keys() <= views.keys()
             views.update(found_views)
             beliefs.update(found_beliefs)
+            found_figures, found_items = await offload.in_thread(
+                _figures_and_inputs, found_views, rows
+            )
             figures.update(found_figures)
-            items.update(await offload.in_thread(_inputs, found_items))
+            items.update(found_items)
         return came
 
 
@@ -818,18 +829,14 @@ async def _stamps_and_functions(
     return {pid: (slot, value) for pid, slot, value in found}, names
 
 
-_NO_SETTINGS = SupportSettings(reliability={})
-
-
 async def _read_propositions(
     tx: Any, ids: list[str], now: datetime
 ) -> tuple[
     dict[str, PropositionView],
     dict[str, dict[str, FunctionBelief]],
-    dict[str, Support],
     list[dict[str, Any]],
 ]:
-    """Views, current beliefs, support figures and item inputs of the visible ones of ``ids``."""
+    """Views, current beliefs and the rows of ``ITEM_INPUTS`` of the visible ones of ``ids``."""
     views = PROPOSITION_VIEWS.validate_python(
         await fetch_collected(tx, VISIBLE_PROPOSITIONS_OF_IDS, "rows", ids=ids, as_of=now)
     )
@@ -837,10 +844,8 @@ async def _read_propositions(
     believed: dict[str, dict[str, FunctionBelief]] = {}
     for pid, belief in await beliefs.current_function_beliefs(tx, visible, now):
         believed.setdefault(pid, {})[belief.function] = belief
-    # The weights are computed per request; only the counts, ids and dates are kept.
-    figures = await support.support_for(tx, _NO_SETTINGS, as_of=now, ids=visible)
     rows = await fetch_collected(tx, ITEM_INPUTS, "rows", ids=visible, as_of=now)
-    return {v.id: v for v in views}, believed, figures, rows
+    return {v.id: v for v in views}, believed, rows
 
 
 def _carried(
@@ -886,8 +891,54 @@ def _forget_failed(recent: dict[Hashable, Any], key: Hashable, done: asyncio.Tas
         recent.pop(key, None)
 
 
-def _inputs(rows: Iterable[dict[str, Any]]) -> dict[str, ItemInputs]:
-    return {row["id"]: ItemInputs.from_row(row) for row in rows}
+def _figures_and_inputs(
+    visible: Iterable[str], rows: list[dict[str, Any]]
+) -> tuple[dict[str, Support], dict[str, ItemInputs]]:
+    """The kept figures of the ``visible`` propositions and the item inputs of those with
+    counted items, from the rows of ``ITEM_INPUTS``."""
+    return _kept_figures(visible, rows), {row["id"]: ItemInputs.from_row(row) for row in rows}
+
+
+def _kept_figures(visible: Iterable[str], rows: list[dict[str, Any]]) -> dict[str, Support]:
+    """Each visible proposition's figures as ``support.support_for`` gives them without
+    weights (``WEIGHED_SUPPORT``'s row with none): the counts, the newest time and the
+    newest items' ids, which hold at any later T. The weights and posteriors are worked out
+    per T (``_Weighed``); until then each is Beta(1, 1), as for a proposition with no
+    counted items at any T."""
+    found = {row["id"]: row for row in rows}
+    return support.from_rows([_unweighed_row(pid, found.get(pid)) for pid in visible])
+
+
+def _unweighed_row(pid: str, row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:  # no counted items
+        row = {"supports": [], "sources": [], "ids": [], "distinct_accounts": 0, "newest": None}
+    ids: list[str] = row["ids"]
+    distinct = set(ids)
+    supporting = sum(1 for s in row["supports"] if s)
+    return {
+        "proposition_id": pid,
+        "s": [],
+        "c": [],
+        "distinct_sources": len(set(row["sources"])),
+        "supporting_count": supporting,
+        "contradicting_count": len(ids) - supporting,
+        "mean_magnitude": 1.0,
+        "distinct_accounts": row["distinct_accounts"],
+        "newest": row["newest"],
+        "newest_ids": _newest_ids(row, len(distinct) == len(ids)) if ids else [],
+        "evidence_count": len(distinct),
+    }
+
+
+def _newest_ids(row: dict[str, Any], each_once: bool) -> list[str]:
+    """The ids of a proposition's newest counted items, as ``WEIGHED_SUPPORT`` orders them:
+    by the observed instant to the microsecond, then by id, both descending, each id once
+    (``each_once``: no item bears on it twice, so the limit's worth are enough)."""
+    micros = [n // 1000 for n in row["nanos"]]
+    keyed = zip(row["seconds"], micros, row["ids"], strict=True)
+    limit = support.EVIDENCE_IDS_LIMIT
+    ordered = heapq.nlargest(limit, keyed) if each_once else sorted(keyed, reverse=True)
+    return list(dict.fromkeys(item_id for _, _, item_id in ordered))[:limit]
 
 
 _models: weakref.WeakKeyDictionary[Database, SharedModel] = weakref.WeakKeyDictionary()

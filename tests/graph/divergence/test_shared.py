@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph import beliefs, entities, evidence, model_version, propositions
+from graph import beliefs, entities, evidence, model_version, propositions, support
 from graph.divergence import EngineSettings, Picture, SharedModel, load_picture
 from graph.divergence.shared import ItemInputs, _AllItems
 from graph.kit.connection import Database, fetch_one
@@ -205,6 +205,41 @@ async def test_prepared_at_start_the_model_is_laid_out_for_weighing(db: Database
     assert laid_out is not None and world["propositions"][0] in laid_out.proposition_ids
     fresh = await db.read(load_picture, SETTINGS, as_of=datetime.now(UTC))
     assert_same_model(await kept.picture(SETTINGS, as_of=fresh.as_of), fresh)
+
+
+async def test_the_newest_ids_beyond_the_limit_and_at_equal_times_are_a_full_reads(
+    db: Database,
+) -> None:
+    """A proposition's figures name its newest items, at most ``EVIDENCE_IDS_LIMIT`` of
+    them: the kept model picks them from the items it read as a full read orders them (by
+    the observed time, then by id), here with more items than that and many at one time."""
+    world = await _world(db)
+    now = datetime.now(UTC)
+    shared_time = now - timedelta(days=2)
+    items = [
+        EvidenceCreate(
+            source_type="interview",
+            summary=f"item {n}",
+            # Every third at one time (ties broken by id), the others a minute apart.
+            observed_at=shared_time if n % 3 == 0 else now - timedelta(minutes=n),
+            account_id=world["accounts"]["acme"] if n % 2 else None,
+            bears=[
+                BearingCreate(
+                    proposition_id=world["propositions"][0],
+                    stance=Stance.SUPPORTS if n % 4 else Stance.CONTRADICTS,
+                    strength=0.5,
+                )
+            ],
+        )
+        for n in range(40)
+    ]
+    await db.write(evidence.add, SYSTEM, items, now)
+    kept = SharedModel(db)
+    as_of = datetime.now(UTC)
+    fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
+    got = (await kept.picture(SETTINGS, as_of=as_of)).support[world["propositions"][0]]
+    assert got.evidence_count == 40 and len(got.evidence_ids) == support.EVIDENCE_IDS_LIMIT
+    assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
 
 
 async def test_a_later_time_decays_the_kept_weights_exactly(db: Database) -> None:
