@@ -80,6 +80,25 @@ def free_port() -> int:
         return port
 
 
+def _wait_for_every_first_read(base: str, workers: int, deadline: float) -> None:
+    """Wait until each worker holds the shared model: a new process reads it once as it
+    starts (seconds at M), and a page reaching a worker still reading waits for it. The
+    benchmarks measure pages, not a start (the first read is measured on its own:
+    ``bench.shared_model``'s cold read). Each poll is a new connection, which any worker
+    may accept; the answers name the worker."""
+    held: set[int] = set()
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            answer = httpx.get(f"{base}/bench/worker", timeout=5.0).json()
+            if answer["model_held"]:
+                held.add(int(answer["pid"]))
+        if len(held) == workers:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workers - len(held)} worker(s) did not read the model in time")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def api_server(data_dir: Path, *, timeout_s: float = 120.0, workers: int = 1) -> Iterator[str]:
     """The API (with the bench endpoints) under uvicorn on loopback; yields its base URL."""
@@ -111,6 +130,7 @@ def api_server(data_dir: Path, *, timeout_s: float = 120.0, workers: int = 1) ->
             if time.monotonic() > deadline:
                 raise RuntimeError("the API server did not become ready")
             time.sleep(0.5)
+        _wait_for_every_first_read(base, workers, deadline)
         yield base
     finally:
         process.send_signal(signal.SIGINT)

@@ -4,7 +4,9 @@
 Cypher (``graph/bulk_reads.py``) with orjson — authenticated the same way, with no GraphQL
 in between. ``/bench/queries`` says how many Cypher queries this process has run, so a
 benchmark can count a request's database round trips; ``/bench/cpu`` the CPU time it has
-used. Loopback only.
+used; ``/bench/worker`` which worker process answered and whether it holds the shared
+model yet (a benchmark waits for every worker's first read before it measures). Loopback
+only.
 
 Run: ``python -m bench.server --data-dir /tmp/cg-bench --port 8765``.
 """
@@ -28,6 +30,7 @@ from neo4j._async.work.transaction import AsyncTransactionBase
 from api.app import create_app
 from api.auth import authenticate, token_from_request
 from graph import bulk_reads
+from graph.divergence import shared_model
 from graph.kit.connection import Database, resolve_target
 from schema.settings import Settings
 
@@ -78,6 +81,11 @@ def bench_app(data_dir: Path) -> FastAPI:
         # This process's CPU seconds (every thread): a benchmark takes the difference
         # around a load to give the server's CPU per request.
         return {"cpu_s": time.process_time()}
+
+    @app.get("/bench/worker")
+    async def worker(request: Request) -> dict[str, Any]:
+        db: Database | None = request.app.state.db
+        return {"pid": os.getpid(), "model_held": db is not None and shared_model(db).held}
 
     @app.get("/bench/propositions")
     async def plain_propositions(
