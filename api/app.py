@@ -124,7 +124,7 @@ async def _connect_and_migrate(app: FastAPI, settings: Settings) -> None:
 async def _read_the_model(db: Database) -> None:
     """Read the shared model once and lay it out for weighing, while the server already
     answers: otherwise the first divergence question or workshop page after a start waits
-    for it (three or four seconds at 100,000 evidence items, ten at a million), and with
+    for it (two seconds at 100,000 evidence items, seven at a million), and with
     ``--workers N`` the first to reach each worker. Requests that need it meanwhile wait for
     this read, not start their own."""
     started = time.perf_counter()

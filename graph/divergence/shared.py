@@ -62,6 +62,10 @@ V = TypeVar("V")
 # Propositions read per transaction when many changed: each read stays short, and the
 # event loop gets its turn between them.
 READ_CHUNK = 2_000
+# Chunks read at once by a read of many propositions (a process's first): two took it from
+# 10.0 to 6.7-7.2 s at a million items and from 3.4 to 2.0-2.3 s at 100,000, on two cores;
+# four did no better (docs/benchmarks.md, "2026-12-06, sixth").
+READS_AT_ONCE = 2
 # How far another replica's clock may run ahead of this one's (see ``SharedModel._refresh``).
 CLOCK_SKEW = timedelta(minutes=5)
 # Requests for "now" this close together share one T (see ``SharedModel.picture``).
@@ -782,24 +786,46 @@ class SharedModel:
     ) -> bool:
         """Read the ``wanted`` propositions into the dicts, ``READ_CHUNK`` at a time: a view
         read again keeps its place, one no longer visible leaves. Whether a new view came (the
-        views' order must then be made again)."""
+        views' order must then be made again).
+
+        ``READS_AT_ONCE`` chunks are read at a time, each in its own transaction as before
+        (the database answers one query on one core), and their results are taken in the
+        chunks' order."""
+        chunks = [wanted[start : start + READ_CHUNK] for start in range(0, len(wanted), READ_CHUNK)]
+        gate = asyncio.Semaphore(READS_AT_ONCE)
+
+        async def read(chunk: list[str]) -> _ReadChunk:
+            async with gate:
+                found_views, found_beliefs, rows = await self._db.read_after(
+                    bookmarks, _read_propositions, chunk, now
+                )
+                found_figures, found_items = await offload.in_thread(
+                    _figures_and_inputs, found_views, rows
+                )
+                return found_views, found_beliefs, found_figures, found_items
+
+        async with asyncio.TaskGroup() as group:  # one failing ends the others
+            reads = [group.create_task(read(chunk)) for chunk in chunks]
         came = False
-        for start in range(0, len(wanted), READ_CHUNK):
-            chunk = wanted[start : start + READ_CHUNK]
-            read = await self._db.read_after(bookmarks, _read_propositions, chunk, now)
-            found_views, found_beliefs, rows = read
+        for chunk, done in zip(chunks, reads, strict=True):
+            found_views, found_beliefs, found_figures, found_items = done.result()
             for pid in chunk:
                 if pid not in found_views:
                     views.pop(pid, None)
             came = came or not found_views.keys() <= views.keys()
             views.update(found_views)
             beliefs.update(found_beliefs)
-            found_figures, found_items = await offload.in_thread(
-                _figures_and_inputs, found_views, rows
-            )
             figures.update(found_figures)
             items.update(found_items)
         return came
+
+
+_ReadChunk = tuple[
+    dict[str, PropositionView],
+    dict[str, dict[str, FunctionBelief]],
+    dict[str, Support],
+    dict[str, ItemInputs],
+]
 
 
 def _out_of_collections() -> None:

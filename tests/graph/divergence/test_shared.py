@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph import beliefs, entities, evidence, model_version, propositions, support
-from graph.divergence import EngineSettings, Picture, SharedModel, load_picture
+from graph.divergence import EngineSettings, Picture, SharedModel, load_picture, shared
 from graph.divergence.shared import ItemInputs, _AllItems
 from graph.kit.connection import Database, fetch_one
 from graph.merge import merge_entities
@@ -239,6 +239,23 @@ async def test_the_newest_ids_beyond_the_limit_and_at_equal_times_are_a_full_rea
     fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
     got = (await kept.picture(SETTINGS, as_of=as_of)).support[world["propositions"][0]]
     assert got.evidence_count == 40 and len(got.evidence_ids) == support.EVIDENCE_IDS_LIMIT
+    assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
+
+
+async def test_a_model_read_in_many_chunks_at_once_is_a_full_reads(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first read takes its propositions a chunk at a time, several chunks at once: here a
+    chunk of one, so each proposition is its own read, and the copy equals a full read."""
+    world = await _world(db)
+    for n in range(PAINS):
+        step = ("add", n, Stance.SUPPORTS, 0.7, "acme", None, -n - 1, "interview", n + 1)
+        await _apply(db, world, step)
+    monkeypatch.setattr(shared, "READ_CHUNK", 1)
+    kept = SharedModel(db)
+    as_of = datetime.now(UTC)
+    fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
+    assert len(fresh.propositions) > shared.READS_AT_ONCE  # more chunks than read at once
     assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
 
 
