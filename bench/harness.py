@@ -80,22 +80,33 @@ def free_port() -> int:
         return port
 
 
-def _wait_for_every_first_read(base: str, workers: int, deadline: float) -> None:
-    """Wait until each worker holds the shared model: a new process reads it once as it
-    starts (seconds at M), and a page reaching a worker still reading waits for it. The
-    benchmarks measure pages, not a start (the first read is measured on its own:
-    ``bench.shared_model``'s cold read). Each poll is a new connection, which any worker
-    may accept; the answers name the worker."""
-    held: set[int] = set()
+def _wait_for_every_first_read(
+    base: str, workers: int, deadline: float, process: subprocess.Popen[bytes]
+) -> None:
+    """Wait until each worker holds the shared model laid out for weighing: a new process
+    reads it once as it starts (seconds at M), and a page reaching a worker still reading
+    waits for it. The benchmarks measure pages, not a start (the first read is measured on
+    its own: ``bench.shared_model``'s cold read). Each poll is a new connection, which any
+    worker may accept (the kernel does not promise to spread them; the deadline ends a wait
+    that never reaches one); the answers name the worker. A server told not to read the
+    model at start is not waited for."""
+    laid_out: set[int] = set()
     while True:
-        with contextlib.suppress(httpx.HTTPError):
+        if process.poll() is not None:
+            raise RuntimeError(f"the API server exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
             answer = httpx.get(f"{base}/bench/worker", timeout=5.0).json()
-            if answer["model_held"]:
-                held.add(int(answer["pid"]))
-        if len(held) == workers:
+            if not answer["reads_model_at_start"]:
+                return
+            if answer["model_laid_out"]:
+                laid_out.add(int(answer["pid"]))
+        if len(laid_out) >= workers:  # a worker restarted meanwhile counts anew
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{workers - len(held)} worker(s) did not read the model in time")
+            raise RuntimeError(
+                f"{workers - len(laid_out)} worker(s) did not read the model in time "
+                "(the server's log says why a start-up read failed)"
+            )
         time.sleep(0.05)
 
 
@@ -130,7 +141,7 @@ def api_server(data_dir: Path, *, timeout_s: float = 120.0, workers: int = 1) ->
             if time.monotonic() > deadline:
                 raise RuntimeError("the API server did not become ready")
             time.sleep(0.5)
-        _wait_for_every_first_read(base, workers, deadline)
+        _wait_for_every_first_read(base, workers, deadline, process)
         yield base
     finally:
         process.send_signal(signal.SIGINT)

@@ -5,8 +5,8 @@ Cypher (``graph/bulk_reads.py``) with orjson — authenticated the same way, wit
 in between. ``/bench/queries`` says how many Cypher queries this process has run, so a
 benchmark can count a request's database round trips; ``/bench/cpu`` the CPU time it has
 used; ``/bench/worker`` which worker process answered and whether it holds the shared
-model yet (a benchmark waits for every worker's first read before it measures). Loopback
-only.
+model laid out for weighing yet (a benchmark waits for every worker's first read before it
+measures). Loopback only.
 
 Run: ``python -m bench.server --data-dir /tmp/cg-bench --port 8765``.
 """
@@ -85,7 +85,12 @@ def bench_app(data_dir: Path) -> FastAPI:
     @app.get("/bench/worker")
     async def worker(request: Request) -> dict[str, Any]:
         db: Database | None = request.app.state.db
-        return {"pid": os.getpid(), "model_held": db is not None and shared_model(db).held}
+        settings: Settings = request.app.state.settings
+        return {
+            "pid": os.getpid(),
+            "reads_model_at_start": settings.read_model_at_start,
+            "model_laid_out": db is not None and shared_model(db).laid_out,
+        }
 
     @app.get("/bench/propositions")
     async def plain_propositions(

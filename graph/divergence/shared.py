@@ -91,10 +91,12 @@ WITH p, collect(bear.stance = 'SUPPORTS') AS supports, collect(ev.source_type) A
      collect(ev.observed_at.nanosecond) AS nanos,
      collect(coalesce(ev.account_id, 'key:' + ev.source_key, ev.id)) AS sources,
      collect(ev.id) AS ids, count(DISTINCT ev.account_id) AS accounts,
+     count(CASE WHEN bear.stance = 'CONTRADICTS' THEN 1 END) AS contradicting,
      max(ev.observed_at) AS newest
 RETURN collect({id: p.id, supports: supports, types: types, strengths: strengths,
                 magnitudes: magnitudes, seconds: seconds, nanos: nanos,
                 sources: sources, ids: ids, distinct_accounts: accounts,
+                contradicting: contradicting,
                 newest: split(toString(newest), '[')[0]}) AS rows
 """
 )
@@ -570,6 +572,13 @@ class SharedModel:
         """Whether this process holds a copy of the model yet (it was read at least once)."""
         return self._held is not None
 
+    @property
+    def laid_out(self) -> bool:
+        """Whether the copy held has its items laid out for weighing too (as ``prepare``
+        leaves it, and the first weighing after each write)."""
+        held = self._held
+        return held is not None and held.built_items() is not None
+
     async def picture(
         self,
         settings: EngineSettings,
@@ -804,11 +813,9 @@ class SharedModel:
                 )
                 return found_views, found_beliefs, found_figures, found_items
 
-        async with asyncio.TaskGroup() as group:  # one failing ends the others
-            reads = [group.create_task(read(chunk)) for chunk in chunks]
         came = False
-        for chunk, done in zip(chunks, reads, strict=True):
-            found_views, found_beliefs, found_figures, found_items = done.result()
+        for chunk, found in zip(chunks, await _all_or_none(read(c) for c in chunks), strict=True):
+            found_views, found_beliefs, found_figures, found_items = found
             for pid in chunk:
                 if pid not in found_views:
                     views.pop(pid, None)
@@ -818,6 +825,20 @@ class SharedModel:
             figures.update(found_figures)
             items.update(found_items)
         return came
+
+
+async def _all_or_none(reads: Iterable[Awaitable[V]]) -> list[V]:
+    """Every read's result, in order; when one fails, the others are cancelled and its own
+    exception is raised as it is (a task group's ``ExceptionGroup`` would hide an outage's
+    or a timeout's class from the handlers that answer 503 and 504)."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 _ReadChunk = tuple[
@@ -937,7 +958,14 @@ def _kept_figures(visible: Iterable[str], rows: list[dict[str, Any]]) -> dict[st
 
 def _unweighed_row(pid: str, row: dict[str, Any] | None) -> dict[str, Any]:
     if row is None:  # no counted items
-        row = {"supports": [], "sources": [], "ids": [], "distinct_accounts": 0, "newest": None}
+        row = {
+            "supports": [],
+            "sources": [],
+            "ids": [],
+            "distinct_accounts": 0,
+            "contradicting": 0,
+            "newest": None,
+        }
     ids: list[str] = row["ids"]
     distinct = set(ids)
     supporting = sum(1 for s in row["supports"] if s)
@@ -947,7 +975,7 @@ def _unweighed_row(pid: str, row: dict[str, Any] | None) -> dict[str, Any]:
         "c": [],
         "distinct_sources": len(set(row["sources"])),
         "supporting_count": supporting,
-        "contradicting_count": len(ids) - supporting,
+        "contradicting_count": row["contradicting"],
         "mean_magnitude": 1.0,
         "distinct_accounts": row["distinct_accounts"],
         "newest": row["newest"],

@@ -207,21 +207,15 @@ async def test_prepared_at_start_the_model_is_laid_out_for_weighing(db: Database
     assert_same_model(await kept.picture(SETTINGS, as_of=fresh.as_of), fresh)
 
 
-async def test_the_newest_ids_beyond_the_limit_and_at_equal_times_are_a_full_reads(
-    db: Database,
-) -> None:
-    """A proposition's figures name its newest items, at most ``EVIDENCE_IDS_LIMIT`` of
-    them: the kept model picks them from the items it read as a full read orders them (by
-    the observed time, then by id), here with more items than that and many at one time."""
-    world = await _world(db)
+async def _many_items(db: Database, world: dict[str, Any]) -> list[str]:
+    """Forty items on the first proposition, every third of them the newest, all at one
+    time; the others a minute apart before it. Their ids, in order."""
     now = datetime.now(UTC)
-    shared_time = now - timedelta(days=2)
     items = [
         EvidenceCreate(
             source_type="interview",
             summary=f"item {n}",
-            # Every third at one time (ties broken by id), the others a minute apart.
-            observed_at=shared_time if n % 3 == 0 else now - timedelta(minutes=n),
+            observed_at=now - timedelta(seconds=30) if n % 3 == 0 else now - timedelta(minutes=n),
             account_id=world["accounts"]["acme"] if n % 2 else None,
             bears=[
                 BearingCreate(
@@ -233,12 +227,50 @@ async def test_the_newest_ids_beyond_the_limit_and_at_equal_times_are_a_full_rea
         )
         for n in range(40)
     ]
-    await db.write(evidence.add, SYSTEM, items, now)
+    return [item_id for item_id, _ in await db.write(evidence.add, SYSTEM, items, now)]
+
+
+async def test_the_newest_ids_beyond_the_limit_and_at_equal_times_are_a_full_reads(
+    db: Database,
+) -> None:
+    """A proposition's figures name its newest items, at most ``EVIDENCE_IDS_LIMIT`` of
+    them: the kept model picks them from the items it read as a full read orders them (by
+    the observed time, then by id), here with more items than that, the newest fourteen at
+    one time."""
+    world = await _world(db)
+    ids = await _many_items(db, world)
     kept = SharedModel(db)
     as_of = datetime.now(UTC)
-    fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
     got = (await kept.picture(SETTINGS, as_of=as_of)).support[world["propositions"][0]]
+    tied = sorted((ids[n] for n in range(0, 40, 3)), reverse=True)
     assert got.evidence_count == 40 and len(got.evidence_ids) == support.EVIDENCE_IDS_LIMIT
+    assert list(got.evidence_ids[: len(tied)]) == tied  # the newest, by id among equals
+    assert got.evidence_ids[len(tied)] == ids[1]  # then the next newest
+    fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
+    assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
+
+
+async def test_an_item_bearing_twice_on_a_proposition_is_counted_as_a_full_read_counts(
+    db: Database,
+) -> None:
+    """An item linked twice to one proposition (by other means: the product refuses it) is
+    one item among the ids and the evidence count, two rows among the stances' counts, in
+    the kept model as in a full read."""
+    world = await _world(db)
+    ids = await _many_items(db, world)
+    await db.write(
+        fetch_one,
+        """MATCH (ev:Evidence {id: $id}), (p:Proposition {id: $pid})
+        CREATE (ev)-[:BEARS_ON {stance: 'SUPPORTS', strength: 0.5}]->(p)
+        RETURN ev.id AS id""",
+        id=ids[3],
+        pid=world["propositions"][0],
+    )
+    kept = SharedModel(db)
+    as_of = datetime.now(UTC)
+    got = (await kept.picture(SETTINGS, as_of=as_of)).support[world["propositions"][0]]
+    assert got.evidence_count == 40 and got.evidence_ids.count(ids[3]) == 1
+    fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
     assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
 
 
@@ -257,6 +289,32 @@ async def test_a_model_read_in_many_chunks_at_once_is_a_full_reads(
     fresh = await db.read(load_picture, SETTINGS, as_of=as_of)
     assert len(fresh.propositions) > shared.READS_AT_ONCE  # more chunks than read at once
     assert_same_model(await kept.picture(SETTINGS, as_of=as_of), fresh)
+
+
+class _ChunkFailed(RuntimeError):
+    pass
+
+
+async def test_a_chunk_failing_raises_its_own_error_and_ends_the_others(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's failure reaches the caller as itself, not wrapped: the handlers that answer
+    an outage with 503 and a timeout with 504 know it by its class."""
+    world = await _world(db)
+    await _apply(db, world, ("add", 0, Stance.SUPPORTS, 0.7, "acme", None, -1, "interview", 1))
+    read = shared._read_propositions
+
+    async def failing(tx: Any, ids: list[str], now: datetime) -> Any:
+        if world["propositions"][1] in ids:
+            raise _ChunkFailed("this chunk failed")
+        return await read(tx, ids, now)
+
+    monkeypatch.setattr(shared, "READ_CHUNK", 1)
+    monkeypatch.setattr(shared, "_read_propositions", failing)
+    kept = SharedModel(db)
+    with pytest.raises(_ChunkFailed):
+        await kept.current()
+    assert not kept.held
 
 
 async def test_a_later_time_decays_the_kept_weights_exactly(db: Database) -> None:
