@@ -52,7 +52,7 @@ import orjson
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from bench import generate, harness, server
-from bench.add_evidence import RAW_CREATE
+from bench.add_evidence import RAW_CREATE, raw_rows
 from bench.load_generator import PEER_DIR, install_peer, node_command, run_load
 from bench.run import start_database, stop_database
 from graph.kit import local_neo4j
@@ -426,29 +426,25 @@ def _items(propositions: list[str], start: int, peer: bool) -> list[dict[str, An
 
 def _raw_rows(propositions: list[str], start: int) -> list[dict[str, Any]]:
     """The items of ``_items`` as ``add_evidence.RAW_CREATE`` writes them."""
-    now = datetime.now(UTC).isoformat()
-    return [
-        {
-            "observed_at": now,
-            "recorded_at": now,
-            "props": {
-                "id": f"ev-raw-{uuid.uuid4().hex[:16]}",
+    now = datetime.now(UTC)
+    return raw_rows(
+        [
+            {
+                "observed_at": now.isoformat(),
                 "source_type": "interview",
                 "summary": f"benchmark write {n}",
                 "source_ref": WRITE_MARKER,
-                "function": "product",
-            },
-            "bears": [
-                {
-                    "proposition_id": propositions[n % len(propositions)],
-                    "stance": "SUPPORTS",
-                    "strength": 1.0,
-                    "magnitude": None,
-                }
-            ],
-        }
-        for n in range(start, start + WRITE_BATCH)
-    ]
+                "account_id": None,
+                "key": None,
+                "proposition_id": propositions[n % len(propositions)],
+                "stance": "SUPPORTS",
+                "strength": 1.0,
+            }
+            for n in range(start, start + WRITE_BATCH)
+        ],
+        now,
+        keyed=False,
+    )
 
 
 async def writes(

@@ -227,7 +227,7 @@ class _AllItems:
         reader): the kept items stay as they are, renumbered in a few array passes, and the
         changed propositions come after them. Each proposition's items and groups keep their
         order, so every sum and product is the one ``of`` makes."""
-        index = {pid: n for n, pid in enumerate(self.proposition_ids)}
+        index = self.position
         dropped = np.zeros(len(self.proposition_ids), dtype=np.bool_)
         dropped[[index[pid] for pid in changed if pid in index]] = True
         fresh = _AllItems.of(items)
