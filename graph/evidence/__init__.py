@@ -25,7 +25,6 @@ from graph.evidence.writing import (
     add,
     add_answered,
     prepare_row,
-    resolve_batch,
     write_rows,
 )
 
@@ -47,7 +46,6 @@ __all__ = [
     "pages_for_propositions",
     "prepare_row",
     "redact",
-    "resolve_batch",
     "retract",
     "write_rows",
 ]

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
+import neo4j
 from neo4j import AsyncManagedTransaction
 
 from graph import audit, model_version, propositions, sources
 from graph.evidence import reading
 from graph.kit import keys
-from graph.kit.connection import fetch_all, fetch_collected
+from graph.kit.connection import fetch_all, single_meanwhile
 from schema.entities import AccountNotFound
 from schema.evidence import RepeatedIdempotencyKey
 from schema.members import ViewerCannotWrite
@@ -54,7 +57,8 @@ RETURN collect([row.index, ev.id, created]) AS written
 # through the Entity.id constraint's index, as in _LINK). Each CALL runs whole before the
 # next, so every lock is held before a proposition is read. The accounts come back as one
 # collected list: a record per account cost ~0.4 ms each, 70 ms of a 500-item batch naming
-# 180 accounts (benchmark add_evidence, docs/benchmarks.md).
+# 180 accounts (benchmark add_evidence, docs/benchmarks.md). The key secret (``keys``) comes
+# with them: a round trip of its own cost ~4 ms of every keyed batch.
 CHECK_BATCH = (
     """
 CALL () {
@@ -71,10 +75,14 @@ CALL () {
   RETURN collect(account_id) AS missing_accounts
 }
 CALL () {
+  OPTIONAL MATCH (s:ServerSecret {name: $secret_name})
+  RETURN s.value AS key_secret
+}
+CALL () {
 """
     + propositions.LIVE_IDS
     + """}
-RETURN rows, missing_accounts
+RETURN rows, missing_accounts, key_secret
 """
 )
 
@@ -113,16 +121,64 @@ WITH ev, row, created
 )
 
 
-async def resolve_batch(tx: AsyncManagedTransaction, items: list[EvidenceCreate]) -> dict[str, str]:
-    """Map every proposition id the items name to its live id (merged ids to survivors), and
-    refuse a batch naming a missing or retired proposition or an account that is none.
+class _Unread(Enum):
+    """The key secret was not read with the batch's check (``write_rows`` reads it)."""
+
+    SECRET = "unread"
+
+
+KeySecret = str | None | _Unread
+
+
+async def _checked_rows(
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    items: list[EvidenceCreate],
+    now: datetime,
+    import_id: str | None,
+) -> tuple[list[dict[str, Any]], KeySecret]:
+    """The batch as rows for ``write_rows``, once the actor, keys, propositions and accounts
+    are checked (nothing is written before all of it holds), and the key secret.
 
     The propositions are write-locked before they are read, so a merge of them cannot strand
-    the new links; locking, resolving and the account check take one round trip."""
+    the new links; locking, resolving and the account check take one round trip. The rows
+    are made while the database checks (``single_meanwhile``), their bearings naming the
+    propositions as given; the few a merge moved are renamed after."""
+    if not actor.can_write:
+        raise ViewerCannotWrite(actor.member_id)
+    if not items:
+        return [], _Unread.SECRET
+    given_keys = [i.idempotency_key for i in items if i.idempotency_key]
+    repeated = [key for key, uses in Counter(given_keys).items() if uses > 1]
+    if repeated:
+        raise RepeatedIdempotencyKey(repeated[0])
     wanted = sorted({b.proposition_id for item in items for b in item.bears})
     accounts = sorted({i.account_id for i in items if i.account_id})
-    result = await tx.run(CHECK_BATCH, ids=wanted, account_ids=accounts)
-    record = await result.single(strict=True)
+    as_given = {pid: pid for pid in wanted}
+    record, rows = await single_meanwhile(
+        tx,
+        CHECK_BATCH,
+        {"ids": wanted, "account_ids": accounts, "secret_name": keys.SECRET_NAME},
+        lambda: [
+            prepare_row(n, item, as_given, actor, now, import_id) for n, item in enumerate(items)
+        ],
+    )
+    assert record is not None  # the statement returns one row whatever it finds
+    live_ids = await _live_ids(tx, wanted, record)
+    if live_ids != as_given:
+        for row in rows:
+            for bearing in row["bears"]:
+                bearing["proposition_id"] = live_ids[bearing["proposition_id"]]
+    secret = record["key_secret"]
+    return rows, None if secret is None else str(secret)
+
+
+async def _live_ids(
+    tx: AsyncManagedTransaction, wanted: list[str], record: neo4j.Record
+) -> dict[str, str]:
+    """Map every proposition id the batch names to its live id (merged ids to survivors), from
+    ``CHECK_BATCH``'s answer; refuse a batch naming a missing or retired proposition or an
+    account that is none."""
     found = {w: propositions.LiveId(live, retired) for w, live, retired in record["rows"]}
     if not {live.id for live in found.values()} <= set(wanted):
         # A survivor of a merge, not locked yet: lock it and read again, as every write does.
@@ -197,8 +253,8 @@ async def add(
     import_id: str | None = None,
 ) -> list[tuple[str, bool]]:
     """Write a batch; return (id, created) per item, in order. Validates before writing."""
-    rows = await _checked_rows(tx, actor, items, now, import_id)
-    return await write_rows(tx, actor, rows, now) if rows else []
+    rows, secret = await _checked_rows(tx, actor, items, now, import_id)
+    return await write_rows(tx, actor, rows, now, key_secret=secret) if rows else []
 
 
 async def add_answered(
@@ -206,18 +262,27 @@ async def add_answered(
 ) -> list[tuple[Evidence, bool]]:
     """``add``, answering each item as it is stored: a new item as it was written, an item
     whose key was seen before as it was read back (it may differ from this one)."""
-    rows = await _checked_rows(tx, actor, items, now, None)
+    rows, secret = await _checked_rows(tx, actor, items, now, None)
     if not rows:
         return []
-    written = await write_rows(tx, actor, rows, now)
     # Reading 500 new items back cost a third of the write (benchmark add_evidence,
-    # docs/benchmarks.md); what was written is known: the write statement answered each
-    # row's id, and the rows hold every stored value (the times as the text stored).
+    # docs/benchmarks.md); what was written is known: the rows hold every stored value (the
+    # times as the text stored), and a new item keeps its row's id. Each row's answer is made
+    # while the database writes; an item whose key was seen before is read back instead.
+    if_new: list[Evidence] = []
+    written = await write_rows(
+        tx,
+        actor,
+        rows,
+        now,
+        key_secret=secret,
+        meanwhile=lambda: if_new.extend(as_written(row, row["props"]["id"]) for row in rows),
+    )
     present = [item_id for item_id, created in written if not created]
     found = await reading.get_many(tx, present) if present else {}
     return [
-        (as_written(row, item_id) if created else found[item_id], created)
-        for row, (item_id, created) in zip(rows, written, strict=True)
+        (answer if created else found[item_id], created)
+        for answer, (item_id, created) in zip(if_new, written, strict=True)
     ]
 
 
@@ -243,48 +308,40 @@ def as_written(row: dict[str, Any], evidence_id: str) -> Evidence:
     )
 
 
-async def _checked_rows(
+async def write_rows(
     tx: AsyncManagedTransaction,
     actor: Actor,
-    items: list[EvidenceCreate],
+    rows: list[dict[str, Any]],
     now: datetime,
-    import_id: str | None,
-) -> list[dict[str, Any]]:
-    """The batch as rows for ``write_rows``, once the actor, keys, propositions and accounts
-    are checked: nothing is written before all of it holds."""
-    if not actor.can_write:
-        raise ViewerCannotWrite(actor.member_id)
-    if not items:
-        return []
-    keys = [i.idempotency_key for i in items if i.idempotency_key]
-    repeated = [key for key, uses in Counter(keys).items() if uses > 1]
-    if repeated:
-        raise RepeatedIdempotencyKey(repeated[0])
-    live_ids = await resolve_batch(tx, items)
-    return [prepare_row(n, item, live_ids, actor, now, import_id) for n, item in enumerate(items)]
-
-
-async def write_rows(
-    tx: AsyncManagedTransaction, actor: Actor, rows: list[dict[str, Any]], now: datetime
+    *,
+    key_secret: KeySecret = _Unread.SECRET,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> list[tuple[str, bool]]:
-    """Write prepared rows (see ``prepare_row``); callers have validated ids and accounts."""
+    """Write prepared rows (see ``prepare_row``); callers have validated ids and accounts.
+
+    ``key_secret`` is the key secret if the caller read it (``keys.secret``). ``meanwhile``
+    runs once, while the database writes the first rows (or last, if every row's key
+    belongs to an item redacted since)."""
     await sources.hash_source_keys(tx, rows)
     keyed = [r for r in rows if r["props"]["idempotency_key"]]
     unkeyed = [r for r in rows if not r["props"]["idempotency_key"]]
     results: dict[int, tuple[str, bool]] = {}
-    keyed = await _redacted_since(tx, keyed, results)
+    keyed = await _redacted_since(tx, keyed, results, key_secret)
     # One collected record per query: a record per row cost more than writing the row.
+    statements = []
     if keyed:
-        written = await fetch_collected(
-            tx, MERGE_EVIDENCE, "written", rows=keyed, marker=uuid.uuid4().hex
-        )
-        for index, evidence_id, created in written:
-            results[index] = (evidence_id, bool(created))
+        statements.append((MERGE_EVIDENCE, {"rows": keyed, "marker": uuid.uuid4().hex}))
     if unkeyed:
-        for index, evidence_id, _ in await fetch_collected(
-            tx, CREATE_EVIDENCE, "written", rows=unkeyed
-        ):
-            results[index] = (evidence_id, True)
+        statements.append((CREATE_EVIDENCE, {"rows": unkeyed}))
+    for n, (statement, parameters) in enumerate(statements):
+        record, _ = await single_meanwhile(
+            tx, statement, parameters, meanwhile if n == 0 else lambda: None
+        )
+        assert record is not None  # the statement collects into one row
+        for index, evidence_id, created in record["written"]:
+            results[index] = (evidence_id, bool(created))
+    if not statements:
+        meanwhile()
     created_rows = [r for r in rows if results[r["index"]][1]]
     created = [results[r["index"]][0] for r in created_rows]
     if created:
@@ -304,11 +361,16 @@ async def write_rows(
 
 
 async def _redacted_since(
-    tx: AsyncManagedTransaction, rows: list[dict[str, Any]], results: dict[int, tuple[str, bool]]
+    tx: AsyncManagedTransaction,
+    rows: list[dict[str, Any]],
+    results: dict[int, tuple[str, bool]],
+    key_secret: KeySecret,
 ) -> list[dict[str, Any]]:
     """Answer the rows whose given key belongs to a redacted item; return the others."""
     given = [r for r in rows if r["key_given"]]
-    secret = await keys.secret(tx) if given else None
+    if not given:
+        return rows
+    secret = await keys.secret(tx) if key_secret is _Unread.SECRET else key_secret
     if secret is None:  # nothing was ever redacted
         return rows
     by_hmac = {keys.redacted(secret, r["props"]["idempotency_key"]): r for r in given}

@@ -486,7 +486,26 @@ async def fetch_collected(
     need none of ``Record.data()``'s recursive copy, which cost more than the query itself on
     the divergence report's reads (benchmark b, docs/benchmarks.md).
     """
+    found, _ = await single_meanwhile(tx, query, params, _nothing)
+    collected = None if found is None else found[key]
+    return list(collected) if collected else []
+
+
+async def single_meanwhile(
+    tx: AsyncManagedTransaction, query: str, params: dict[str, Any], meanwhile: Callable[[], T]
+) -> tuple[neo4j.Record | None, T]:
+    """The single record of one query, with ``meanwhile()`` done while the database runs it.
+
+    ``tx.run`` returns once the database has accepted the query (the driver sends the request
+    for its records with it); the database then executes it, on its own core, while this
+    process does ``meanwhile``. A write of 500 evidence items spends ~20 of its ~26 ms there
+    (benchmark add_evidence, docs/benchmarks.md). ``meanwhile`` must not use ``tx``; if the
+    query fails, its work is dropped with the query's error.
+    """
     result = await tx.run(query, params)
-    record = await result.single()
-    found = None if record is None else record[key]
-    return list(found) if found else []
+    done = meanwhile()
+    return await result.single(), done
+
+
+def _nothing() -> None:
+    return None
