@@ -1,4 +1,4 @@
-"""Benchmark: writing evidence in batches of 500, three ways, against a plain ``UNWIND``.
+"""Benchmark: writing evidence in batches of 500, four ways, against a plain ``UNWIND``.
 
 ``python -m bench.add_evidence --data-dir DIR [--runs 5] [--batches 4] [--output FILE]``
 
@@ -13,11 +13,15 @@ in the same run, each run writing ``--batches`` batches of 500 new items one aft
 - ``graph``: ``graph.evidence.add`` in one write transaction per batch (the graph layer's
   write, without the GraphQL answer), the items already validated ``EvidenceCreate``s;
 - ``graphql``: the ``addEvidence`` mutation over HTTP to a uvicorn process, asking back
-  ``created items { id }``.
+  ``created items { id }``;
+- ``statements``: the graph layer's own three statements (the batch's check, its write,
+  the audit entry with the model version's bump) sent through the driver in one write
+  transaction, their parameters made beforehand, untimed: what the storage shape costs the
+  database with no Python at all, the ceiling of any API writing it.
 
-Each of ``graph`` and ``graphql`` runs twice: with an ``idempotencyKey`` per item (``keyed``,
-a ``MERGE`` on the key) and without (``unkeyed``, a ``CREATE``); ``raw`` writes the key
-property too in the keyed runs, so the uniqueness constraint is checked alike.
+Each of ``graph``, ``graphql`` and ``statements`` runs twice: with an ``idempotencyKey`` per
+item (``keyed``, a ``MERGE`` on the key) and without (``unkeyed``, a ``CREATE``); ``raw``
+writes the key property too in the keyed runs, so the uniqueness constraint is checked alike.
 Throughput is items per second; each ratio is product items/s over raw items/s of the
 same run.
 """
@@ -47,7 +51,9 @@ from bench.harness import (
 )
 from bench.import_bulk import graphql_input, items
 from bench.run import start_database
-from graph import evidence, members
+from graph import audit, evidence, members, model_version
+from graph.evidence import writing
+from graph.kit import keys
 from graph.kit.connection import Database
 from schema.models import Actor, BearingCreate, EvidenceCreate
 
@@ -123,6 +129,53 @@ def creates(rows: list[dict[str, Any]], keyed: bool) -> list[EvidenceCreate]:
     ]
 
 
+def statements(
+    actor: Actor, batch: list[EvidenceCreate], now: datetime, keyed: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    """The statements ``evidence.add`` sends for ``batch``, with their parameters (no item
+    names a merged proposition or carries a source key, as in ``items``)."""
+    wanted = sorted({b.proposition_id for item in batch for b in item.bears})
+    accounts = sorted({i.account_id for i in batch if i.account_id})
+    as_given = {pid: pid for pid in wanted}
+    rows = [
+        evidence.prepare_row(n, item, as_given, actor, now, None) for n, item in enumerate(batch)
+    ]
+    for row in rows:
+        row["props"]["source_key"] = None
+        del row["source_key"]
+    write: tuple[str, dict[str, Any]] = (
+        (writing.MERGE_EVIDENCE, {"rows": rows, "marker": uuid.uuid4().hex})
+        if keyed
+        else (writing.CREATE_EVIDENCE, {"rows": rows})
+    )
+    entry = {
+        "id": f"audit-{uuid.uuid4().hex}",
+        "at": now,
+        "member_id": actor.member_id,
+        "function": actor.function,
+        "role": actor.role.value,
+        "action": "addEvidence",
+        "target_ids": [row["props"]["id"] for row in rows[:100]],
+        "detail": f"{len(rows)} item(s)",
+    }
+    bump = model_version.bump_parameters(model_version.weighing(wanted))
+    return [
+        (
+            writing.CHECK_BATCH,
+            {"ids": wanted, "account_ids": accounts, "secret_name": keys.SECRET_NAME},
+        ),
+        write,
+        (audit.RECORD_AUDIT_AND_BUMP, {**entry, **bump}),
+    ]
+
+
+async def _run_statements(
+    tx: neo4j.AsyncManagedTransaction, batch: list[tuple[str, dict[str, Any]]]
+) -> None:
+    for query, parameters in batch:
+        await (await tx.run(query, parameters)).consume()
+
+
 async def _write(db: Database, query: str, **parameters: Any) -> None:
     await db.driver.execute_query(
         query, parameters, database_=db.name, routing_=neo4j.RoutingControl.WRITE
@@ -194,7 +247,23 @@ async def run(db: Database, base_url: str, token: str, runs: int, batches: int) 
 
                 return write
 
-            return {"raw": raw, "graph": graph, "graphql": graphql}
+            def shape() -> Any:
+                batch_items = creates(items(size, tag(), total), keyed)
+                now = datetime.now(UTC)
+                batches = [
+                    statements(actor, batch_items[start : start + BATCH], now, keyed)
+                    for start in range(0, total, BATCH)
+                ]
+
+                async def write() -> None:
+                    for batch in batches:
+                        async with db.driver.session(database=db.name) as session:
+                            await session.execute_write(_run_statements, batch)
+                        written.extend(row["props"]["id"] for row in batch[1][1]["rows"])
+
+                return write
+
+            return {"raw": raw, "graph": graph, "graphql": graphql, "statements": shape}
 
         results: dict[str, Any] = {"batch": BATCH, "items_per_run": total}
         for keyed in (False, True):
@@ -215,6 +284,7 @@ async def run(db: Database, base_url: str, token: str, runs: int, batches: int) 
                 **stats,
                 "graph_ratio": ratio(raw_s, stats["graph"]["median_s"]),
                 "graphql_ratio": ratio(raw_s, stats["graphql"]["median_s"]),
+                "statements_ratio": ratio(raw_s, stats["statements"]["median_s"]),
             }
             print(label, json.dumps(results[label]), flush=True)
     return results
