@@ -309,10 +309,13 @@ class EvidenceMutation:
         if len(input) > limit:
             raise EvidenceBatchTooLarge(limit, len(input))
         items = [_evidence_create(n, item) for n, item in enumerate(input)]
-        written = await ctx.write(evidence_repo.add_answered, actor, items, ctx.now)
+        # Each answer is made while the database writes the batch.
+        written = await ctx.write(
+            evidence_repo.add_answered, actor, items, ctx.now, Evidence.from_model
+        )
         created = sum(1 for _, is_new in written if is_new)
         return AddEvidencePayload(
-            items=[Evidence.from_model(e) for e, _ in written],
+            items=[e for e, _ in written],
             created=created,
             already_present=len(written) - created,
         )

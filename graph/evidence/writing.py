@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import AsyncManagedTransaction
@@ -119,6 +119,8 @@ WITH ev, row, created
 """
     + _LINK
 )
+
+T = TypeVar("T")
 
 
 class _Unread(Enum):
@@ -258,10 +260,15 @@ async def add(
 
 
 async def add_answered(
-    tx: AsyncManagedTransaction, actor: Actor, items: list[EvidenceCreate], now: datetime
-) -> list[tuple[Evidence, bool]]:
-    """``add``, answering each item as it is stored: a new item as it was written, an item
-    whose key was seen before as it was read back (it may differ from this one)."""
+    tx: AsyncManagedTransaction,
+    actor: Actor,
+    items: list[EvidenceCreate],
+    now: datetime,
+    present: Callable[[Evidence], T],
+) -> list[tuple[T, bool]]:
+    """``add``, answering each item as it is stored, as ``present`` makes it for the caller:
+    a new item as it was written, an item whose key was seen before as it was read back (it
+    may differ from this one)."""
     rows, secret = await _checked_rows(tx, actor, items, now, None)
     if not rows:
         return []
@@ -269,19 +276,21 @@ async def add_answered(
     # docs/benchmarks.md); what was written is known: the rows hold every stored value (the
     # times as the text stored), and a new item keeps its row's id. Each row's answer is made
     # while the database writes; an item whose key was seen before is read back instead.
-    if_new: list[Evidence] = []
+    if_new: list[T] = []
     written = await write_rows(
         tx,
         actor,
         rows,
         now,
         key_secret=secret,
-        meanwhile=lambda: if_new.extend(as_written(row, row["props"]["id"]) for row in rows),
+        meanwhile=lambda: if_new.extend(
+            present(as_written(row, row["props"]["id"])) for row in rows
+        ),
     )
-    present = [item_id for item_id, created in written if not created]
-    found = await reading.get_many(tx, present) if present else {}
+    seen_before = [item_id for item_id, created in written if not created]
+    found = await reading.get_many(tx, seen_before) if seen_before else {}
     return [
-        (answer if created else found[item_id], created)
+        (answer if created else present(found[item_id]), created)
         for answer, (item_id, created) in zip(if_new, written, strict=True)
     ]
 

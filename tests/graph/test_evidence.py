@@ -242,7 +242,7 @@ async def test_evidence_naming_a_merged_proposition_lands_on_its_survivor(db: Da
     await db.write(merge.merge_entities, facilitator, model.pain_ids[0], model.pain_ids[1], T0)
     # The old id resolves to the survivor, which the write locks before it reads again.
     answered = await db.write(
-        evidence.add_answered, PRODUCT, [_item(merged_pid), _item(kept_pid)], T0
+        evidence.add_answered, PRODUCT, [_item(merged_pid), _item(kept_pid)], T0, lambda e: e
     )
     assert [e.bears[0].proposition_id for e, _ in answered] == [kept_pid, kept_pid]
     stored = await db.read(evidence.get_many, [e.id for e, _ in answered])
