@@ -51,9 +51,8 @@ from bench.harness import (
 )
 from bench.import_bulk import graphql_input, items
 from bench.run import start_database
-from graph import audit, evidence, members, model_version
+from graph import evidence, members
 from graph.evidence import writing
-from graph.kit import keys
 from graph.kit.connection import Database
 from schema.models import Actor, BearingCreate, EvidenceCreate
 
@@ -134,9 +133,8 @@ def statements(
 ) -> list[tuple[str, dict[str, Any]]]:
     """The statements ``evidence.add`` sends for ``batch``, with their parameters (no item
     names a merged proposition or carries a source key, as in ``items``)."""
-    wanted = sorted({b.proposition_id for item in batch for b in item.bears})
-    accounts = sorted({i.account_id for i in batch if i.account_id})
-    as_given = {pid: pid for pid in wanted}
+    check = writing.check_parameters(batch)
+    as_given = {pid: pid for pid in check["ids"]}
     rows = [
         evidence.prepare_row(n, item, as_given, actor, now, None) for n, item in enumerate(batch)
     ]
@@ -148,24 +146,11 @@ def statements(
         if keyed
         else (writing.CREATE_EVIDENCE, {"rows": rows})
     )
-    entry = {
-        "id": f"audit-{uuid.uuid4().hex}",
-        "at": now,
-        "member_id": actor.member_id,
-        "function": actor.function,
-        "role": actor.role.value,
-        "action": "addEvidence",
-        "target_ids": [row["props"]["id"] for row in rows[:100]],
-        "detail": f"{len(rows)} item(s)",
-    }
-    bump = model_version.bump_parameters(model_version.weighing(wanted))
+    created = [row["props"]["id"] for row in rows]
     return [
-        (
-            writing.CHECK_BATCH,
-            {"ids": wanted, "account_ids": accounts, "secret_name": keys.SECRET_NAME},
-        ),
+        (writing.CHECK_BATCH, check),
         write,
-        (audit.RECORD_AUDIT_AND_BUMP, {**entry, **bump}),
+        writing.batch_audit(actor, rows, created, now),
     ]
 
 

@@ -49,6 +49,19 @@ async def record(
 ) -> None:
     """Record a write and, as the transaction's last model statement, tell readers of the
     shared model what it changed (``change``; a write that cannot say changed everything)."""
+    await tx.run(*statement(actor, action, target_ids, now, detail, change=change))
+
+
+def statement(
+    actor: Actor,
+    action: str,
+    target_ids: list[str],
+    now: datetime,
+    detail: str | None = None,
+    *,
+    change: ModelChange = model_version.EVERYTHING,
+) -> tuple[str, dict[str, Any]]:
+    """The statement ``record`` runs, with its parameters."""
     entry = {
         "id": f"audit-{uuid.uuid4().hex}",
         "at": now,
@@ -60,9 +73,8 @@ async def record(
         "detail": detail,
     }
     if change.is_nothing:
-        await tx.run(RECORD_AUDIT, entry)
-    else:
-        await tx.run(RECORD_AUDIT_AND_BUMP, {**entry, **model_version.bump_parameters(change)})
+        return RECORD_AUDIT, entry
+    return RECORD_AUDIT_AND_BUMP, {**entry, **model_version.bump_parameters(change)}
 
 
 async def list_entries(

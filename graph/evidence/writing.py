@@ -154,13 +154,13 @@ async def _checked_rows(
     repeated = [key for key, uses in Counter(given_keys).items() if uses > 1]
     if repeated:
         raise RepeatedIdempotencyKey(repeated[0])
-    wanted = sorted({b.proposition_id for item in items for b in item.bears})
-    accounts = sorted({i.account_id for i in items if i.account_id})
+    check = check_parameters(items)
+    wanted: list[str] = check["ids"]
     as_given = {pid: pid for pid in wanted}
     record, rows = await single_meanwhile(
         tx,
         CHECK_BATCH,
-        {"ids": wanted, "account_ids": accounts, "secret_name": keys.SECRET_NAME},
+        check,
         lambda: [
             prepare_row(n, item, as_given, actor, now, import_id) for n, item in enumerate(items)
         ],
@@ -173,6 +173,15 @@ async def _checked_rows(
                 bearing["proposition_id"] = live_ids[bearing["proposition_id"]]
     secret = record["key_secret"]
     return rows, None if secret is None else str(secret)
+
+
+def check_parameters(items: list[EvidenceCreate]) -> dict[str, Any]:
+    """``CHECK_BATCH``'s parameters for a batch: the propositions and accounts it names."""
+    return {
+        "ids": sorted({b.proposition_id for item in items for b in item.bears}),
+        "account_ids": sorted({i.account_id for i in items if i.account_id}),
+        "secret_name": keys.SECRET_NAME,
+    }
 
 
 async def _live_ids(
@@ -354,19 +363,26 @@ async def write_rows(
     created_rows = [r for r in rows if results[r["index"]][1]]
     created = [results[r["index"]][0] for r in created_rows]
     if created:
-        # The propositions the new items bear on are named by the rows (live ids): the
-        # model version stamps them without finding every new item again by its id.
-        changed = sorted({b["proposition_id"] for r in created_rows for b in r["bears"]})
-        await audit.record(
-            tx,
-            actor,
-            "addEvidence",
-            created[:100],
-            now,
-            f"{len(created)} item(s)",
-            change=model_version.weighing(changed),
-        )
+        await tx.run(*batch_audit(actor, created_rows, created, now))
     return [results[r["index"]] for r in rows]
+
+
+def batch_audit(
+    actor: Actor, created_rows: list[dict[str, Any]], created: list[str], now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The audit entry and model-version bump of a batch whose ``created_rows`` wrote the new
+    items ``created`` (``audit.statement``)."""
+    # The propositions the new items bear on are named by the rows (live ids): the model
+    # version stamps them without finding every new item again by its id.
+    changed = sorted({b["proposition_id"] for r in created_rows for b in r["bears"]})
+    return audit.statement(
+        actor,
+        "addEvidence",
+        created[:100],
+        now,
+        f"{len(created)} item(s)",
+        change=model_version.weighing(changed),
+    )
 
 
 async def _redacted_since(
